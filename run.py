@@ -1,0 +1,59 @@
+"""`python run.py` prepares the database, seeds demo data when it is empty, and serves the app.
+
+`flask --app run <command>` runs the CLI (see `flask --app run --help`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from webapp import create_app
+
+app = create_app(os.environ.get("APP_CONFIG", "config.Config"))
+
+
+def prepare_database(demo_members: int) -> None:
+    """Upgrade the schema, sync the roles and seed a demo dataset into an empty database."""
+    from flask_migrate import upgrade
+
+    from seed.generator import database_is_empty, generate
+    from webapp.cli import ensure_roles
+
+    with app.app_context():
+        upgrade()
+        ensure_roles()
+        if database_is_empty():
+            print(f"Empty database: seeding {demo_members} demo members ...")
+            generate(members=demo_members, employers=max(50, demo_members // 10), seed=1, reset=False, progress=True)
+
+
+def print_logins(port: int) -> None:
+    from webapp.models import DemoAccount
+
+    from webapp.extensions import db
+
+    with app.app_context():
+        rows = db.session.query(DemoAccount).order_by(DemoAccount.id).all()
+        print(f"\n  Medlemsregister: http://127.0.0.1:{port}/\n")
+        print("  Demo logins (password for all: %s)" % app.config["DEMO_PASSWORD"])
+        for row in rows:
+            print(f"    {row.role:<20} {row.username:<12} {row.scope}")
+        print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--demo-members", type=int, default=3000, help="size of the demo dataset for an empty database")
+    args = parser.parse_args(argv)
+    prepare_database(args.demo_members)
+    print_logins(args.port)
+    app.run(host=args.host, port=args.port, debug=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""The app factory. Nothing global is created at import: each app gets its own AppBuilder."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+
+from webapp.extensions import csrf, db, mail, migrate
+from webapp.security.roles import ROLE_GRANTS
+
+
+def create_app(config: object | str = "config.Config", **overrides) -> Flask:
+    app = Flask(__name__, instance_path=os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance"))
+    app.config.from_object(config)
+    app.config.update(overrides)
+    app.config["FAB_ROLES"] = ROLE_GRANTS
+    app.config.setdefault("FAB_BASE_TEMPLATE", "union_base.html")
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
+    mail.init_app(app)
+    csrf.init_app(app)
+
+    with app.app_context():
+        appbuilder = AppBuilder(update_perms=False)
+        appbuilder.init_app(app, db.session)
+        from webapp.views import register_views
+
+        register_views(appbuilder)
+
+    from webapp.security import init_security
+    from webapp.security.labels import role_label
+
+    init_security(app)
+    app.jinja_env.globals["role_label"] = role_label
+
+    from webapp.cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,23 @@
+"""All models, imported so that Alembic and the app see one metadata (FAB's Model)."""
+
+from flask_appbuilder import Model
+
+from webapp.models.organisation import Employer, OrgUnit, Workplace
+from webapp.models.members import Employment, Member, Position
+from webapp.models.contacts import DeductionContact
+from webapp.models.demo import DemoAccount
+
+metadata = Model.metadata
+
+__all__ = [
+    "Model",
+    "metadata",
+    "OrgUnit",
+    "Employer",
+    "Workplace",
+    "Member",
+    "Employment",
+    "Position",
+    "DeductionContact",
+    "DemoAccount",
+]

@@ -1,0 +1,93 @@
+"""Members, their employments and the positions (offices) they hold."""
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy.orm import relationship
+
+from webapp.models.choices import ContactChoice, Gender, MemberCategory, PositionType, enum_column_type
+
+
+class Member(Model):
+    __tablename__ = "member"
+
+    id = Column(Integer, primary_key=True)
+    member_no = Column(String(8), unique=True, nullable=False)
+    national_id = Column(String(11), unique=True, nullable=False)
+    # Derived from national_id on save, so reports can group without parsing ids.
+    birth_date = Column(Date)
+    gender = Column(enum_column_type(Gender))
+    first_name = Column(String(80), nullable=False)
+    last_name = Column(String(80), nullable=False)
+    address = Column(String(150))
+    postcode = Column(String(4))
+    city = Column(String(80))
+    email_work = Column(String(254))
+    email_private = Column(String(254))
+    email_to = Column(enum_column_type(ContactChoice))
+    mobile_work = Column(String(20))
+    mobile_private = Column(String(20))
+    preferred_mobile = Column(enum_column_type(ContactChoice))
+    magazine = Column(Boolean, nullable=False, default=True)
+    category = Column(enum_column_type(MemberCategory), nullable=False, default=MemberCategory.ordinary)
+    home_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=False, index=True)
+    joined_on = Column(Date, nullable=False)
+    left_on = Column(Date)
+    travel_insurance = Column(Boolean, nullable=False, default=True)
+    contents_insurance = Column(Boolean, nullable=False, default=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id"), unique=True)
+
+    home_unit = relationship("OrgUnit")
+    user = relationship(User)
+
+    __table_args__ = (
+        Index("ix_member_last_first", "last_name", "first_name"),
+        Index("ix_member_unit_last_first", "home_unit_id", "last_name", "first_name"),
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def __repr__(self) -> str:
+        return f"{self.member_no} {self.full_name}"
+
+
+class Employment(Model):
+    __tablename__ = "employment"
+
+    id = Column(Integer, primary_key=True)
+    member_id = Column(Integer, ForeignKey("member.id"), nullable=False, index=True)
+    employer_id = Column(Integer, ForeignKey("employer.id"), nullable=False, index=True)
+    workplace_id = Column(Integer, ForeignKey("workplace.id"), nullable=False, index=True)
+    start_date = Column(Date, nullable=False)
+    end_date = Column(Date)
+    position_pct = Column(Numeric(5, 2), nullable=False, default=100)
+    on_deduction = Column(Boolean, nullable=False, default=True)
+
+    member = relationship("Member", backref="employments")
+    employer = relationship("Employer")
+    workplace = relationship("Workplace")
+
+    def __repr__(self) -> str:
+        return f"{self.member} @ {self.workplace}"
+
+
+class Position(Model):
+    __tablename__ = "position"
+
+    id = Column(Integer, primary_key=True)
+    member_id = Column(Integer, ForeignKey("member.id"), nullable=False, index=True)
+    type = Column(enum_column_type(PositionType), nullable=False)
+    # An org unit for unit offices, a workplace for workplace trustees.
+    org_unit_id = Column(Integer, ForeignKey("org_unit.id"), index=True)
+    workplace_id = Column(Integer, ForeignKey("workplace.id"), index=True)
+    start_date = Column(Date, nullable=False)
+    end_date = Column(Date)
+
+    member = relationship("Member", backref="positions")
+    org_unit = relationship("OrgUnit")
+    workplace = relationship("Workplace")
+
+    def __repr__(self) -> str:
+        return f"{self.type} {self.org_unit or self.workplace}"

@@ -1,0 +1,130 @@
+"""Row filters: which rows of each model a grant reaches.
+
+`visible_clause(model, grants)` is the one filter every scoped list, show,
+edit, delete, action, dropdown and API call applies. A model without a rule
+here is visible to the office alone. No grants means no rows.
+
+`assert_writable` is the write-side twin: after a change is flushed, the row
+and every row it points at must still be visible to the grants that may make
+that change, else the change is refused and rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable, Iterable
+
+from sqlalchemy import false, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement, True_
+
+from webapp.extensions import db
+from webapp.models import DeductionContact, Employer, Employment, Member, OrgUnit, Position, Workplace
+from webapp.security import scope as sc
+
+
+class ScopeViolation(PermissionError):
+    """A row outside the acting scope was asked for or written."""
+
+
+def _current_employment(today: dt.date):
+    return (Employment.start_date <= today) & or_(Employment.end_date.is_(None), Employment.end_date >= today)
+
+
+def _members_at_workplaces(ids) -> ColumnElement:
+    today = dt.date.today()
+    return select(Employment.member_id).where(Employment.workplace_id.in_(ids), _current_employment(today))
+
+
+def _workplaces_in_units(ids):
+    return select(Workplace.id).where(Workplace.org_unit_id.in_(ids))
+
+
+def _members_in_units(ids):
+    return select(Member.id).where(Member.home_unit_id.in_(ids))
+
+
+# For each model: {grant kind: function(ids) -> clause}. A kind not listed reaches nothing.
+_RULES: dict[type, dict[str, Callable[[list[int]], ColumnElement]]] = {
+    Member: {
+        sc.UNITS: lambda ids: Member.home_unit_id.in_(ids),
+        sc.WORKPLACES: lambda ids: Member.id.in_(_members_at_workplaces(ids)),
+        sc.MEMBERS: lambda ids: Member.id.in_(ids),
+    },
+    Employment: {
+        sc.UNITS: lambda ids: Employment.member_id.in_(_members_in_units(ids)),
+        sc.MEMBERS: lambda ids: Employment.member_id.in_(ids),
+    },
+    Position: {
+        sc.UNITS: lambda ids: or_(Position.org_unit_id.in_(ids), Position.workplace_id.in_(_workplaces_in_units(ids))),
+        sc.WORKPLACES: lambda ids: Position.workplace_id.in_(ids),
+        sc.MEMBERS: lambda ids: Position.member_id.in_(ids),
+    },
+    OrgUnit: {
+        sc.AGGREGATE: lambda ids: true(),
+        sc.UNITS: lambda ids: OrgUnit.id.in_(ids),
+    },
+    Workplace: {
+        sc.UNITS: lambda ids: Workplace.org_unit_id.in_(ids),
+        sc.WORKPLACES: lambda ids: Workplace.id.in_(ids),
+        sc.EMPLOYERS: lambda ids: Workplace.employer_id.in_(ids),
+    },
+    Employer: {
+        sc.AGGREGATE: lambda ids: true(),
+        sc.UNITS: lambda ids: Employer.id.in_(select(Workplace.employer_id).where(Workplace.org_unit_id.in_(ids))),
+        sc.WORKPLACES: lambda ids: Employer.id.in_(select(Workplace.employer_id).where(Workplace.id.in_(ids))),
+        sc.EMPLOYERS: lambda ids: Employer.id.in_(ids),
+    },
+    DeductionContact: {
+        sc.EMPLOYERS: lambda ids: DeductionContact.employer_id.in_(ids),
+    },
+}
+
+
+def register_rule(model: type, rules: dict[str, Callable[[list[int]], ColumnElement]]) -> None:
+    """Let another area (deductions, refunds, ...) declare how its rows are scoped."""
+    _RULES[model] = rules
+
+
+def grant_clause(model: type, grant: sc.Grant) -> ColumnElement:
+    if grant.kind == sc.ALL:
+        return true()
+    rule = _RULES.get(model, {}).get(grant.kind)
+    if rule is None:
+        return false()
+    if grant.kind != sc.AGGREGATE and not grant.ids:
+        return false()
+    return rule(sorted(grant.ids))
+
+
+def visible_clause(model: type, grants: Iterable[sc.Grant]) -> ColumnElement:
+    clauses = [grant_clause(model, grant) for grant in grants]
+    if not clauses:
+        return false()
+    if any(isinstance(clause, True_) for clause in clauses):
+        return true()
+    return or_(*clauses)
+
+
+def is_visible(model: type, pk, grants: Iterable[sc.Grant]) -> bool:
+    if pk is None:
+        return False
+    mapper_pk = model.__mapper__.primary_key[0]
+    query = select(mapper_pk).where(mapper_pk == pk, visible_clause(model, list(grants)))
+    return db.session.execute(query).first() is not None
+
+
+def assert_writable(item, grants: list[sc.Grant]) -> None:
+    """Refuse a write that puts a row, or a row it refers to, outside the grants."""
+    db.session.flush()
+    model = type(item)
+    if not is_visible(model, item.id, grants):
+        raise ScopeViolation(f"{model.__name__} {item.id} is outside the acting scope")
+    for relationship in model.__mapper__.relationships:
+        if relationship.direction.name != "MANYTOONE":
+            continue
+        target_model = relationship.mapper.class_
+        if target_model not in _RULES:
+            continue
+        target = getattr(item, relationship.key)
+        if target is not None and not is_visible(target_model, target.id, grants):
+            raise ScopeViolation(f"{relationship.key} {target.id} is outside the acting scope")

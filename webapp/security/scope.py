@@ -1,0 +1,209 @@
+"""Who the current user acts as, and which rows that lets them reach.
+
+A user's acting options follow from the data: directly assigned roles (office,
+analyst), current positions (officer roles for a unit, workplace trustee for a
+workplace), current employer links (deduction contact) and their own active
+membership (member). In the browser they act in one chosen option at a time;
+an API client acts in all of them at once (the union of their scopes).
+
+The scope is resolved once per request into `g.scope`. Every row filter and
+write check reads it; a request with no scope sees no rows (fail closed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask import g, has_request_context, session
+from sqlalchemy import or_, select
+
+from webapp.extensions import db
+from webapp.models import DeductionContact, Employer, Member, OrgUnit, Position, Workplace
+from webapp.models.choices import PositionType
+from webapp.security import roles
+
+SESSION_KEY = "acting_option"
+
+# What a grant reaches: every row, aggregates only, or rows under some ids.
+ALL = "all"
+AGGREGATE = "aggregate"
+UNITS = "units"
+WORKPLACES = "workplaces"
+EMPLOYERS = "employers"
+MEMBERS = "members"
+
+
+@dataclass(frozen=True)
+class ActingOption:
+    """One role a user can act in, with its target (unit, workplace, employer or self)."""
+
+    role: str
+    kind: str
+    target_id: int | None
+    target_label: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.role}:{self.kind}:{self.target_id or 0}"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role together with the rows it reaches."""
+
+    role: str
+    kind: str
+    ids: frozenset[int] = frozenset()
+
+
+@dataclass
+class Scope:
+    user_id: int | None = None
+    options: list[ActingOption] = field(default_factory=list)
+    active: ActingOption | None = None
+    grants: list[Grant] = field(default_factory=list)
+    via_api: bool = False
+
+    @property
+    def role_names(self) -> list[str]:
+        return sorted({grant.role for grant in self.grants})
+
+    @property
+    def needs_choice(self) -> bool:
+        return not self.via_api and self.active is None and len(self.options) > 1
+
+    def grants_for_view(self, view_name: str | None) -> list[Grant]:
+        if view_name is None:
+            return list(self.grants)
+        return [grant for grant in self.grants if roles.role_sees_view(grant.role, view_name)]
+
+    def grants_with(self, permission: str, view_name: str) -> list[Grant]:
+        return [grant for grant in self.grants if roles.role_allows(grant.role, permission, view_name)]
+
+    def has_role(self, *names: str) -> bool:
+        return any(grant.role in names for grant in self.grants)
+
+
+EMPTY_SCOPE = Scope()
+
+
+def _is_current(start_col, end_col, today: dt.date):
+    return (start_col <= today) & (or_(end_col.is_(None), end_col >= today))
+
+
+def acting_options(user, today: dt.date | None = None) -> list[ActingOption]:
+    """Every option the user can act in today, office first, own page last."""
+    today = today or dt.date.today()
+    options: list[ActingOption] = []
+    assigned = {role.name for role in (user.roles or [])}
+    for role in roles.ASSIGNED_ROLES:
+        if role in assigned:
+            options.append(ActingOption(role, ALL if role == roles.OFFICE else AGGREGATE, None, ""))
+
+    member = db.session.execute(select(Member).where(Member.user_id == user.id)).scalar_one_or_none()
+    if member is not None:
+        positions = db.session.execute(
+            select(Position, OrgUnit, Workplace)
+            .outerjoin(OrgUnit, Position.org_unit_id == OrgUnit.id)
+            .outerjoin(Workplace, Position.workplace_id == Workplace.id)
+            .where(Position.member_id == member.id, _is_current(Position.start_date, Position.end_date, today))
+            .order_by(Position.type, Position.id)
+        ).all()
+        for position, unit, workplace in positions:
+            if position.type == PositionType.workplace_trustee and workplace is not None:
+                options.append(ActingOption(roles.WORKPLACE_TRUSTEE, WORKPLACES, workplace.id, workplace.name))
+            elif unit is not None:
+                options.append(ActingOption(position.type.name, UNITS, unit.id, f"{unit.code} {unit.name}"))
+
+    contacts = db.session.execute(
+        select(DeductionContact, Employer)
+        .join(Employer, DeductionContact.employer_id == Employer.id)
+        .where(
+            DeductionContact.user_id == user.id,
+            _is_current(DeductionContact.start_date, DeductionContact.end_date, today),
+        )
+        .order_by(Employer.name)
+    ).all()
+    for _contact, employer in contacts:
+        options.append(ActingOption(roles.DEDUCTION_CONTACT, EMPLOYERS, employer.id, employer.name))
+
+    if member is not None and (member.left_on is None or member.left_on >= today):
+        options.append(ActingOption(roles.MEMBER, MEMBERS, member.id, member.full_name))
+
+    unique: dict[str, ActingOption] = {}
+    for option in options:
+        unique.setdefault(option.key, option)
+    return list(unique.values())
+
+
+def unit_subtree_ids(root_ids: set[int]) -> frozenset[int]:
+    """The given units and every unit below them (one recursive query)."""
+    if not root_ids:
+        return frozenset()
+    tree = select(OrgUnit.id).where(OrgUnit.id.in_(root_ids)).cte("subtree", recursive=True)
+    tree = tree.union_all(select(OrgUnit.id).where(OrgUnit.parent_id == tree.c.id))
+    return frozenset(db.session.execute(select(tree.c.id)).scalars())
+
+
+def grant_for(option: ActingOption) -> Grant:
+    if option.kind == UNITS:
+        return Grant(option.role, UNITS, unit_subtree_ids({option.target_id}))
+    if option.kind in (WORKPLACES, EMPLOYERS, MEMBERS):
+        return Grant(option.role, option.kind, frozenset({option.target_id}))
+    return Grant(option.role, option.kind)
+
+
+def build_scope(user, chosen_key: str | None, via_api: bool) -> Scope:
+    options = acting_options(user)
+    scope = Scope(user_id=user.id, options=options, via_api=via_api)
+    if via_api:
+        scope.grants = [grant_for(option) for option in options]
+        return scope
+    active = next((o for o in options if o.key == chosen_key), None)
+    if active is None and len(options) == 1:
+        active = options[0]
+    scope.active = active
+    scope.grants = [grant_for(active)] if active else []
+    return scope
+
+
+def current_user_for_request():
+    """The authenticated user of this request: browser session first, then a JWT."""
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated:
+        return current_user, False
+    try:
+        from flask_jwt_extended import get_current_user, verify_jwt_in_request
+
+        if verify_jwt_in_request(optional=True):
+            user = get_current_user()
+            if user is not None and user.is_active:
+                return user, True
+    except Exception:  # an invalid or expired token is simply no user
+        return None, False
+    return None, False
+
+
+def get_scope() -> Scope:
+    """The scope of the current request, resolved once and kept on `g`."""
+    if not has_request_context():
+        return EMPTY_SCOPE
+    if "scope" not in g:
+        user, via_api = current_user_for_request()
+        if user is None:
+            g.scope = EMPTY_SCOPE
+        else:
+            g.scope = build_scope(user, None if via_api else session.get(SESSION_KEY), via_api)
+    return g.scope
+
+
+def choose(option_key: str) -> bool:
+    """Make `option_key` the acting option of this browser session, if it is one of the user's."""
+    scope = get_scope()
+    if not any(option.key == option_key for option in scope.options):
+        return False
+    session[SESSION_KEY] = option_key
+    g.pop("scope", None)
+    return True

@@ -1,0 +1,347 @@
+"""Validation rules of the register, shared by forms, the REST API, the CLI and the seed.
+
+A field rule takes a raw value and returns it normalised, or raises FieldError.
+A record rule looks at several fields at once and returns {field: message}.
+`rules_for(model)` tells which rules apply to a model; `validate_record`
+applies them to a mapping of values and raises RecordInvalid with every
+problem, keyed by field name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from stdnum import exceptions as stdnum_errors
+from stdnum.no import fodselsnummer, kontonr, orgnr
+
+from webapp.models.choices import Gender
+
+
+class FieldError(ValueError):
+    """A value broke a field rule. The message names the field and the rule."""
+
+    def __init__(self, message: str):
+        super().__init__(str(message))
+        self.message = str(message)
+
+
+class RecordInvalid(ValueError):
+    """One or more fields of a record broke a rule: {field: [message, ...]}."""
+
+    def __init__(self, errors: Mapping[str, list[str]]):
+        self.errors = {name: [str(m) for m in messages] for name, messages in errors.items()}
+        super().__init__("; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in self.errors.items()))
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# ---------------------------------------------------------------- field rules
+
+MEMBER_NO_RE = re.compile(r"^75\d{1,6}$")
+CUSTOMER_NO_RE = re.compile(r"^\d{8}$")
+POSTCODE_RE = re.compile(r"^\d{4}$")
+CONTACT_LOGIN_RE = re.compile(r"^\d{8}$")
+
+
+def member_no(value: Any) -> str:
+    text = str(value or "").strip()
+    if not MEMBER_NO_RE.match(text):
+        raise FieldError(_l("Medlemsnummer: må være 3 til 8 siffer og starte med 75."))
+    return text
+
+
+def national_id(value: Any) -> str:
+    text = fodselsnummer.compact(str(value or ""))
+    if not text.isdigit() or len(text) != 11:
+        raise FieldError(_l("Fødselsnummer: må være 11 siffer."))
+    try:
+        return fodselsnummer.validate(text)
+    except stdnum_errors.InvalidChecksum:
+        raise FieldError(_l("Fødselsnummer: kontrollsifrene stemmer ikke (MOD11).")) from None
+    except stdnum_errors.ValidationError:
+        raise FieldError(_l("Fødselsnummer: ikke et gyldig fødselsnummer eller D-nummer.")) from None
+
+
+def org_number(value: Any) -> str:
+    text = orgnr.compact(str(value or ""))
+    if not text.isdigit() or len(text) != 9:
+        raise FieldError(_l("Organisasjonsnummer: må være 9 siffer."))
+    try:
+        return orgnr.validate(text)
+    except stdnum_errors.ValidationError:
+        raise FieldError(_l("Organisasjonsnummer: kontrollsifferet stemmer ikke (MOD11).")) from None
+
+
+def bank_account(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    text = kontonr.compact(str(value))
+    if not text.isdigit() or len(text) != 11:
+        raise FieldError(_l("Kontonummer: må være 11 siffer."))
+    try:
+        return kontonr.validate(text)
+    except stdnum_errors.ValidationError:
+        raise FieldError(_l("Kontonummer: kontrollsifferet stemmer ikke (MOD11).")) from None
+
+
+def customer_no(value: Any) -> str:
+    text = str(value or "").strip()
+    if not CUSTOMER_NO_RE.match(text):
+        raise FieldError(_l("Kundenummer: må være nøyaktig 8 siffer."))
+    return text
+
+
+def postcode(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    text = str(value).strip()
+    if not POSTCODE_RE.match(text):
+        raise FieldError(_l("Postnummer: må være 4 siffer."))
+    return text
+
+
+def email(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    try:
+        return validate_email(str(value).strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise FieldError(_l("E-post: ikke en gyldig e-postadresse.")) from None
+
+
+def mobile(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    try:
+        number = phonenumbers.parse(str(value), "NO")
+    except phonenumbers.NumberParseException:
+        raise FieldError(_l("Mobil: ikke et gyldig telefonnummer.")) from None
+    if not phonenumbers.is_valid_number(number):
+        raise FieldError(_l("Mobil: ikke et gyldig telefonnummer."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def position_pct(value: Any) -> Any:
+    if value is None or not (0 < float(value) <= 100):
+        raise FieldError(_l("Stillingsprosent: må være over 0 og høyst 100."))
+    return value
+
+
+def required_text(label: str) -> Callable[[Any], str]:
+    def rule(value: Any) -> str:
+        if _blank(value):
+            raise FieldError(_l("%(field)s: må fylles ut.", field=label))
+        return str(value).strip()
+
+    return rule
+
+
+def person_facts(national_id_value: str) -> tuple[dt.date, Gender]:
+    """Birth date and gender encoded in a valid national id (fødselsnummer or D-number)."""
+    birth = fodselsnummer.get_birth_date(national_id_value)
+    gender = Gender.female if fodselsnummer.get_gender(national_id_value) == "F" else Gender.male
+    return birth, gender
+
+
+# --------------------------------------------------------------- record rules
+
+
+def _choice_name(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return getattr(value, "name", value)
+
+
+def contact_choice_rule(choice: str, work: str, private: str, message: str) -> Callable:
+    """The choice field ('work'/'private') must point at a filled field."""
+
+    def rule(values: Mapping[str, Any]) -> dict:
+        picked = _choice_name(values.get(choice))
+        filled = {"work": not _blank(values.get(work)), "private": not _blank(values.get(private))}
+        if picked is None:
+            return {choice: message} if any(filled.values()) else {}
+        if not filled.get(picked, False):
+            return {choice: message}
+        return {}
+
+    return rule
+
+
+def date_order_rule(start: str, end: str, message: str) -> Callable:
+    def rule(values: Mapping[str, Any]) -> dict:
+        first, last = values.get(start), values.get(end)
+        if first and last and last < first:
+            return {end: message}
+        return {}
+
+    return rule
+
+
+def _position_target_rule(values: Mapping[str, Any]) -> dict:
+    kind = _choice_name(values.get("type"))
+    has_unit = values.get("org_unit") is not None or values.get("org_unit_id") is not None
+    has_workplace = values.get("workplace") is not None or values.get("workplace_id") is not None
+    if kind == "workplace_trustee":
+        if not has_workplace or has_unit:
+            return {"workplace": _l("Arbeidssted: en plasstillitsvalgt har verv ved et arbeidssted, ikke et organisasjonsledd.")}
+    elif kind is not None and (not has_unit or has_workplace):
+        return {"org_unit": _l("Organisasjonsledd: dette vervet hører til et organisasjonsledd, ikke et arbeidssted.")}
+    return {}
+
+
+def _employment_workplace_rule(values: Mapping[str, Any]) -> dict:
+    workplace, employer = values.get("workplace"), values.get("employer")
+    if workplace is not None and employer is not None and workplace.employer_id != employer.id:
+        return {"workplace": _l("Arbeidssted: arbeidsstedet hører ikke til den valgte virksomheten.")}
+    return {}
+
+
+@dataclass(frozen=True)
+class ModelRules:
+    fields: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    records: tuple[Callable[[Mapping[str, Any]], dict], ...] = ()
+
+
+_RULES: dict[str, ModelRules] = {
+    "Member": ModelRules(
+        fields={
+            "member_no": member_no,
+            "national_id": national_id,
+            "first_name": required_text(_l("Fornavn")),
+            "last_name": required_text(_l("Etternavn")),
+            "postcode": postcode,
+            "email_work": email,
+            "email_private": email,
+            "mobile_work": mobile,
+            "mobile_private": mobile,
+        },
+        records=(
+            contact_choice_rule(
+                "email_to", "email_work", "email_private",
+                _l("E-post sendes til: må peke på en utfylt e-postadresse."),
+            ),
+            contact_choice_rule(
+                "preferred_mobile", "mobile_work", "mobile_private",
+                _l("Foretrukket mobil: må peke på et utfylt mobilnummer."),
+            ),
+            date_order_rule("joined_on", "left_on", _l("Utmeldt: kan ikke være før innmeldt.")),
+        ),
+    ),
+    "OrgUnit": ModelRules(
+        fields={"code": required_text(_l("Kode")), "name": required_text(_l("Navn")), "bank_account": bank_account}
+    ),
+    "Employer": ModelRules(
+        fields={
+            "org_number": org_number,
+            "name": required_text(_l("Navn")),
+            "customer_no": customer_no,
+            "postcode": postcode,
+        }
+    ),
+    "Workplace": ModelRules(fields={"name": required_text(_l("Navn"))}),
+    "Employment": ModelRules(
+        fields={"position_pct": position_pct},
+        records=(
+            date_order_rule("start_date", "end_date", _l("Sluttdato: kan ikke være før startdato.")),
+            _employment_workplace_rule,
+        ),
+    ),
+    "Position": ModelRules(
+        records=(
+            date_order_rule("start_date", "end_date", _l("Sluttdato: kan ikke være før startdato.")),
+            _position_target_rule,
+        ),
+    ),
+    "DeductionContact": ModelRules(
+        fields={"phone": mobile},
+        records=(date_order_rule("start_date", "end_date", _l("Sluttdato: kan ikke være før startdato.")),),
+    ),
+}
+
+
+def rules_for(model: type | str) -> ModelRules:
+    name = model if isinstance(model, str) else model.__name__
+    return _RULES.get(name, ModelRules())
+
+
+def validate_record(model: type | str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply a model's rules to values; return the normalised field values.
+
+    Raises RecordInvalid naming every field that breaks a rule.
+    """
+    rules = rules_for(model)
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for name, rule in rules.fields.items():
+        if name not in values:
+            continue
+        try:
+            cleaned[name] = rule(values[name])
+        except FieldError as exc:
+            errors.setdefault(name, []).append(exc.message)
+    merged = {**values, **cleaned}
+    for record_rule in rules.records:
+        for name, message in record_rule(merged).items():
+            errors.setdefault(name, []).append(str(message))
+    if errors:
+        raise RecordInvalid(errors)
+    return cleaned
+
+
+def validate_item(item: Any) -> None:
+    """Validate a model instance in place: normalise its fields or raise RecordInvalid."""
+    model = type(item)
+    rules = rules_for(model)
+    names = set(rules.fields)
+    for column in model.__mapper__.columns:
+        names.add(column.key)
+    for rel in model.__mapper__.relationships:
+        names.add(rel.key)
+    values = {name: getattr(item, name, None) for name in names}
+    cleaned = validate_record(model, values)
+    for name, value in cleaned.items():
+        setattr(item, name, value)
+    if model.__name__ == "Member" and item.national_id:
+        item.birth_date, item.gender = person_facts(item.national_id)
+
+
+def unique_conflicts(item: Any) -> dict[str, list[str]]:
+    """Unique columns of `item` whose value another row already has, as field errors."""
+    from webapp.extensions import db
+
+    model = type(item)
+    conflicts: dict[str, list[str]] = {}
+    for column in model.__table__.columns:
+        if not column.unique or column.primary_key:
+            continue
+        value = getattr(item, column.key, None)
+        if value is None:
+            continue
+        attribute = getattr(model, column.key)
+        query = db.session.query(model.id).filter(attribute == value)
+        if item.id is not None:
+            query = query.filter(model.id != item.id)
+        with db.session.no_autoflush:
+            taken = query.first() is not None
+        if taken:
+            label = _UNIQUE_LABELS.get(column.key, column.key)
+            conflicts[column.key] = [str(_l("%(field)s: finnes allerede.", field=label))]
+    return conflicts
+
+
+_UNIQUE_LABELS = {
+    "member_no": _l("Medlemsnummer"),
+    "national_id": _l("Fødselsnummer"),
+    "code": _l("Kode"),
+    "org_number": _l("Organisasjonsnummer"),
+    "customer_no": _l("Kundenummer"),
+    "user_id": _l("Bruker"),
+}

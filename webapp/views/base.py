@@ -1,0 +1,297 @@
+"""Base classes for every scoped screen and REST API.
+
+The scope lives in the datamodel: `ScopedInterface` adds the row filter of the
+acting scope to every query FAB makes through it (lists, counts, show, edit,
+delete, actions, related dropdowns and the lookups behind submitted ids), so no
+view can forget it. Writes are checked after a flush: the row and what it
+points at must still be in scope, else nothing is written.
+"""
+
+from __future__ import annotations
+
+from flask import abort, request
+from flask_appbuilder import ModelRestApi, ModelView
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.fields import AJAXSelectField
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from marshmallow import ValidationError
+from sqlalchemy.orm import joinedload
+from wtforms import SelectField
+from wtforms import validators as wtf_validators
+from wtforms.validators import ValidationError as FormValidationError
+
+from webapp.extensions import db
+from webapp.models.choices import LabelledEnum
+from webapp.security.rowfilters import ScopeViolation, assert_writable, is_visible, visible_clause
+from webapp.security.scope import get_scope
+from webapp.services.validation import FieldError, RecordInvalid, rules_for, unique_conflicts, validate_item
+
+
+class ScopedInterface(SQLAInterface):
+    """SQLAInterface that only ever reaches rows of the acting scope."""
+
+    view_name: str | None = None
+
+    def __init__(self, obj, session=None, eager: tuple[str, ...] = ()):
+        super().__init__(obj, session=session)
+        self.eager = eager
+
+    def get_related_interface(self, col_name: str):
+        return ScopedInterface(self.get_related_model(col_name))
+
+    def _apply_inner_all(self, query, filters=None, *args, **kwargs):
+        grants = get_scope().grants_for_view(self.view_name)
+        query = query.filter(visible_clause(self.obj, grants))
+        return super()._apply_inner_all(query, filters, *args, **kwargs)
+
+    def apply_all(self, query, *args, **kwargs):
+        """The rows themselves (not the count) load the listed relations in the same query."""
+        query = super().apply_all(query, *args, **kwargs)
+        if self.eager:
+            query = query.options(*(joinedload(getattr(self.obj, name)) for name in self.eager))
+        return query
+
+
+# ------------------------------------------------------------------ form fields
+
+
+class LabelledEnumField(SelectField):
+    """A select of an enum's members, labelled in the user's language."""
+
+    def __init__(self, label=None, validators=None, enum_class: type[LabelledEnum] | None = None, nullable=False, **kw):
+        self.enum_class = enum_class
+        choices = ([("", "—")] if nullable else []) + [(m.name, m.label) for m in enum_class]
+        kw.setdefault("widget", Select2Widget())
+        super().__init__(label, validators, coerce=self._coerce, choices=choices, **kw)
+
+    def _coerce(self, value):
+        if value is None or value == "":
+            return None
+        if isinstance(value, self.enum_class):
+            return value
+        try:
+            return self.enum_class[value]
+        except KeyError:
+            raise ValueError(str(_l("Ugyldig valg."))) from None
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        super().pre_validate(form)
+
+
+class TypeaheadWidget:
+    """A select2 box that searches the server as the user types."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def __call__(self, field, **kwargs):
+        from flask import url_for
+
+        selected = ""
+        if field.data:
+            row = field.datamodel.get_related_interface(field.col_name).get(field.data)
+            if row is not None:
+                selected = f'<option value="{escape(field.data)}" selected>{escape(str(row))}</option>'
+        endpoint = url_for("TypeaheadView.search", kind=self.kind)
+        return Markup(
+            f'<select id="{escape(field.id)}" name="{escape(field.name)}" class="form-control typeahead" '
+            f'data-endpoint="{escape(endpoint)}" style="width:100%">{selected}</select>'
+        )
+
+
+def typeahead_field(label, datamodel, col_name: str, kind: str, required: bool = True) -> AJAXSelectField:
+    checks = [wtf_validators.DataRequired()] if required else [wtf_validators.Optional()]
+    return AJAXSelectField(label, validators=checks, datamodel=datamodel, col_name=col_name, widget=TypeaheadWidget(kind))
+
+
+class FieldRuleValidator:
+    """Runs a domain field rule in a form and writes back the normalised value."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def __call__(self, form, field):
+        if field.data is None or field.data == "":
+            try:
+                self.rule(field.data)
+            except FieldError as exc:
+                if isinstance(field.data, str):
+                    raise FormValidationError(exc.message) from None
+            return
+        try:
+            field.data = self.rule(field.data)
+        except FieldError as exc:
+            raise FormValidationError(exc.message) from None
+
+
+class RecordRuleValidator:
+    """Runs a record rule over the whole form and reports what it says of this field."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def __call__(self, form, field):
+        values = {name: form[name].data for name in form._fields}
+        message = self.rule(values).get(field.name)
+        if message:
+            raise FormValidationError(str(message))
+
+
+def _with_validators(unbound_field, extra_validators: list):
+    """A copy of an unbound form field with more validators."""
+    if not extra_validators:
+        return unbound_field
+    kwargs = dict(unbound_field.kwargs)
+    kwargs["validators"] = list(kwargs.get("validators") or []) + list(extra_validators)
+    return unbound_field.field_class(*unbound_field.args, **kwargs)
+
+
+# ------------------------------------------------------------------ shared write logic
+
+
+def check_write(item, permission: str, view_name: str) -> None:
+    """Validate a changed row and refuse it when it leaves the acting scope."""
+    validate_item(item)
+    conflicts = unique_conflicts(item)
+    if conflicts:
+        raise RecordInvalid(conflicts)
+    db.session.add(item)
+    grants = get_scope().grants_with(permission, view_name)
+    try:
+        assert_writable(item, grants)
+    except ScopeViolation:
+        db.session.rollback()
+        raise
+
+
+class ScopedModelView(ModelView):
+    """A FAB screen over one model, confined to the acting scope."""
+
+    page_size = 25
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
+
+    def __init__(self, **kwargs):
+        self.datamodel.view_name = self.class_permission_name or self.__class__.__name__
+        self._add_domain_form_fields()
+        super().__init__(**kwargs)
+
+    def _add_domain_form_fields(self) -> None:
+        model = self.datamodel.obj
+        rules = rules_for(model)
+        columns = set(self.add_columns or []) | set(self.edit_columns or [])
+        validators: dict[str, list] = {name: list(v) for name, v in (self.validators_columns or {}).items()}
+        for name, rule in rules.fields.items():
+            if name in columns:
+                validators.setdefault(name, []).append(FieldRuleValidator(rule))
+        for record_rule in rules.records:
+            for name in columns:
+                validators.setdefault(name, []).append(RecordRuleValidator(record_rule))
+        self.validators_columns = validators
+
+        extra = {
+            name: _with_validators(field, validators.get(name, []))
+            for name, field in (self.add_form_extra_fields or {}).items()
+        }
+        for name in columns:
+            column = model.__table__.columns.get(name)
+            if column is None or not hasattr(column.type, "enum_class") or column.type.enum_class is None:
+                continue
+            if name in extra:
+                continue
+            required = [] if column.nullable else [wtf_validators.InputRequired()]
+            extra[name] = LabelledEnumField(
+                self.label_columns.get(name, name),
+                validators=required + validators.get(name, []),
+                enum_class=column.type.enum_class,
+                nullable=column.nullable,
+            )
+        self.add_form_extra_fields = extra
+        self.edit_form_extra_fields = {
+            **extra,
+            **{
+                name: _with_validators(field, validators.get(name, []))
+                for name, field in (self.edit_form_extra_fields or {}).items()
+                if field is not (self.add_form_extra_fields or {}).get(name)
+            },
+        }
+
+    def _write_hook(self, item, permission: str) -> None:
+        try:
+            check_write(item, permission, self.class_permission_name)
+        except ScopeViolation:
+            db.session.rollback()
+            abort(403)
+        except RecordInvalid as exc:
+            db.session.rollback()
+            raise ValueError(str(exc)) from None
+
+    def pre_add(self, item):
+        self._write_hook(item, "can_add")
+
+    def pre_update(self, item):
+        self._write_hook(item, "can_edit")
+
+    def pre_delete(self, item):
+        if not is_visible(type(item), item.id, get_scope().grants_with("can_delete", self.class_permission_name)):
+            abort(403)
+
+
+class ScopedModelRestApi(ModelRestApi):
+    """A FAB REST API over one model, confined to the scopes of the API user."""
+
+    allow_browser_login = False
+    page_size = 25
+
+    def __init__(self, *args, **kwargs):
+        self.datamodel.view_name = self.class_permission_name or self.__class__.__name__
+        super().__init__(*args, **kwargs)
+
+    def _write(self, load, permission: str, status: int, pk=None):
+        if not request.is_json:
+            return self.response_400(message="Request is not JSON")
+        try:
+            item = load()
+        except ValidationError as err:
+            db.session.rollback()
+            return self.response_422(message=err.messages)
+        if item is None:
+            return self.response_404()
+        try:
+            check_write(item, permission, self.class_permission_name)
+        except RecordInvalid as exc:
+            db.session.rollback()
+            return self.response_422(message=exc.errors)
+        except ScopeViolation:
+            db.session.rollback()
+            return self.response_403()
+        db.session.commit()
+        self.post_add(item) if status == 201 else self.post_update(item)
+        schema = self.add_model_schema if status == 201 else self.edit_model_schema
+        body = {"result": schema.dump(item, many=False)}
+        if status == 201:
+            body["id"] = item.id
+        return self.response(status, **body)
+
+    def post_headless(self):
+        return self._write(lambda: self.add_model_schema.load(request.json), "can_post", 201)
+
+    def put_headless(self, pk):
+        def load():
+            item = self.datamodel.get(pk, self._base_filters)
+            if item is None:
+                return None
+            return self.edit_model_schema.load(self._merge_update_item(item, request.json), instance=item)
+
+        return self._write(load, "can_put", 200, pk)
+
+    def delete_headless(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        if not is_visible(type(item), item.id, get_scope().grants_with("can_delete", self.class_permission_name)):
+            return self.response_403()
+        return super().delete_headless(pk)

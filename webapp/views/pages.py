@@ -1,0 +1,150 @@
+"""Each role's home page, and the page where a user chooses the role to act in."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_appbuilder import BaseView, IndexView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import DeductionContact, Employer, Member, OrgUnit, Position, Workplace
+from webapp.security import roles
+from webapp.security import scope as sc
+from webapp.security.rowfilters import visible_clause
+from webapp.security.scope import get_scope
+from webapp.services import statistics
+
+# Where each role lands after login.
+ROLE_HOMES = {
+    roles.LEADER: "UnitPageView.index",
+    roles.TREASURER: "UnitPageView.index",
+    roles.MEMBER_DATA_ADMIN: "UnitPageView.index",
+    roles.WORKPLACE_TRUSTEE: "MemberView.list",
+    roles.DEDUCTION_CONTACT: "PortalView.index",
+    roles.MEMBER: "MyPageView.index",
+    roles.ANALYST: "StatisticsView.index",
+}
+
+
+class HomeView(IndexView):
+    """The landing page: the office's overview, or a redirect to the role's own home."""
+
+    index_template = "home/office.html"
+
+    @expose("/")
+    def index(self):
+        if not current_user.is_authenticated:
+            return redirect(self.appbuilder.get_url_for_login)
+        scope = get_scope()
+        if scope.active is None:
+            return self.render_template("home/no_role.html")
+        endpoint = ROLE_HOMES.get(scope.active.role)
+        if endpoint:
+            return redirect(url_for(endpoint))
+        return self.render_template(self.index_template, counts=statistics.register_counts())
+
+
+class ActingRoleView(BaseView):
+    """Choose, or switch, the role and unit to act in."""
+
+    route_base = "/acting"
+    default_view = "choose"
+
+    @expose("/choose")
+    def choose(self):
+        if not current_user.is_authenticated:
+            return redirect(self.appbuilder.get_url_for_login)
+        return self.render_template("home/choose_role.html", scope=get_scope())
+
+    @expose("/switch", methods=["POST"])
+    def switch(self):
+        if not current_user.is_authenticated:
+            return redirect(self.appbuilder.get_url_for_login)
+        if not sc.choose(request.form.get("key", "")):
+            abort(403)
+        return redirect(url_for("HomeView.index"))
+
+
+def _active_target(kind: str) -> int:
+    scope = get_scope()
+    if scope.active is None or scope.active.kind != kind:
+        abort(403)
+    return scope.active.target_id
+
+
+class UnitPageView(BaseView):
+    """The org unit's page for its officers: the unit, its officers and its documents."""
+
+    route_base = "/unit"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        unit = db.session.get(OrgUnit, _active_target(sc.UNITS))
+        grants = get_scope().grants
+        member_count = db.session.scalar(
+            select(func.count(Member.id)).where(visible_clause(Member, grants), Member.left_on.is_(None))
+        )
+        child_units = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.code)).all()
+        officers = db.session.execute(
+            select(Position, Member)
+            .join(Member, Position.member_id == Member.id)
+            .where(Position.org_unit_id == unit.id, Position.end_date.is_(None))
+            .order_by(Position.type)
+        ).all()
+        return self.render_template(
+            "home/unit.html", unit=unit, member_count=member_count, child_units=child_units, officers=officers
+        )
+
+
+class PortalView(BaseView):
+    """The deduction portal's front page for one employer."""
+
+    route_base = "/portal"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        employer = db.session.get(Employer, _active_target(sc.EMPLOYERS))
+        workplaces = db.session.scalars(
+            select(Workplace).where(Workplace.employer_id == employer.id).order_by(Workplace.name)
+        ).all()
+        contacts = db.session.scalars(
+            select(DeductionContact).where(DeductionContact.employer_id == employer.id).order_by(DeductionContact.start_date)
+        ).all()
+        return self.render_template("home/portal.html", employer=employer, workplaces=workplaces, contacts=contacts)
+
+
+class MyPageView(BaseView):
+    """The member's own page ("Min side")."""
+
+    route_base = "/minside"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        member = db.session.get(Member, _active_target(sc.MEMBERS))
+        positions = db.session.scalars(select(Position).where(Position.member_id == member.id)).all()
+        return self.render_template("home/mypage.html", member=member, positions=positions)
+
+
+class StatisticsView(BaseView):
+    """Aggregated membership figures for analysts: counts only, no member rows."""
+
+    route_base = "/statistics"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self.render_template(
+            "home/statistics.html",
+            counts=statistics.register_counts(),
+            by_association=statistics.members_by_national_association(),
+            by_category=statistics.members_by_category(),
+        )

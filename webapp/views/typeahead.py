@@ -1,0 +1,60 @@
+"""Type-ahead search for the select boxes of big tables, inside the acting scope."""
+
+from __future__ import annotations
+
+from flask import abort, jsonify, request
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import or_
+
+from webapp.models import Employer, Member, OrgUnit, Workplace
+from webapp.security.rowfilters import visible_clause
+from webapp.security.scope import get_scope
+from webapp.extensions import db
+
+LIMIT = 20
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# kind -> (model, columns searched, order)
+SEARCHES = {
+    "member": (Member, ("member_no", "first_name", "last_name"), ("last_name", "first_name")),
+    "employer": (Employer, ("name", "org_number"), ("name",)),
+    "workplace": (Workplace, ("name",), ("name",)),
+    "org_unit": (OrgUnit, ("code", "name"), ("code",)),
+    "user": (User, ("username", "first_name", "last_name"), ("username",)),
+}
+
+
+def search_rows(kind: str, text: str, employer_id: int | None = None) -> list[dict]:
+    model, columns, order = SEARCHES[kind]
+    query = db.session.query(model).filter(visible_clause(model, get_scope().grants))
+    terms = [t for t in text.split() if t]
+    for term in terms:
+        pattern = _like(term)
+        query = query.filter(or_(*(getattr(model, c).ilike(pattern, escape="\\") for c in columns)))
+    if model is Workplace and employer_id:
+        query = query.filter(Workplace.employer_id == employer_id)
+    rows = query.order_by(*(getattr(model, c) for c in order)).limit(LIMIT).all()
+    return [{"id": row.id, "text": str(row)} for row in rows]
+
+
+class TypeaheadView(BaseView):
+    route_base = "/typeahead"
+    default_view = "search"
+
+    @expose("/<kind>")
+    @has_access
+    def search(self, kind: str):
+        if kind not in SEARCHES:
+            abort(404)
+        text = request.args.get("q", "").strip()
+        if len(text) < 2:
+            return jsonify(results=[])
+        employer_id = request.args.get("employer_id", type=int)
+        return jsonify(results=search_rows(kind, text[:80], employer_id))
