@@ -1,6 +1,6 @@
 """Roles, scope and row filters. `init_security(app)` wires the per-request parts."""
 
-from flask import redirect, request, session, url_for
+from flask import g, redirect, request, session, url_for
 from flask_login import user_logged_in
 
 from webapp.security.scope import SESSION_KEY, get_scope
@@ -18,6 +18,7 @@ _OPEN_ENDPOINTS = {
 
 
 def _require_acting_choice():
+    g.pop("scope", None)  # resolved afresh for every request
     if request.endpoint is None or request.endpoint in _OPEN_ENDPOINTS or request.path.startswith("/api/"):
         return None
     if request.endpoint.endswith(".static") or request.path.startswith("/static/"):

@@ -299,6 +299,8 @@ def validate_record(model: type | str, values: Mapping[str, Any]) -> dict[str, A
 def validate_item(item: Any) -> None:
     """Validate a model instance in place: normalise its fields or raise RecordInvalid."""
     model = type(item)
+    if model.__name__ == "Employment" and item.workplace is not None and item.employer is None:
+        item.employer = item.workplace.employer  # the workplace decides the employer
     rules = rules_for(model)
     names = set(rules.fields)
     for column in model.__mapper__.columns:

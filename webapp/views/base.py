@@ -10,7 +10,7 @@ points at must still be in scope, else nothing is written.
 from __future__ import annotations
 
 from flask import abort, request
-from flask_appbuilder import ModelRestApi, ModelView
+from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.fields import AJAXSelectField
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -238,6 +238,24 @@ class ScopedModelView(ModelView):
     def pre_delete(self, item):
         if not is_visible(type(item), item.id, get_scope().grants_with("can_delete", self.class_permission_name)):
             abort(403)
+
+    # FAB's actions look rows up without the view's filters and fail with a 500 on an
+    # unknown action name: answer 404 unless the action exists and every row is in scope.
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        if name not in self.actions or self.datamodel.get(self._deserialize_pk_if_composite(pk)) is None:
+            abort(404)
+        return super().action(name, pk)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        name = request.form.get("action", "")
+        pks = request.form.getlist("rowid")
+        if name not in self.actions or not pks:
+            abort(404)
+        if any(self.datamodel.get(self._deserialize_pk_if_composite(pk)) is None for pk in pks):
+            abort(404)
+        return super().action_post()
 
 
 class ScopedModelRestApi(ModelRestApi):

@@ -1,0 +1,34 @@
+"""Helpers for driving the app as a user would: log in, choose a role, call the API."""
+
+from __future__ import annotations
+
+from tests.factories import PASSWORD
+
+
+def login(client, username: str, password: str = PASSWORD):
+    return client.post("/login/", data={"username": username, "password": password}, follow_redirects=False)
+
+
+def login_as(client, username: str, role: str | None = None):
+    """Log in; when the user has several roles, choose `role` (first option of that role)."""
+    response = login(client, username)
+    assert response.status_code == 302, response.data[:500]
+    if role is not None:
+        from webapp.extensions import db
+        from webapp.security.scope import acting_options
+
+        with client.application.app_context():
+            user = client.application.appbuilder.sm.find_user(username=username)
+            keys = [o.key for o in acting_options(user) if o.role == role]
+            db.session.remove()
+        assert keys, f"{username} cannot act as {role}"
+        assert client.post("/acting/switch", data={"key": keys[0]}).status_code == 302
+    return response
+
+
+def api_token(client, username: str, password: str = PASSWORD) -> dict:
+    response = client.post(
+        "/api/v1/security/login", json={"username": username, "password": password, "provider": "db", "refresh": False}
+    )
+    assert response.status_code == 200, response.data
+    return {"Authorization": f"Bearer {response.json['access_token']}"}

@@ -1,0 +1,298 @@
+"""Every role against every screen and API, for a row inside its scope and one outside it.
+
+The expectations are written out here, from DOMAIN.md, independently of
+webapp/security/roles.py: a change to the roles that breaks them fails here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.helpers import api_token, login_as
+from webapp.models import Employment, Member, Position
+
+VIEWS = {
+    "MemberView": "/memberview",
+    "EmploymentView": "/employmentview",
+    "PositionView": "/positionview",
+    "OrgUnitView": "/orgunitview",
+    "EmployerView": "/employerview",
+    "WorkplaceView": "/workplaceview",
+    "DeductionContactView": "/deductioncontactview",
+}
+APIS = {
+    "MemberView": "/api/v1/member",
+    "EmploymentView": "/api/v1/employment",
+    "PositionView": "/api/v1/position",
+    "OrgUnitView": "/api/v1/org_unit",
+    "EmployerView": "/api/v1/employer",
+    "WorkplaceView": "/api/v1/workplace",
+}
+
+# role -> view -> rights (l)ist/(s)how, (c)reate, (u)pdate, (d)elete
+EXPECTED = {
+    "office": {v: "lscud" for v in VIEWS},
+    "leader": {"MemberView": "ls", "EmploymentView": "ls", "PositionView": "lscud", "OrgUnitView": "ls",
+               "EmployerView": "ls", "WorkplaceView": "ls"},
+    "treasurer": {"MemberView": "ls", "EmploymentView": "ls", "PositionView": "ls", "OrgUnitView": "ls",
+                  "EmployerView": "ls", "WorkplaceView": "ls"},
+    "member_data_admin": {"MemberView": "lscu", "EmploymentView": "lscud", "PositionView": "ls", "OrgUnitView": "ls",
+                          "EmployerView": "ls", "WorkplaceView": "ls"},
+    "workplace_trustee": {"MemberView": "ls", "WorkplaceView": "ls"},
+    "deduction_contact": {"EmployerView": "ls", "WorkplaceView": "ls"},
+    "member": {},
+    "analyst": {"OrgUnitView": "ls", "EmployerView": "ls"},
+}
+
+# role -> view -> (key of a row inside the scope, key of a row outside it or None when all rows are inside)
+ROWS = {
+    "office": {v: (None, None) for v in VIEWS},
+    "leader": {"MemberView": ("m:inside", "m:outside"), "EmploymentView": ("e:inside", "e:outside"),
+               "PositionView": ("p:leader", "p:outside"), "OrgUnitView": ("u:AV1", "u:AV2"),
+               "EmployerView": ("r:E1", "r:E2"), "WorkplaceView": ("w:W1", "w:W2")},
+    "workplace_trustee": {"MemberView": ("m:inside", "m:club"), "WorkplaceView": ("w:W1", "w:W1b")},
+    "deduction_contact": {"EmployerView": ("r:E1", "r:E2"), "WorkplaceView": ("w:W1", "w:W2")},
+    "analyst": {"OrgUnitView": ("u:AV2", None), "EmployerView": ("r:E2", None)},
+}
+ROWS["treasurer"] = ROWS["leader"]
+ROWS["member_data_admin"] = {**ROWS["leader"], "OrgUnitView": ("u:LF1", "u:AV2")}
+
+CASES = [(role, view) for role in EXPECTED for view in VIEWS]
+
+
+def row_id(world, key: str | None) -> int | None:
+    if key is None:
+        return None
+    kind, name = key.split(":")
+    table = {"m": world.members, "e": world.employments, "p": world.positions, "u": world.units,
+             "r": world.employers, "w": world.workplaces}[kind]
+    return table[name].id
+
+
+def sample_row(view: str, world) -> int:
+    return {
+        "MemberView": world.members["outside"].id,
+        "EmploymentView": world.employments["outside"].id,
+        "PositionView": world.positions["outside"].id,
+        "OrgUnitView": world.units["AV2"].id,
+        "EmployerView": world.employers["E2"].id,
+        "WorkplaceView": world.workplaces["W2"].id,
+        "DeductionContactView": 1,
+    }[view]
+
+
+def denied(response) -> bool:
+    """FAB answers a missing permission with a redirect to login (browser) or 401/403."""
+    return response.status_code in (302, 401, 403, 404)
+
+
+@pytest.mark.parametrize("role,view", CASES)
+def test_screen_access(client, world, role, view):
+    login_as(client, world.logins[role], role)
+    rights = EXPECTED[role].get(view, "")
+    base = VIEWS[view]
+    if "l" not in rights:
+        assert denied(client.get(f"{base}/list/"))
+        assert denied(client.get(f"{base}/show/{sample_row(view, world)}"))
+        return
+    inside_key, outside_key = ROWS[role][view]
+    assert client.get(f"{base}/list/").status_code == 200
+    if inside_key:
+        assert client.get(f"{base}/show/{row_id(world, inside_key)}").status_code == 200
+    if outside_key:
+        outside = row_id(world, outside_key)
+        assert client.get(f"{base}/show/{outside}").status_code == 404
+        assert client.get(f"{base}/edit/{outside}").status_code in (302, 403, 404)
+        assert client.post(f"{base}/delete/{outside}").status_code in (302, 403, 404, 405)
+        assert client.post(f"{base}/action_post", data={"action": "muldelete", "rowid": [outside]}).status_code in (
+            302, 403, 404,
+        )
+    if "u" not in rights and inside_key:
+        assert denied(client.get(f"{base}/edit/{row_id(world, inside_key)}"))
+    if "c" not in rights:
+        assert denied(client.get(f"{base}/add"))
+
+
+# Over the API a user acts in all their roles at once; officers are members too,
+# so they also read their own member, employment and position rows.
+OWN_ROWS_VIA_MEMBERSHIP = {"MemberView", "EmploymentView", "PositionView"}
+MEMBER_LOGINS = {"leader", "treasurer", "member_data_admin", "workplace_trustee", "member"}
+
+
+def own_rows(world, role: str, view: str) -> set[int]:
+    member = world.members["inside"] if role == "member" else world.members[role]
+    if view == "MemberView":
+        return {member.id}
+    rows = world.employments if view == "EmploymentView" else world.positions
+    return {row.id for row in rows.values() if row.member_id == member.id}
+
+
+@pytest.mark.parametrize("role,view", [(r, v) for r, v in CASES if v in APIS])
+def test_api_access(client, world, role, view):
+    headers = api_token(client, world.logins[role])
+    rights = EXPECTED[role].get(view, "")
+    base = APIS[view]
+    listing = client.get(f"{base}/?q=(page_size:100)", headers=headers)
+    via_membership = role in MEMBER_LOGINS and view in OWN_ROWS_VIA_MEMBERSHIP
+    if "l" not in rights and not via_membership:
+        assert listing.status_code in (401, 403)
+        assert client.get(f"{base}/{sample_row(view, world)}", headers=headers).status_code in (401, 403, 404)
+        return
+    assert listing.status_code == 200
+    listed = set(listing.json["ids"])
+    if "l" not in rights:
+        assert listed == own_rows(world, role, view)
+        return
+    inside_key, outside_key = ROWS.get(role, {}).get(view, (None, None))
+    if inside_key:
+        assert row_id(world, inside_key) in listed
+    if outside_key:
+        outside = row_id(world, outside_key)
+        assert outside not in listed
+        assert client.get(f"{base}/{outside}", headers=headers).status_code == 404
+        assert client.put(f"{base}/{outside}", json={}, headers=headers).status_code in (403, 404)
+        assert client.delete(f"{base}/{outside}", headers=headers).status_code in (403, 404)
+
+
+def test_member_api_shows_only_self(client, world):
+    headers = api_token(client, world.logins["member"])
+    response = client.get("/api/v1/member/", headers=headers)
+    assert response.status_code == 200
+    assert response.json["ids"] == [world.members["inside"].id]
+    assert client.get(f"/api/v1/member/{world.members['outside'].id}", headers=headers).status_code == 404
+    assert client.put(f"/api/v1/member/{world.members['inside'].id}", json={"first_name": "X"}, headers=headers).status_code in (401, 403)
+
+
+def test_treasurer_sees_exactly_the_branch_subtree(client, world, dbs):
+    headers = api_token(client, world.logins["treasurer"])
+    response = client.get("/api/v1/member/?q=(page_size:100)", headers=headers)
+    subtree = {world.units["AV1"].id, world.units["KL1"].id}
+    expected = {m.id for m in dbs.query(Member).filter(Member.home_unit_id.in_(subtree))}
+    assert set(response.json["ids"]) == expected
+    assert world.members["club"].id in expected and world.members["outside"].id not in expected
+
+
+def test_screen_list_of_treasurer_shows_subtree_members_only(client, world):
+    login_as(client, world.logins["treasurer"], "treasurer")
+    page = client.get("/memberview/list/?psize_MemberView=100").get_data(as_text=True)
+    assert "Nordmann" in page and "Æsøy" in page
+    assert "Utenfor" not in page
+    assert "Taushetsplikt" in page
+
+
+# ------------------------------------------------------------------ writes into foreign units
+
+
+def member_form(world, unit_key: str, **overrides) -> dict:
+    data = {
+        "member_no": "7599001",
+        "national_id": "15108695088",
+        "first_name": "Ny",
+        "last_name": "Person",
+        "email_private": "ny@example.no",
+        "email_to": "private",
+        "category": "ordinary",
+        "home_unit": str(world.units[unit_key].id),
+        "joined_on": "2024-03-01",
+        "magazine": "y",
+        "travel_insurance": "y",
+        "contents_insurance": "y",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_member_data_admin_cannot_add_member_into_foreign_unit(client, world, dbs):
+    login_as(client, world.logins["member_data_admin"], "member_data_admin")
+    client.post("/memberview/add", data=member_form(world, "AV2"))
+    assert dbs.query(Member).filter_by(member_no="7599001").count() == 0
+    client.post("/memberview/add", data=member_form(world, "AV1"))
+    assert dbs.query(Member).filter_by(member_no="7599001").count() == 1
+
+
+def test_member_data_admin_cannot_move_member_out_of_scope(client, world, dbs):
+    login_as(client, world.logins["member_data_admin"], "member_data_admin")
+    member = world.members["inside"]
+    data = member_form(world, "AV2", member_no=member.member_no, national_id=member.national_id,
+                       email_private=member.email_private)
+    client.post(f"/memberview/edit/{member.id}", data=data)
+    dbs.expire_all()
+    assert dbs.get(Member, member.id).home_unit_id == world.units["AV1"].id
+
+
+def test_api_cannot_add_or_move_member_into_foreign_unit(client, world, dbs):
+    headers = api_token(client, world.logins["member_data_admin"])
+    payload = {k: v for k, v in member_form(world, "AV2").items() if k not in ("magazine", "travel_insurance", "contents_insurance")}
+    payload["home_unit"] = world.units["AV2"].id
+    response = client.post("/api/v1/member/", json=payload, headers=headers)
+    assert response.status_code in (403, 422)
+    assert dbs.query(Member).filter_by(member_no="7599001").count() == 0
+    member = world.members["inside"]
+    response = client.put(f"/api/v1/member/{member.id}", json={"home_unit": world.units["AV2"].id}, headers=headers)
+    assert response.status_code in (403, 422)
+    dbs.expire_all()
+    assert dbs.get(Member, member.id).home_unit_id == world.units["AV1"].id
+
+
+def test_leader_cannot_add_position_in_foreign_unit(client, world, dbs):
+    login_as(client, world.logins["leader"], "leader")
+    before = dbs.query(Position).count()
+    data = {"member": str(world.members["inside"].id), "type": "treasurer", "org_unit": str(world.units["AV2"].id),
+            "start_date": dt.date.today().isoformat()}
+    client.post("/positionview/add", data=data)
+    assert dbs.query(Position).count() == before
+    data["org_unit"] = str(world.units["KL1"].id)
+    client.post("/positionview/add", data=data)
+    assert dbs.query(Position).count() == before + 1
+
+
+def test_api_leader_cannot_add_position_in_foreign_unit(client, world, dbs):
+    headers = api_token(client, world.logins["leader"])
+    before = dbs.query(Position).count()
+    payload = {"member": world.members["inside"].id, "type": "treasurer", "org_unit": world.units["AV2"].id,
+               "start_date": dt.date.today().isoformat()}
+    assert client.post("/api/v1/position/", json=payload, headers=headers).status_code in (403, 422)
+    assert dbs.query(Position).count() == before
+
+
+def test_member_data_admin_cannot_register_employment_for_foreign_member(client, world, dbs):
+    login_as(client, world.logins["member_data_admin"], "member_data_admin")
+    before = dbs.query(Employment).count()
+    data = {"member": str(world.members["outside"].id), "workplace": str(world.workplaces["W1"].id),
+            "start_date": "2024-01-01", "position_pct": "100", "on_deduction": "y"}
+    client.post("/employmentview/add", data=data)
+    assert dbs.query(Employment).count() == before
+    data["member"] = str(world.members["inside"].id)
+    client.post("/employmentview/add", data=data)
+    assert dbs.query(Employment).count() == before + 1
+
+
+def test_typeahead_is_scoped(client, world):
+    login_as(client, world.logins["treasurer"], "treasurer")
+    found = client.get("/typeahead/member?q=Utenfor").json["results"]
+    assert found == []
+    found = client.get("/typeahead/member?q=Nordmann").json["results"]
+    assert [r["id"] for r in found] == [world.members["inside"].id]
+
+
+def test_national_id_masked_for_leader_whole_for_member_data_admin(client, world):
+    nid = world.members["inside"].national_id
+    login_as(client, world.logins["leader"], "leader")
+    page = client.get(f"/memberview/show/{world.members['inside'].id}").get_data(as_text=True)
+    assert nid not in page and nid[:6] + "*****" in page
+    client.get("/logout/")
+    login_as(client, world.logins["member_data_admin"], "member_data_admin")
+    page = client.get(f"/memberview/show/{world.members['inside'].id}").get_data(as_text=True)
+    assert nid in page
+
+
+def test_api_national_id_masked_for_treasurer(client, world):
+    headers = api_token(client, world.logins["treasurer"])
+    member = world.members["inside"]
+    body = client.get(f"/api/v1/member/{member.id}", headers=headers).json["result"]
+    assert body["national_id"] == member.national_id[:6] + "*****"
+    headers = api_token(client, world.logins["office"])
+    body = client.get(f"/api/v1/member/{member.id}", headers=headers).json["result"]
+    assert body["national_id"] == member.national_id
