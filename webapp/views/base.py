@@ -9,6 +9,8 @@ points at must still be in scope, else nothing is written.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -52,6 +54,19 @@ class ScopedInterface(SQLAInterface):
         if self.eager:
             query = query.options(*(joinedload(getattr(self.obj, name)) for name in self.eager))
         return query
+
+
+def display_value(value) -> str:
+    """How a value reads in lists and detail pages."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(_l("Ja") if value else _l("Nei"))
+    if isinstance(value, LabelledEnum):
+        return value.label
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    return str(value)
 
 
 # ------------------------------------------------------------------ form fields
@@ -177,7 +192,16 @@ class ScopedModelView(ModelView):
     def __init__(self, **kwargs):
         self.datamodel.view_name = self.class_permission_name or self.__class__.__name__
         self._add_domain_form_fields()
+        self._add_display_formatters()
         super().__init__(**kwargs)
+
+    def _add_display_formatters(self) -> None:
+        """Show enums by label, dates the Norwegian way and missing values as nothing."""
+        shown = set(self.list_columns or []) | set(self.show_columns or [])
+        formatters = dict(self.formatters_columns or {})
+        for name in shown:
+            formatters.setdefault(name, display_value)
+        self.formatters_columns = formatters
 
     def _add_domain_form_fields(self) -> None:
         model = self.datamodel.obj

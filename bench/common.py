@@ -1,0 +1,47 @@
+"""Shared setup for the benchmarks: an app over a seeded database, built once and reused."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+DEFAULT_SQLITE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "instance", "bench_100k.db")
+
+
+def bench_app(url: str | None, members: int, employers: int):
+    """An app over `url` (default: a SQLite file under instance/), seeded when empty."""
+    from flask_migrate import upgrade
+
+    from seed.generator import database_is_empty, generate
+    from webapp import create_app
+    from webapp.cli import ensure_roles
+
+    url = url or "sqlite:///" + DEFAULT_SQLITE
+    app = create_app("config.Config", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False, AUTH_RATE_LIMITED=False,
+                     WTF_CSRF_ENABLED=False)
+    with app.app_context():
+        upgrade()
+        ensure_roles()
+        if database_is_empty():
+            started = time.perf_counter()
+            generate(members=members, employers=employers, seed=1, reset=False, progress=True)
+            print(f"seeded {members} members in {time.perf_counter() - started:.1f} s")
+    return app
+
+
+def timed(fn, runs: int, warmup: int = 3) -> dict[str, float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {
+        "median_ms": statistics.median(samples),
+        "p90_ms": samples[int(len(samples) * 0.9) - 1],
+        "min_ms": samples[0],
+        "max_ms": samples[-1],
+    }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command of the README: installs what the tests need, then runs the whole suite.
+#   bash tests/run.sh                 # on SQLite
+#   TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test bash tests/run.sh
+# Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+
+# Browser tests drive Debian's chromium through playwright (no browser download).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing chromium for the browser tests ..."
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is not installed and cannot be installed here: browser tests will be skipped" >&2
+  fi
+fi
+
+exec python3 -m pytest -p no:cacheprovider "$@"
