@@ -76,7 +76,7 @@ class Config:
     UNION_NAME = os.environ.get("UNION_NAME", "Norsk Tjenesteforbund")
     UNION_ACCOUNT_NUMBER = os.environ.get("UNION_ACCOUNT_NUMBER", "90010741504")
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")
-    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo-passord-2026!")
+    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo-Passord-2026!")
 
 
 class TestConfig(Config):

@@ -179,3 +179,21 @@ def test_api_accepts_valid_member(client, world, dbs):
     member = dbs.get(Member, response.json["id"])
     assert member.mobile_private == "+4791234567"
     assert member.gender.name == "female" and member.birth_date == dt.date(1986, 10, 15)
+
+
+def test_org_unit_cannot_be_moved_under_its_own_descendant(client, world, dbs):
+    headers = api_token(client, world.logins["office"])
+    response = client.put(f"/api/v1/org_unit/{world.units['LF1'].id}", json={"parent": world.units["KL1"].id}, headers=headers)
+    assert response.status_code == 422
+    assert "parent" in response.json["message"] or "level" in response.json["message"]
+    assert dbs.get(OrgUnit, world.units["LF1"].id).parent_id == world.units["NTF"].id
+
+
+def test_org_unit_level_must_be_below_parent(client, world, dbs):
+    headers = api_token(client, world.logins["office"])
+    response = client.post("/api/v1/org_unit/", json={
+        "code": "X1", "name": "Feil nivå", "level": "national_association", "parent": world.units["AV1"].id,
+        "receives_refunds": True,
+    }, headers=headers)
+    assert response.status_code == 422
+    assert "level" in response.json["message"]

@@ -296,11 +296,16 @@ def validate_record(model: type | str, values: Mapping[str, Any]) -> dict[str, A
     return cleaned
 
 
+def derive_fields(item: Any) -> None:
+    """Fill the fields that follow from others before anything is checked."""
+    if type(item).__name__ == "Employment" and item.workplace is not None and item.employer is None:
+        item.employer = item.workplace.employer  # the workplace decides the employer
+
+
 def validate_item(item: Any) -> None:
     """Validate a model instance in place: normalise its fields or raise RecordInvalid."""
     model = type(item)
-    if model.__name__ == "Employment" and item.workplace is not None and item.employer is None:
-        item.employer = item.workplace.employer  # the workplace decides the employer
+    derive_fields(item)
     rules = rules_for(model)
     names = set(rules.fields)
     for column in model.__mapper__.columns:
@@ -313,6 +318,36 @@ def validate_item(item: Any) -> None:
         setattr(item, name, value)
     if model.__name__ == "Member" and item.national_id:
         item.birth_date, item.gender = person_facts(item.national_id)
+    if model.__name__ == "OrgUnit":
+        problems = org_unit_tree_problems(item)
+        if problems:
+            raise RecordInvalid(problems)
+
+
+_LEVEL_ORDER = ["union", "national_association", "branch", "club"]
+
+
+def org_unit_tree_problems(unit: Any) -> dict[str, list[str]]:
+    """The tree stays a tree: no unit under itself or its own descendants, and each level below its parent's."""
+    from webapp.extensions import db
+    from webapp.models import OrgUnit
+
+    parent = unit.parent
+    level = _choice_name(unit.level)
+    if parent is None:
+        if level != "union":
+            return {"parent": [str(_l("Overordnet ledd: alle ledd unntatt forbundet må ha et overordnet ledd."))]}
+        return {}
+    if unit.id is not None:
+        node = parent
+        with db.session.no_autoflush:
+            while node is not None:
+                if node.id == unit.id:
+                    return {"parent": [str(_l("Overordnet ledd: et ledd kan ikke ligge under seg selv."))]}
+                node = db.session.get(OrgUnit, node.parent_id) if node.parent_id else None
+    if level in _LEVEL_ORDER and _LEVEL_ORDER.index(level) <= _LEVEL_ORDER.index(_choice_name(parent.level)):
+        return {"level": [str(_l("Nivå: må ligge under nivået til det overordnede leddet."))]}
+    return {}
 
 
 def unique_conflicts(item: Any) -> dict[str, list[str]]:

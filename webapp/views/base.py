@@ -19,6 +19,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField
 from wtforms import validators as wtf_validators
@@ -28,7 +29,14 @@ from webapp.extensions import db
 from webapp.models.choices import LabelledEnum
 from webapp.security.rowfilters import ScopeViolation, assert_writable, is_visible, visible_clause
 from webapp.security.scope import get_scope
-from webapp.services.validation import FieldError, RecordInvalid, rules_for, unique_conflicts, validate_item
+from webapp.services.validation import (
+    FieldError,
+    RecordInvalid,
+    derive_fields,
+    rules_for,
+    unique_conflicts,
+    validate_item,
+)
 
 
 class ScopedInterface(SQLAInterface):
@@ -168,16 +176,37 @@ def _with_validators(unbound_field, extra_validators: list):
 # ------------------------------------------------------------------ shared write logic
 
 
+def missing_required_relations(item) -> dict[str, list[str]]:
+    """Many-to-one relations whose foreign key may not be empty but is."""
+    missing = {}
+    for relationship in type(item).__mapper__.relationships:
+        if relationship.direction.name != "MANYTOONE":
+            continue
+        columns = list(relationship.local_columns)
+        if all(not c.nullable for c in columns) and getattr(item, relationship.key) is None:
+            if all(getattr(item, c.key, None) is None for c in columns):
+                missing[relationship.key] = [str(_l("Feltet må fylles ut med en gyldig verdi."))]
+    return missing
+
+
 def check_write(item, permission: str, view_name: str) -> None:
     """Validate a changed row and refuse it when it leaves the acting scope."""
-    validate_item(item)
-    conflicts = unique_conflicts(item)
+    with db.session.no_autoflush:
+        derive_fields(item)
+        problems = missing_required_relations(item)
+        if problems:
+            raise RecordInvalid(problems)
+        validate_item(item)
+        conflicts = unique_conflicts(item)
     if conflicts:
         raise RecordInvalid(conflicts)
     db.session.add(item)
     grants = get_scope().grants_with(permission, view_name)
     try:
         assert_writable(item, grants)
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise RecordInvalid({"_database": [str(exc.orig)]}) from None
     except ScopeViolation:
         db.session.rollback()
         raise
@@ -291,6 +320,16 @@ class ScopedModelRestApi(ModelRestApi):
     def __init__(self, *args, **kwargs):
         self.datamodel.view_name = self.class_permission_name or self.__class__.__name__
         super().__init__(*args, **kwargs)
+
+    def _init_model_schemas(self):
+        """FAB's schemas refuse null for nullable enums and dates; accept it where the column does."""
+        super()._init_model_schemas()
+        columns = self.datamodel.obj.__table__.columns
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            for name, schema_field in schema.fields.items():
+                column = columns.get(name)
+                if column is not None and column.nullable:
+                    schema_field.allow_none = True
 
     def _write(self, load, permission: str, status: int, pk=None):
         if not request.is_json:
