@@ -96,3 +96,44 @@ def dbs(clean_app):
     with clean_app.app_context():
         yield db.session
         db.session.remove()
+
+
+class CapturedMail:
+    """The messages a real SMTP server on loopback received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append({"to": envelope.rcpt_tos, "message": message})
+        return "250 OK"
+
+    def bodies(self) -> list[str]:
+        return [m["message"].get_body(preferencelist=("plain",)).get_content() for m in self.messages]
+
+
+@pytest.fixture()
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; the app's mail goes to it during the test."""
+    from aiosmtpd.controller import Controller
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = CapturedMail()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    state = app.extensions["mail"]
+    saved = (state.server, state.port, state.suppress)
+    state.server, state.port, state.suppress = "127.0.0.1", port, False
+    try:
+        yield handler
+    finally:
+        state.server, state.port, state.suppress = saved
+        controller.stop()

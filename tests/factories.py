@@ -208,3 +208,14 @@ def build_world() -> World:
             db.session.refresh(row)
     db.session.expunge_all()
     return w
+
+
+def add_initial_rate():
+    """The seed's rates: 1.1 %, contents 85 kr, travel 91 kr, apprentices 42 kr in total."""
+    from webapp.models import DuesRate
+
+    rate = DuesRate(valid_from=dt.date(2000, 1, 1), percent=1.1, contents_insurance_ore=8500, travel_insurance_ore=9100,
+                    apprentice_flat_ore=4200, note="Initial rates")
+    db.session.add(rate)
+    db.session.commit()
+    return rate

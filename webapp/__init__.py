@@ -37,6 +37,10 @@ def create_app(config: object | str = "config.Config", **overrides) -> Flask:
     init_security(app)
     app.jinja_env.globals["role_label"] = role_label
 
+    from reports.pdf import blueprint as reports_blueprint
+
+    app.register_blueprint(reports_blueprint)
+
     from webapp.cli import register_cli
 
     register_cli(app)

@@ -75,6 +75,67 @@ def demo_accounts(as_json: bool):
         click.echo(f"password for all: {password}")
 
 
+def _month_argument(text: str):
+    from webapp.services.periods import Month, PeriodError
+
+    try:
+        return Month.parse(text)
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc), param_hint="YYYY-MM") from None
+
+
+@click.group("deductions", help="The monthly deduction cycle.")
+def deductions_group():
+    pass
+
+
+@deductions_group.command("generate", help="Make the deduction basis of every employer for a month (YYYY-MM).")
+@click.argument("month")
+@click.option("--refresh", is_flag=True, help="Recompute bases whose notices have not gone out.")
+@with_appcontext
+def deductions_generate(month: str, refresh: bool):
+    from webapp.services.deduction_basis import BasisError, generate
+
+    try:
+        result = generate(_month_argument(month), refresh=refresh)
+    except BasisError as exc:
+        click.echo(f"deductions generate: {exc}", err=True)
+        sys.exit(2)
+    click.echo(result.summary())
+
+
+@deductions_group.command("notify", help="E-mail the month's notice to every deduction contact (once per employer).")
+@click.argument("month")
+@with_appcontext
+def deductions_notify(month: str):
+    from webapp.services.notices import notify
+
+    click.echo(notify(_month_argument(month)).summary())
+
+
+@click.group("payments", help="Bank payments.")
+def payments_group():
+    pass
+
+
+@payments_group.command("import", help="Import a bank OCR giro file (Nets format) and match payments by KID.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def payments_import(path: str):
+    import os
+
+    from webapp.services.payments import PaymentFileError, import_file
+
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        result = import_file(os.path.basename(path), data, imported_by="cli")
+    except PaymentFileError as exc:
+        click.echo(f"payments import: {exc}", err=True)
+        sys.exit(2)
+    click.echo(result.summary())
+
+
 def register_cli(app) -> None:
-    for command in (roles_group, seed_command, demo_accounts):
+    for command in (roles_group, seed_command, demo_accounts, deductions_group, payments_group):
         app.cli.add_command(command)

@@ -6,6 +6,17 @@ from webapp.models.organisation import Employer, OrgUnit, Workplace
 from webapp.models.members import Employment, Member, Position
 from webapp.models.contacts import DeductionContact
 from webapp.models.demo import DemoAccount
+from webapp.models.deductions import (
+    AuditEntry,
+    DeductionBasis,
+    DeductionBasisLine,
+    DeductionList,
+    DeductionListLine,
+    DeductionNotice,
+    DuesRate,
+    Payment,
+    PaymentImport,
+)
 
 metadata = Model.metadata
 
@@ -20,4 +31,13 @@ __all__ = [
     "Position",
     "DeductionContact",
     "DemoAccount",
+    "DuesRate",
+    "DeductionBasis",
+    "DeductionBasisLine",
+    "DeductionNotice",
+    "DeductionList",
+    "DeductionListLine",
+    "PaymentImport",
+    "Payment",
+    "AuditEntry",
 ]

@@ -1,0 +1,1 @@
+"""PDF rendering, report builders and the mailing of exports."""

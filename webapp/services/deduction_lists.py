@@ -1,0 +1,271 @@
+"""Deduction lists: what an employer reports it deducted for a month.
+
+A list starts prefilled from the month's basis (a supplementary list starts
+empty), is edited as a draft, and is delivered on approval: then it is locked
+until the office reopens it (which is logged). A list can also be uploaded as
+CSV; every bad row is reported with its line number and nothing is saved.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import DeductionBasis, DeductionBasisLine, DeductionList, DeductionListLine, Member
+from webapp.models.choices import DeviationReason, ListKind, ListStatus
+from webapp.services import audit
+from webapp.services.money import parse_kroner
+from webapp.services.periods import Month
+from webapp.services.reconciliation import reconcile
+from webapp.services.validation import FieldError, national_id as check_national_id
+
+CSV_COLUMNS = ["fodselsnummer", "navn", "belop", "avvik", "kommentar"]
+
+
+class ListError(ValueError):
+    """A list operation was refused; the message says why and names the field."""
+
+
+class ListLocked(ListError):
+    pass
+
+
+@dataclass
+class LineInput:
+    """One row of a list as entered on screen or read from a file."""
+
+    national_id: str
+    name: str = ""
+    amount: str = ""
+    deviation: str = ""
+    comment: str = ""
+
+
+def lists_for(employer_id: int, period: str) -> list[DeductionList]:
+    return db.session.scalars(
+        select(DeductionList)
+        .where(DeductionList.employer_id == employer_id, DeductionList.period == period)
+        .order_by(DeductionList.created_at, DeductionList.id)
+    ).all()
+
+
+def basis_for(employer_id: int, period: str) -> DeductionBasis | None:
+    return db.session.scalars(
+        select(DeductionBasis).where(DeductionBasis.employer_id == employer_id, DeductionBasis.period == period)
+    ).first()
+
+
+def create_list(employer_id: int, period: str, user_id: int | None) -> DeductionList:
+    """A new draft: the main list prefilled from the basis, or a supplementary list once one is delivered."""
+    Month.parse(period)
+    existing = lists_for(employer_id, period)
+    if any(lst.status == ListStatus.draft for lst in existing):
+        raise ListError("period: there is already a list under work for this month; finish or delete it first")
+    delivered = [lst for lst in existing if lst.status == ListStatus.delivered]
+    kind = ListKind.supplementary if delivered else ListKind.main
+    deduction_list = DeductionList(
+        employer_id=employer_id, period=period, kind=kind, status=ListStatus.draft,
+        created_at=dt.datetime.now(), created_by_id=user_id,
+    )
+    db.session.add(deduction_list)
+    if kind == ListKind.main:
+        basis = basis_for(employer_id, period)
+        if basis is not None:
+            rows = db.session.execute(
+                select(Member.id, Member.national_id, Member.first_name, Member.last_name)
+                .join(DeductionBasisLine, DeductionBasisLine.member_id == Member.id)
+                .where(DeductionBasisLine.basis_id == basis.id, DeductionBasisLine.on_deduction.is_(True))
+                .order_by(Member.last_name, Member.first_name)
+            ).all()
+            deduction_list.lines = [
+                DeductionListLine(member_id=m_id, national_id=nid, name=f"{first} {last}")
+                for m_id, nid, first, last in rows
+            ]
+    db.session.commit()
+    return deduction_list
+
+
+def _check_draft(deduction_list: DeductionList) -> None:
+    if deduction_list.status != ListStatus.draft:
+        raise ListLocked("status: the list is delivered and locked; only the union office can reopen it")
+
+
+def parse_line(row: LineInput, line_no: int | None = None) -> dict:
+    """A checked line as column values; raises ListError naming the line and the field."""
+    where = f"line {line_no}: " if line_no is not None else ""
+    try:
+        nid = check_national_id(row.national_id)
+    except FieldError as exc:
+        raise ListError(f"{where}{exc.message}") from None
+    amount = None
+    if str(row.amount or "").strip():
+        try:
+            amount = parse_kroner(row.amount)
+        except (ValueError, ArithmeticError):
+            raise ListError(f"{where}amount: '{row.amount}' is not an amount in kroner (e.g. 312,50)") from None
+        if amount < 0:
+            raise ListError(f"{where}amount: must not be negative")
+    deviation = None
+    if str(row.deviation or "").strip():
+        try:
+            deviation = DeviationReason[row.deviation.strip()]
+        except KeyError:
+            allowed = ", ".join(reason.name for reason in DeviationReason)
+            raise ListError(f"{where}deviation: '{row.deviation}' is not one of {allowed}") from None
+    if amount is None and deviation is None:
+        raise ListError(f"{where}amount: give the amount deducted, or a deviation with its reason")
+    if deviation == DeviationReason.other and not str(row.comment or "").strip():
+        raise ListError(f"{where}comment: a deviation 'other' needs a comment")
+    return {"national_id": nid, "name": (row.name or "").strip()[:160], "amount_ore": amount,
+            "deviation": deviation, "comment": (row.comment or "").strip()[:500] or None}
+
+
+def _members_by_national_id(national_ids: list[str]) -> dict[str, Member]:
+    if not national_ids:
+        return {}
+    members = db.session.scalars(select(Member).where(Member.national_id.in_(national_ids))).all()
+    return {m.national_id: m for m in members}
+
+
+def replace_lines(deduction_list: DeductionList, rows: list[LineInput]) -> None:
+    """Replace a draft's lines with `rows`: all of them valid, or nothing changes."""
+    _check_draft(deduction_list)
+    parsed, errors, seen = [], [], set()
+    for number, row in enumerate(rows, start=1):
+        try:
+            values = parse_line(row, number)
+        except ListError as exc:
+            errors.append(str(exc))
+            continue
+        if values["national_id"] in seen:
+            errors.append(f"line {number}: national_id: {values['national_id']} appears twice")
+            continue
+        seen.add(values["national_id"])
+        parsed.append(values)
+    if errors:
+        raise ListError("; ".join(errors))
+    members = _members_by_national_id([v["national_id"] for v in parsed])
+    deduction_list.lines = []
+    for values in parsed:
+        member = members.get(values["national_id"])
+        if member is not None:
+            values["member_id"] = member.id
+            values["name"] = values["name"] or member.full_name
+        elif not values["name"]:
+            values["name"] = "?"
+        deduction_list.lines.append(DeductionListLine(**values))
+    db.session.commit()
+
+
+def add_line(deduction_list: DeductionList, row: LineInput) -> DeductionListLine:
+    """Add someone not on the basis, by national id (an unknown person keeps the name given)."""
+    _check_draft(deduction_list)
+    values = parse_line(row)
+    if any(line.national_id == values["national_id"] for line in deduction_list.lines):
+        raise ListError(f"national_id: {values['national_id']} is already on the list")
+    member = _members_by_national_id([values["national_id"]]).get(values["national_id"])
+    if member is not None:
+        values["member_id"] = member.id
+        values["name"] = values["name"] or member.full_name
+    elif not values["name"]:
+        raise ListError("name: the person is not known to the union; give the name")
+    line = DeductionListLine(**values)
+    deduction_list.lines.append(line)
+    db.session.commit()
+    return line
+
+
+def approve(deduction_list: DeductionList, user_id: int | None) -> None:
+    """Deliver and lock the list; every line must have an amount or a deviation."""
+    _check_draft(deduction_list)
+    incomplete = [line.name for line in deduction_list.lines if line.amount_ore is None and line.deviation is None]
+    if incomplete:
+        raise ListError(f"lines: {len(incomplete)} members have neither an amount nor a deviation (first: {incomplete[0]})")
+    deduction_list.total_ore = sum(line.amount_ore or 0 for line in deduction_list.lines)
+    deduction_list.status = ListStatus.delivered
+    deduction_list.delivered_at = dt.datetime.now()
+    deduction_list.delivered_by_id = user_id
+    db.session.flush()
+    reconcile(deduction_list.period, [deduction_list.employer_id])
+    db.session.commit()
+
+
+def reopen(deduction_list: DeductionList, user_id: int | None, reason: str = "") -> None:
+    """The office opens a delivered list for changes again; the reopening is logged."""
+    if deduction_list.status != ListStatus.delivered:
+        raise ListError("status: only a delivered list can be reopened")
+    deduction_list.status = ListStatus.draft
+    deduction_list.reopened_at = dt.datetime.now()
+    deduction_list.reopened_by_id = user_id
+    audit.record("reopen", "deduction_list", deduction_list.id, period=deduction_list.period,
+                 employer_id=deduction_list.employer_id, reason=reason)
+    db.session.flush()
+    reconcile(deduction_list.period, [deduction_list.employer_id])
+    db.session.commit()
+
+
+def delete_draft(deduction_list: DeductionList) -> None:
+    _check_draft(deduction_list)
+    db.session.delete(deduction_list)
+    db.session.commit()
+
+
+# ------------------------------------------------------------------ CSV
+
+
+def csv_template(deduction_list: DeductionList | None = None) -> str:
+    """The upload template: the header, and the list's members when given."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for line in deduction_list.lines if deduction_list else []:
+        amount = "" if line.amount_ore is None else f"{line.amount_ore / 100:.2f}".replace(".", ",")
+        writer.writerow([line.national_id, line.name, amount, line.deviation.name if line.deviation else "", line.comment or ""])
+    return out.getvalue()
+
+
+def parse_csv(data: bytes) -> list[LineInput]:
+    """Rows of an uploaded CSV file (';' or ',' separated, UTF-8 or Latin-1); raises ListError on a bad header."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("iso-8859-1")
+    if not text.strip():
+        raise ListError("file: the file is empty")
+    dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t") if text.strip() else csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [c for c in ("fodselsnummer", "belop") if c not in header]
+    if missing:
+        raise ListError(f"line 1: the header lacks the column(s) {', '.join(missing)}; expected {';'.join(CSV_COLUMNS)}")
+    index = {name: header.index(name) for name in CSV_COLUMNS if name in header}
+    rows = []
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            rows.append(None)  # keeps line numbers right; dropped below
+            continue
+        value = lambda name: cells[index[name]].strip() if name in index and index[name] < len(cells) else ""  # noqa: E731
+        rows.append(LineInput(value("fodselsnummer"), value("navn"), value("belop"), value("avvik"), value("kommentar")))
+    return rows
+
+
+def import_csv(deduction_list: DeductionList, data: bytes) -> int:
+    """Replace a draft's lines with the file's rows. Errors name the file's line numbers (header = line 1)."""
+    rows = parse_csv(data)
+    numbered = [(number, row) for number, row in enumerate(rows, start=2) if row is not None]
+    errors, checked = [], []
+    for number, row in numbered:
+        try:
+            parse_line(row, number)
+            checked.append(row)
+        except ListError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise ListError("; ".join(errors))
+    replace_lines(deduction_list, checked)
+    return len(checked)

@@ -1,0 +1,102 @@
+"""The monthly notice to each deduction contact: changes, portal link, dues rules, account and KID.
+
+A notice goes out once per employer and month: the basis remembers when, and
+each e-mail sent is recorded (who, which address, when) for the office.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask import current_app, render_template
+from flask_babel import gettext as _
+from flask_mail import Message
+from sqlalchemy import or_, select
+
+from webapp.extensions import db, mail
+from webapp.models import DeductionBasis, DeductionContact, DeductionNotice
+from webapp.services.money import account_number, kroner
+from webapp.services.periods import Month
+
+
+@dataclass
+class NotifyResult:
+    month: Month
+    employers: int = 0
+    emails: int = 0
+    already_notified: int = 0
+    without_contacts: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if not self.employers:
+            text = f"{self.month}: nothing to send"
+            if self.already_notified:
+                text += f", all {self.already_notified} employers were notified before"
+        else:
+            text = f"{self.month}: {self.emails} notices sent to {self.employers} employers"
+            if self.already_notified:
+                text += f"; {self.already_notified} were notified before"
+        if self.without_contacts:
+            text += f"; no deduction contact at {len(self.without_contacts)} employers"
+        return text
+
+
+def notice_text(basis: DeductionBasis) -> tuple[str, str]:
+    month = Month.parse(basis.period)
+    rate = basis.rate
+    config = current_app.config
+    subject = _("Dues deduction %(period)s – %(employer)s", period=month.label, employer=basis.employer.name)
+    body = render_template(
+        "mail/deduction_notice.txt",
+        basis=basis,
+        employer=basis.employer,
+        period_label=f"{month.month:02d}/{month.year}",
+        portal_url=config["PORTAL_URL"].rstrip("/") + "/portal/",
+        percent=str(rate.percent.normalize()).replace(".", ","),
+        contents=kroner(rate.contents_insurance_ore, decimals=False),
+        travel=kroner(rate.travel_insurance_ore, decimals=False),
+        apprentice=kroner(rate.apprentice_flat_ore, decimals=False),
+        account=account_number(config["UNION_ACCOUNT_NUMBER"]),
+        union_name=config["UNION_NAME"],
+    )
+    return subject, body
+
+
+def current_contacts(employer_id: int, today: dt.date):
+    return db.session.scalars(
+        select(DeductionContact).where(
+            DeductionContact.employer_id == employer_id,
+            DeductionContact.start_date <= today,
+            or_(DeductionContact.end_date.is_(None), DeductionContact.end_date >= today),
+        )
+    ).all()
+
+
+def notify(month: Month, now: dt.datetime | None = None) -> NotifyResult:
+    """Send the month's notices that have not gone out. Each employer is committed as soon as it is sent."""
+    now = now or dt.datetime.now()
+    result = NotifyResult(month)
+    bases = db.session.scalars(
+        select(DeductionBasis).where(DeductionBasis.period == str(month)).order_by(DeductionBasis.employer_id)
+    ).all()
+    with mail.connect() as connection:
+        for basis in bases:
+            if basis.notified_at is not None:
+                result.already_notified += 1
+                continue
+            contacts = [c for c in current_contacts(basis.employer_id, now.date()) if c.user and c.user.email]
+            if not contacts:
+                result.without_contacts.append(basis.employer.name)
+                continue
+            subject, body = notice_text(basis)
+            for contact in contacts:
+                connection.send(Message(subject=subject, recipients=[contact.user.email], body=body))
+                db.session.add(
+                    DeductionNotice(basis_id=basis.id, user_id=contact.user_id, email=contact.user.email, subject=subject, sent_at=now)
+                )
+                result.emails += 1
+            basis.notified_at = now
+            db.session.commit()
+            result.employers += 1
+    return result

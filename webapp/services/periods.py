@@ -1,0 +1,134 @@
+"""Months (`YYYY-MM`) and quarters (`YYYY-Qn`), parsed in one place, and the periodization rules.
+
+Periodization: a join takes effect from the first of the next month (the same
+month when it falls on the 1st); a leave at the end of its month. Employment
+start and end dates follow the same rule.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+class PeriodError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Month":
+        match = _MONTH_RE.match(str(text).strip())
+        if not match:
+            raise PeriodError(f"period: '{text}' is not a month of the form YYYY-MM")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def of(cls, day: dt.date) -> "Month":
+        return cls(day.year, day.month)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        return dt.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    def shift(self, months: int) -> "Month":
+        index = self.year * 12 + (self.month - 1) + months
+        return Month(index // 12, index % 12 + 1)
+
+    @property
+    def previous(self) -> "Month":
+        return self.shift(-1)
+
+    @property
+    def next(self) -> "Month":
+        return self.shift(1)
+
+    @property
+    def label(self) -> str:
+        """As the portal shows it: 2021/03."""
+        return f"{self.year:04d}/{self.month:02d}"
+
+    @property
+    def quarter(self) -> "Quarter":
+        return Quarter(self.year, (self.month - 1) // 3 + 1)
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Quarter":
+        match = _QUARTER_RE.match(str(text).strip().upper())
+        if not match:
+            raise PeriodError(f"quarter: '{text}' is not a quarter of the form YYYY-Qn (n = 1 to 4)")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-Q{self.number}"
+
+    @property
+    def months(self) -> list[Month]:
+        first = (self.number - 1) * 3 + 1
+        return [Month(self.year, first + i) for i in range(3)]
+
+    @property
+    def first_day(self) -> dt.date:
+        return self.months[0].first_day
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.months[-1].last_day
+
+    @property
+    def previous(self) -> "Quarter":
+        return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+
+
+def effective_start(day: dt.date) -> dt.date:
+    """The first day a join (or an employment start) counts: the 1st of the next month, or the day itself on a 1st."""
+    if day.day == 1:
+        return day
+    return Month.of(day).next.first_day
+
+
+def effective_end(day: dt.date) -> dt.date:
+    """The last day a leave (or an employment end) counts: the end of its month."""
+    return Month.of(day).last_day
+
+
+def covers_month(start: dt.date | None, end: dt.date | None, month: Month) -> bool:
+    """True when the periodized span from `start` to `end` covers the month.
+
+    effective_start(start) <= first day  <=>  start <= first day, and
+    effective_end(end) >= last day       <=>  end >= first day,
+    which is what `covers_month_clause` says in SQL.
+    """
+    if start is None:
+        return False
+    return start <= month.first_day and (end is None or end >= month.first_day)
+
+
+def covers_month_clause(start_column, end_column, month: Month):
+    """SQL: the periodized span of two date columns covers the month."""
+    from sqlalchemy import or_
+
+    first = month.first_day
+    return (start_column <= first) & or_(end_column.is_(None), end_column >= first)
