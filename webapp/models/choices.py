@@ -49,10 +49,10 @@ class OrgLevel(LabelledEnum):
     @classmethod
     def labels(cls):
         return {
-            "union": _l("Forbund"),
-            "national_association": _l("Landsforening"),
-            "branch": _l("Avdeling"),
-            "club": _l("Klubb"),
+            "union": _l("Union"),
+            "national_association": _l("National association"),
+            "branch": _l("Branch"),
+            "club": _l("Club"),
         }
 
 
@@ -71,8 +71,8 @@ class EmployerAssociation(LabelledEnum):
             "nho": _l("NHO"),
             "virke": _l("Virke"),
             "ks": _l("KS"),
-            "staten": _l("Staten"),
-            "none": _l("Ingen"),
+            "staten": _l("The State"),
+            "none": _l("None"),
         }
 
 
@@ -83,7 +83,7 @@ class Sector(LabelledEnum):
 
     @classmethod
     def labels(cls):
-        return {"state": _l("Statlig"), "municipal": _l("Kommunal"), "private": _l("Privat")}
+        return {"state": _l("State"), "municipal": _l("Municipal"), "private": _l("Private")}
 
 
 class MemberCategory(LabelledEnum):
@@ -96,11 +96,11 @@ class MemberCategory(LabelledEnum):
     @classmethod
     def labels(cls):
         return {
-            "ordinary": _l("Ordinær"),
-            "apprentice": _l("Lærling"),
+            "ordinary": _l("Ordinary"),
+            "apprentice": _l("Apprentice"),
             "student": _l("Student"),
-            "retired": _l("Pensjonist"),
-            "unemployed": _l("Arbeidsledig"),
+            "retired": _l("Retired"),
+            "unemployed": _l("Unemployed"),
         }
 
 
@@ -112,7 +112,7 @@ class ContactChoice(LabelledEnum):
 
     @classmethod
     def labels(cls):
-        return {"work": _l("Arbeid"), "private": _l("Privat")}
+        return {"work": _l("Work"), "private": _l("Private")}
 
 
 class Gender(LabelledEnum):
@@ -121,7 +121,7 @@ class Gender(LabelledEnum):
 
     @classmethod
     def labels(cls):
-        return {"female": _l("Kvinne"), "male": _l("Mann")}
+        return {"female": _l("Female"), "male": _l("Male")}
 
 
 class PositionType(LabelledEnum):
@@ -133,8 +133,80 @@ class PositionType(LabelledEnum):
     @classmethod
     def labels(cls):
         return {
-            "leader": _l("Leder"),
-            "treasurer": _l("Kasserer"),
-            "member_data_admin": _l("Adm. medlemsopplysninger"),
-            "workplace_trustee": _l("Plasstillitsvalgt"),
+            "leader": _l("Leader"),
+            "treasurer": _l("Treasurer"),
+            "member_data_admin": _l("Member data admin"),
+            "workplace_trustee": _l("Workplace representative"),
+        }
+
+
+class BasisChange(LabelledEnum):
+    """How a member's deduction changes from the month before."""
+
+    start = "start"
+    stop = "stop"
+    change = "change"
+
+    @classmethod
+    def labels(cls):
+        return {"start": _l("Start"), "stop": _l("Stop"), "change": _l("Change")}
+
+
+class ListKind(LabelledEnum):
+    main = "main"
+    supplementary = "supplementary"
+
+    @classmethod
+    def labels(cls):
+        return {"main": _l("Deduction list"), "supplementary": _l("Supplementary list")}
+
+
+class ListStatus(LabelledEnum):
+    draft = "draft"
+    delivered = "delivered"
+
+    @classmethod
+    def labels(cls):
+        return {"draft": _l("Draft"), "delivered": _l("Delivered")}
+
+
+class DeviationReason(LabelledEnum):
+    left_employer = "left_employer"
+    leave_of_absence = "leave_of_absence"
+    unpaid_leave = "unpaid_leave"
+    deceased = "deceased"
+    not_known = "not_known"
+    other = "other"
+
+    @classmethod
+    def labels(cls):
+        return {
+            "left_employer": _l("Left the employer"),
+            "leave_of_absence": _l("Leave of absence"),
+            "unpaid_leave": _l("Unpaid leave"),
+            "deceased": _l("Deceased"),
+            "not_known": _l("Not known to the employer"),
+            "other": _l("Other"),
+        }
+
+
+class ReconciliationStatus(LabelledEnum):
+    ok = "ok"
+    no_list = "no_list"
+    no_payment = "no_payment"
+    amount_differs = "amount_differs"
+    members_not_reported = "members_not_reported"
+    unknown_members = "unknown_members"
+    open_deviations = "open_deviations"
+
+    @classmethod
+    def labels(cls):
+        return {
+            "ok": _l("OK"),
+            "no_list": _l("No deduction list"),
+            "no_payment": _l("No payment"),
+            "amount_differs": _l("Amount differs"),
+            "members_not_reported": _l("Basis members not reported"),
+            "unknown_members": _l("Reported members unknown"),
+            "open_deviations": _l("Open deviations"),
         }
