@@ -208,16 +208,18 @@ def test_csv_upload_reports_every_bad_row_and_saves_nothing(cycle, world):
     before = [(line.national_id, line.amount_ore) for line in lst.lines]
     good = lst.lines[0].national_id
     data = (
-        "fodselsnummer;navn;belop;avvik;kommentar\n"
-        f"{good};;312,50;;\n"
-        "12345678901;Feil Person;100;;\n"
-        f"{lst.lines[1].national_id};;abc;;\n"
-        f"{lst.lines[2].national_id};;;holiday;\n"
+        "medlemsnummer;fodselsnummer;navn;belop;avvik;kommentar\n"
+        f";{good};;312,50;;\n"
+        ";12345678901;Feil Person;100;;\n"
+        f";{lst.lines[1].national_id};;abc;;\n"
+        f";{lst.lines[2].national_id};;;holiday;\n"
+        "7588888;;;100;;\n"
     ).encode()
     with pytest.raises(deduction_lists.ListError) as caught:
         deduction_lists.import_csv(lst, data)
     message = str(caught.value)
-    assert "line 3" in message and "line 4" in message and "line 5" in message and "line 2" not in message
+    assert "line 3" in message and "line 4" in message and "line 5" in message and "line 6" in message
+    assert "line 2" not in message
     db.session.refresh(lst)
     assert [(line.national_id, line.amount_ore) for line in lst.lines] == before
 

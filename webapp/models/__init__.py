@@ -4,7 +4,7 @@ from flask_appbuilder import Model
 
 from webapp.models.organisation import Employer, OrgUnit, Workplace
 from webapp.models.members import Employment, Member, Position
-from webapp.models.contacts import DeductionContact
+from webapp.models.contacts import AccessRequest, DeductionContact
 from webapp.models.demo import DemoAccount
 from webapp.models.deductions import (
     AuditEntry,
@@ -30,6 +30,7 @@ __all__ = [
     "Employment",
     "Position",
     "DeductionContact",
+    "AccessRequest",
     "DemoAccount",
     "DuesRate",
     "DeductionBasis",

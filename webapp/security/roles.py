@@ -77,7 +77,7 @@ ROLE_GRANTS: dict[str, list[list[str]]] = {
     + [
         _grant("PortalView", "can_.*"),
         _grant("EmployerView|WorkplaceView", VIEW_READ),
-        _grant("EmployerApi|WorkplaceApi", API_READ),
+        _grant("EmployerApi|WorkplaceApi|DeductionMonthApi|DeductionListApi|PaymentApi", API_READ),
     ],
     MEMBER: _COMMON
     + [

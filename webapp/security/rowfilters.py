@@ -18,7 +18,18 @@ from sqlalchemy import false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement, True_
 
 from webapp.extensions import db
-from webapp.models import DeductionContact, Employer, Employment, Member, OrgUnit, Position, Workplace
+from webapp.models import (
+    DeductionBasis,
+    DeductionContact,
+    DeductionList,
+    Employer,
+    Employment,
+    Member,
+    OrgUnit,
+    Payment,
+    Position,
+    Workplace,
+)
 from webapp.security import scope as sc
 
 
@@ -77,6 +88,10 @@ _RULES: dict[type, dict[str, Callable[[list[int]], ColumnElement]]] = {
     DeductionContact: {
         sc.EMPLOYERS: lambda ids: DeductionContact.employer_id.in_(ids),
     },
+    # The deduction cycle belongs to the employer: its contacts see it, the office sees all.
+    DeductionBasis: {sc.EMPLOYERS: lambda ids: DeductionBasis.employer_id.in_(ids)},
+    DeductionList: {sc.EMPLOYERS: lambda ids: DeductionList.employer_id.in_(ids)},
+    Payment: {sc.EMPLOYERS: lambda ids: Payment.employer_id.in_(ids)},
 }
 
 

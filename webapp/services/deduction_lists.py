@@ -24,7 +24,9 @@ from webapp.services.periods import Month
 from webapp.services.reconciliation import reconcile
 from webapp.services.validation import FieldError, national_id as check_national_id
 
-CSV_COLUMNS = ["fodselsnummer", "navn", "belop", "avvik", "kommentar"]
+# The template names members by member number (national ids are masked for employers);
+# a full national id is needed only for someone not on the basis.
+CSV_COLUMNS = ["medlemsnummer", "fodselsnummer", "navn", "belop", "avvik", "kommentar"]
 
 
 class ListError(ValueError):
@@ -39,11 +41,12 @@ class ListLocked(ListError):
 class LineInput:
     """One row of a list as entered on screen or read from a file."""
 
-    national_id: str
+    national_id: str = ""
     name: str = ""
     amount: str = ""
     deviation: str = ""
     comment: str = ""
+    member_no: str = ""
 
 
 def lists_for(employer_id: int, period: str) -> list[DeductionList]:
@@ -98,10 +101,17 @@ def _check_draft(deduction_list: DeductionList) -> None:
 def parse_line(row: LineInput, line_no: int | None = None) -> dict:
     """A checked line as column values; raises ListError naming the line and the field."""
     where = f"line {line_no}: " if line_no is not None else ""
-    try:
-        nid = check_national_id(row.national_id)
-    except FieldError as exc:
-        raise ListError(f"{where}{exc.message}") from None
+    member_no = str(row.member_no or "").strip()
+    if member_no:
+        member = db.session.scalars(select(Member).where(Member.member_no == member_no)).first()
+        if member is None:
+            raise ListError(f"{where}member_no: no member has the number {member_no}")
+        nid = member.national_id
+    else:
+        try:
+            nid = check_national_id(row.national_id)
+        except FieldError as exc:
+            raise ListError(f"{where}{exc.message}") from None
     amount = None
     if str(row.amount or "").strip():
         try:
@@ -162,6 +172,42 @@ def replace_lines(deduction_list: DeductionList, rows: list[LineInput]) -> None:
     db.session.commit()
 
 
+def update_entries(deduction_list: DeductionList, entries: dict[int, LineInput]) -> None:
+    """Set amount, deviation and comment of existing lines (by line id): all valid, or nothing changes.
+
+    Raises ListError whose `errors` maps each bad line id to its message."""
+    _check_draft(deduction_list)
+    by_id = {line.id: line for line in deduction_list.lines}
+    errors: dict[int, str] = {}
+    checked = {}
+    for line_id, entry in entries.items():
+        line = by_id.get(line_id)
+        if line is None:
+            errors[line_id] = "line: not on this list"
+            continue
+        try:
+            checked[line_id] = parse_line(LineInput(line.national_id, line.name, entry.amount, entry.deviation, entry.comment))
+        except ListError as exc:
+            errors[line_id] = str(exc)
+    if errors:
+        error = ListError("; ".join(f"{by_id[i].name if i in by_id else i}: {m}" for i, m in errors.items()))
+        error.errors = errors
+        raise error
+    for line_id, values in checked.items():
+        line = by_id[line_id]
+        line.amount_ore, line.deviation, line.comment = values["amount_ore"], values["deviation"], values["comment"]
+    db.session.commit()
+
+
+def remove_line(deduction_list: DeductionList, line_id: int) -> None:
+    _check_draft(deduction_list)
+    line = next((line for line in deduction_list.lines if line.id == line_id), None)
+    if line is None:
+        raise ListError("line: not on this list")
+    deduction_list.lines.remove(line)
+    db.session.commit()
+
+
 def add_line(deduction_list: DeductionList, row: LineInput) -> DeductionListLine:
     """Add someone not on the basis, by national id (an unknown person keeps the name given)."""
     _check_draft(deduction_list)
@@ -219,38 +265,53 @@ def delete_draft(deduction_list: DeductionList) -> None:
 
 
 def csv_template(deduction_list: DeductionList | None = None) -> str:
-    """The upload template: the header, and the list's members when given."""
+    """The upload template: the header, and the list's lines when given (national ids masked)."""
+    from webapp.security.privacy import mask_national_id
+
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for line in deduction_list.lines if deduction_list else []:
         amount = "" if line.amount_ore is None else f"{line.amount_ore / 100:.2f}".replace(".", ",")
-        writer.writerow([line.national_id, line.name, amount, line.deviation.name if line.deviation else "", line.comment or ""])
+        member_no = line.member.member_no if line.member else ""
+        shown_id = mask_national_id(line.national_id) if member_no else line.national_id
+        writer.writerow([member_no, shown_id, line.name, amount, line.deviation.name if line.deviation else "", line.comment or ""])
     return out.getvalue()
 
 
-def parse_csv(data: bytes) -> list[LineInput]:
-    """Rows of an uploaded CSV file (';' or ',' separated, UTF-8 or Latin-1); raises ListError on a bad header."""
+def parse_csv(data: bytes) -> list[LineInput | None]:
+    """Rows of an uploaded CSV file (';' or ',' separated, UTF-8 or Latin-1); raises ListError on a bad header.
+
+    Blank rows come back as None so that line numbers stay those of the file."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("iso-8859-1")
     if not text.strip():
         raise ListError("file: the file is empty")
-    dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t") if text.strip() else csv.excel
+    try:
+        dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
+    except csv.Error:
+        dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
     header = [h.strip().lower() for h in next(reader, [])]
-    missing = [c for c in ("fodselsnummer", "belop") if c not in header]
-    if missing:
-        raise ListError(f"line 1: the header lacks the column(s) {', '.join(missing)}; expected {';'.join(CSV_COLUMNS)}")
+    if "belop" not in header or not ({"medlemsnummer", "fodselsnummer"} & set(header)):
+        raise ListError(f"line 1: the header must have belop and medlemsnummer or fodselsnummer; expected {';'.join(CSV_COLUMNS)}")
     index = {name: header.index(name) for name in CSV_COLUMNS if name in header}
-    rows = []
+
+    def cell(cells, name):
+        position = index.get(name)
+        return cells[position].strip() if position is not None and position < len(cells) else ""
+
+    rows: list[LineInput | None] = []
     for cells in reader:
         if not any(c.strip() for c in cells):
-            rows.append(None)  # keeps line numbers right; dropped below
+            rows.append(None)
             continue
-        value = lambda name: cells[index[name]].strip() if name in index and index[name] < len(cells) else ""  # noqa: E731
-        rows.append(LineInput(value("fodselsnummer"), value("navn"), value("belop"), value("avvik"), value("kommentar")))
+        rows.append(LineInput(
+            national_id=cell(cells, "fodselsnummer"), name=cell(cells, "navn"), amount=cell(cells, "belop"),
+            deviation=cell(cells, "avvik"), comment=cell(cells, "kommentar"), member_no=cell(cells, "medlemsnummer"),
+        ))
     return rows
 
 

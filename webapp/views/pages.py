@@ -100,25 +100,6 @@ class UnitPageView(BaseView):
         )
 
 
-class PortalView(BaseView):
-    """The deduction portal's front page for one employer."""
-
-    route_base = "/portal"
-    default_view = "index"
-
-    @expose("/")
-    @has_access
-    def index(self):
-        employer = db.session.get(Employer, _active_target(sc.EMPLOYERS))
-        workplaces = db.session.scalars(
-            select(Workplace).where(Workplace.employer_id == employer.id).order_by(Workplace.name)
-        ).all()
-        contacts = db.session.scalars(
-            select(DeductionContact).where(DeductionContact.employer_id == employer.id).order_by(DeductionContact.start_date)
-        ).all()
-        return self.render_template("home/portal.html", employer=employer, workplaces=workplaces, contacts=contacts)
-
-
 class MyPageView(BaseView):
     """The member's own page ("Min side")."""
 

@@ -1,0 +1,234 @@
+"""The office's screens and the REST APIs of the deduction cycle."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request
+from flask_appbuilder.actions import action
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from webapp.extensions import db
+from webapp.models import (
+    AccessRequest,
+    DeductionBasis,
+    DeductionList,
+    DeductionNotice,
+    DuesRate,
+    Payment,
+    PaymentImport,
+)
+from webapp.models.choices import ListStatus
+from webapp.services import accounts, deduction_lists
+from webapp.services.money import kroner
+from webapp.views.base import ScopedInterface, ScopedModelRestApi, ScopedModelView
+
+READ_ONLY = ["can_list", "can_show"]
+
+
+def as_list(items) -> list:
+    """FAB hands an action one row from a detail page and a list from the list page."""
+    return items if isinstance(items, list) else [items]
+
+
+def ore_formatters(*columns: str) -> dict:
+    return {column: (lambda value: kroner(value)) for column in columns}
+
+
+class DuesRateView(ScopedModelView):
+    datamodel = ScopedInterface(DuesRate)
+    list_title = show_title = _l("Dues rates")
+    add_title = _l("New dues rate")
+    edit_title = _l("Edit dues rate")
+    label_columns = {
+        "valid_from": _l("Valid from"),
+        "percent": _l("Dues (% of pay)"),
+        "monthly_min_ore": _l("Monthly minimum (øre)"),
+        "monthly_max_ore": _l("Monthly maximum (øre)"),
+        "contents_insurance_ore": _l("Contents insurance (øre)"),
+        "travel_insurance_ore": _l("Travel insurance (øre)"),
+        "apprentice_flat_ore": _l("Apprentice flat rate (øre)"),
+        "note": _l("Note"),
+    }
+    list_columns = show_columns = add_columns = edit_columns = list(label_columns)
+    search_columns = ["valid_from"]
+    base_order = ("valid_from", "desc")
+    formatters_columns = ore_formatters(
+        "monthly_min_ore", "monthly_max_ore", "contents_insurance_ore", "travel_insurance_ore", "apprentice_flat_ore"
+    )
+
+
+MONTH_LABELS = {
+    "employer": _l("Employer"),
+    "period": _l("Month"),
+    "kid": _l("KID"),
+    "member_count": _l("Members"),
+    "change_count": _l("Changes"),
+    "notified_at": _l("Notice sent"),
+    "delivered": _l("Delivered"),
+    "list_count": _l("Lists"),
+    "fixed_total_ore": _l("Fixed amounts"),
+    "reported_total_ore": _l("Reported"),
+    "paid_total_ore": _l("Paid"),
+    "not_reported_count": _l("Not reported"),
+    "unknown_reported_count": _l("Unknown reported"),
+    "deviation_count": _l("Deviations"),
+    "reconciliation_status": _l("Reconciliation"),
+    "reconciliation_flags": _l("All flags"),
+}
+
+
+class DeductionMonthView(ScopedModelView):
+    """Reconciliation per employer and month: basis, lists and payments side by side."""
+
+    datamodel = ScopedInterface(DeductionBasis, eager=("employer",))
+    list_title = show_title = _l("Reconciliation per employer and month")
+    base_permissions = READ_ONLY
+    label_columns = MONTH_LABELS
+    list_columns = ["employer", "period", "kid", "member_count", "change_count", "delivered", "reported_total_ore",
+                    "paid_total_ore", "reconciliation_status"]
+    show_columns = list(MONTH_LABELS)
+    search_columns = ["period", "reconciliation_status", "delivered", "kid"]
+    order_columns = ["period", "kid", "member_count", "reported_total_ore", "paid_total_ore", "reconciliation_status"]
+    base_order = ("period", "desc")
+    formatters_columns = ore_formatters("fixed_total_ore", "reported_total_ore", "paid_total_ore")
+
+
+class DeductionListView(ScopedModelView):
+    """Every delivered and draft list; the office reopens a delivered one."""
+
+    datamodel = ScopedInterface(DeductionList, eager=("employer",))
+    list_title = show_title = _l("Deduction lists")
+    base_permissions = READ_ONLY
+    label_columns = {
+        "employer": _l("Employer"), "period": _l("Month"), "kind": _l("Kind"), "status": _l("Status"),
+        "delivered_at": _l("Delivered"), "total_ore": _l("Total"), "reopened_at": _l("Reopened"),
+        "created_at": _l("Created"),
+    }
+    list_columns = ["employer", "period", "kind", "status", "delivered_at", "total_ore", "reopened_at"]
+    show_columns = list(label_columns)
+    search_columns = ["period", "status", "kind"]
+    base_order = ("period", "desc")
+    formatters_columns = ore_formatters("total_ore")
+
+    @action("reopen", _l("Reopen"), _l("Open the delivered list for changes again? This is logged."), "fa-unlock",
+            multiple=False)
+    def reopen(self, items):
+        for item in as_list(items):
+            if item.status != ListStatus.delivered:
+                flash(str(_l("Only a delivered list can be reopened.")), "warning")
+            else:
+                deduction_lists.reopen(item, current_user.id, reason=request.form.get("reason", ""))
+                flash(str(_l("The list is open for changes again.")), "success")
+        return redirect(self.get_redirect())
+
+
+class PaymentView(ScopedModelView):
+    datamodel = ScopedInterface(Payment, eager=("employer",))
+    list_title = show_title = _l("Payments")
+    base_permissions = READ_ONLY
+    label_columns = {
+        "kid": _l("KID"), "amount_ore": _l("Amount"), "paid_on": _l("Paid"), "employer": _l("Employer"),
+        "period": _l("Month"), "payer_account": _l("From account"), "bank_reference": _l("Bank reference"),
+    }
+    list_columns = ["paid_on", "kid", "amount_ore", "employer", "period"]
+    show_columns = list(label_columns)
+    search_columns = ["kid", "period", "paid_on", "employer"]
+    base_order = ("paid_on", "desc")
+    formatters_columns = ore_formatters("amount_ore")
+
+
+class PaymentImportView(ScopedModelView):
+    datamodel = ScopedInterface(PaymentImport)
+    list_title = show_title = _l("Payment files")
+    base_permissions = READ_ONLY
+    label_columns = {
+        "filename": _l("File"), "imported_at": _l("Imported"), "imported_by": _l("By"),
+        "transaction_count": _l("Transactions"), "matched_count": _l("Matched"), "total_ore": _l("Total"),
+        "sha256": _l("Checksum"),
+    }
+    list_columns = ["filename", "imported_at", "transaction_count", "matched_count", "total_ore"]
+    show_columns = list(label_columns)
+    base_order = ("imported_at", "desc")
+    formatters_columns = ore_formatters("total_ore")
+
+
+class DeductionNoticeView(ScopedModelView):
+    """What was sent to whom, and when."""
+
+    datamodel = ScopedInterface(DeductionNotice, eager=("basis", "user"))
+    list_title = show_title = _l("Notices sent")
+    base_permissions = READ_ONLY
+    label_columns = {"basis": _l("Employer and month"), "user": _l("Contact"), "email": _l("E-mail"),
+                     "subject": _l("Subject"), "sent_at": _l("Sent")}
+    list_columns = show_columns = ["sent_at", "basis", "user", "email", "subject"]
+    search_columns = ["email", "sent_at"]
+    base_order = ("sent_at", "desc")
+
+
+class AccessRequestView(ScopedModelView):
+    datamodel = ScopedInterface(AccessRequest, eager=("employer",))
+    list_title = show_title = _l("Access requests")
+    base_permissions = READ_ONLY
+    label_columns = {"name": _l("Name"), "email": _l("E-mail"), "phone": _l("Mobile"), "org_number": _l("Organisation number"),
+                     "employer": _l("Employer"), "requested_at": _l("Requested"), "status": _l("Status"),
+                     "decided_at": _l("Decided")}
+    list_columns = show_columns = list(label_columns)
+    search_columns = ["status", "org_number", "email"]
+    base_order = ("requested_at", "desc")
+
+    def _decide(self, items, approve: bool):
+        for item in as_list(items):
+            try:
+                accounts.decide_access(item, approve, current_user.id)
+                flash(str(_l("Approved: the login is created and a link to set the password is sent.") if approve
+                          else _l("The request is rejected.")), "success")
+            except accounts.AccountError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+        return redirect(self.get_redirect())
+
+    @action("approve", _l("Approve"), _l("Create the login and send it?"), "fa-check", multiple=False)
+    def approve(self, item):
+        return self._decide(item, True)
+
+    @action("reject", _l("Reject"), _l("Reject the request?"), "fa-times", multiple=False)
+    def reject(self, item):
+        return self._decide(item, False)
+
+
+# ------------------------------------------------------------------ REST APIs (read only; writes go through the portal)
+
+
+class DeductionMonthApi(ScopedModelRestApi):
+    """One row per employer and month: KID, status, counts, totals and reconciliation."""
+
+    resource_name = "deduction_month"
+    datamodel = ScopedInterface(DeductionBasis)
+    base_permissions = ["can_get", "can_info"]
+    list_columns = show_columns = [
+        "id", "employer_id", "employer.name", "period", "kid", "notified_at", "delivered", "member_count", "change_count",
+        "list_count", "fixed_total_ore", "reported_total_ore", "paid_total_ore", "not_reported_count",
+        "unknown_reported_count", "deviation_count", "reconciliation_status", "reconciliation_flags",
+    ]
+    search_columns = ["period", "kid", "employer", "reconciliation_status", "delivered"]
+    order_columns = ["period", "kid", "reported_total_ore", "paid_total_ore"]
+
+
+class DeductionListApi(ScopedModelRestApi):
+    resource_name = "deduction_list"
+    datamodel = ScopedInterface(DeductionList)
+    base_permissions = ["can_get", "can_info"]
+    list_columns = ["id", "employer_id", "period", "kind", "status", "delivered_at", "total_ore"]
+    show_columns = list_columns + ["reopened_at", "lines.id", "lines.member_id", "lines.name", "lines.amount_ore",
+                                   "lines.deviation", "lines.comment"]
+    search_columns = ["period", "status", "kind", "employer"]
+    order_columns = ["period", "delivered_at"]
+
+
+class PaymentApi(ScopedModelRestApi):
+    resource_name = "payment"
+    datamodel = ScopedInterface(Payment)
+    base_permissions = ["can_get", "can_info"]
+    list_columns = show_columns = ["id", "kid", "amount_ore", "paid_on", "employer_id", "period"]
+    search_columns = ["kid", "period", "employer", "paid_on"]
+    order_columns = ["paid_on", "amount_ore"]

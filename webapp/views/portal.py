@@ -1,0 +1,230 @@
+"""The deduction portal for an employer's payroll contacts.
+
+Everything here belongs to the employer of the acting option: a month, list or
+contact of another employer answers 404.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from reports.pdf import render_pdf
+from webapp.extensions import db
+from webapp.models import DeductionBasis, DeductionBasisLine, DeductionContact, DeductionList, Employer, Member
+from webapp.models.choices import DeviationReason, ListStatus
+from webapp.security import scope as sc
+from webapp.security.privacy import mask_national_id
+from webapp.security.scope import get_scope
+from webapp.services import accounts, deduction_lists
+from webapp.services.deduction_lists import LineInput, ListError
+from webapp.services.money import kroner
+from webapp.services.periods import Month, PeriodError
+from webapp.views.deduction_labels import change_label
+
+
+def acting_employer() -> Employer:
+    scope = get_scope()
+    if scope.active is None or scope.active.kind != sc.EMPLOYERS:
+        abort(403)
+    return db.session.get(Employer, scope.active.target_id)
+
+
+def months_overview(employer_id: int) -> list[dict]:
+    """One row per month with a basis: status, KID, the lists under it."""
+    bases = db.session.scalars(
+        select(DeductionBasis).where(DeductionBasis.employer_id == employer_id).order_by(DeductionBasis.period.desc())
+    ).all()
+    lists = db.session.scalars(
+        select(DeductionList).where(DeductionList.employer_id == employer_id).order_by(DeductionList.created_at)
+    ).all()
+    by_period: dict[str, list[DeductionList]] = {}
+    for deduction_list in lists:
+        by_period.setdefault(deduction_list.period, []).append(deduction_list)
+    rows = []
+    for basis in bases:
+        period_lists = by_period.get(basis.period, [])
+        rows.append({
+            "basis": basis,
+            "month": Month.parse(basis.period),
+            "delivered": [lst for lst in period_lists if lst.status == ListStatus.delivered],
+            "draft": next((lst for lst in period_lists if lst.status == ListStatus.draft), None),
+        })
+    return rows
+
+
+class PortalView(BaseView):
+    """Trekkportal: company data, the months with their basis and lists, and the contacts."""
+
+    route_base = "/portal"
+    default_view = "index"
+
+    def _list(self, list_id: int) -> DeductionList:
+        employer = acting_employer()
+        deduction_list = db.session.get(DeductionList, list_id)
+        if deduction_list is None or deduction_list.employer_id != employer.id:
+            abort(404)
+        return deduction_list
+
+    def _period(self, period: str) -> Month:
+        try:
+            return Month.parse(period)
+        except PeriodError:
+            abort(404)
+
+    @expose("/")
+    @has_access
+    def index(self):
+        employer = acting_employer()
+        contacts = db.session.scalars(
+            select(DeductionContact).where(DeductionContact.employer_id == employer.id)
+            .order_by(DeductionContact.end_date.is_not(None), DeductionContact.start_date)
+        ).all()
+        return self.render_template("portal/index.html", employer=employer, months=months_overview(employer.id),
+                                    contacts=contacts, kroner=kroner)
+
+    @expose("/basis/<period>")
+    @has_access
+    def basis(self, period: str):
+        employer = acting_employer()
+        month = self._period(period)
+        basis = db.session.scalars(
+            select(DeductionBasis).where(DeductionBasis.employer_id == employer.id, DeductionBasis.period == str(month))
+        ).first()
+        if basis is None:
+            abort(404)
+        changes_only = request.args.get("changes") == "1"
+        query = (
+            select(DeductionBasisLine, Member)
+            .join(Member, Member.id == DeductionBasisLine.member_id)
+            .where(DeductionBasisLine.basis_id == basis.id)
+            .order_by(Member.last_name, Member.first_name)
+        )
+        if changes_only:
+            query = query.where(DeductionBasisLine.change.is_not(None))
+        lines = db.session.execute(query).all()
+        return self.render_template("portal/basis.html", employer=employer, basis=basis, month=month, lines=lines,
+                                    changes_only=changes_only, mask=mask_national_id, kroner=kroner, change_label=change_label)
+
+    @expose("/lists/new/<period>", methods=["POST"])
+    @has_access
+    def new_list(self, period: str):
+        employer = acting_employer()
+        month = self._period(period)
+        try:
+            deduction_list = deduction_lists.create_list(employer.id, str(month), current_user.id)
+        except ListError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for("PortalView.index"))
+        return redirect(url_for("PortalView.edit_list", list_id=deduction_list.id))
+
+    @expose("/lists/<int:list_id>", methods=["GET", "POST"])
+    @has_access
+    def edit_list(self, list_id: int):
+        deduction_list = self._list(list_id)
+        if deduction_list.status != ListStatus.draft:
+            return redirect(url_for("PortalView.show_list", list_id=list_id))
+        line_errors: dict[int, str] = {}
+        if request.method == "POST":
+            action = request.form.get("action", "save")
+            try:
+                if action in ("save", "approve"):
+                    entries = {
+                        line.id: LineInput(
+                            amount=request.form.get(f"amount_{line.id}", ""),
+                            deviation=request.form.get(f"deviation_{line.id}", ""),
+                            comment=request.form.get(f"comment_{line.id}", ""),
+                        )
+                        for line in deduction_list.lines
+                    }
+                    deduction_lists.update_entries(deduction_list, entries)
+                    if action == "approve":
+                        deduction_lists.approve(deduction_list, current_user.id)
+                        flash(_("The list is delivered."), "success")
+                        return redirect(url_for("PortalView.show_list", list_id=list_id))
+                    flash(_("The draft is saved."), "success")
+                elif action == "add":
+                    deduction_lists.add_line(deduction_list, LineInput(
+                        national_id=request.form.get("new_national_id", ""), name=request.form.get("new_name", ""),
+                        amount=request.form.get("new_amount", ""), deviation=request.form.get("new_deviation", ""),
+                        comment=request.form.get("new_comment", ""),
+                    ))
+                    flash(_("The person is added to the list."), "success")
+                elif action == "remove":
+                    deduction_lists.remove_line(deduction_list, int(request.form.get("line_id", "0")))
+                elif action == "upload":
+                    upload = request.files.get("file")
+                    if upload is None or not upload.filename:
+                        raise ListError("file: choose a CSV file to upload")
+                    count = deduction_lists.import_csv(deduction_list, upload.read())
+                    flash(_("%(count)s lines read from the file.", count=count), "success")
+                elif action == "delete":
+                    deduction_lists.delete_draft(deduction_list)
+                    flash(_("The draft is deleted."), "success")
+                    return redirect(url_for("PortalView.index"))
+                return redirect(url_for("PortalView.edit_list", list_id=list_id))
+            except ListError as exc:
+                db.session.rollback()
+                line_errors = getattr(exc, "errors", {})
+                flash(str(exc), "danger")
+                deduction_list = self._list(list_id)
+        return self.render_template(
+            "portal/list_edit.html", deduction_list=deduction_list, month=Month.parse(deduction_list.period),
+            reasons=list(DeviationReason), line_errors=line_errors, form=request.form, mask=mask_national_id, kroner=kroner,
+        )
+
+    @expose("/lists/<int:list_id>/show")
+    @has_access
+    def show_list(self, list_id: int):
+        deduction_list = self._list(list_id)
+        return self.render_template("portal/list_show.html", deduction_list=deduction_list,
+                                    month=Month.parse(deduction_list.period), mask=mask_national_id, kroner=kroner)
+
+    @expose("/lists/<int:list_id>/pdf")
+    @has_access
+    def list_pdf(self, list_id: int):
+        deduction_list = self._list(list_id)
+        pdf = render_deduction_list_pdf(deduction_list)
+        filename = f"trekkliste-{deduction_list.employer.customer_no}-{deduction_list.period}-{deduction_list.id}.pdf"
+        return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+    @expose("/lists/<int:list_id>/template.csv")
+    @has_access
+    def list_template(self, list_id: int):
+        deduction_list = self._list(list_id)
+        filename = f"trekkliste-{deduction_list.period}.csv"
+        return Response(deduction_lists.csv_template(deduction_list), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    @expose("/contacts", methods=["POST"])
+    @has_access
+    def contacts(self):
+        employer = acting_employer()
+        try:
+            if request.form.get("action") == "remove":
+                contact = db.session.get(DeductionContact, int(request.form.get("contact_id", "0")))
+                if contact is None or contact.employer_id != employer.id:
+                    abort(404)
+                accounts.end_contact(contact, current_user.id)
+                flash(_("The contact is removed. The history is kept."), "success")
+            else:
+                accounts.create_contact(employer, request.form.get("name", ""), request.form.get("email", ""),
+                                        request.form.get("phone", ""), current_user.id)
+                flash(_("The new contact is registered and has been sent a link to choose a password."), "success")
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        return redirect(url_for("PortalView.index") + "#contacts")
+
+
+def render_deduction_list_pdf(deduction_list: DeductionList) -> bytes:
+    from flask import current_app
+
+    return render_pdf(
+        "pdf/deduction_list.html", deduction_list=deduction_list, month=Month.parse(deduction_list.period),
+        mask=mask_national_id, kroner=kroner, union_name=current_app.config["UNION_NAME"],
+    )
