@@ -18,6 +18,7 @@ def prepare_database(demo_members: int) -> None:
     """Upgrade the schema, sync the roles and seed a demo dataset into an empty database."""
     from flask_migrate import upgrade
 
+    from seed.cycle import play_cycle
     from seed.generator import database_is_empty, generate
     from webapp.cli import ensure_roles
 
@@ -27,6 +28,7 @@ def prepare_database(demo_members: int) -> None:
         if database_is_empty():
             print(f"Empty database: seeding {demo_members} demo members ...")
             generate(members=demo_members, employers=max(50, demo_members // 10), seed=1, reset=False, progress=True)
+            play_cycle(12, seed=1, progress=True)
 
 
 def print_logins(port: int) -> None:

@@ -39,13 +39,16 @@ def roles_sync():
 
 
 @click.command("seed", help="Build a deterministic demo dataset.")
-@click.option("--members", default=3000, show_default=True, type=click.IntRange(0, 2_000_000))
+@click.option("--members", default=3000, show_default=True, type=click.IntRange(0, 1_000_000))
 @click.option("--employers", default=300, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int)
+@click.option("--months", default=12, show_default=True, type=click.IntRange(0, 36),
+              help="Months of the deduction cycle to play (0 skips it).")
 @click.option("--reset", is_flag=True, help="Empty the database first.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @with_appcontext
-def seed_command(members: int, employers: int, seed_value: int, reset: bool, quiet: bool):
+def seed_command(members: int, employers: int, seed_value: int, months: int, reset: bool, quiet: bool):
+    from seed.cycle import play_cycle
     from seed.generator import SeedRefused, generate
 
     ensure_roles()
@@ -55,6 +58,7 @@ def seed_command(members: int, employers: int, seed_value: int, reset: bool, qui
         click.echo(f"seed: {exc}", err=True)
         sys.exit(2)
     click.echo(result.summary())
+    click.echo(play_cycle(months, seed_value, progress=not quiet).summary())
 
 
 @click.command("demo-accounts", help="List the demo logins.")
