@@ -5,14 +5,14 @@ from flask_babel import lazy_gettext as _l
 from webapp.security import roles
 
 ROLE_LABELS = {
-    roles.OFFICE: _l("Forbundskontoret"),
-    roles.LEADER: _l("Leder"),
-    roles.TREASURER: _l("Kasserer"),
-    roles.MEMBER_DATA_ADMIN: _l("Adm. medlemsopplysninger"),
-    roles.WORKPLACE_TRUSTEE: _l("Plasstillitsvalgt"),
-    roles.DEDUCTION_CONTACT: _l("Trekkontakt"),
-    roles.MEMBER: _l("Medlem"),
-    roles.ANALYST: _l("Analytiker"),
+    roles.OFFICE: _l("Union office"),
+    roles.LEADER: _l("Leader"),
+    roles.TREASURER: _l("Treasurer"),
+    roles.MEMBER_DATA_ADMIN: _l("Member data admin"),
+    roles.WORKPLACE_TRUSTEE: _l("Workplace representative"),
+    roles.DEDUCTION_CONTACT: _l("Deduction contact"),
+    roles.MEMBER: _l("Member"),
+    roles.ANALYST: _l("Analyst"),
 }
 
 

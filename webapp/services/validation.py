@@ -54,30 +54,30 @@ CONTACT_LOGIN_RE = re.compile(r"^\d{8}$")
 def member_no(value: Any) -> str:
     text = str(value or "").strip()
     if not MEMBER_NO_RE.match(text):
-        raise FieldError(_l("Medlemsnummer: må være 3 til 8 siffer og starte med 75."))
+        raise FieldError(_l("Membership number: must be 3 to 8 digits and start with 75."))
     return text
 
 
 def national_id(value: Any) -> str:
     text = fodselsnummer.compact(str(value or ""))
     if not text.isdigit() or len(text) != 11:
-        raise FieldError(_l("Fødselsnummer: må være 11 siffer."))
+        raise FieldError(_l("National identity number: must be 11 digits."))
     try:
         return fodselsnummer.validate(text)
     except stdnum_errors.InvalidChecksum:
-        raise FieldError(_l("Fødselsnummer: kontrollsifrene stemmer ikke (MOD11).")) from None
+        raise FieldError(_l("National identity number: the check digits do not match (MOD11).")) from None
     except stdnum_errors.ValidationError:
-        raise FieldError(_l("Fødselsnummer: ikke et gyldig fødselsnummer eller D-nummer.")) from None
+        raise FieldError(_l("National identity number: not a valid national identity number or D number.")) from None
 
 
 def org_number(value: Any) -> str:
     text = orgnr.compact(str(value or ""))
     if not text.isdigit() or len(text) != 9:
-        raise FieldError(_l("Organisasjonsnummer: må være 9 siffer."))
+        raise FieldError(_l("Organisation number: must be 9 digits."))
     try:
         return orgnr.validate(text)
     except stdnum_errors.ValidationError:
-        raise FieldError(_l("Organisasjonsnummer: kontrollsifferet stemmer ikke (MOD11).")) from None
+        raise FieldError(_l("Organisation number: the check digit does not match (MOD11).")) from None
 
 
 def bank_account(value: Any) -> str | None:
@@ -85,17 +85,17 @@ def bank_account(value: Any) -> str | None:
         return None
     text = kontonr.compact(str(value))
     if not text.isdigit() or len(text) != 11:
-        raise FieldError(_l("Kontonummer: må være 11 siffer."))
+        raise FieldError(_l("Account number: must be 11 digits."))
     try:
         return kontonr.validate(text)
     except stdnum_errors.ValidationError:
-        raise FieldError(_l("Kontonummer: kontrollsifferet stemmer ikke (MOD11).")) from None
+        raise FieldError(_l("Account number: the check digit does not match (MOD11).")) from None
 
 
 def customer_no(value: Any) -> str:
     text = str(value or "").strip()
     if not CUSTOMER_NO_RE.match(text):
-        raise FieldError(_l("Kundenummer: må være nøyaktig 8 siffer."))
+        raise FieldError(_l("Customer number: must be exactly 8 digits."))
     return text
 
 
@@ -104,7 +104,7 @@ def postcode(value: Any) -> str | None:
         return None
     text = str(value).strip()
     if not POSTCODE_RE.match(text):
-        raise FieldError(_l("Postnummer: må være 4 siffer."))
+        raise FieldError(_l("Postcode: must be 4 digits."))
     return text
 
 
@@ -114,7 +114,7 @@ def email(value: Any) -> str | None:
     try:
         return validate_email(str(value).strip(), check_deliverability=False).normalized
     except EmailNotValidError:
-        raise FieldError(_l("E-post: ikke en gyldig e-postadresse.")) from None
+        raise FieldError(_l("E-mail: not a valid e-mail address.")) from None
 
 
 def mobile(value: Any) -> str | None:
@@ -123,22 +123,22 @@ def mobile(value: Any) -> str | None:
     try:
         number = phonenumbers.parse(str(value), "NO")
     except phonenumbers.NumberParseException:
-        raise FieldError(_l("Mobil: ikke et gyldig telefonnummer.")) from None
+        raise FieldError(_l("Mobile: not a valid phone number.")) from None
     if not phonenumbers.is_valid_number(number):
-        raise FieldError(_l("Mobil: ikke et gyldig telefonnummer."))
+        raise FieldError(_l("Mobile: not a valid phone number."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def position_pct(value: Any) -> Any:
     if value is None or not (0 < float(value) <= 100):
-        raise FieldError(_l("Stillingsprosent: må være over 0 og høyst 100."))
+        raise FieldError(_l("Percentage of full time: must be above 0 and at most 100."))
     return value
 
 
 def required_text(label: str) -> Callable[[Any], str]:
     def rule(value: Any) -> str:
         if _blank(value):
-            raise FieldError(_l("%(field)s: må fylles ut.", field=label))
+            raise FieldError(_l("%(field)s: is required.", field=label))
         return str(value).strip()
 
     return rule
@@ -191,16 +191,16 @@ def _position_target_rule(values: Mapping[str, Any]) -> dict:
     has_workplace = values.get("workplace") is not None or values.get("workplace_id") is not None
     if kind == "workplace_trustee":
         if not has_workplace or has_unit:
-            return {"workplace": _l("Arbeidssted: en plasstillitsvalgt har verv ved et arbeidssted, ikke et organisasjonsledd.")}
+            return {"workplace": _l("Workplace: a workplace representative holds the position at a workplace, not at an organisational unit.")}
     elif kind is not None and (not has_unit or has_workplace):
-        return {"org_unit": _l("Organisasjonsledd: dette vervet hører til et organisasjonsledd, ikke et arbeidssted.")}
+        return {"org_unit": _l("Organisational unit: this position belongs to an organisational unit, not to a workplace.")}
     return {}
 
 
 def _employment_workplace_rule(values: Mapping[str, Any]) -> dict:
     workplace, employer = values.get("workplace"), values.get("employer")
     if workplace is not None and employer is not None and workplace.employer_id != employer.id:
-        return {"workplace": _l("Arbeidssted: arbeidsstedet hører ikke til den valgte virksomheten.")}
+        return {"workplace": _l("Workplace: the workplace does not belong to the selected employer.")}
     return {}
 
 
@@ -215,8 +215,8 @@ _RULES: dict[str, ModelRules] = {
         fields={
             "member_no": member_no,
             "national_id": national_id,
-            "first_name": required_text(_l("Fornavn")),
-            "last_name": required_text(_l("Etternavn")),
+            "first_name": required_text(_l("First name")),
+            "last_name": required_text(_l("Last name")),
             "postcode": postcode,
             "email_work": email,
             "email_private": email,
@@ -226,43 +226,43 @@ _RULES: dict[str, ModelRules] = {
         records=(
             contact_choice_rule(
                 "email_to", "email_work", "email_private",
-                _l("E-post sendes til: må peke på en utfylt e-postadresse."),
+                _l("Send e-mail to: must point to an e-mail address that is filled in."),
             ),
             contact_choice_rule(
                 "preferred_mobile", "mobile_work", "mobile_private",
-                _l("Foretrukket mobil: må peke på et utfylt mobilnummer."),
+                _l("Preferred mobile: must point to a mobile number that is filled in."),
             ),
-            date_order_rule("joined_on", "left_on", _l("Utmeldt: kan ikke være før innmeldt.")),
+            date_order_rule("joined_on", "left_on", _l("Date left: cannot be before the date joined.")),
         ),
     ),
     "OrgUnit": ModelRules(
-        fields={"code": required_text(_l("Kode")), "name": required_text(_l("Navn")), "bank_account": bank_account}
+        fields={"code": required_text(_l("Code")), "name": required_text(_l("Name")), "bank_account": bank_account}
     ),
     "Employer": ModelRules(
         fields={
             "org_number": org_number,
-            "name": required_text(_l("Navn")),
+            "name": required_text(_l("Name")),
             "customer_no": customer_no,
             "postcode": postcode,
         }
     ),
-    "Workplace": ModelRules(fields={"name": required_text(_l("Navn"))}),
+    "Workplace": ModelRules(fields={"name": required_text(_l("Name"))}),
     "Employment": ModelRules(
         fields={"position_pct": position_pct},
         records=(
-            date_order_rule("start_date", "end_date", _l("Sluttdato: kan ikke være før startdato.")),
+            date_order_rule("start_date", "end_date", _l("End date: cannot be before the start date.")),
             _employment_workplace_rule,
         ),
     ),
     "Position": ModelRules(
         records=(
-            date_order_rule("start_date", "end_date", _l("Sluttdato: kan ikke være før startdato.")),
+            date_order_rule("start_date", "end_date", _l("End date: cannot be before the start date.")),
             _position_target_rule,
         ),
     ),
     "DeductionContact": ModelRules(
         fields={"phone": mobile},
-        records=(date_order_rule("start_date", "end_date", _l("Sluttdato: kan ikke være før startdato.")),),
+        records=(date_order_rule("start_date", "end_date", _l("End date: cannot be before the start date.")),),
     ),
 }
 
@@ -336,17 +336,17 @@ def org_unit_tree_problems(unit: Any) -> dict[str, list[str]]:
     level = _choice_name(unit.level)
     if parent is None:
         if level != "union":
-            return {"parent": [str(_l("Overordnet ledd: alle ledd unntatt forbundet må ha et overordnet ledd."))]}
+            return {"parent": [str(_l("Parent unit: every unit except the union must have a parent unit."))]}
         return {}
     if unit.id is not None:
         node = parent
         with db.session.no_autoflush:
             while node is not None:
                 if node.id == unit.id:
-                    return {"parent": [str(_l("Overordnet ledd: et ledd kan ikke ligge under seg selv."))]}
+                    return {"parent": [str(_l("Parent unit: a unit cannot be placed under itself."))]}
                 node = db.session.get(OrgUnit, node.parent_id) if node.parent_id else None
     if level in _LEVEL_ORDER and _LEVEL_ORDER.index(level) <= _LEVEL_ORDER.index(_choice_name(parent.level)):
-        return {"level": [str(_l("Nivå: må ligge under nivået til det overordnede leddet."))]}
+        return {"level": [str(_l("Level: must be below the level of the parent unit."))]}
     return {}
 
 
@@ -370,15 +370,15 @@ def unique_conflicts(item: Any) -> dict[str, list[str]]:
             taken = query.first() is not None
         if taken:
             label = _UNIQUE_LABELS.get(column.key, column.key)
-            conflicts[column.key] = [str(_l("%(field)s: finnes allerede.", field=label))]
+            conflicts[column.key] = [str(_l("%(field)s: already exists.", field=label))]
     return conflicts
 
 
 _UNIQUE_LABELS = {
-    "member_no": _l("Medlemsnummer"),
-    "national_id": _l("Fødselsnummer"),
-    "code": _l("Kode"),
-    "org_number": _l("Organisasjonsnummer"),
-    "customer_no": _l("Kundenummer"),
-    "user_id": _l("Bruker"),
+    "member_no": _l("Membership number"),
+    "national_id": _l("National identity number"),
+    "code": _l("Code"),
+    "org_number": _l("Organisation number"),
+    "customer_no": _l("Customer number"),
+    "user_id": _l("User"),
 }

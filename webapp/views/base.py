@@ -63,13 +63,36 @@ class ScopedInterface(SQLAInterface):
             query = query.options(*(joinedload(getattr(self.obj, name)) for name in self.eager))
         return query
 
+    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
+              select_columns=None, outer_default_load=False):
+        """A page in two steps: the page's ids through the narrow indexes, then those rows in full.
+
+        Sorting 100k whole rows to keep 25 is what made list pages slow; sorting ids is cheap.
+        """
+        if page_size is None or select_columns:
+            return super().query(filters, order_column, order_direction, page, page_size, select_columns,
+                                 outer_default_load)
+        primary_key = self.obj.__mapper__.primary_key[0]
+        count = self.query_count(self.session.query(self.obj), filters)
+        id_query = self._apply_inner_all(
+            self.session.query(primary_key), filters, order_column, order_direction, page, page_size, aliases_mapping={}
+        )
+        ids = [row[0] for row in id_query.all()]
+        if not ids:
+            return count, []
+        rows = self.session.query(self.obj).filter(primary_key.in_(ids))
+        if self.eager:
+            rows = rows.options(*(joinedload(getattr(self.obj, name)) for name in self.eager))
+        position = {pk: index for index, pk in enumerate(ids)}
+        return count, sorted(rows.all(), key=lambda row: position[getattr(row, primary_key.key)])
+
 
 def display_value(value) -> str:
     """How a value reads in lists and detail pages."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return str(_l("Ja") if value else _l("Nei"))
+        return str(_l("Yes") if value else _l("No"))
     if isinstance(value, LabelledEnum):
         return value.label
     if isinstance(value, dt.date):
@@ -97,7 +120,7 @@ class LabelledEnumField(SelectField):
         try:
             return self.enum_class[value]
         except KeyError:
-            raise ValueError(str(_l("Ugyldig valg."))) from None
+            raise ValueError(str(_l("Invalid choice."))) from None
 
     def pre_validate(self, form):
         if self.data is None:
@@ -185,7 +208,7 @@ def missing_required_relations(item) -> dict[str, list[str]]:
         columns = list(relationship.local_columns)
         if all(not c.nullable for c in columns) and getattr(item, relationship.key) is None:
             if all(getattr(item, c.key, None) is None for c in columns):
-                missing[relationship.key] = [str(_l("Feltet må fylles ut med en gyldig verdi."))]
+                missing[relationship.key] = [str(_l("This field must be filled in with a valid value."))]
     return missing
 
 

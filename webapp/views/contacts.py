@@ -8,21 +8,21 @@ from webapp.views.base import ScopedInterface, ScopedModelView, typeahead_field
 
 class DeductionContactView(ScopedModelView):
     datamodel = ScopedInterface(DeductionContact, eager=("user", "employer"))
-    list_title = show_title = _l("Trekkontakter")
-    add_title = _l("Ny trekkontakt")
-    edit_title = _l("Endre trekkontakt")
+    list_title = show_title = _l("Deduction contacts")
+    add_title = _l("New deduction contact")
+    edit_title = _l("Edit deduction contact")
     label_columns = {
-        "user": _l("Bruker"),
-        "employer": _l("Virksomhet"),
-        "phone": _l("Mobil"),
-        "start_date": _l("Fra"),
-        "end_date": _l("Til"),
+        "user": _l("User"),
+        "employer": _l("Employer"),
+        "phone": _l("Mobile"),
+        "start_date": _l("From"),
+        "end_date": _l("To"),
     }
     list_columns = ["user", "employer", "phone", "start_date", "end_date"]
     show_columns = add_columns = edit_columns = ["user", "employer", "phone", "start_date", "end_date"]
     search_columns = ["start_date", "end_date"]
     base_order = ("start_date", "desc")
     add_form_extra_fields = edit_form_extra_fields = {
-        "user": typeahead_field(_l("Bruker"), datamodel, "user", "user"),
-        "employer": typeahead_field(_l("Virksomhet"), datamodel, "employer", "employer"),
+        "user": typeahead_field(_l("User"), datamodel, "user", "user"),
+        "employer": typeahead_field(_l("Employer"), datamodel, "employer", "employer"),
     }

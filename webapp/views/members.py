@@ -9,50 +9,50 @@ from webapp.security.scope import get_scope
 from webapp.views.base import ScopedInterface, ScopedModelRestApi, ScopedModelView, typeahead_field
 
 MEMBER_LABELS = {
-    "member_no": _l("Medlemsnummer"),
-    "national_id": _l("Fødselsnummer"),
-    "first_name": _l("Fornavn"),
-    "last_name": _l("Etternavn"),
-    "address": _l("Adresse"),
-    "postcode": _l("Postnummer"),
-    "city": _l("Poststed"),
-    "email_work": _l("E-post arbeid"),
-    "email_private": _l("E-post privat"),
-    "email_to": _l("E-post sendes til"),
-    "mobile_work": _l("Mobil arbeid"),
-    "mobile_private": _l("Mobil privat"),
-    "preferred_mobile": _l("Foretrukket mobil"),
-    "magazine": _l("Medlemsblad"),
-    "category": _l("Kategori"),
-    "home_unit": _l("Organisasjonsledd"),
-    "joined_on": _l("Innmeldt"),
-    "left_on": _l("Utmeldt"),
-    "travel_insurance": _l("Reiseforsikring"),
-    "contents_insurance": _l("Innboforsikring"),
+    "member_no": _l("Membership number"),
+    "national_id": _l("National identity number"),
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "address": _l("Address"),
+    "postcode": _l("Postcode"),
+    "city": _l("City"),
+    "email_work": _l("Work e-mail"),
+    "email_private": _l("Private e-mail"),
+    "email_to": _l("Send e-mail to"),
+    "mobile_work": _l("Work mobile"),
+    "mobile_private": _l("Private mobile"),
+    "preferred_mobile": _l("Preferred mobile"),
+    "magazine": _l("Member magazine"),
+    "category": _l("Category"),
+    "home_unit": _l("Organisational unit"),
+    "joined_on": _l("Date joined"),
+    "left_on": _l("Date left"),
+    "travel_insurance": _l("Travel insurance"),
+    "contents_insurance": _l("Contents insurance"),
 }
 MEMBER_EDIT_COLUMNS = [name for name in MEMBER_LABELS]
 
 EMPLOYMENT_LABELS = {
-    "member": _l("Medlem"),
-    "employer": _l("Virksomhet"),
-    "workplace": _l("Arbeidssted"),
-    "start_date": _l("Startdato"),
-    "end_date": _l("Sluttdato"),
-    "position_pct": _l("Stillingsprosent"),
-    "on_deduction": _l("Trekk via lønn"),
+    "member": _l("Member"),
+    "employer": _l("Employer"),
+    "workplace": _l("Workplace"),
+    "start_date": _l("Start date"),
+    "end_date": _l("End date"),
+    "position_pct": _l("Percentage of full time"),
+    "on_deduction": _l("Payroll deduction"),
 }
 POSITION_LABELS = {
-    "member": _l("Medlem"),
-    "type": _l("Verv"),
-    "org_unit": _l("Organisasjonsledd"),
-    "workplace": _l("Arbeidssted"),
-    "start_date": _l("Startdato"),
-    "end_date": _l("Sluttdato"),
+    "member": _l("Member"),
+    "type": _l("Position"),
+    "org_unit": _l("Organisational unit"),
+    "workplace": _l("Workplace"),
+    "start_date": _l("Start date"),
+    "end_date": _l("End date"),
 }
 
 CONFIDENTIALITY_NOTICE = _l(
-    "Taushetsplikt: Medlemslisten inneholder opplysninger om fagforeningsmedlemskap. "
-    "Tillitsvalgte har taushetsplikt og skal bare bruke opplysningene i tillitsvervet."
+    "Confidentiality: The member list contains information about trade union membership. "
+    "Union representatives are bound by confidentiality and may only use the information in their union role."
 )
 
 
@@ -64,9 +64,9 @@ def _national_id_column(value):
 
 class MemberView(ScopedModelView):
     datamodel = ScopedInterface(Member, eager=("home_unit",))
-    list_title = show_title = _l("Medlemmer")
-    add_title = _l("Nytt medlem")
-    edit_title = _l("Endre medlem")
+    list_title = show_title = _l("Members")
+    add_title = _l("New member")
+    edit_title = _l("Edit member")
     list_template = "members/list.html"
     show_template = "members/show.html"
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
@@ -83,9 +83,9 @@ class MemberView(ScopedModelView):
 
 class EmploymentView(ScopedModelView):
     datamodel = ScopedInterface(Employment, eager=("member", "employer", "workplace"))
-    list_title = show_title = _l("Arbeidsforhold")
-    add_title = _l("Nytt arbeidsforhold")
-    edit_title = _l("Endre arbeidsforhold")
+    list_title = show_title = _l("Employments")
+    add_title = _l("New employment")
+    edit_title = _l("Edit employment")
     label_columns = EMPLOYMENT_LABELS
     list_columns = ["member", "employer", "workplace", "start_date", "end_date", "position_pct", "on_deduction"]
     show_columns = list(EMPLOYMENT_LABELS)
@@ -93,24 +93,24 @@ class EmploymentView(ScopedModelView):
     search_columns = ["start_date", "end_date", "on_deduction"]
     base_order = ("start_date", "desc")
     add_form_extra_fields = edit_form_extra_fields = {
-        "member": typeahead_field(_l("Medlem"), datamodel, "member", "member"),
-        "workplace": typeahead_field(_l("Arbeidssted"), datamodel, "workplace", "workplace"),
+        "member": typeahead_field(_l("Member"), datamodel, "member", "member"),
+        "workplace": typeahead_field(_l("Workplace"), datamodel, "workplace", "workplace"),
     }
 
 
 class PositionView(ScopedModelView):
     datamodel = ScopedInterface(Position, eager=("member", "org_unit", "workplace"))
-    list_title = show_title = _l("Verv")
-    add_title = _l("Nytt verv")
-    edit_title = _l("Endre verv")
+    list_title = show_title = _l("Positions")
+    add_title = _l("New position")
+    edit_title = _l("Edit position")
     label_columns = POSITION_LABELS
     list_columns = ["member", "type", "org_unit", "workplace", "start_date", "end_date"]
     show_columns = add_columns = edit_columns = list(POSITION_LABELS)
     search_columns = ["type", "org_unit", "start_date", "end_date"]
     base_order = ("start_date", "desc")
     add_form_extra_fields = edit_form_extra_fields = {
-        "member": typeahead_field(_l("Medlem"), datamodel, "member", "member"),
-        "workplace": typeahead_field(_l("Arbeidssted"), datamodel, "workplace", "workplace", required=False),
+        "member": typeahead_field(_l("Member"), datamodel, "member", "member"),
+        "workplace": typeahead_field(_l("Workplace"), datamodel, "workplace", "workplace", required=False),
     }
 
 

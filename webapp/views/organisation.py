@@ -6,43 +6,43 @@ from webapp.models import Employer, OrgUnit, Workplace
 from webapp.views.base import ScopedInterface, ScopedModelRestApi, ScopedModelView, typeahead_field
 
 ORG_UNIT_LABELS = {
-    "code": _l("Kode"),
-    "name": _l("Navn"),
-    "level": _l("Nivå"),
-    "parent": _l("Overordnet ledd"),
-    "bank_account": _l("Kontonummer"),
-    "receives_refunds": _l("Får tilbakeføring"),
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "level": _l("Level"),
+    "parent": _l("Parent unit"),
+    "bank_account": _l("Account number"),
+    "receives_refunds": _l("Receives refunds"),
 }
 ORG_UNIT_COLUMNS = ["code", "name", "level", "parent", "bank_account", "receives_refunds"]
 
 EMPLOYER_LABELS = {
-    "org_number": _l("Organisasjonsnummer"),
-    "name": _l("Navn"),
-    "address": _l("Adresse"),
-    "postcode": _l("Postnummer"),
-    "city": _l("Poststed"),
-    "association": _l("Arbeidsgiverforening"),
-    "sector": _l("Sektor"),
-    "has_deduction_agreement": _l("Trekkavtale"),
-    "customer_no": _l("Kundenummer"),
+    "org_number": _l("Organisation number"),
+    "name": _l("Name"),
+    "address": _l("Address"),
+    "postcode": _l("Postcode"),
+    "city": _l("City"),
+    "association": _l("Employers' association"),
+    "sector": _l("Sector"),
+    "has_deduction_agreement": _l("Deduction agreement"),
+    "customer_no": _l("Customer number"),
 }
 EMPLOYER_COLUMNS = list(EMPLOYER_LABELS)
 
 WORKPLACE_LABELS = {
-    "employer": _l("Virksomhet"),
-    "name": _l("Navn"),
-    "municipality": _l("Kommune"),
-    "county": _l("Fylke"),
-    "org_unit": _l("Organisasjonsledd"),
+    "employer": _l("Employer"),
+    "name": _l("Name"),
+    "municipality": _l("Municipality"),
+    "county": _l("County"),
+    "org_unit": _l("Organisational unit"),
 }
 WORKPLACE_COLUMNS = list(WORKPLACE_LABELS)
 
 
 class OrgUnitView(ScopedModelView):
     datamodel = ScopedInterface(OrgUnit, eager=("parent",))
-    list_title = show_title = _l("Organisasjonsledd")
-    add_title = _l("Nytt organisasjonsledd")
-    edit_title = _l("Endre organisasjonsledd")
+    list_title = show_title = _l("Organisational units")
+    add_title = _l("New organisational unit")
+    edit_title = _l("Edit organisational unit")
     label_columns = ORG_UNIT_LABELS
     list_columns = ["code", "name", "level", "parent", "receives_refunds"]
     show_columns = add_columns = edit_columns = ORG_UNIT_COLUMNS
@@ -52,9 +52,9 @@ class OrgUnitView(ScopedModelView):
 
 class EmployerView(ScopedModelView):
     datamodel = ScopedInterface(Employer)
-    list_title = show_title = _l("Virksomheter")
-    add_title = _l("Ny virksomhet")
-    edit_title = _l("Endre virksomhet")
+    list_title = show_title = _l("Employers")
+    add_title = _l("New employer")
+    edit_title = _l("Edit employer")
     label_columns = EMPLOYER_LABELS
     list_columns = ["name", "org_number", "association", "sector", "has_deduction_agreement", "customer_no"]
     show_columns = add_columns = edit_columns = EMPLOYER_COLUMNS
@@ -64,16 +64,16 @@ class EmployerView(ScopedModelView):
 
 class WorkplaceView(ScopedModelView):
     datamodel = ScopedInterface(Workplace, eager=("employer", "org_unit"))
-    list_title = show_title = _l("Arbeidssteder")
-    add_title = _l("Nytt arbeidssted")
-    edit_title = _l("Endre arbeidssted")
+    list_title = show_title = _l("Workplaces")
+    add_title = _l("New workplace")
+    edit_title = _l("Edit workplace")
     label_columns = WORKPLACE_LABELS
     list_columns = ["name", "employer", "municipality", "county", "org_unit"]
     show_columns = add_columns = edit_columns = WORKPLACE_COLUMNS
     search_columns = ["name", "municipality", "county", "org_unit"]
     base_order = ("name", "asc")
     add_form_extra_fields = edit_form_extra_fields = {
-        "employer": typeahead_field(_l("Virksomhet"), datamodel, "employer", "employer"),
+        "employer": typeahead_field(_l("Employer"), datamodel, "employer", "employer"),
     }
 
 
