@@ -100,6 +100,16 @@ def display_value(value) -> str:
     return str(value)
 
 
+def enum_display(enum_class: type[LabelledEnum]):
+    def display(code) -> str:
+        if code in (None, ""):
+            return ""
+        member = code if isinstance(code, enum_class) else enum_class[code]
+        return member.label
+
+    return display
+
+
 # ------------------------------------------------------------------ form fields
 
 
@@ -250,9 +260,12 @@ class ScopedModelView(ModelView):
     def _add_display_formatters(self) -> None:
         """Show enums by label, dates the Norwegian way and missing values as nothing."""
         shown = set(self.list_columns or []) | set(self.show_columns or [])
+        columns = self.datamodel.obj.__table__.columns
         formatters = dict(self.formatters_columns or {})
         for name in shown:
-            formatters.setdefault(name, display_value)
+            enum_class = getattr(getattr(columns.get(name), "type", None), "enum_class", None)
+            # FAB hands formatters an enum's value (our code), not the member.
+            formatters.setdefault(name, enum_display(enum_class) if enum_class else display_value)
         self.formatters_columns = formatters
 
     def _add_domain_form_fields(self) -> None:
