@@ -121,18 +121,19 @@ def compute_month(month: Month, rate: DuesRate, employer_ids: set[int] | None = 
     )
     if employer_ids is not None:
         query = query.where(Employment.employer_id.in_(sorted(employer_ids)))
-    rows = db.session.execute(query).all()
+    rows = list(db.session.execute(query).all())
 
     def rank(row):  # the main employment: largest position, then the oldest
         return (-(row.position_pct or 0), row.start_date, row.id)
 
+    rows.sort(key=rank)
     # The main employment of each member carries the fixed amounts (insurances, apprentice flat rate).
     main_employment: dict[int, int] = {}
-    for row in sorted(rows, key=rank):
+    for row in rows:
         main_employment.setdefault(row.member_id, row.id)
 
     result: dict[int, dict[int, Components]] = {}
-    for row in sorted(rows, key=rank):
+    for row in rows:
         per_employer = result.setdefault(row.employer_id, {})
         if row.member_id in per_employer:
             continue  # one line per member and employer: the largest employment there
