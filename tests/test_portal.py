@@ -188,3 +188,13 @@ def test_contact_hands_over(client, portal, dbs, smtp_server):
     client.post("/portal/contacts", data={"action": "remove", "contact_id": old.id})
     dbs.expire_all()
     assert dbs.get(DeductionContact, old.id).end_date is not None  # history stays
+
+
+def test_remove_a_line_from_a_draft(client, portal, dbs):
+    contact_client(client, portal)
+    client.post(f"/portal/lists/new/{PERIOD}")
+    draft = dbs.scalars(select(DeductionList)).one()
+    count = len(draft.lines)
+    client.post(f"/portal/lists/{draft.id}", data={"action": f"remove:{draft.lines[0].id}"})
+    dbs.expire_all()
+    assert len(dbs.get(DeductionList, draft.id).lines) == count - 1

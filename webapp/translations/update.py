@@ -241,10 +241,41 @@ def _report(locale: str, found: Problems, out) -> None:
         print(f"{locale}: malformed: {msgid!r}: {'; '.join(errors)}", file=out)
 
 
+def read_additions(paths: list[str]) -> dict[str, str]:
+    """msgid -> msgstr from tab-separated files (blank lines and lines starting with # are skipped)."""
+    additions: dict[str, str] = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as fileobj:
+            for number, line in enumerate(fileobj, start=1):
+                line = line.rstrip("\n")
+                if not line.strip() or line.startswith("#"):
+                    continue
+                if "\t" not in line:
+                    raise SystemExit(f"{path}:{number}: expected 'msgid<TAB>msgstr'")
+                msgid, msgstr = line.split("\t", 1)
+                additions[msgid] = msgstr
+    return additions
+
+
+def apply_additions(catalog: Catalog, additions: dict[str, str]) -> list[str]:
+    """Set the given translations; returns the msgids the catalog does not have."""
+    unknown = []
+    for msgid, msgstr in additions.items():
+        if msgid in catalog:
+            catalog[msgid].string = msgstr
+            catalog[msgid].flags.discard("fuzzy")
+        else:
+            unknown.append(msgid)
+    return unknown
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m webapp.translations.update", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="write nothing; fail when a catalog or .mo is out of date")
+    parser.add_argument("--add", metavar="FILE", action="append", default=[],
+                        help="set nb translations from FILE: one 'msgid<TAB>msgstr' per line (may repeat)")
     args = parser.parse_args(argv)
+    additions = read_additions(args.add)
 
     template = extract_template()
     status = 0
@@ -253,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
         _write_if_changed(TEMPLATE_FILE, render_po(template), _stable)
     for locale in LOCALES:
         catalog = merged_catalog(locale, template)
+        unknown = apply_additions(catalog, additions if locale == "nb" else {})
+        for msgid in unknown:
+            print(f"{locale}: --add names a msgid the code does not use: {msgid!r}", file=sys.stderr)
         po_bytes = render_po(catalog)
         found = problems(catalog)
         _report(locale, found, sys.stderr)

@@ -154,8 +154,9 @@ class PortalView(BaseView):
                         comment=request.form.get("new_comment", ""),
                     ))
                     flash(_("The person is added to the list."), "success")
-                elif action == "remove":
-                    deduction_lists.remove_line(deduction_list, int(request.form.get("line_id", "0")))
+                elif action.startswith("remove:"):
+                    line_id = action.partition(":")[2]
+                    deduction_lists.remove_line(deduction_list, int(line_id) if line_id.isdigit() else 0)
                 elif action == "upload":
                     upload = request.files.get("file")
                     if upload is None or not upload.filename:
