@@ -36,8 +36,15 @@ class Config:
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = "memory://"
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
-    FAB_ADD_SECURITY_API = True
-    FAB_API_SWAGGER_UI = True
+    AUTH_MAX_FAILED_LOGINS = int(os.environ.get("AUTH_MAX_FAILED_LOGINS", "5"))
+    AUTH_LOCK_MINUTES = int(os.environ.get("AUTH_LOCK_MINUTES", "15"))
+    # JWT login (/api/v1/security/login) is always there; FAB's user/role/permission REST APIs and
+    # permission screens are not: roles live in code (webapp/security/roles.py).
+    FAB_ADD_SECURITY_API = False
+    FAB_ADD_SECURITY_PERMISSION_VIEW = False
+    FAB_ADD_SECURITY_VIEW_MENU_VIEW = False
+    FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW = False
+    FAB_API_SWAGGER_UI = True  # also registers the OpenAPI spec at /api/v1/_openapi
     FAB_UPDATE_PERMS = False  # roles live in code (webapp.security.roles)
     FAB_CREATE_DB = False  # the schema comes from Alembic migrations only
     FAB_SECURITY_MANAGER_CLASS = "webapp.security.manager.UnionSecurityManager"
@@ -52,6 +59,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_DURATION = timedelta(minutes=int(os.environ.get("SESSION_MINUTES", "30")))
     WTF_CSRF_ENABLED = True
 
     # Language: Norwegian Bokmål by default, English one switch away
@@ -72,11 +82,40 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "medlem@forbundet.example")
     MAIL_SUPPRESS_SEND = _env_bool("MAIL_SUPPRESS_SEND", False)
 
+    # Privacy: members who left more than this many months ago are anonymised by `privacy purge`.
+    PRIVACY_RETENTION_MONTHS = int(os.environ.get("PRIVACY_RETENTION_MONTHS", "60"))
+
     # Domain settings
     UNION_NAME = os.environ.get("UNION_NAME", "Norsk Tjenesteforbund")
     UNION_ACCOUNT_NUMBER = os.environ.get("UNION_ACCOUNT_NUMBER", "90010741504")
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo-Passord-2026!")
+
+    # Membership reports: where `flask reports ...` writes its files, and who receives each report
+    # (REPORT_RECIPIENTS_LO, REPORT_RECIPIENTS_SPEKTER, ..._NHO, ..._VIRKE, ..._KS, ..._STATEN; comma-separated).
+    REPORTS_DIR = os.environ.get("REPORTS_DIR", os.path.join(INSTANCE_DIR, "reports"))
+    REPORT_RECIPIENTS = {
+        code: [a.strip() for a in os.environ.get(f"REPORT_RECIPIENTS_{code.upper()}", default).split(",") if a.strip()]
+        for code, default in (
+            ("lo", "medlemsstatistikk@lo.example,statistikk@lostat.example"),
+            ("spekter", "medlemstall@spekter.example"),
+            ("nho", "medlemstall@nho.example"),
+            ("virke", "medlemstall@virke.example"),
+            ("ks", "medlemstall@ks.example"),
+            ("staten", "medlemstall@dfo.example"),
+        )
+    }
+
+    # Member's own page
+    # How text messages leave the system: an import path of a class with send(to, text).
+    # The logging backend writes them to the log (development); production plugs in a gateway's client.
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "webapp.services.sms.LoggingSmsSender")
+    SMS_SENDER_NAME = os.environ.get("SMS_SENDER_NAME", "Forbundet")
+    # A recruitment earns RECRUITMENT_POINTS once the recruit has paid dues (an amount on a delivered
+    # deduction list) in RECRUITMENT_PAID_MONTHS different months; students earn nothing unless allowed.
+    RECRUITMENT_POINTS = int(os.environ.get("RECRUITMENT_POINTS", "100"))
+    RECRUITMENT_PAID_MONTHS = int(os.environ.get("RECRUITMENT_PAID_MONTHS", "3"))
+    RECRUITMENT_STUDENTS_EARN = _env_bool("RECRUITMENT_STUDENTS_EARN", False)
 
 
 class TestConfig(Config):

@@ -20,6 +20,8 @@ def prepare_database(demo_members: int) -> None:
 
     from seed.cycle import play_cycle
     from seed.generator import database_is_empty, generate
+    from seed.mypage import seed_member_page
+    from seed.refunds import seed_refunds
     from webapp.cli import ensure_roles
 
     with app.app_context():
@@ -29,6 +31,8 @@ def prepare_database(demo_members: int) -> None:
             print(f"Empty database: seeding {demo_members} demo members ...")
             generate(members=demo_members, employers=max(50, demo_members // 10), seed=1, reset=False, progress=True)
             play_cycle(12, seed=1, progress=True)
+            seed_member_page(seed=1)
+            seed_refunds()
 
 
 def print_logins(port: int) -> None:

@@ -1933,17 +1933,11 @@ def _phase_demo_accounts(ctx: _Context) -> None:
 
 def _phase_sequences(ctx: _Context) -> None:
     """PostgreSQL: move the id sequences past the ids written here."""
-    if db.engine.dialect.name != "postgresql":
-        return
-    for name in (*OUR_TABLES, "ab_user"):
-        sequence = db.session.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": name}).scalar()
-        if sequence is None and name == "ab_user":
-            sequence = "ab_user_id_seq"
-        if sequence is None:
-            continue
-        db.session.execute(
-            text(f"SELECT setval(:s, COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)"), {"s": sequence}
-        )
+    from flask_appbuilder import Model
+
+    from webapp.services.database import reset_sequences
+
+    reset_sequences(Model.metadata.tables[name] for name in (*OUR_TABLES, "ab_user"))
 
 
 PHASES = (

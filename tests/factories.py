@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from werkzeug.security import generate_password_hash
 
 from webapp.extensions import db
-from webapp.models import DeductionContact, Employer, Employment, Member, OrgUnit, Position, Workplace
+from webapp.models import (
+    ConfidentialityDeclaration,
+    DeductionContact,
+    Employer,
+    Employment,
+    Member,
+    OrgUnit,
+    Position,
+    Workplace,
+)
 from webapp.models.choices import (
     ContactChoice,
     EmployerAssociation,
@@ -175,6 +184,8 @@ def build_world() -> World:
         w.positions[key] = pos
         w.members[key] = member
         w.logins[role_type.name] = user.username
+        # Officers of the world have confirmed the duty of confidentiality (tests of the declaration make their own).
+        db.session.add(ConfidentialityDeclaration(user=user, confirmed_at=dt.datetime.now(), text_version="test"))
         return member
 
     officer("leader", PositionType.leader, av1, av1)

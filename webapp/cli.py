@@ -50,6 +50,8 @@ def roles_sync():
 def seed_command(members: int, employers: int, seed_value: int, months: int, reset: bool, quiet: bool):
     from seed.cycle import play_cycle
     from seed.generator import SeedRefused, generate
+    from seed.mypage import seed_member_page
+    from seed.refunds import seed_refunds
 
     ensure_roles()
     try:
@@ -59,6 +61,8 @@ def seed_command(members: int, employers: int, seed_value: int, months: int, res
         sys.exit(2)
     click.echo(result.summary())
     click.echo(play_cycle(months, seed_value, progress=not quiet).summary())
+    click.echo(seed_member_page(seed_value).summary())
+    click.echo(seed_refunds().summary())
 
 
 @click.command("demo-accounts", help="List the demo logins.")
@@ -140,6 +144,163 @@ def payments_import(path: str):
     click.echo(result.summary())
 
 
+def _quarter_argument(text: str):
+    from webapp.services.periods import PeriodError, Quarter
+
+    try:
+        return Quarter.parse(text)
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc), param_hint="YYYY-Qn") from None
+
+
+@click.group("refunds", help="The quarterly refund of dues to org units.")
+def refunds_group():
+    pass
+
+
+@refunds_group.command("calculate", help="Calculate a quarter (YYYY-Qn) as a draft; again if it is still a draft.")
+@click.argument("quarter")
+@click.option("--pool", "pool_kroner", help="The pool in kroner (default: set for the quarter, else from the policy).")
+@with_appcontext
+def refunds_calculate(quarter: str, pool_kroner: str | None):
+    from webapp.services.money import kroner, parse_kroner
+    from webapp.services.refunds import RefundError, calculate
+
+    pool_ore = None
+    if pool_kroner is not None:
+        try:
+            pool_ore = parse_kroner(pool_kroner)
+        except (ValueError, ArithmeticError):
+            raise click.BadParameter(f"'{pool_kroner}' is not an amount in kroner", param_hint="--pool") from None
+    try:
+        run = calculate(_quarter_argument(quarter), pool_ore, actor="cli")
+    except RefundError as exc:
+        click.echo(f"refunds calculate: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"refunds {run.quarter}: draft, pool {kroner(run.pool_ore)} kr ({run.pool_source}), "
+               f"{run.member_count} members counted, {run.member_months} member-months, {len(run.units)} units")
+
+
+@refunds_group.command("approve", help="Approve a calculated quarter (YYYY-Qn): its figures and documents are frozen.")
+@click.argument("quarter")
+@with_appcontext
+def refunds_approve(quarter: str):
+    from webapp.services.refunds import RefundError, approve
+
+    try:
+        run, changed = approve(_quarter_argument(quarter), actor="cli")
+    except RefundError as exc:
+        click.echo(f"refunds approve: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"refunds {run.quarter}: " + ("approved" if changed else "already approved, nothing changed"))
+
+
+@click.group("privacy", help="Privacy jobs.")
+def privacy_group():
+    pass
+
+
+@privacy_group.command("purge", help="Anonymise members who left more than PRIVACY_RETENTION_MONTHS ago.")
+@click.option("--dry-run", is_flag=True, help="Only list what would change.")
+@with_appcontext
+def privacy_purge(dry_run: bool):
+    from webapp.services.retention import purge
+
+    click.echo(purge(dry_run=dry_run).summary())
+
+
+@click.command("backup", help="Write every row of the database to FILE (gzip JSON lines).")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(path: str):
+    from webapp.services.backup import backup
+
+    click.echo(backup(path).summary())
+
+
+@click.command("restore", help="Replace the database's rows with those of a backup FILE (same schema revision).")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Confirm that every row of a non-empty database is replaced.")
+@with_appcontext
+def restore_command(path: str, replace: bool):
+    from webapp.services.backup import BackupError, restore
+
+    try:
+        click.echo(restore(path, replace=replace).summary())
+    except BackupError as exc:
+        click.echo(f"restore: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group("reports", help="Membership reports to LO / LO Stat and the employer associations.")
+def reports_group():
+    pass
+
+
+def _report_options(command):
+    command = click.option("--force", is_flag=True, help="Send again although the report was sent for the date.")(command)
+    command = click.option("--out", "out_dir", type=click.Path(file_okay=False),
+                           help="Directory for the files (default: instance/reports/, setting REPORTS_DIR).")(command)
+    command = click.option("--send", is_flag=True, help="E-mail the files to the report's configured recipients.")(command)
+    command = click.option("--date", "date_text", required=True, metavar="YYYY-MM-DD",
+                           help="Count the members at this date.")(command)
+    return command
+
+
+def _run_report(spec, date_text: str, send: bool, out_dir: str | None, force: bool) -> None:
+    from reports import exports, mailing
+    from reports.membership import ReportError, parse_date
+
+    try:
+        day = parse_date(date_text, "--date")
+    except ReportError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        if send:
+            mailing.check_not_sent(spec, day, force)  # refused before anything is written
+            mailing.recipients_for(spec)
+        report, files = exports.build(spec, day)
+        paths = exports.write_files(files, out_dir or exports.default_directory())
+        for path in paths:
+            click.echo(path)
+        if send:
+            result = mailing.send(spec, day, actor="cli", force=force, files=files, report=report)
+            click.echo(f"sent {spec.label} for {day} to {result.dispatch.recipients} ({len(files)} files)")
+    except ReportError as exc:
+        click.echo(f"reports: {exc}", err=True)
+        sys.exit(1)
+
+
+@reports_group.command("lo", help="The LO / LO Stat report: members at a date by category, gender, age band, "
+                                  "county, sector and national association.")
+@_report_options
+@with_appcontext
+def reports_lo(date_text: str, send: bool, out_dir: str | None, force: bool):
+    from reports.exports import LO
+
+    _run_report(LO, date_text, send, out_dir, force)
+
+
+@reports_group.command("employer-association",
+                       help="An employer association's report (NAME: spekter, nho, virke, ks, staten): the members "
+                            "employed at each of its member enterprises at a date.")
+@click.argument("name")
+@_report_options
+@with_appcontext
+def reports_employer_association(name: str, date_text: str, send: bool, out_dir: str | None, force: bool):
+    from reports.exports import ReportSpec
+    from reports.membership import ReportError, parse_association
+    from webapp.models.choices import ReportKind
+
+    try:
+        spec = ReportSpec(ReportKind.employer_association, parse_association(name, "NAME"))
+    except ReportError as exc:
+        hint = " (the LO report is `reports lo`)" if name.strip().lower() == "lo" else ""
+        raise click.UsageError(f"{exc}{hint}") from None
+    _run_report(spec, date_text, send, out_dir, force)
+
+
 def register_cli(app) -> None:
-    for command in (roles_group, seed_command, demo_accounts, deductions_group, payments_group):
+    for command in (roles_group, seed_command, demo_accounts, deductions_group, payments_group, privacy_group,
+                    backup_command, restore_command, refunds_group, reports_group):
         app.cli.add_command(command)

@@ -210,3 +210,69 @@ class ReconciliationStatus(LabelledEnum):
             "unknown_members": _l("Reported members unknown"),
             "open_deviations": _l("Open deviations"),
         }
+
+
+class ApplicationStatus(LabelledEnum):
+    """A member's application to a course."""
+
+    applied = "applied"
+    withdrawn = "withdrawn"
+    completed = "completed"
+
+    @classmethod
+    def labels(cls):
+        return {"applied": _l("Applied"), "withdrawn": _l("Withdrawn"), "completed": _l("Completed")}
+
+
+class DocumentKind(LabelledEnum):
+    letter = "letter"
+    invoice = "invoice"
+    certificate = "certificate"
+
+    @classmethod
+    def labels(cls):
+        return {"letter": _l("Letter"), "invoice": _l("Invoice"), "certificate": _l("Course certificate")}
+
+
+class RequestStatus(LabelledEnum):
+    """A change a member reports, until the office has dealt with it."""
+
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+    @classmethod
+    def labels(cls):
+        return {"pending": _l("Awaiting the union office"), "approved": _l("Approved"), "rejected": _l("Rejected")}
+
+
+class OrderStatus(LabelledEnum):
+    ordered = "ordered"
+    sent = "sent"
+    cancelled = "cancelled"
+
+    @classmethod
+    def labels(cls):
+        return {"ordered": _l("Ordered"), "sent": _l("Sent"), "cancelled": _l("Cancelled")}
+
+
+class RefundStatus(LabelledEnum):
+    """A quarter's refund run: a draft can be recalculated; an approved run is frozen."""
+
+    draft = "draft"
+    approved = "approved"
+
+    @classmethod
+    def labels(cls):
+        return {"draft": _l("Draft"), "approved": _l("Approved")}
+
+
+class ReportKind(LabelledEnum):
+    """The membership reports the union sends out."""
+
+    lo = "lo"
+    employer_association = "employer_association"
+
+    @classmethod
+    def labels(cls):
+        return {"lo": _l("LO / LO Stat"), "employer_association": _l("Employer association")}

@@ -36,6 +36,8 @@ class Member(Model):
     travel_insurance = Column(Boolean, nullable=False, default=True)
     contents_insurance = Column(Boolean, nullable=False, default=True)
     user_id = Column(Integer, ForeignKey("ab_user.id"), unique=True)
+    # Set when the retention purge has removed name, contact data and national id.
+    anonymised_at = Column(Date)
 
     home_unit = relationship("OrgUnit")
     user = relationship(User)

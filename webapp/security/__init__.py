@@ -19,6 +19,7 @@ _OPEN_ENDPOINTS = {
 
 def _require_acting_choice():
     g.pop("scope", None)  # resolved afresh for every request
+    session.permanent = True  # idle sessions expire after PERMANENT_SESSION_LIFETIME
     if request.endpoint is None or request.endpoint in _OPEN_ENDPOINTS or request.path.startswith("/api/"):
         return None
     if request.endpoint.endswith(".static") or request.path.startswith("/static/"):
@@ -33,6 +34,9 @@ def _forget_acting_choice(_app, **_kwargs):
 
 
 def init_security(app) -> None:
+    from webapp.security.headers import init_headers
+
+    init_headers(app)
     app.before_request(_require_acting_choice)
     user_logged_in.connect(_forget_acting_choice, app)
 

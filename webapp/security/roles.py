@@ -46,11 +46,20 @@ _COMMON = [
     _grant("UserDBModelView", "can_userinfo"),
 ]
 
-_OFFICER_READ = [
+# Secure messages: members and deduction contacts write to the union; officers answer for their units.
+_MESSAGES = [
+    _grant("MessagesView", "can_.*"),
+    _grant("Messages", "menu_access"),
+]
+
+_OFFICER_READ = _MESSAGES + [
     _grant("UnitPageView", "can_.*"),
     _grant("MemberView|PositionView|EmploymentView|OrgUnitView|WorkplaceView|EmployerView", VIEW_READ),
     _grant("MemberApi|PositionApi|EmploymentApi|OrgUnitApi|WorkplaceApi|EmployerApi", API_READ),
     _grant("Register|Members|Positions|Employments|OrgUnits|Workplaces|Employers", "menu_access"),
+    # Refund letters and lists of the units in scope (approved quarters only; see rowfilters).
+    _grant("RefundDocumentView", "can_.*"),
+    _grant("RefundApi", API_READ),
 ]
 
 ROLE_GRANTS: dict[str, list[list[str]]] = {
@@ -74,12 +83,14 @@ ROLE_GRANTS: dict[str, list[list[str]]] = {
         _grant("Register|Members|Workplaces", "menu_access"),
     ],
     DEDUCTION_CONTACT: _COMMON
+    + _MESSAGES
     + [
         _grant("PortalView", "can_.*"),
         _grant("EmployerView|WorkplaceView", VIEW_READ),
         _grant("EmployerApi|WorkplaceApi|DeductionMonthApi|DeductionListApi|PaymentApi", API_READ),
     ],
     MEMBER: _COMMON
+    + _MESSAGES
     + [
         _grant("MyPageView", "can_.*"),
         _grant("MemberApi|EmploymentApi|PositionApi", API_READ),
@@ -87,6 +98,10 @@ ROLE_GRANTS: dict[str, list[list[str]]] = {
     ANALYST: _COMMON
     + [
         _grant("StatisticsView", "can_.*"),
+        # Membership reports: produce, download and send; see what was sent. Aggregated figures only.
+        _grant("MembershipReportView", "can_.*"),
+        _grant("ReportDispatchView", VIEW_READ),
+        _grant("Reports|MembershipReports|ReportDispatches", "menu_access"),
         _grant("OrgUnitView|EmployerView", VIEW_READ),
         _grant("OrgUnitApi|EmployerApi", API_READ),
         _grant("Register|OrgUnits|Employers|Statistics", "menu_access"),

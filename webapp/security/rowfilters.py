@@ -19,17 +19,30 @@ from sqlalchemy.sql.elements import ColumnElement, True_
 
 from webapp.extensions import db
 from webapp.models import (
+    CourseApplication,
     DeductionBasis,
     DeductionContact,
     DeductionList,
     Employer,
     Employment,
+    EmploymentChange,
     Member,
+    MemberDocument,
+    Message,
+    MessageThread,
     OrgUnit,
     Payment,
+    PointsAccount,
     Position,
+    PrizeOrder,
+    Recruitment,
+    RefundMember,
+    RefundRun,
+    RefundUnit,
+    RefundUnitCategory,
     Workplace,
 )
+from webapp.models.choices import RefundStatus
 from webapp.security import scope as sc
 
 
@@ -52,6 +65,10 @@ def _workplaces_in_units(ids):
 
 def _members_in_units(ids):
     return select(Member.id).where(Member.home_unit_id.in_(ids))
+
+
+def _approved_runs():
+    return select(RefundRun.id).where(RefundRun.status == RefundStatus.approved)
 
 
 # For each model: {grant kind: function(ids) -> clause}. A kind not listed reaches nothing.
@@ -92,6 +109,33 @@ _RULES: dict[type, dict[str, Callable[[list[int]], ColumnElement]]] = {
     DeductionBasis: {sc.EMPLOYERS: lambda ids: DeductionBasis.employer_id.in_(ids)},
     DeductionList: {sc.EMPLOYERS: lambda ids: DeductionList.employer_id.in_(ids)},
     Payment: {sc.EMPLOYERS: lambda ids: Payment.employer_id.in_(ids)},
+    # Secure messages: the party's own threads; officers answer the threads addressed to units of
+    # their subtree; threads addressed to the union office (no unit) are the office's alone.
+    MessageThread: {
+        sc.MEMBERS: lambda ids: MessageThread.member_id.in_(ids),
+        sc.EMPLOYERS: lambda ids: MessageThread.employer_id.in_(ids),
+        sc.UNITS: lambda ids: MessageThread.org_unit_id.in_(ids),
+    },
+    Message: {
+        sc.MEMBERS: lambda ids: Message.thread_id.in_(select(MessageThread.id).where(MessageThread.member_id.in_(ids))),
+        sc.EMPLOYERS: lambda ids: Message.thread_id.in_(select(MessageThread.id).where(MessageThread.employer_id.in_(ids))),
+        sc.UNITS: lambda ids: Message.thread_id.in_(select(MessageThread.id).where(MessageThread.org_unit_id.in_(ids))),
+    },
+    # The rest of the member's own page belongs to the member alone (and the office).
+    CourseApplication: {sc.MEMBERS: lambda ids: CourseApplication.member_id.in_(ids)},
+    Recruitment: {sc.MEMBERS: lambda ids: Recruitment.recruiter_id.in_(ids)},
+    PrizeOrder: {sc.MEMBERS: lambda ids: PrizeOrder.member_id.in_(ids)},
+    PointsAccount: {sc.MEMBERS: lambda ids: PointsAccount.member_id.in_(ids)},
+    MemberDocument: {sc.MEMBERS: lambda ids: MemberDocument.member_id.in_(ids)},
+    EmploymentChange: {sc.MEMBERS: lambda ids: EmploymentChange.member_id.in_(ids)},
+    # Refund documents: officers see the approved quarters of the units in their subtree; drafts are the office's.
+    RefundUnit: {sc.UNITS: lambda ids: RefundUnit.org_unit_id.in_(ids) & RefundUnit.run_id.in_(_approved_runs())},
+    RefundUnitCategory: {
+        sc.UNITS: lambda ids: RefundUnitCategory.refund_unit_id.in_(
+            select(RefundUnit.id).where(RefundUnit.org_unit_id.in_(ids), RefundUnit.run_id.in_(_approved_runs()))
+        )
+    },
+    RefundMember: {sc.UNITS: lambda ids: RefundMember.unit_id.in_(ids) & RefundMember.run_id.in_(_approved_runs())},
 }
 
 

@@ -43,3 +43,51 @@ def record(action: str, object_type: str, object_id: int | None = None, member_i
     )
     db.session.add(entry)
     return entry
+
+
+_MASKED_FIELDS = {"national_id"}
+_SECRET_FIELDS = {"password"}
+
+
+def _shown(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _SECRET_FIELDS:
+        return "***"
+    if name in _MASKED_FIELDS:
+        from webapp.security.privacy import mask_national_id
+
+        return mask_national_id(str(value))
+    return getattr(value, "name", value)
+
+
+def changed_fields(item) -> dict[str, list]:
+    """{field: [old, new]} of a pending change to a row, national ids masked."""
+    from sqlalchemy import inspect
+
+    state = inspect(item)
+    changes = {}
+    for attribute in state.mapper.column_attrs:
+        history = state.attrs[attribute.key].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old != new:
+            changes[attribute.key] = [_shown(attribute.key, old), _shown(attribute.key, new)]
+    return changes
+
+
+def member_id_of(item) -> int | None:
+    """The member a row is about, when it is about one."""
+    if type(item).__name__ == "Member":
+        return item.id
+    return getattr(item, "member_id", None)
+
+
+def record_change(item, action: str) -> None:
+    """Audit a create, update or delete of a row with the fields it changes."""
+    fields = changed_fields(item) if action != "delete" else {}
+    if action == "update" and not fields:
+        return
+    record(action, type(item).__tablename__, item.id, member_id=member_id_of(item), fields=fields)

@@ -293,7 +293,13 @@ def parse_csv(data: bytes) -> list[LineInput | None]:
         dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        return _read_rows(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as exc:
+        raise ListError(f"file: not a CSV file that can be read ({exc})") from None
+
+
+def _read_rows(reader) -> list[LineInput | None]:
     header = [h.strip().lower() for h in next(reader, [])]
     if "belop" not in header or not ({"medlemsnummer", "fodselsnummer"} & set(header)):
         raise ListError(f"line 1: the header must have belop and medlemsnummer or fodselsnummer; expected {';'.join(CSV_COLUMNS)}")

@@ -31,24 +31,33 @@ def members_by_category() -> list[tuple[str, int]]:
     return [(category.label, count) for category, count in rows]
 
 
-def members_by_national_association() -> list[tuple[str, int]]:
-    """Active members per national association, counting every unit below it."""
-    units = db.session.execute(select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.level, OrgUnit.name)).all()
+def national_association_of_units() -> dict[int, tuple[int, str, str]]:
+    """{unit id: (id, code, name) of the national association it belongs to}; units above the level have none.
+
+    The tree is small (hundreds of units), so it is walked in Python from one query.
+    """
+    units = db.session.execute(select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.level, OrgUnit.code, OrgUnit.name)).all()
     parent = {u.id: u.parent_id for u in units}
-    association_of: dict[int, str] = {}
-    names = {u.id: u.name for u in units if u.level == OrgLevel.national_association}
+    associations = {u.id: (u.id, u.code, u.name) for u in units if u.level == OrgLevel.national_association}
+    result: dict[int, tuple[int, str, str]] = {}
     for unit in units:
         node = unit.id
-        while node is not None and node not in names:
+        while node is not None and node not in associations:
             node = parent.get(node)
         if node is not None:
-            association_of[unit.id] = names[node]
+            result[unit.id] = associations[node]
+    return result
+
+
+def members_by_national_association() -> list[tuple[str, int]]:
+    """Active members per national association, counting every unit below it."""
+    association_of = national_association_of_units()
     per_unit = db.session.execute(
         select(Member.home_unit_id, func.count(Member.id)).where(Member.left_on.is_(None)).group_by(Member.home_unit_id)
     ).all()
     totals: dict[str, int] = {}
     for unit_id, count in per_unit:
-        name = association_of.get(unit_id)
-        if name:
-            totals[name] = totals.get(name, 0) + count
+        association = association_of.get(unit_id)
+        if association:
+            totals[association[2]] = totals.get(association[2], 0) + count
     return sorted(totals.items())

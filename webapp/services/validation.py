@@ -204,6 +204,75 @@ def _employment_workplace_rule(values: Mapping[str, Any]) -> dict:
     return {}
 
 
+def positive_whole(label: str) -> Callable[[Any], int]:
+    def rule(value: Any) -> int:
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise FieldError(_l("%(field)s: must be a whole number above 0.", field=label)) from None
+        if number <= 0:
+            raise FieldError(_l("%(field)s: must be a whole number above 0.", field=label))
+        return number
+
+    return rule
+
+
+def _recruitment_rule(values: Mapping[str, Any]) -> dict:
+    recruiter = values.get("recruiter_id") or getattr(values.get("recruiter"), "id", None)
+    recruit = values.get("recruit_id") or getattr(values.get("recruit"), "id", None)
+    if recruit is None and values.get("fixed_points") in (None, ""):
+        return {"recruit": _l("Recruit: choose the recruited member, or give points for an entry without one.")}
+    if recruit is not None and recruit == recruiter:
+        return {"recruit": _l("Recruit: a member cannot recruit themselves.")}
+    return {}
+
+
+def quarter_text(label: str) -> Callable[[Any], str]:
+    def rule(value: Any) -> str:
+        from webapp.services.periods import PeriodError, Quarter
+
+        try:
+            return str(Quarter.parse(str(value or "")))
+        except PeriodError:
+            raise FieldError(_l("%(field)s: must be a quarter of the form YYYY-Qn (n = 1 to 4).", field=label)) from None
+
+    return rule
+
+
+def number_between(label: str, low: float, high: float, required: bool = True) -> Callable[[Any], Any]:
+    def rule(value: Any) -> Any:
+        if _blank(value):
+            if required:
+                raise FieldError(_l("%(field)s: is required.", field=label))
+            return None
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or not (low <= number <= high):
+            raise FieldError(_l("%(field)s: must be a number from %(low)s to %(high)s.", field=label, low=low, high=high))
+        return value
+
+    return rule
+
+
+def _refund_shares_rule(values: Mapping[str, Any]) -> dict:
+    shares = [values.get(name) for name in ("share_national_association", "share_branch", "share_club")]
+    try:
+        total = sum(float(share or 0) for share in shares)
+    except (TypeError, ValueError):
+        return {}
+    if abs(total - 100) > 0.001:
+        return {"share_branch": _l("Shares by level: the shares of the three levels must add up to 100 per cent.")}
+    return {}
+
+
+def _refund_pool_rule(values: Mapping[str, Any]) -> dict:
+    if not _blank(values.get("pool_ore")) and not _blank(values.get("pool_percent")):
+        return {"pool_percent": _l("Pool: give a fixed amount or a share of the dues paid, not both.")}
+    return {}
+
+
 @dataclass(frozen=True)
 class ModelRules:
     fields: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
@@ -263,6 +332,45 @@ _RULES: dict[str, ModelRules] = {
     "DeductionContact": ModelRules(
         fields={"phone": mobile},
         records=(date_order_rule("start_date", "end_date", _l("End date: cannot be before the start date.")),),
+    ),
+    "Course": ModelRules(
+        fields={
+            "title": required_text(_l("Title")),
+            "place": required_text(_l("Place")),
+            "capacity": positive_whole(_l("Capacity")),
+        },
+        records=(
+            date_order_rule("starts_on", "ends_on", _l("End date: cannot be before the start date.")),
+            date_order_rule(
+                "application_deadline", "starts_on", _l("Start date: cannot be before the application deadline.")
+            ),
+        ),
+    ),
+    "Prize": ModelRules(fields={"name": required_text(_l("Name")), "points": positive_whole(_l("Points"))}),
+    "Recruitment": ModelRules(records=(_recruitment_rule,)),
+    "MemberDocument": ModelRules(fields={"title": required_text(_l("Title"))}),
+    "EmploymentChange": ModelRules(
+        fields={"position_pct": position_pct},
+        records=(_employment_workplace_rule,),
+    ),
+    "RefundPolicy": ModelRules(
+        fields={
+            "valid_from": quarter_text(_l("Valid from")),
+            "pool_ore": number_between(_l("Fixed pool (øre)"), 0, 10**12, required=False),
+            "pool_percent": number_between(_l("Share of dues paid (%)"), 0, 100, required=False),
+            "share_national_association": number_between(_l("Share of national associations (%)"), 0, 100),
+            "share_branch": number_between(_l("Share of branches (%)"), 0, 100),
+            "share_club": number_between(_l("Share of clubs (%)"), 0, 100),
+            "weight_ordinary": number_between(_l("Weight, ordinary"), 0, 10),
+            "weight_apprentice": number_between(_l("Weight, apprentice"), 0, 10),
+            "weight_student": number_between(_l("Weight, student"), 0, 10),
+            "weight_retired": number_between(_l("Weight, retired"), 0, 10),
+            "weight_unemployed": number_between(_l("Weight, unemployed"), 0, 10),
+        },
+        records=(_refund_shares_rule, _refund_pool_rule),
+    ),
+    "RefundPool": ModelRules(
+        fields={"quarter": quarter_text(_l("Quarter")), "pool_ore": number_between(_l("Pool (øre)"), 0, 10**12)},
     ),
 }
 
@@ -375,10 +483,14 @@ def unique_conflicts(item: Any) -> dict[str, list[str]]:
 
 
 _UNIQUE_LABELS = {
+    "valid_from": _l("Valid from"),
+    "quarter": _l("Quarter"),
     "member_no": _l("Membership number"),
     "national_id": _l("National identity number"),
     "code": _l("Code"),
     "org_number": _l("Organisation number"),
     "customer_no": _l("Customer number"),
     "user_id": _l("User"),
+    "recruit_id": _l("Recruit"),
+    "course_application_id": _l("Course application"),
 }

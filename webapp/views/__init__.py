@@ -1,5 +1,6 @@
 """Registers every screen and API with AppBuilder, with menu names and labels."""
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from webapp.views.contacts import DeductionContactView
@@ -18,12 +19,30 @@ from webapp.views.deductions import (
     PaymentImportView,
     PaymentView,
 )
-from webapp.views.pages import ActingRoleView, MyPageView, StatisticsView, UnitPageView
+from webapp.views.pages import ActingRoleView, StatisticsView, UnitPageView
+from webapp.views.member_services import (
+    CourseApplicationView,
+    CourseView,
+    EmploymentChangeView,
+    MemberDocumentView,
+    PrizeOrderView,
+    PrizeView,
+    RecruitmentView,
+)
+from webapp.views.messages import MessagesView, latest_threads
+from webapp.views.mypage import MyPageView
+from webapp.views.password_reset import ForgotPasswordView
 from webapp.views.portal import PortalView
+from webapp.views.privacy import AuditLogView, ConfidentialityView
+from webapp.views.refunds import RefundApi, RefundDocumentView, RefundPolicyView, RefundPoolView, RefundRunView
+from webapp.views.reports import MembershipReportView, ReportDispatchView
 from webapp.views.typeahead import TypeaheadView
 
 REGISTER = ("Register", _l("Register"))
 DEDUCTIONS = ("Deductions", _l("Deductions"))
+MEMBER_SERVICES = ("MemberServices", _l("Member services"))
+REFUNDS = ("Refunds", _l("Refunds"))
+REPORTS = ("Reports", _l("Reports"))
 
 
 def register_views(appbuilder) -> None:
@@ -51,8 +70,40 @@ def register_views(appbuilder) -> None:
     ]
     for view, name, label, icon in deductions_menu:
         appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
+    category, category_label = REFUNDS
+    refunds_menu = [
+        (RefundRunView, "RefundRuns", _l("Quarterly refunds"), "fa-undo"),
+        (RefundPolicyView, "RefundPolicies", _l("Refund policy"), "fa-sliders"),
+        (RefundPoolView, "RefundPools", _l("Refund pools"), "fa-database"),
+    ]
+    for view, name, label, icon in refunds_menu:
+        appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
+    appbuilder.add_view_no_menu(RefundDocumentView)
+    appbuilder.add_api(RefundApi)
+    category, category_label = MEMBER_SERVICES
+    member_services_menu = [
+        (EmploymentChangeView, "EmploymentChanges", _l("Reported employment changes"), "fa-exchange"),
+        (CourseView, "Courses", _l("Courses"), "fa-graduation-cap"),
+        (CourseApplicationView, "CourseApplications", _l("Course applications"), "fa-check-square-o"),
+        (RecruitmentView, "Recruitments", _l("Recruitments"), "fa-user-plus"),
+        (PrizeView, "Prizes", _l("Recruitment prizes"), "fa-gift"),
+        (PrizeOrderView, "PrizeOrders", _l("Prize orders"), "fa-shopping-cart"),
+        (MemberDocumentView, "MemberDocuments", _l("Member documents"), "fa-file-text"),
+    ]
+    for view, name, label, icon in member_services_menu:
+        appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
+    appbuilder.add_view(AuditLogView, "AuditLog", label=_l("Audit log"), icon="fa-history", category="Security")
     appbuilder.add_view(StatisticsView, "Statistics", label=_l("Statistics"), icon="fa-bar-chart")
-    for view in (ActingRoleView, UnitPageView, PortalView, MyPageView, TypeaheadView, PasswordView, AccessRequestFormView):
+    category, category_label = REPORTS
+    for view, name, label, icon in (
+        (MembershipReportView, "MembershipReports", _l("Membership reports"), "fa-file-excel-o"),
+        (ReportDispatchView, "ReportDispatches", _l("Reports sent"), "fa-paper-plane"),
+    ):
+        appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
+    appbuilder.add_view(MessagesView, "Messages", label=_l("Messages"), icon="fa-envelope")
+    current_app.jinja_env.globals["latest_threads"] = latest_threads
+    for view in (ActingRoleView, UnitPageView, PortalView, MyPageView, TypeaheadView, PasswordView, AccessRequestFormView,
+                 ForgotPasswordView, ConfidentialityView):
         appbuilder.add_view_no_menu(view)
     apis = (OrgUnitApi, EmployerApi, WorkplaceApi, MemberApi, EmploymentApi, PositionApi, DeductionMonthApi,
             DeductionListApi, PaymentApi)

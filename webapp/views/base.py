@@ -26,6 +26,7 @@ from wtforms import validators as wtf_validators
 from wtforms.validators import ValidationError as FormValidationError
 
 from webapp.extensions import db
+from webapp.services import audit
 from webapp.models.choices import LabelledEnum
 from webapp.security.rowfilters import ScopeViolation, assert_writable, is_visible, visible_clause
 from webapp.security.scope import get_scope
@@ -223,7 +224,7 @@ def missing_required_relations(item) -> dict[str, list[str]]:
 
 
 def check_write(item, permission: str, view_name: str) -> None:
-    """Validate a changed row and refuse it when it leaves the acting scope."""
+    """Validate a changed row, refuse it when it leaves the acting scope, and audit it."""
     with db.session.no_autoflush:
         derive_fields(item)
         problems = missing_required_relations(item)
@@ -233,10 +234,16 @@ def check_write(item, permission: str, view_name: str) -> None:
         conflicts = unique_conflicts(item)
     if conflicts:
         raise RecordInvalid(conflicts)
+    is_new = item.id is None
+    changes = audit.changed_fields(item)  # before the flush clears the history
     db.session.add(item)
     grants = get_scope().grants_with(permission, view_name)
     try:
         assert_writable(item, grants)
+        if is_new:
+            audit.record("create", type(item).__tablename__, item.id, member_id=audit.member_id_of(item), fields=changes)
+        elif changes:
+            audit.record("update", type(item).__tablename__, item.id, member_id=audit.member_id_of(item), fields=changes)
     except IntegrityError as exc:
         db.session.rollback()
         raise RecordInvalid({"_database": [str(exc.orig)]}) from None
@@ -327,6 +334,7 @@ class ScopedModelView(ModelView):
     def pre_delete(self, item):
         if not is_visible(type(item), item.id, get_scope().grants_with("can_delete", self.class_permission_name)):
             abort(403)
+        audit.record("delete", type(item).__tablename__, item.id, member_id=audit.member_id_of(item))
 
     # FAB's actions look rows up without the view's filters and fail with a 500 on an
     # unknown action name: answer 404 unless the action exists and every row is in scope.
@@ -411,4 +419,5 @@ class ScopedModelRestApi(ModelRestApi):
             return self.response_404()
         if not is_visible(type(item), item.id, get_scope().grants_with("can_delete", self.class_permission_name)):
             return self.response_403()
+        audit.record("delete", type(item).__tablename__, item.id, member_id=audit.member_id_of(item))
         return super().delete_headless(pk)

@@ -1,6 +1,13 @@
 """Screens and APIs for members, employments and positions."""
 
+from flask import redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
+
+from webapp.extensions import db
+from webapp.services import audit
+from webapp.views.privacy import needs_declaration
 
 from webapp.models import Employment, Member, Position
 from webapp.security.privacy import mask_national_id, national_id_for
@@ -80,6 +87,24 @@ class MemberView(ScopedModelView):
     formatters_columns = {"national_id": _national_id_column}
     extra_args = {"confidentiality_notice": CONFIDENTIALITY_NOTICE}
 
+    @expose("/list/")
+    @has_access
+    def list(self):
+        if needs_declaration():
+            return redirect(url_for("ConfidentialityView.declare", next=request.full_path))
+        return super().list()
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        if needs_declaration():
+            return redirect(url_for("ConfidentialityView.declare", next=request.full_path))
+        response = super().show(pk)
+        audit.record("open_member", "member", int(pk) if str(pk).isdigit() else None,
+                     member_id=int(pk) if str(pk).isdigit() else None)
+        db.session.commit()
+        return response
+
 
 class EmploymentView(ScopedModelView):
     datamodel = ScopedInterface(Employment, eager=("member", "employer", "workplace"))
@@ -132,6 +157,9 @@ class MemberApi(ScopedModelRestApi):
 
     def pre_get(self, data):
         self._mask(data["result"])
+        member_id = data.get("id")
+        audit.record("open_member", "member", member_id, member_id=member_id, via="api")
+        db.session.commit()
 
     def pre_get_list(self, data):
         for row in data["result"]:

@@ -14,7 +14,8 @@ from webapp.security import roles
 from webapp.security import scope as sc
 from webapp.security.rowfilters import visible_clause
 from webapp.security.scope import get_scope
-from webapp.services import statistics
+from webapp.services import refunds, statistics
+from webapp.services.money import kroner
 
 # Where each role lands after login.
 ROLE_HOMES = {
@@ -96,22 +97,9 @@ class UnitPageView(BaseView):
             .order_by(Position.type)
         ).all()
         return self.render_template(
-            "home/unit.html", unit=unit, member_count=member_count, child_units=child_units, officers=officers
+            "home/unit.html", unit=unit, member_count=member_count, child_units=child_units, officers=officers,
+            refund_documents=refunds.unit_documents(unit.id), kroner=kroner,
         )
-
-
-class MyPageView(BaseView):
-    """The member's own page ("Min side")."""
-
-    route_base = "/minside"
-    default_view = "index"
-
-    @expose("/")
-    @has_access
-    def index(self):
-        member = db.session.get(Member, _active_target(sc.MEMBERS))
-        positions = db.session.scalars(select(Position).where(Position.member_id == member.id)).all()
-        return self.render_template("home/mypage.html", member=member, positions=positions)
 
 
 class StatisticsView(BaseView):

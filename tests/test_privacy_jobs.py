@@ -1,0 +1,135 @@
+"""Retention purge and backup/restore: data goes where it should, figures stay the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_appbuilder import Model
+from sqlalchemy import func, select
+
+from tests.factories import add_initial_rate
+from webapp.extensions import db
+from webapp.models import DeductionBasis, DeductionList, DeductionListLine, Member, Payment
+from webapp.services import deduction_basis, deduction_lists, payments
+from webapp.services.kid import kid_for
+from webapp.services.periods import Month
+from webapp.services.reconciliation import reconcile
+
+OLD_MONTH = Month(2020, 6)
+
+
+def reconciliation_figures() -> list[tuple]:
+    return db.session.execute(
+        select(DeductionBasis.employer_id, DeductionBasis.period, DeductionBasis.member_count,
+               DeductionBasis.reported_total_ore, DeductionBasis.paid_total_ore, DeductionBasis.reconciliation_status)
+        .order_by(DeductionBasis.employer_id, DeductionBasis.period)
+    ).all()
+
+
+def old_history(world) -> int:
+    """A delivered and paid list of June 2020 naming a member who left at the end of 2020; returns that member's id."""
+    add_initial_rate()
+    leaver = db.session.get(Member, world.members["outside"].id)
+    leaver.left_on = dt.date(2020, 12, 31)
+    db.session.commit()
+    deduction_basis.generate(OLD_MONTH)
+    employer_id = world.employers["E2"].id
+    deduction_list = deduction_lists.create_list(employer_id, str(OLD_MONTH), None)
+    assert [line.member_id for line in deduction_list.lines] == [leaver.id]
+    deduction_lists.replace_lines(deduction_list, [deduction_lists.LineInput(leaver.national_id, "", "410,00")])
+    deduction_lists.approve(deduction_list, None)
+    payments.import_file("old.txt", payments.build_ocr_file(
+        [(kid_for("00080000", OLD_MONTH), 41000, dt.date(2020, 6, 30))], "90010741504"))
+    return leaver.id
+
+
+def test_purge_removes_name_and_national_id_everywhere_and_keeps_the_figures(app_ctx, world):
+    leaver_id = old_history(world)
+    national_id = db.session.get(Member, leaver_id).national_id
+    before = reconciliation_figures()
+    list_total = db.session.scalar(select(func.sum(DeductionListLine.amount_ore)))
+
+    from webapp.services.retention import purge
+
+    dry = purge(dry_run=True)
+    assert [m[0] for m in dry.members] == [leaver_id] and "would anonymise 1" in dry.summary()
+    assert db.session.get(Member, leaver_id).national_id == national_id  # a dry run changes nothing
+
+    done = purge()
+    assert len(done.members) == 1
+    db.session.expire_all()
+    member = db.session.get(Member, leaver_id)
+    assert member.first_name == "Anonymisert" and member.national_id != national_id
+    assert member.email_private is None and member.anonymised_at is not None
+    line = db.session.scalars(select(DeductionListLine).where(DeductionListLine.member_id == leaver_id)).one()
+    assert line.name == "Anonymisert" and line.national_id != national_id
+    assert db.session.scalar(select(func.count(Member.id)).where(Member.national_id == national_id)) == 0
+
+    reconcile(str(OLD_MONTH))
+    db.session.commit()
+    assert reconciliation_figures() == before  # to the øre
+    assert db.session.scalar(select(func.sum(DeductionListLine.amount_ore))) == list_total
+    assert purge().members == []  # a second run finds nothing
+
+
+def test_recent_leavers_are_kept(app_ctx, world):
+    from webapp.services.retention import purge
+
+    member = db.session.get(Member, world.members["outside"].id)
+    member.left_on = dt.date.today() - dt.timedelta(days=30)
+    db.session.commit()
+    assert purge(dry_run=True).members == []
+
+
+def table_fingerprint() -> dict[str, tuple]:
+    """Row count per table, plus sums of the money columns."""
+    result = {}
+    for table in Model.metadata.sorted_tables:
+        if table.name == "alembic_version":
+            continue
+        count = db.session.scalar(select(func.count()).select_from(table))
+        sums = tuple(
+            db.session.scalar(select(func.coalesce(func.sum(column), 0)))
+            for column in table.columns if column.name.endswith("_ore")
+        )
+        result[table.name] = (count, sums)
+    return result
+
+
+def test_backup_and_restore_round_trip(app_ctx, world, tmp_path):
+    from tests.conftest import wipe_database
+    from webapp.services import backup
+
+    old_history(world)
+    before = table_fingerprint()
+    names = sorted(db.session.scalars(select(Member.last_name)))
+    path = str(tmp_path / "backup.jsonl.gz")
+    result = backup.backup(path)
+    assert sum(result.counts.values()) > 0
+
+    wipe_database()
+    from webapp.cli import ensure_roles
+
+    ensure_roles()
+    import pytest
+
+    with pytest.raises(backup.BackupError, match="--replace"):
+        backup.restore(path)
+    backup.restore(path, replace=True)
+    db.session.expire_all()
+    assert table_fingerprint() == before
+    assert sorted(db.session.scalars(select(Member.last_name))) == names
+    # New rows get fresh ids after a restore (sequences moved on PostgreSQL).
+    list_id = deduction_lists.create_list(world.employers["E1"].id, "2020-07", None).id
+    assert list_id > max(db.session.scalars(select(DeductionList.id).where(DeductionList.id != list_id)))
+    assert db.session.scalar(select(func.count(Payment.id))) == before["payment"][0]
+
+
+def test_restore_refuses_a_file_that_is_no_backup(app_ctx, tmp_path):
+    from webapp.services import backup
+    import pytest
+
+    path = tmp_path / "x.gz"
+    path.write_bytes(b"not gzip")
+    with pytest.raises(backup.BackupError, match="file"):
+        backup.restore(str(path))

@@ -1,0 +1,158 @@
+"""Backup and restore of the whole database, the same way on SQLite and PostgreSQL.
+
+A backup is a gzip file of JSON lines: a header (format, schema revision,
+time, row counts), then one line per row, table by table in foreign-key
+order. Restore needs a database at the same schema revision (run
+`flask --app run db upgrade` first); it replaces every row in one transaction,
+so a failure leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import enum
+import gzip
+import json
+from dataclasses import dataclass
+
+from flask_appbuilder import Model
+from sqlalchemy import Date, DateTime, LargeBinary, Numeric, insert, select, text
+
+from webapp.extensions import db
+from webapp.services.database import reset_sequences
+
+FORMAT = "medlemsregister-backup"
+VERSION = 1
+CHUNK = 2000
+
+
+class BackupError(ValueError):
+    pass
+
+
+@dataclass
+class BackupResult:
+    path: str
+    revision: str
+    counts: dict[str, int]
+
+    def summary(self) -> str:
+        rows = sum(self.counts.values())
+        return f"{self.path}: {rows} rows in {len(self.counts)} tables, schema {self.revision}"
+
+
+def _revision() -> str:
+    return db.session.execute(text("SELECT version_num FROM alembic_version")).scalar() or ""
+
+
+def _tables():
+    return [table for table in Model.metadata.sorted_tables if table.name != "alembic_version"]
+
+
+def _encode(value):
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return value
+
+
+def _decoder(column):
+    if isinstance(column.type, DateTime):
+        return dt.datetime.fromisoformat
+    if isinstance(column.type, Date):
+        return dt.date.fromisoformat
+    if isinstance(column.type, Numeric):
+        return decimal.Decimal
+    if isinstance(column.type, LargeBinary):
+        return base64.b64decode
+    return None
+
+
+def backup(path: str) -> BackupResult:
+    tables = _tables()
+    counts = {table.name: db.session.execute(select(db.func.count()).select_from(table)).scalar() for table in tables}
+    revision = _revision()
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        header = {"format": FORMAT, "version": VERSION, "revision": revision,
+                  "created_at": dt.datetime.now().isoformat(), "counts": counts}
+        out.write(json.dumps(header) + "\n")
+        for table in tables:
+            order = [c for c in table.primary_key.columns] or list(table.columns)
+            result = db.session.execute(select(table).order_by(*order)).mappings()
+            for row in result:
+                out.write(json.dumps({"t": table.name, "r": {k: _encode(v) for k, v in row.items()}}) + "\n")
+    return BackupResult(path, revision, counts)
+
+
+def read_header(path: str) -> dict:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as source:
+            header = json.loads(source.readline())
+    except (OSError, ValueError) as exc:
+        raise BackupError(f"file: {path} is not a backup of this system ({exc})") from None
+    if header.get("format") != FORMAT or header.get("version") != VERSION:
+        raise BackupError(f"file: {path} is not a backup of this system (format {header.get('format')})")
+    return header
+
+
+def database_has_rows() -> bool:
+    return any(db.session.execute(select(table).limit(1)).first() for table in _tables())
+
+
+def restore(path: str, replace: bool = False) -> BackupResult:
+    header = read_header(path)
+    revision = _revision()
+    if header["revision"] != revision:
+        raise BackupError(
+            f"file: the backup has schema {header['revision']}, the database {revision}; "
+            "upgrade (flask --app run db upgrade) to the backup's revision first"
+        )
+    if database_has_rows() and not replace:
+        raise BackupError("database: it is not empty; restore replaces every row, confirm with --replace")
+    tables = {table.name: table for table in _tables()}
+    decoders = {
+        name: {column.name: _decoder(column) for column in table.columns if _decoder(column)}
+        for name, table in tables.items()
+    }
+    try:
+        for table in reversed(list(tables.values())):
+            db.session.execute(table.delete())
+        pending: dict[str, list[dict]] = {}
+
+        def flush(name: str) -> None:
+            if pending.get(name):
+                db.session.execute(insert(tables[name]), pending[name])
+                pending[name] = []
+
+        current = None
+        with gzip.open(path, "rt", encoding="utf-8") as source:
+            source.readline()
+            for line in source:
+                item = json.loads(line)
+                name, row = item["t"], item["r"]
+                if name not in tables:
+                    raise BackupError(f"file: unknown table {name} in the backup")
+                if name != current and current is not None:
+                    flush(current)
+                current = name
+                for column, decode in decoders[name].items():
+                    if row.get(column) is not None:
+                        row[column] = decode(row[column])
+                pending.setdefault(name, []).append(row)
+                if len(pending[name]) >= CHUNK:
+                    flush(name)
+        if current is not None:
+            flush(current)
+        reset_sequences(tables.values())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return BackupResult(path, revision, header["counts"])

@@ -1,0 +1,39 @@
+"""The documents on a member's page: stored PDFs, or rendered on demand from what the row holds."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import defer
+
+from reports.pdf import render_pdf
+from webapp.extensions import db
+from webapp.models import MemberDocument
+from webapp.models.choices import DocumentKind
+from webapp.services.courses import certificate_pdf
+from webapp.services.money import account_number, kroner
+
+
+def documents_of(member_id: int) -> list[MemberDocument]:
+    # A list does not load the stored PDFs.
+    return db.session.scalars(
+        select(MemberDocument).options(defer(MemberDocument.pdf))
+        .where(MemberDocument.member_id == member_id)
+        .order_by(MemberDocument.created_at.desc(), MemberDocument.id.desc())
+    ).all()
+
+
+def document_pdf(document: MemberDocument) -> bytes:
+    if document.pdf:
+        return document.pdf
+    if document.kind == DocumentKind.certificate and document.course_application is not None:
+        return certificate_pdf(document.course_application)
+    config = current_app.config
+    return render_pdf(
+        "pdf/member_document.html", document=document, member=document.member, kroner=kroner,
+        account=account_number(config["UNION_ACCOUNT_NUMBER"]), union_name=config["UNION_NAME"],
+    )
+
+
+def filename_for(document: MemberDocument) -> str:
+    return f"{document.kind.name}-{document.id}.pdf"

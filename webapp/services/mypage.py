@@ -1,0 +1,286 @@
+"""The member's own data: personal and membership details, positions, and reported employment changes.
+
+Every change is validated with the register's own rules (`validate_record("Member", ...)`),
+written whole or not at all, and audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from webapp.extensions import db
+from webapp.models import AuditEntry, DeductionBasis, Employer, Employment, EmploymentChange, Member, Position, Workplace
+from webapp.models.choices import ContactChoice, RequestStatus
+from webapp.services import audit
+from webapp.services.periods import Month, effective_end, effective_start
+from webapp.services.validation import RecordInvalid, validate_record
+
+PERSONAL_FIELDS = (
+    "address", "postcode", "city",
+    "email_work", "email_private", "email_to",
+    "mobile_work", "mobile_private", "preferred_mobile",
+)
+MEMBERSHIP_FIELDS = ("magazine", "travel_insurance")
+_CHOICE_FIELDS = {"email_to", "preferred_mobile"}
+_FLAG_FIELDS = {"magazine", "travel_insurance"}
+TRAVEL_INSURANCE_CHANGE = "change_travel_insurance"
+# Free-text fields (the others have rules of their own) and how the messages name them.
+_TEXT_LABELS = {"address": _l("Address"), "city": _l("City")}
+
+
+# ------------------------------------------------------------------ contact points
+
+
+def chosen_email(member: Member) -> str | None:
+    """The address the member wants e-mail sent to; the other one, or the login's, when that is empty."""
+    chosen = {ContactChoice.work: member.email_work, ContactChoice.private: member.email_private}.get(member.email_to)
+    return chosen or member.email_private or member.email_work or (member.user.email if member.user else None)
+
+
+def chosen_mobile(member: Member) -> str | None:
+    chosen = {ContactChoice.work: member.mobile_work, ContactChoice.private: member.mobile_private}.get(member.preferred_mobile)
+    return chosen or member.mobile_private or member.mobile_work
+
+
+# ------------------------------------------------------------------ personal and membership data
+
+
+def _form_value(name: str, value: Any) -> Any:
+    if name in _FLAG_FIELDS:
+        return value in (True, "1", "on", "true", "yes", 1)
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if name in _CHOICE_FIELDS:
+        try:
+            return ContactChoice[text]
+        except KeyError:
+            raise RecordInvalid({name: [str(_l("Invalid choice."))]}) from None
+    return text
+
+
+def _length_problems(values: Mapping[str, Any]) -> dict[str, list[str]]:
+    problems = {}
+    for name, label in _TEXT_LABELS.items():
+        value, limit = values.get(name), Member.__table__.columns[name].type.length
+        if isinstance(value, str) and len(value) > limit:
+            problems[name] = [str(_l("%(field)s: at most %(count)s characters.", field=label, count=limit))]
+    return problems
+
+
+def next_basis_month(today: dt.date) -> Month:
+    """The first month whose deduction basis is not made yet: the basis reads the register when it is made."""
+    month = Month.of(today).next
+    while db.session.scalar(select(DeductionBasis.id).where(DeductionBasis.period == str(month)).limit(1)) is not None:
+        month = month.next
+    return month
+
+
+def update_member(member: Member, form: Mapping[str, Any], fields: tuple[str, ...], today: dt.date | None = None) -> dict:
+    """Apply the member's own changes to `fields`; return {field: (old, new)} of what changed.
+
+    Raises RecordInvalid (nothing written) when a value breaks a rule.
+    """
+    today = today or dt.date.today()
+    values = {name: _form_value(name, form.get(name)) for name in fields}
+    problems = _length_problems(values)
+    if problems:
+        raise RecordInvalid(problems)
+    cleaned = validate_record("Member", values)
+    new_values = {**values, **cleaned}
+    changes = {}
+    for name in fields:
+        old, new = getattr(member, name), new_values[name]
+        if old != new:
+            changes[name] = (old, new)
+    if not changes:
+        return changes
+    for name, (_old, new) in changes.items():
+        setattr(member, name, new)
+    audit.record("update_own_data", "member", member.id, member_id=member.id,
+                 changes={name: [_plain(old), _plain(new)] for name, (old, new) in changes.items()})
+    if "travel_insurance" in changes:
+        audit.record(TRAVEL_INSURANCE_CHANGE, "member", member.id, member_id=member.id,
+                     travel_insurance=changes["travel_insurance"][1], changed_on=today.isoformat(),
+                     effective_period=str(next_basis_month(today)))
+    db.session.commit()
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    return value.name if hasattr(value, "name") and not isinstance(value, str) else value
+
+
+def last_insurance_change(member_id: int) -> dict | None:
+    """When travel insurance was last changed, and the deduction month it takes effect from."""
+    entry = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.member_id == member_id, AuditEntry.action == TRAVEL_INSURANCE_CHANGE)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    if entry is None:
+        return None
+    details = json.loads(entry.details or "{}")
+    return {"at": entry.at, "period": Month.parse(details["effective_period"]), "travel_insurance": details.get("travel_insurance")}
+
+
+# ------------------------------------------------------------------ employments and positions
+
+
+def _is_current(start, end, today: dt.date):
+    return (start <= today) & or_(end.is_(None), end >= today)
+
+
+def employments_of(member_id: int) -> list[Employment]:
+    return db.session.scalars(
+        select(Employment).where(Employment.member_id == member_id)
+        .order_by(Employment.end_date.is_not(None), Employment.start_date.desc())
+    ).all()
+
+
+def current_positions(member_id: int, today: dt.date | None = None) -> list[Position]:
+    today = today or dt.date.today()
+    return db.session.scalars(
+        select(Position)
+        .where(Position.member_id == member_id, _is_current(Position.start_date, Position.end_date, today))
+        .order_by(Position.type, Position.start_date)
+    ).all()
+
+
+def employment_changes_of(member_id: int) -> list[EmploymentChange]:
+    return db.session.scalars(
+        select(EmploymentChange).where(EmploymentChange.member_id == member_id).order_by(EmploymentChange.reported_at.desc())
+    ).all()
+
+
+def periodized(start: dt.date | None, end: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+    """The dates as the register counts them (DOMAIN.md's periodization rule)."""
+    return (effective_start(start) if start else None, effective_end(end) if end else None)
+
+
+def _parse_date(text: Any) -> dt.date | None:
+    if isinstance(text, dt.date):
+        return text
+    value = str(text or "").strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _parse_pct(text: Any) -> Decimal | None:
+    try:
+        return Decimal(str(text).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def report_employment_change(
+    member: Member, form: Mapping[str, Any], now: dt.datetime | None = None
+) -> EmploymentChange:
+    """Store the member's report of a new employer/workplace for the office. Raises RecordInvalid."""
+    now = now or dt.datetime.now()
+    errors: dict[str, list[str]] = {}
+    employer = db.session.get(Employer, _int(form.get("employer_id")))
+    if employer is None:
+        errors["employer"] = [str(_l("Employer: choose the employer from the suggestions."))]
+    workplace = db.session.get(Workplace, _int(form.get("workplace_id")))
+    if workplace is None:
+        errors["workplace"] = [str(_l("Workplace: choose one of the employer's workplaces."))]
+    start = _parse_date(form.get("start_date"))
+    if start is None:
+        errors["start_date"] = [str(_l("Start date: give a date (dd.mm.yyyy)."))]
+    pct = _parse_pct(form.get("position_pct"))
+    if pct is None:
+        errors["position_pct"] = [str(_l("Percentage of full time: must be above 0 and at most 100."))]
+    replaced = None
+    if form.get("employment_id"):
+        replaced = db.session.get(Employment, _int(form.get("employment_id")))
+        if replaced is None or replaced.member_id != member.id:
+            errors["employment"] = [str(_l("Employment: not one of your employments."))]
+    comment = (str(form.get("comment") or "").strip() or None)
+    if comment and len(comment) > 500:
+        errors["comment"] = [str(_l("Comment: at most %(count)s characters.", count=500))]
+    if not errors:
+        try:
+            validate_record("EmploymentChange", {"position_pct": pct, "employer": employer, "workplace": workplace})
+        except RecordInvalid as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise RecordInvalid(errors)
+    change = EmploymentChange(
+        member_id=member.id, employment_id=replaced.id if replaced else None, employer_id=employer.id,
+        workplace_id=workplace.id, start_date=start, position_pct=pct, comment=comment,
+        status=RequestStatus.pending, reported_at=now,
+    )
+    db.session.add(change)
+    db.session.flush()
+    audit.record("report_employment_change", "employment_change", change.id, member_id=member.id,
+                 employer=employer.name, workplace=workplace.name, start_date=start.isoformat(), position_pct=str(pct),
+                 replaces=replaced.id if replaced else None)
+    db.session.commit()
+    return change
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class ChangeError(ValueError):
+    pass
+
+
+def approve_employment_change(change: EmploymentChange, user_id: int | None, now: dt.datetime | None = None) -> Employment:
+    """Carry out a reported change: the new employment is added and the one it replaces ends the day before.
+
+    The dates are kept as reported; the periodization rule applies wherever months are counted.
+    """
+    now = now or dt.datetime.now()
+    if change.status != RequestStatus.pending:
+        raise ChangeError(str(_l("Status: the change has already been dealt with.")))
+    replaced = change.employment
+    if replaced is not None and change.start_date <= replaced.start_date:
+        raise ChangeError(str(_l(
+            "Start date: on or before the start of the employment it replaces; correct that employment in the employment screen instead."
+        )))
+    employment = Employment(
+        member_id=change.member_id, employer_id=change.employer_id, workplace_id=change.workplace_id,
+        start_date=change.start_date, position_pct=change.position_pct,
+        on_deduction=bool(change.employer.has_deduction_agreement),
+    )
+    db.session.add(employment)
+    if replaced is not None and (replaced.end_date is None or replaced.end_date >= change.start_date):
+        replaced.end_date = change.start_date - dt.timedelta(days=1)
+    db.session.flush()
+    change.status = RequestStatus.approved
+    change.decided_at = now
+    change.decided_by_id = user_id
+    change.new_employment_id = employment.id
+    audit.record("approve_employment_change", "employment_change", change.id, member_id=change.member_id,
+                 employment=employment.id, ended=replaced.id if replaced else None)
+    db.session.commit()
+    return employment
+
+
+def reject_employment_change(change: EmploymentChange, user_id: int | None, now: dt.datetime | None = None) -> None:
+    if change.status != RequestStatus.pending:
+        raise ChangeError(str(_l("Status: the change has already been dealt with.")))
+    change.status = RequestStatus.rejected
+    change.decided_at = now or dt.datetime.now()
+    change.decided_by_id = user_id
+    audit.record("reject_employment_change", "employment_change", change.id, member_id=change.member_id)
+    db.session.commit()

@@ -1,0 +1,568 @@
+"""The quarterly refund of dues to org units.
+
+Each quarter a pool is returned to the units. The policy in force splits it by
+level (national associations, branches, clubs); each level's share is divided
+among the level's units in proportion to the weighted member-months under each
+unit. A member counts for a month when the periodized membership covers it
+(see services.periods) and their category has a weight above 0; a member
+counts for their home unit and for every unit above it, so a club member
+counts for the club, its branch and its national association. Units that do
+not receive refunds get nothing: their level's share goes to the other units
+of the level, and a level without any unit to receive it leaves its share to
+the other levels. Amounts are whole øre by largest remainder (ties by unit
+code), so the parts add up to the pool exactly and the same input always
+gives the same result.
+
+`calculate` writes a draft run: the counted members (a snapshot) and, per
+unit, the figures of the calculation; a draft can be recalculated. `approve`
+freezes it: the documents are rendered from the stored figures only, so later
+changes to the register or the policy do not alter them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import reduce
+from typing import Any, Callable, Hashable, Iterable, Mapping
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, delete, func, insert, literal, or_, select
+
+from webapp.extensions import db
+from webapp.models import (
+    Member,
+    OrgUnit,
+    Payment,
+    RefundMember,
+    RefundPolicy,
+    RefundPool,
+    RefundRun,
+    RefundUnit,
+    RefundUnitCategory,
+)
+from webapp.models.choices import MemberCategory, OrgLevel, RefundStatus
+from webapp.models.refunds import REFUND_LEVELS
+from webapp.services import audit
+from webapp.services.periods import PeriodError, Quarter, covers_month_clause
+
+
+class RefundError(ValueError):
+    """A refund cannot be calculated or approved; the message names the field and the rule."""
+
+
+POOL_GIVEN, POOL_QUARTER, POOL_FIXED, POOL_PAID_SHARE = "given", "quarter", "fixed", "paid_share"
+POOL_SOURCES = {
+    POOL_GIVEN: _l("Given when calculating"),
+    POOL_QUARTER: _l("Set for the quarter"),
+    POOL_FIXED: _l("Fixed amount in the policy"),
+    POOL_PAID_SHARE: _l("Share of the dues paid in the quarter"),
+}
+
+
+def parse_quarter(text: str) -> Quarter:
+    try:
+        return Quarter.parse(text)
+    except PeriodError as exc:
+        raise RefundError(str(exc)) from None
+
+
+# ------------------------------------------------------------------ policy and pool
+
+
+def policy_for(quarter: Quarter) -> RefundPolicy:
+    """The policy in force in the quarter: the one with the latest start not after it."""
+    policy = db.session.scalars(
+        select(RefundPolicy).where(RefundPolicy.valid_from <= str(quarter)).order_by(RefundPolicy.valid_from.desc())
+    ).first()
+    if policy is None:
+        raise RefundError(f"policy: no refund policy is in force in {quarter}; add one valid from {quarter} or earlier")
+    return policy
+
+
+def dues_paid(quarter: Quarter) -> int:
+    """What was paid (matched payments) for the quarter's months, in øre."""
+    periods = [str(month) for month in quarter.months]
+    return int(db.session.scalar(select(func.coalesce(func.sum(Payment.amount_ore), 0)).where(Payment.period.in_(periods))))
+
+
+@dataclass(frozen=True)
+class PoolChoice:
+    pool_ore: int
+    source: str
+    paid_ore: int | None = None
+
+    @property
+    def source_label(self) -> str:
+        return str(POOL_SOURCES[self.source])
+
+
+def resolve_pool(quarter: Quarter, policy: RefundPolicy, given_ore: int | None = None) -> PoolChoice:
+    """The quarter's pool: given > set for the quarter > the policy's fixed amount > its share of the dues paid."""
+    if given_ore is not None:
+        choice = PoolChoice(int(given_ore), POOL_GIVEN)
+    else:
+        pool = db.session.scalars(select(RefundPool).where(RefundPool.quarter == str(quarter))).first()
+        if pool is not None:
+            choice = PoolChoice(pool.pool_ore, POOL_QUARTER)
+        elif policy.pool_ore is not None:
+            choice = PoolChoice(policy.pool_ore, POOL_FIXED)
+        elif policy.pool_percent is not None:
+            paid = dues_paid(quarter)
+            # Whole øre, rounded down: the pool never exceeds the share.
+            choice = PoolChoice(paid * _hundredths(policy.pool_percent) // 10_000, POOL_PAID_SHARE, paid)
+        else:
+            raise RefundError(
+                f"pool: no pool for {quarter}: set an amount for the quarter, or a fixed amount or a share of the "
+                "dues paid in the policy, or give one"
+            )
+    if choice.pool_ore < 0:
+        raise RefundError("pool: must be 0 or more")
+    return choice
+
+
+def set_pool(quarter: Quarter, pool_ore: int, note: str | None = None) -> RefundPool:
+    """Set (or change) the pool of a quarter. The caller commits."""
+    if pool_ore < 0:
+        raise RefundError("pool: must be 0 or more")
+    pool = db.session.scalars(select(RefundPool).where(RefundPool.quarter == str(quarter))).first()
+    if pool is None:
+        pool = RefundPool(quarter=str(quarter))
+        db.session.add(pool)
+    pool.pool_ore, pool.note = int(pool_ore), note
+    return pool
+
+
+# ------------------------------------------------------------------ the calculation (pure)
+
+
+def _hundredths(value: Decimal | int | float | str) -> int:
+    """A percentage or weight with two decimals as a whole number of hundredths."""
+    return int((Decimal(str(value)) * 100).to_integral_value())
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The policy's split by level (percent) and weights per member category."""
+
+    shares: Mapping[OrgLevel, Decimal]
+    weights: Mapping[MemberCategory, Decimal]
+
+    @classmethod
+    def from_policy(cls, policy: RefundPolicy) -> "Terms":
+        return cls(
+            shares={level: policy.share_for(level) for level in REFUND_LEVELS},
+            weights={category: policy.weight_for(category) for category in MemberCategory},
+        )
+
+    @property
+    def counted_categories(self) -> list[MemberCategory]:
+        return [category for category in MemberCategory if self.weights.get(category, 0) > 0]
+
+
+@dataclass(frozen=True)
+class TreeUnit:
+    id: int
+    parent_id: int | None
+    code: str
+    name: str
+    level: OrgLevel
+    receives_refunds: bool = True
+    bank_account: str | None = None
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    """Counted members of one category with one home unit, and their member-months."""
+
+    unit_id: int
+    category: MemberCategory
+    members: int
+    member_months: int
+
+
+@dataclass
+class UnitRefund:
+    unit: TreeUnit
+    months: dict[MemberCategory, int] = field(default_factory=dict)
+    member_count: int = 0
+    weighted_hundredths: int = 0
+    level_share_percent: Decimal = Decimal(0)
+    level_pool_ore: int = 0
+    level_weighted_hundredths: int = 0
+    amount_ore: int = 0
+
+    @property
+    def member_months(self) -> int:
+        return sum(self.months.values())
+
+    @property
+    def weighted_months(self) -> Decimal:
+        return Decimal(self.weighted_hundredths) / 100
+
+    @property
+    def level_weighted_months(self) -> Decimal:
+        return Decimal(self.level_weighted_hundredths) / 100
+
+
+@dataclass
+class Distribution:
+    pool_ore: int
+    units: dict[int, UnitRefund]
+    level_amounts: dict[OrgLevel, int]
+
+    @property
+    def total_ore(self) -> int:
+        return sum(unit.amount_ore for unit in self.units.values())
+
+
+def largest_remainder(total: int, weights: Mapping[Hashable, int], tiebreak: Callable[[Any], Any]) -> dict:
+    """Split `total` whole units in proportion to integer `weights`; the parts add up to `total` exactly.
+
+    Each key gets the whole part of its quota; the units left over go one each
+    to the largest remainders, equal remainders in `tiebreak` order.
+    """
+    parts = {key: 0 for key in weights}
+    whole = sum(weight for weight in weights.values() if weight > 0)
+    if total <= 0 or whole == 0:
+        return parts
+    remainders = []
+    for key, weight in weights.items():
+        if weight <= 0:
+            continue
+        parts[key], remainder = divmod(total * weight, whole)
+        remainders.append((-remainder, tiebreak(key), key))
+    left = total - sum(parts.values())
+    for _, _, key in sorted(remainders, key=lambda item: (item[0], item[1]))[:left]:
+        parts[key] += 1
+    return parts
+
+
+def distribute(pool_ore: int, units: Iterable[TreeUnit], counts: Iterable[MonthCount], terms: Terms) -> Distribution:
+    """The pool split over the units: by level, then by weighted member-months under each unit."""
+    if pool_ore < 0:
+        raise RefundError("pool: must be 0 or more")
+    by_id = {unit.id: unit for unit in units}
+    result = {unit.id: UnitRefund(unit) for unit in by_id.values() if unit.level in REFUND_LEVELS}
+    chains: dict[int, list[int]] = {}
+
+    def chain(unit_id: int) -> list[int]:
+        """The unit and the units above it that share the pool (guarded against a cycle)."""
+        if unit_id not in chains:
+            found, seen, node = [], set(), by_id.get(unit_id)
+            while node is not None and node.id not in seen:
+                seen.add(node.id)
+                if node.id in result:
+                    found.append(node.id)
+                node = by_id.get(node.parent_id) if node.parent_id is not None else None
+            chains[unit_id] = found
+        return chains[unit_id]
+
+    weights = {category: _hundredths(weight) for category, weight in terms.weights.items()}
+    for count in counts:
+        weight = weights.get(count.category, 0)
+        if weight <= 0 or count.member_months <= 0:
+            continue
+        for unit_id in chain(count.unit_id):
+            refund = result[unit_id]
+            refund.months[count.category] = refund.months.get(count.category, 0) + count.member_months
+            refund.member_count += count.members
+            refund.weighted_hundredths += count.member_months * weight
+
+    eligible: dict[OrgLevel, dict[int, int]] = {level: {} for level in REFUND_LEVELS}
+    for unit_id, refund in result.items():
+        if refund.unit.receives_refunds and refund.weighted_hundredths > 0:
+            eligible[refund.unit.level][unit_id] = refund.weighted_hundredths
+    level_weights = {
+        level: _hundredths(terms.shares.get(level, 0))
+        for level in REFUND_LEVELS
+        if _hundredths(terms.shares.get(level, 0)) > 0 and eligible[level]
+    }
+    if pool_ore > 0 and not level_weights:
+        raise RefundError("members: no member-months counted for any unit that receives refunds; nothing to share the pool with")
+    level_amounts = largest_remainder(pool_ore, level_weights, REFUND_LEVELS.index)
+
+    for level in REFUND_LEVELS:
+        amount = level_amounts.get(level, 0)
+        level_total = sum(eligible[level].values())
+        parts = largest_remainder(amount, eligible[level], lambda unit_id: (by_id[unit_id].code, unit_id))
+        for unit_id, refund in result.items():
+            if refund.unit.level != level:
+                continue
+            refund.level_share_percent = Decimal(terms.shares.get(level, 0))
+            refund.level_pool_ore = amount
+            refund.level_weighted_hundredths = level_total
+            refund.amount_ore = parts.get(unit_id, 0)
+    return Distribution(pool_ore, result, {level: level_amounts.get(level, 0) for level in REFUND_LEVELS})
+
+
+# ------------------------------------------------------------------ calculate and approve (stored)
+
+
+def get_run(quarter: Quarter) -> RefundRun | None:
+    return db.session.scalars(select(RefundRun).where(RefundRun.quarter == str(quarter))).first()
+
+
+def _months_counted(quarter: Quarter):
+    """SQL: how many of the quarter's months the periodized membership covers (0 to 3)."""
+    cases = [case((covers_month_clause(Member.joined_on, Member.left_on, month), 1), else_=0) for month in quarter.months]
+    return reduce(operator.add, cases)
+
+
+def _snapshot_members(run: RefundRun, quarter: Quarter, terms: Terms) -> None:
+    """Copy the counted members into the run in one INSERT ... SELECT."""
+    months = _months_counted(quarter)
+    first, last = quarter.months[0], quarter.months[-1]
+    counted = (
+        select(
+            literal(run.id),
+            Member.home_unit_id,
+            Member.id,
+            Member.member_no,
+            Member.last_name + ", " + Member.first_name,
+            Member.category,
+            months,
+        )
+        .where(
+            Member.category.in_(terms.counted_categories),
+            Member.joined_on <= last.first_day,
+            or_(Member.left_on.is_(None), Member.left_on >= first.first_day),
+            months > 0,
+        )
+    )
+    columns = ["run_id", "unit_id", "member_id", "member_no", "name", "category", "months"]
+    db.session.execute(insert(RefundMember).from_select(columns, counted))
+
+
+def month_counts(run_id: int) -> list[MonthCount]:
+    """Counted members and member-months per home unit and category, from a run's snapshot (one grouped query)."""
+    rows = db.session.execute(
+        select(RefundMember.unit_id, RefundMember.category, func.count(), func.sum(RefundMember.months))
+        .where(RefundMember.run_id == run_id)
+        .group_by(RefundMember.unit_id, RefundMember.category)
+    ).all()
+    return [MonthCount(unit_id, category, int(members), int(months)) for unit_id, category, members, months in rows]
+
+
+def load_tree() -> list[TreeUnit]:
+    rows = db.session.execute(
+        select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.code, OrgUnit.name, OrgUnit.level, OrgUnit.receives_refunds,
+               OrgUnit.bank_account)
+    ).all()
+    return [TreeUnit(*row) for row in rows]
+
+
+def _clear_run(run_id: int) -> None:
+    db.session.execute(
+        delete(RefundUnitCategory).where(
+            RefundUnitCategory.refund_unit_id.in_(select(RefundUnit.id).where(RefundUnit.run_id == run_id))
+        )
+    )
+    db.session.execute(delete(RefundUnit).where(RefundUnit.run_id == run_id))
+    db.session.execute(delete(RefundMember).where(RefundMember.run_id == run_id))
+
+
+def _store_units(run: RefundRun, distribution: Distribution, terms: Terms) -> None:
+    refunds = sorted(distribution.units.values(), key=lambda refund: refund.unit.code)
+    unit_rows = [
+        {
+            "run_id": run.id,
+            "org_unit_id": refund.unit.id,
+            "parent_unit_id": refund.unit.parent_id,
+            "code": refund.unit.code,
+            "name": refund.unit.name,
+            "level": refund.unit.level,
+            "bank_account": refund.unit.bank_account,
+            "receives_refunds": bool(refund.unit.receives_refunds),
+            "member_count": refund.member_count,
+            "member_months": refund.member_months,
+            "weighted_months": refund.weighted_months,
+            "level_share_percent": refund.level_share_percent,
+            "level_pool_ore": refund.level_pool_ore,
+            "level_weighted_months": refund.level_weighted_months,
+            "amount_ore": refund.amount_ore,
+        }
+        for refund in refunds
+    ]
+    if not unit_rows:
+        return
+    ids = db.session.execute(
+        insert(RefundUnit).returning(RefundUnit.id, sort_by_parameter_order=True), unit_rows
+    ).scalars().all()
+    category_rows = [
+        {"refund_unit_id": unit_id, "category": category, "member_months": months, "weight": terms.weights[category]}
+        for unit_id, refund in zip(ids, refunds)
+        for category in MemberCategory
+        if (months := refund.months.get(category, 0)) > 0
+    ]
+    if category_rows:
+        db.session.execute(insert(RefundUnitCategory), category_rows)
+
+
+def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli", now: dt.datetime | None = None) -> RefundRun:
+    """Calculate the quarter's refund as a draft (again, if a draft exists). Refused once approved.
+
+    All or nothing: on any error nothing is written.
+    """
+    try:
+        run = get_run(quarter)
+        if run is not None and run.status == RefundStatus.approved:
+            raise RefundError(f"quarter: {quarter} is approved and frozen; it cannot be calculated again")
+        policy = policy_for(quarter)
+        terms = Terms.from_policy(policy)
+        pool = resolve_pool(quarter, policy, pool_ore)
+        if run is None:
+            run = RefundRun(quarter=str(quarter), status=RefundStatus.draft)
+            db.session.add(run)
+        else:
+            _clear_run(run.id)
+        run.pool_ore, run.pool_source, run.paid_ore = pool.pool_ore, pool.source, pool.paid_ore
+        run.policy_valid_from = policy.valid_from
+        run.calculated_at = now or dt.datetime.now().replace(microsecond=0)
+        run.calculated_by = actor
+        db.session.flush()
+
+        _snapshot_members(run, quarter, terms)
+        counts = month_counts(run.id)
+        distribution = distribute(pool.pool_ore, load_tree(), counts, terms)
+        _store_units(run, distribution, terms)
+        run.member_count = sum(count.members for count in counts)
+        run.member_months = sum(count.member_months for count in counts)
+        audit.record("refund_calculate", "refund_run", run.id, quarter=str(quarter), pool_ore=pool.pool_ore,
+                     pool_source=pool.source, members=run.member_count)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return run
+
+
+def approve(quarter: Quarter, actor: str = "cli", now: dt.datetime | None = None) -> tuple[RefundRun, bool]:
+    """Freeze the quarter's draft. Returns (run, True) when it was approved now, (run, False) when it already was."""
+    run = get_run(quarter)
+    if run is None:
+        raise RefundError(f"quarter: {quarter} has not been calculated; calculate it first")
+    if run.status == RefundStatus.approved:
+        return run, False
+    run.status = RefundStatus.approved
+    run.approved_at = now or dt.datetime.now().replace(microsecond=0)
+    run.approved_by = actor
+    audit.record("refund_approve", "refund_run", run.id, quarter=str(quarter), pool_ore=run.pool_ore)
+    db.session.commit()
+    return run, True
+
+
+def discard_draft(quarter: Quarter) -> bool:
+    """Remove the quarter's draft with everything calculated for it. An approved quarter is never removed."""
+    run = get_run(quarter)
+    if run is None:
+        return False
+    if run.status == RefundStatus.approved:
+        raise RefundError(f"quarter: {quarter} is approved and frozen; it cannot be discarded")
+    _clear_run(run.id)
+    db.session.execute(delete(RefundRun).where(RefundRun.id == run.id))
+    audit.record("refund_discard", "refund_run", run.id, quarter=str(quarter))
+    db.session.commit()
+    return True
+
+
+# ------------------------------------------------------------------ reading runs (screens, notebook, documents)
+
+
+def runs() -> list[RefundRun]:
+    return db.session.scalars(select(RefundRun).order_by(RefundRun.quarter.desc())).all()
+
+
+def unit_rows(run_id: int) -> list[RefundUnit]:
+    return db.session.scalars(
+        select(RefundUnit).where(RefundUnit.run_id == run_id).order_by(RefundUnit.level, RefundUnit.code)
+    ).all()
+
+
+def level_summary(run_id: int) -> list[dict]:
+    """Per level: its share of the pool, the units that received something and the amount."""
+    rows = db.session.execute(
+        select(
+            RefundUnit.level,
+            func.max(RefundUnit.level_share_percent),
+            func.max(RefundUnit.level_pool_ore),
+            func.sum(case((RefundUnit.amount_ore > 0, 1), else_=0)),
+            func.coalesce(func.sum(RefundUnit.amount_ore), 0),
+        )
+        .where(RefundUnit.run_id == run_id)
+        .group_by(RefundUnit.level)
+    ).all()
+    found = {level: (percent, pool, units, amount) for level, percent, pool, units, amount in rows}
+    return [
+        {"level": level, "share_percent": Decimal(found[level][0] or 0), "level_pool_ore": int(found[level][1] or 0),
+         "units": int(found[level][2] or 0), "amount_ore": int(found[level][3] or 0)}
+        for level in REFUND_LEVELS
+        if level in found
+    ]
+
+
+def compare_with_previous(quarter: Quarter) -> list[dict]:
+    """Per unit: this quarter's amount, the previous quarter's and the change (both runs as stored)."""
+    current, previous = get_run(quarter), get_run(quarter.previous)
+    if current is None:
+        return []
+    before = {}
+    if previous is not None:
+        before = dict(db.session.execute(
+            select(RefundUnit.org_unit_id, RefundUnit.amount_ore).where(RefundUnit.run_id == previous.id)
+        ).all())
+    rows = []
+    for unit in unit_rows(current.id):
+        old = before.get(unit.org_unit_id, 0)
+        rows.append({"code": unit.code, "name": unit.name, "level": unit.level, "amount_ore": unit.amount_ore,
+                     "previous_ore": old, "change_ore": unit.amount_ore - old})
+    return rows
+
+
+def largest_changes(quarter: Quarter, count: int = 10) -> list[dict]:
+    """The units whose amount moved most against the previous quarter, largest move first."""
+    rows = compare_with_previous(quarter)
+    return sorted(rows, key=lambda row: (-abs(row["change_ore"]), row["code"]))[:count]
+
+
+def unit_documents(org_unit_id: int) -> list[RefundUnit]:
+    """The unit's refund documents: one letter and one list per approved quarter it received refunds in."""
+    return db.session.scalars(
+        select(RefundUnit)
+        .join(RefundRun, RefundRun.id == RefundUnit.run_id)
+        .where(RefundUnit.org_unit_id == org_unit_id, RefundUnit.receives_refunds.is_(True),
+               RefundRun.status == RefundStatus.approved)
+        .order_by(RefundRun.quarter.desc())
+    ).all()
+
+
+def snapshot_subtree(refund_unit: RefundUnit) -> set[int]:
+    """The unit and the units below it as the tree was when the run was calculated."""
+    rows = db.session.execute(
+        select(RefundUnit.org_unit_id, RefundUnit.parent_unit_id).where(RefundUnit.run_id == refund_unit.run_id)
+    ).all()
+    children: dict[int, list[int]] = defaultdict(list)
+    for unit_id, parent_id in rows:
+        children[parent_id].append(unit_id)
+    found, stack = set(), [refund_unit.org_unit_id]
+    while stack:
+        unit_id = stack.pop()
+        if unit_id not in found:
+            found.add(unit_id)
+            stack.extend(children.get(unit_id, []))
+    return found
+
+
+def counted_members(refund_unit: RefundUnit) -> list:
+    """The members counted for the unit (its snapshot subtree), by home unit and name."""
+    subtree = sorted(snapshot_subtree(refund_unit))
+    return db.session.execute(
+        select(RefundMember.member_no, RefundMember.name, RefundMember.category, RefundMember.months,
+               RefundUnit.code.label("unit_code"), RefundUnit.name.label("unit_name"))
+        .join(RefundUnit, (RefundUnit.run_id == RefundMember.run_id) & (RefundUnit.org_unit_id == RefundMember.unit_id))
+        .where(RefundMember.run_id == refund_unit.run_id, RefundMember.unit_id.in_(subtree))
+        .order_by(RefundUnit.code, RefundMember.name, RefundMember.member_no)
+    ).all()

@@ -1,0 +1,120 @@
+"""Retention: anonymise members who left long ago, keeping only what the accounts need.
+
+A member who left more than PRIVACY_RETENTION_MONTHS ago loses name, contact
+data and national id everywhere they are stored: the member row, their login,
+the deduction list lines that name them and the frozen refund member lists.
+What the accounts need stays: the member row itself (id, member number,
+category, unit, join and leave dates, birth year and gender for statistics),
+and every amount. So counts, refunds and reconciliation totals of past
+periods are the same after a purge as before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from webapp.extensions import db
+from webapp.models import DeductionListLine, Member
+from webapp.services import audit
+from webapp.services.periods import Month
+
+ANONYMOUS_NAME = "Anonymisert"
+# Deduction list lines keep their amounts; the national id they were reported with goes.
+ANONYMOUS_LIST_ID = "00000000000"
+
+
+@dataclass
+class PurgeResult:
+    cutoff: dt.date
+    dry_run: bool
+    members: list[tuple[int, str, dt.date]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        verb = "would anonymise" if self.dry_run else "anonymised"
+        lines = [f"members who left before {self.cutoff:%Y-%m-%d}: {verb} {len(self.members)}"]
+        if self.dry_run:
+            lines += [f"  {member_no}  left {left_on:%Y-%m-%d}" for _id, member_no, left_on in self.members]
+        return "\n".join(lines)
+
+
+def cutoff_date(today: dt.date) -> dt.date:
+    months = int(current_app.config["PRIVACY_RETENTION_MONTHS"])
+    return Month.of(today).shift(-months).first_day
+
+
+def anonymous_national_id(member_id: int) -> str:
+    """Unique like a national id, never valid as one."""
+    return f"A{member_id:010d}"
+
+
+def purge(dry_run: bool = False, today: dt.date | None = None) -> PurgeResult:
+    today = today or dt.date.today()
+    result = PurgeResult(cutoff=cutoff_date(today), dry_run=dry_run)
+    result.members = [
+        tuple(row)
+        for row in db.session.execute(
+            select(Member.id, Member.member_no, Member.left_on)
+            .where(Member.left_on.is_not(None), Member.left_on < result.cutoff, Member.anonymised_at.is_(None))
+            .order_by(Member.left_on, Member.id)
+        ).all()
+    ]
+    if dry_run or not result.members:
+        return result
+    try:
+        for start in range(0, len(result.members), 500):
+            _anonymise([member_id for member_id, _no, _left in result.members[start : start + 500]], today)
+        audit.record("purge", "member", None, count=len(result.members), cutoff=str(result.cutoff))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return result
+
+
+def _anonymise(ids: list[int], today: dt.date) -> None:
+    """Blank one batch of members everywhere they are named, in set-based updates."""
+    from webapp.models.refunds import RefundMember
+
+    members = db.session.execute(
+        select(Member.id, Member.member_no, Member.user_id, Member.birth_date).where(Member.id.in_(ids))
+    ).all()
+    db.session.execute(
+        update(Member),
+        [
+            {
+                "id": m.id,
+                "first_name": ANONYMOUS_NAME,
+                "last_name": f"#{m.member_no}",
+                "national_id": anonymous_national_id(m.id),
+                # The birth year stays for age statistics; the day goes.
+                "birth_date": dt.date(m.birth_date.year, 1, 1) if m.birth_date else None,
+                "address": None, "postcode": None, "city": None,
+                "email_work": None, "email_private": None, "email_to": None,
+                "mobile_work": None, "mobile_private": None, "preferred_mobile": None,
+                "anonymised_at": today,
+            }
+            for m in members
+        ],
+    )
+    db.session.execute(
+        update(DeductionListLine)
+        .where(DeductionListLine.member_id.in_(ids))
+        .values(name=ANONYMOUS_NAME, national_id=ANONYMOUS_LIST_ID)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(RefundMember).where(RefundMember.member_id.in_(ids)).values(name=ANONYMOUS_NAME)
+        .execution_options(synchronize_session=False)
+    )
+    user_ids = [m.user_id for m in members if m.user_id]
+    if user_ids:
+        user_model = current_app.appbuilder.sm.user_model
+        db.session.execute(
+            update(user_model),
+            [{"id": uid, "first_name": ANONYMOUS_NAME, "last_name": "-", "active": False, "password": "",
+              "email": f"anonymised-{uid}@brukere.forbundet.example"} for uid in user_ids],
+        )

@@ -1,0 +1,216 @@
+"""The office's screens behind the members' own pages: courses and attendance, recruitments,
+prizes and orders, member documents and the employment changes members report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, abort, flash, redirect
+from flask_appbuilder import expose
+from flask_appbuilder.actions import action
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from webapp.extensions import db
+from webapp.models import Course, CourseApplication, EmploymentChange, MemberDocument, Prize, PrizeOrder, Recruitment
+from webapp.services import courses, documents, mypage, recruitment
+from webapp.services.money import kroner
+from webapp.views.base import ScopedInterface, ScopedModelView, typeahead_field
+from webapp.views.deductions import as_list
+
+READ_ONLY = ["can_list", "can_show"]
+
+
+class CourseView(ScopedModelView):
+    datamodel = ScopedInterface(Course)
+    list_title = show_title = _l("Courses")
+    add_title = _l("New course")
+    edit_title = _l("Edit course")
+    label_columns = {
+        "title": _l("Title"),
+        "description": _l("Description"),
+        "place": _l("Place"),
+        "starts_on": _l("Start date"),
+        "ends_on": _l("End date"),
+        "application_deadline": _l("Application deadline"),
+        "capacity": _l("Capacity"),
+    }
+    list_columns = ["title", "place", "starts_on", "ends_on", "application_deadline", "capacity"]
+    show_columns = add_columns = edit_columns = list(label_columns)
+    search_columns = ["title", "place", "starts_on", "application_deadline"]
+    base_order = ("starts_on", "desc")
+
+
+class CourseApplicationView(ScopedModelView):
+    """Who applied for which course; the office marks attendance complete, which makes the certificate."""
+
+    datamodel = ScopedInterface(CourseApplication, eager=("course", "member"))
+    list_title = show_title = _l("Course applications")
+    base_permissions = READ_ONLY
+    label_columns = {
+        "course": _l("Course"),
+        "member": _l("Member"),
+        "status": _l("Status"),
+        "applied_at": _l("Applied"),
+        "withdrawn_at": _l("Withdrawn"),
+        "completed_at": _l("Attendance complete"),
+    }
+    list_columns = show_columns = list(label_columns)
+    search_columns = ["course", "status", "applied_at"]
+    base_order = ("applied_at", "desc")
+
+    @action("complete", _l("Mark attendance complete"),
+            _l("Mark attendance complete? The members get a course certificate."), "fa-graduation-cap")
+    def complete(self, items):
+        count = courses.mark_completed([item.id for item in as_list(items)])
+        flash(str(_l("%(count)s applications marked complete.", count=count)), "success")
+        self.update_redirect()
+        return redirect(self.get_redirect())
+
+
+class RecruitmentView(ScopedModelView):
+    datamodel = ScopedInterface(Recruitment, eager=("recruiter", "recruit"))
+    list_title = show_title = _l("Recruitments")
+    add_title = _l("New recruitment")
+    edit_title = _l("Edit recruitment")
+    label_columns = {
+        "recruiter": _l("Recruiter"),
+        "recruit": _l("Recruit"),
+        "recruited_on": _l("Date"),
+        "fixed_points": _l("Points of a collected entry"),
+        "note": _l("Note"),
+        "registered_at": _l("Registered"),
+    }
+    list_columns = ["recruiter", "recruit", "recruited_on", "fixed_points", "note"]
+    show_columns = list(label_columns)
+    add_columns = edit_columns = ["recruiter", "recruit", "recruited_on", "fixed_points", "note"]
+    search_columns = ["recruited_on"]
+    base_order = ("recruited_on", "desc")
+    description_columns = {
+        "fixed_points": _l("Only for an entry that collects earlier recruitments without a recruit; "
+                           "others earn points once the recruit has paid dues for the configured months."),
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "recruiter": typeahead_field(_l("Recruiter"), datamodel, "recruiter", "member"),
+        "recruit": typeahead_field(_l("Recruit"), datamodel, "recruit", "member", required=False),
+    }
+
+    def pre_add(self, item):
+        item.registered_at = dt.datetime.now()
+        item.registered_by_id = current_user.id
+        super().pre_add(item)
+
+
+class PrizeView(ScopedModelView):
+    datamodel = ScopedInterface(Prize)
+    list_title = show_title = _l("Recruitment prizes")
+    add_title = _l("New prize")
+    edit_title = _l("Edit prize")
+    label_columns = {"name": _l("Name"), "description": _l("Description"), "points": _l("Points"), "active": _l("In the shop")}
+    list_columns = ["name", "points", "active"]
+    show_columns = add_columns = edit_columns = list(label_columns)
+    search_columns = ["name", "active"]
+    base_order = ("points", "asc")
+
+
+class PrizeOrderView(ScopedModelView):
+    datamodel = ScopedInterface(PrizeOrder, eager=("member", "prize"))
+    list_title = show_title = _l("Prize orders")
+    base_permissions = READ_ONLY
+    label_columns = {
+        "member": _l("Member"), "prize": _l("Prize"), "quantity": _l("Quantity"), "points": _l("Points"),
+        "ordered_at": _l("Ordered"), "status": _l("Status"),
+    }
+    list_columns = show_columns = list(label_columns)
+    search_columns = ["status", "ordered_at"]
+    base_order = ("ordered_at", "desc")
+
+    def _each(self, items, change):
+        for item in as_list(items):
+            try:
+                change(item)
+            except recruitment.ShopError as exc:
+                db.session.rollback()
+                flash(str(exc), "warning")
+        self.update_redirect()
+        return redirect(self.get_redirect())
+
+    @action("sent", _l("Mark as sent"), _l("Mark the orders as sent?"), "fa-truck")
+    def sent(self, items):
+        return self._each(items, recruitment.mark_sent)
+
+    @action("cancel", _l("Cancel and give the points back"), _l("Cancel the orders and give the points back?"), "fa-undo")
+    def cancel(self, items):
+        return self._each(items, recruitment.cancel_order)
+
+
+class MemberDocumentView(ScopedModelView):
+    """Letters and invoices for members' pages (certificates come from the courses)."""
+
+    datamodel = ScopedInterface(MemberDocument, eager=("member",))
+    list_title = show_title = _l("Member documents")
+    add_title = _l("New document")
+    base_permissions = ["can_list", "can_show", "can_add", "can_delete", "can_pdf"]
+    label_columns = {
+        "member": _l("Member"), "kind": _l("Kind"), "title": _l("Title"), "created_at": _l("Date"),
+        "body": _l("Text"), "amount_ore": _l("Amount"), "due_date": _l("Due date"),
+    }
+    list_columns = ["created_at", "member", "kind", "title"]
+    show_columns = ["created_at", "member", "kind", "title", "body", "amount_ore", "due_date"]
+    add_columns = ["member", "kind", "title", "body", "amount_ore", "due_date"]
+    search_columns = ["kind", "title", "created_at"]
+    base_order = ("created_at", "desc")
+    formatters_columns = {"amount_ore": kroner}
+    description_columns = {"amount_ore": _l("For an invoice: the amount in øre (e.g. 45000 for NOK 450).")}
+    add_form_extra_fields = {"member": typeahead_field(_l("Member"), datamodel, "member", "member")}
+
+    def pre_add(self, item):
+        item.created_at = dt.datetime.now()
+        super().pre_add(item)
+
+    @expose("/pdf/<int:pk>")
+    @has_access
+    def pdf(self, pk: int):
+        row = self.datamodel.get(pk)
+        if row is None:
+            abort(404)
+        return Response(documents.document_pdf(row), mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{documents.filename_for(row)}"'})
+
+
+class EmploymentChangeView(ScopedModelView):
+    """Employment changes members report on their page, for the office to carry out."""
+
+    datamodel = ScopedInterface(EmploymentChange, eager=("member", "employer", "workplace"))
+    list_title = show_title = _l("Reported employment changes")
+    base_permissions = READ_ONLY
+    label_columns = {
+        "member": _l("Member"), "employer": _l("Employer"), "workplace": _l("Workplace"), "start_date": _l("Start date"),
+        "position_pct": _l("Percentage of full time"), "employment": _l("Replaces"), "comment": _l("Comment"),
+        "status": _l("Status"), "reported_at": _l("Reported"), "decided_at": _l("Dealt with"),
+    }
+    list_columns = ["reported_at", "member", "employer", "workplace", "start_date", "position_pct", "status"]
+    show_columns = list(label_columns)
+    search_columns = ["status", "reported_at"]
+    base_order = ("reported_at", "desc")
+
+    def _each(self, items, change):
+        for item in as_list(items):
+            try:
+                change(item, current_user.id)
+            except mypage.ChangeError as exc:
+                db.session.rollback()
+                flash(str(exc), "warning")
+        self.update_redirect()
+        return redirect(self.get_redirect())
+
+    @action("approve", _l("Register the change"),
+            _l("Register the reported employment and end the one it replaces the day before?"), "fa-check")
+    def approve(self, items):
+        return self._each(items, mypage.approve_employment_change)
+
+    @action("reject", _l("Reject"), _l("Reject the reported change?"), "fa-times")
+    def reject(self, items):
+        return self._each(items, mypage.reject_employment_change)

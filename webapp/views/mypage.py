@@ -1,0 +1,236 @@
+"""The member's own page ("Min side"): each section shown, and edited in place where the member may.
+
+Everything here belongs to the member of the acting option. No route takes a
+member id: rows are looked up by their own id and must belong to that member,
+else the answer is 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from webapp.extensions import db
+from webapp.models import CourseApplication, Employment, Member, MemberDocument, Position
+from webapp.models.choices import ApplicationStatus, ContactChoice
+from webapp.security import scope as sc
+from webapp.security.privacy import mask_national_id
+from webapp.security.scope import get_scope
+from webapp.services import courses, documents, messaging, mypage, recruitment
+from webapp.services.courses import CourseError
+from webapp.services.money import kroner
+from webapp.services.recruitment import ShopError
+from webapp.services.validation import RecordInvalid
+
+SECTIONS = {"personal": mypage.PERSONAL_FIELDS, "membership": mypage.MEMBERSHIP_FIELDS}
+
+
+def acting_member() -> Member:
+    scope = get_scope()
+    if scope.active is None or scope.active.kind != sc.MEMBERS:
+        abort(403)
+    member = db.session.get(Member, scope.active.target_id)
+    if member is None:
+        abort(404)
+    return member
+
+
+def own_row(model, row_id: int, member: Member):
+    """A row of the member's own; 404 for anyone else's, so ids of others reveal nothing."""
+    row = db.session.get(model, row_id)
+    if row is None or row.member_id != member.id:
+        abort(404)
+    return row
+
+
+def representatives(member: Member, today: dt.date) -> list[Position]:
+    """The officers of the member's own unit and the trustees at the member's current workplaces."""
+    workplaces = select(Employment.workplace_id).where(
+        Employment.member_id == member.id, Employment.start_date <= today,
+        or_(Employment.end_date.is_(None), Employment.end_date >= today),
+    )
+    return db.session.scalars(
+        select(Position)
+        .where(
+            or_(Position.org_unit_id == member.home_unit_id, Position.workplace_id.in_(workplaces)),
+            Position.start_date <= today, or_(Position.end_date.is_(None), Position.end_date >= today),
+        )
+        .order_by(Position.workplace_id.is_not(None), Position.type)
+    ).all()
+
+
+class MyPageView(BaseView):
+    """Min side: personal and membership data, messages, employments, positions, courses,
+    recruitments and documents."""
+
+    route_base = "/minside"
+    default_view = "index"
+    extra_args = {"kroner": kroner}
+
+    def _render_page(self, member: Member, errors: dict | None = None, open_section: str | None = None, form=None):
+        today = dt.date.today()
+        rows = recruitment.recruitments_of(member.id)
+        earned = sum(row.points for row in rows)
+        spent = recruitment.spent_points(member.id)
+        return self.render_template(
+            "home/mypage.html",
+            member=member,
+            national_id=mask_national_id(member.national_id),
+            representatives=representatives(member, today),
+            threads=messaging.threads(messaging.thread_grants(get_scope()), limit=5),
+            as_party=True,
+            employments=mypage.employments_of(member.id),
+            changes=mypage.employment_changes_of(member.id),
+            positions=mypage.current_positions(member.id, today),
+            applications=courses.applications_of(member.id),
+            recruitments=rows,
+            points={"earned": earned, "spent": spent, "balance": earned - spent},
+            documents=documents.documents_of(member.id),
+            certificates=self._certificates(member.id),
+            insurance_change=mypage.last_insurance_change(member.id),
+            next_basis=mypage.next_basis_month(today),
+            periodized=mypage.periodized,
+            contact_choices=list(ContactChoice),
+            errors=errors or {},
+            open_section=open_section,
+            form=form or {},
+            today=today,
+            statuses=ApplicationStatus,
+        )
+
+    @staticmethod
+    def _certificates(member_id: int) -> dict[int, int]:
+        """Course application id -> id of its certificate document."""
+        return dict(db.session.execute(
+            select(MemberDocument.course_application_id, MemberDocument.id)
+            .where(MemberDocument.member_id == member_id, MemberDocument.course_application_id.is_not(None))
+        ).all())
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self._render_page(acting_member())
+
+    @expose("/edit/<section>", methods=["POST"])
+    @has_access
+    def edit(self, section: str):
+        member = acting_member()
+        fields = SECTIONS.get(section)
+        if fields is None:
+            abort(404)
+        try:
+            changes = mypage.update_member(member, request.form, fields)
+        except RecordInvalid as exc:
+            db.session.rollback()
+            flash(_("Nothing was saved: %(problems)s", problems=" ".join(m for msgs in exc.errors.values() for m in msgs)),
+                  "danger")
+            return self._render_page(db.session.get(Member, member.id), exc.errors, section, request.form), 422
+        if not changes:
+            flash(_("No changes."), "info")
+        else:
+            flash(_("Your changes are saved."), "success")
+            if "travel_insurance" in changes:
+                flash(_("The change of travel insurance takes effect from the deduction for %(month)s.",
+                        month=mypage.next_basis_month(dt.date.today()).label), "info")
+        return redirect(url_for("MyPageView.index") + f"#{section}")
+
+    # ------------------------------------------------------------ employments
+
+    @expose("/employment", methods=["GET", "POST"])
+    @has_access
+    def employment(self):
+        member = acting_member()
+        replaced_id = request.values.get("employment_id", type=int)
+        replaced = own_row(Employment, replaced_id, member) if replaced_id else None
+        errors = {}
+        if request.method == "POST":
+            try:
+                mypage.report_employment_change(member, request.form)
+            except RecordInvalid as exc:
+                db.session.rollback()
+                errors = exc.errors
+            else:
+                flash(_("Thank you. The union office will register the change."), "success")
+                return redirect(url_for("MyPageView.index") + "#employments")
+        return self.render_template("mypage/employment.html", member=member, replaced=replaced, errors=errors,
+                                    form=request.form), (422 if errors else 200)
+
+    # ------------------------------------------------------------ courses
+
+    @expose("/courses")
+    @has_access
+    def all_courses(self):
+        member = acting_member()
+        today = dt.date.today()
+        rows = courses.upcoming_courses(today)
+        mine = {a.course_id: a for a in courses.applications_of(member.id)}
+        return self.render_template("mypage/courses.html", courses=rows, taken=courses.seats_taken([c.id for c in rows]),
+                                    mine=mine, today=today, statuses=ApplicationStatus)
+
+    @expose("/courses/<int:course_id>/apply", methods=["POST"])
+    @has_access
+    def apply(self, course_id: int):
+        member = acting_member()
+        try:
+            application = courses.apply(member.id, course_id)
+        except CourseError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for("MyPageView.all_courses"))
+        flash(_("You have applied for %(course)s.", course=application.course.title), "success")
+        return redirect(url_for("MyPageView.index") + "#courses")
+
+    @expose("/applications/<int:application_id>/withdraw", methods=["POST"])
+    @has_access
+    def withdraw(self, application_id: int):
+        member = acting_member()
+        application = own_row(CourseApplication, application_id, member)
+        try:
+            courses.withdraw(application)
+        except CourseError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("MyPageView.index") + "#courses")
+        flash(_("Your application is withdrawn."), "success")
+        return redirect(url_for("MyPageView.index") + "#courses")
+
+    # ------------------------------------------------------------ prize shop
+
+    @expose("/shop")
+    @has_access
+    def shop(self):
+        member = acting_member()
+        return self.render_template("mypage/shop.html", prizes=recruitment.prizes(), balance=recruitment.balance(member.id),
+                                    orders=recruitment.orders_of(member.id))
+
+    @expose("/shop/order", methods=["POST"])
+    @has_access
+    def order(self):
+        member = acting_member()
+        try:
+            placed = recruitment.order_prize(member.id, request.form.get("prize_id", type=int), request.form.get("quantity", ""))
+        except ShopError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("Ordered: %(quantity)s × %(prize)s for %(points)s points.", quantity=placed.quantity,
+                    prize=placed.prize.name, points=placed.points), "success")
+        return redirect(url_for("MyPageView.shop"))
+
+    # ------------------------------------------------------------ documents
+
+    @expose("/documents/<int:document_id>")
+    @has_access
+    def document(self, document_id: int):
+        member = acting_member()
+        row = own_row(MemberDocument, document_id, member)
+        try:
+            pdf = documents.document_pdf(row)
+        except CourseError:
+            abort(404)
+        return Response(pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{documents.filename_for(row)}"'})
+

@@ -1,0 +1,217 @@
+"""Quarterly refunds: the office's policy, pools and runs; the units' refund documents; the REST API.
+
+The documents of a unit and quarter are served by one view and one API, both
+through the scoped row filter of RefundUnit: an officer reaches the approved
+quarters of the units in their subtree, nothing else (404); drafts are the
+office's alone.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.api import protect, safe
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from reports import refunds as documents
+from webapp.extensions import db
+from webapp.models import RefundPolicy, RefundPool, RefundUnit
+from webapp.security.rowfilters import is_visible
+from webapp.security.scope import get_scope
+from webapp.services import refunds
+from webapp.services.money import kroner, parse_kroner
+from webapp.services.periods import PeriodError, Quarter
+from webapp.views.base import ScopedInterface, ScopedModelRestApi, ScopedModelView
+from webapp.views.deductions import ore_formatters
+
+POLICY_LABELS = {
+    "valid_from": _l("Valid from (quarter)"),
+    "pool_ore": _l("Fixed pool (øre)"),
+    "pool_percent": _l("Share of dues paid (%)"),
+    "share_national_association": _l("Share of national associations (%)"),
+    "share_branch": _l("Share of branches (%)"),
+    "share_club": _l("Share of clubs (%)"),
+    "weight_ordinary": _l("Weight, ordinary"),
+    "weight_apprentice": _l("Weight, apprentice"),
+    "weight_student": _l("Weight, student"),
+    "weight_retired": _l("Weight, retired"),
+    "weight_unemployed": _l("Weight, unemployed"),
+    "note": _l("Note"),
+}
+
+
+class RefundPolicyView(ScopedModelView):
+    """The refund policy: how the pool is found, split by level and weighted by member category."""
+
+    datamodel = ScopedInterface(RefundPolicy)
+    list_title = show_title = _l("Refund policy")
+    add_title = _l("New refund policy")
+    edit_title = _l("Edit refund policy")
+    label_columns = POLICY_LABELS
+    description_columns = {
+        "valid_from": _l("The policy applies from this quarter until the next policy starts."),
+        "pool_ore": _l("Used when no pool is set for the quarter. Leave empty to use a share of the dues paid."),
+        "pool_percent": _l("The pool as a share of what was paid for the quarter's months."),
+        "share_club": _l("The shares of the three levels must add up to 100."),
+        "weight_retired": _l("A category with weight 0 is not counted."),
+    }
+    list_columns = ["valid_from", "pool_ore", "pool_percent", "share_national_association", "share_branch", "share_club",
+                    "weight_ordinary", "weight_retired"]
+    show_columns = add_columns = edit_columns = list(POLICY_LABELS)
+    search_columns = ["valid_from"]
+    base_order = ("valid_from", "desc")
+    formatters_columns = ore_formatters("pool_ore")
+
+
+class RefundPoolView(ScopedModelView):
+    """The pool of a quarter, when the office sets it (it takes precedence over the policy)."""
+
+    datamodel = ScopedInterface(RefundPool)
+    list_title = show_title = _l("Refund pools")
+    add_title = _l("New refund pool")
+    edit_title = _l("Edit refund pool")
+    label_columns = {"quarter": _l("Quarter"), "pool_ore": _l("Pool (øre)"), "note": _l("Note")}
+    list_columns = show_columns = add_columns = edit_columns = ["quarter", "pool_ore", "note"]
+    search_columns = ["quarter"]
+    base_order = ("quarter", "desc")
+    formatters_columns = ore_formatters("pool_ore")
+
+
+class RefundRunView(BaseView):
+    """The office's screen: calculate a quarter (again), see the per-unit amounts, approve."""
+
+    route_base = "/refundruns"
+    default_view = "index"
+
+    def _quarter(self, text: str) -> Quarter:
+        try:
+            return Quarter.parse(text)
+        except PeriodError:
+            abort(404)
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self.render_template("refunds/runs.html", runs=refunds.runs(), kroner=kroner,
+                                    sources=refunds.POOL_SOURCES)
+
+    @expose("/calculate", methods=["POST"])
+    @has_access
+    def calculate(self):
+        quarter_text, pool_text = request.form.get("quarter", ""), request.form.get("pool", "").strip()
+        try:
+            quarter = refunds.parse_quarter(quarter_text)
+            pool_ore = None
+            if pool_text:
+                try:
+                    pool_ore = parse_kroner(pool_text)
+                except (ValueError, ArithmeticError):
+                    raise refunds.RefundError(_("Pool: '%(text)s' is not an amount in kroner.", text=pool_text)) from None
+            run = refunds.calculate(quarter, pool_ore, actor=current_user.username)
+        except refunds.RefundError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for("RefundRunView.index"))
+        flash(_("%(quarter)s is calculated: a draft, to be approved.", quarter=run.quarter), "success")
+        return redirect(url_for("RefundRunView.show", quarter=run.quarter))
+
+    @expose("/<quarter>")
+    @has_access
+    def show(self, quarter: str):
+        run = refunds.get_run(self._quarter(quarter))
+        if run is None:
+            abort(404)
+        return self.render_template(
+            "refunds/run.html", run=run, units=refunds.unit_rows(run.id), levels=refunds.level_summary(run.id),
+            kroner=kroner, source=refunds.POOL_SOURCES.get(run.pool_source, run.pool_source),
+        )
+
+    @expose("/<quarter>/approve", methods=["POST"])
+    @has_access
+    def approve(self, quarter: str):
+        try:
+            run, changed = refunds.approve(self._quarter(quarter), actor=current_user.username)
+        except refunds.RefundError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for("RefundRunView.index"))
+        if changed:
+            flash(_("%(quarter)s is approved. The documents are on the units' pages.", quarter=run.quarter), "success")
+        else:
+            flash(_("%(quarter)s was already approved; nothing changed.", quarter=run.quarter), "info")
+        return redirect(url_for("RefundRunView.show", quarter=run.quarter))
+
+
+def refund_document(refund_unit_id: int, view_name: str) -> RefundUnit:
+    """The unit's refund row when the acting scope reaches it and it has documents; else 404."""
+    grants = get_scope().grants_for_view(view_name)
+    if not is_visible(RefundUnit, refund_unit_id, grants):
+        abort(404)
+    refund_unit = db.session.get(RefundUnit, refund_unit_id)
+    if refund_unit is None or not refund_unit.receives_refunds:
+        abort(404)
+    return refund_unit
+
+
+def pdf_response(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store",
+    })
+
+
+class RefundDocumentView(BaseView):
+    """The letter ("Refusjon [termin]") and member list ("Refusjon liste [termin]") of a unit and quarter."""
+
+    route_base = "/refunds"
+
+    @expose("/<int:refund_unit_id>/letter.pdf")
+    @has_access
+    def letter(self, refund_unit_id: int):
+        refund_unit = refund_document(refund_unit_id, "RefundDocumentView")
+        return pdf_response(documents.render_letter(refund_unit), documents.letter_filename(refund_unit))
+
+    @expose("/<int:refund_unit_id>/list.pdf")
+    @has_access
+    def member_list(self, refund_unit_id: int):
+        refund_unit = refund_document(refund_unit_id, "RefundDocumentView")
+        return pdf_response(documents.render_member_list(refund_unit), documents.list_filename(refund_unit))
+
+
+class RefundApi(ScopedModelRestApi):
+    """One row per unit and quarter: the frozen figures; `/<id>/letter` and `/<id>/list` give the PDFs."""
+
+    resource_name = "refund"
+    datamodel = ScopedInterface(RefundUnit)
+    base_permissions = ["can_get", "can_info"]
+    list_columns = show_columns = [
+        "id", "run.quarter", "run.status", "org_unit_id", "code", "name", "level", "bank_account", "receives_refunds",
+        "member_count", "member_months", "weighted_months", "level_share_percent", "level_pool_ore",
+        "level_weighted_months", "amount_ore", "run.approved_at",
+    ]
+    search_columns = ["code", "level", "receives_refunds", "org_unit"]
+    order_columns = ["code", "amount_ore", "member_months"]
+
+    def _document(self, pk: int, render, filename):
+        if not is_visible(RefundUnit, pk, get_scope().grants_for_view(self.class_permission_name)):
+            return self.response_404()
+        refund_unit = db.session.get(RefundUnit, pk)
+        if refund_unit is None or not refund_unit.receives_refunds:
+            return self.response_404()
+        return pdf_response(render(refund_unit), filename(refund_unit))
+
+    @expose("/<int:pk>/letter", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def letter(self, pk: int):
+        """The refund letter of a unit and quarter (PDF)."""
+        return self._document(pk, documents.render_letter, documents.letter_filename)
+
+    @expose("/<int:pk>/list", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def member_list(self, pk: int):
+        """The members counted for a unit and quarter (PDF)."""
+        return self._document(pk, documents.render_member_list, documents.list_filename)
