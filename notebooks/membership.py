@@ -175,7 +175,7 @@ def _(by_unit, mo, pl, unit_chart):
 def _(day_choice, membership, read):
     lo = read(membership.lo_report, day_choice.value)
     lo_rows = [{"breakdown": str(membership.BREAKDOWN_LABELS[name]), "group": label, "code": code, "members": members}
-               for name, code, label, members in lo.rows()]
+               for name, code, label, members in lo.group_rows()]
     return lo, lo_rows
 
 

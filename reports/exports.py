@@ -138,7 +138,7 @@ def lo_files(report: LoReport) -> list[ReportFile]:
     labels = dict(breakdowns)
     day = report.day.isoformat()
     rows = [[day, _("Total"), "total", _("Total"), report.total]]
-    rows += [[day, labels[key], code, label, members] for key, code, label, members in report.rows()]
+    rows += [[day, labels[key], code, label, members] for key, code, label, members in report.group_rows()]
     csv_data = _csv_bytes([_("Date"), _("Breakdown"), _("Code"), _("Group"), _("Members")], rows)
 
     workbook = Workbook()

@@ -157,7 +157,7 @@ class LoReport:
     def title(self) -> str:
         return str(_l("Membership report to LO / LO Stat"))
 
-    def rows(self) -> list[tuple[str, str, str, int]]:
+    def group_rows(self) -> list[tuple[str, str, str, int]]:
         """(breakdown, code, label, members) for every group, breakdown by breakdown."""
         return [(name, g.code, g.label, g.members) for name, _label in BREAKDOWNS for g in self.breakdowns[name]]
 

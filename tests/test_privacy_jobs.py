@@ -133,3 +133,31 @@ def test_restore_refuses_a_file_that_is_no_backup(app_ctx, tmp_path):
     path.write_bytes(b"not gzip")
     with pytest.raises(backup.BackupError, match="file"):
         backup.restore(str(path))
+
+
+def test_member_downloads_everything_held_about_them(client, world, dbs):
+    import io
+    import json as jsonlib
+
+    from pypdf import PdfReader
+
+    from tests.helpers import login_as
+
+    login_as(client, world.logins["member"], "member")
+    me, other = world.members["inside"], world.members["outside"]
+    response = client.get(f"/subject-access/data.json?member_id={other.id}")  # the parameter is the office's only
+    assert response.status_code == 200
+    data = jsonlib.loads(response.data)
+    assert data["member"][0]["id"] == me.id and data["member"][0]["national_id"] == me.national_id
+    assert "employment" in data["held_in"]
+    assert other.national_id not in response.get_data(as_text=True)
+    pdf = client.get("/subject-access/data.pdf")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert me.last_name in text and other.last_name not in text
+
+    client.get("/logout/")
+    login_as(client, world.logins["office"])
+    assert jsonlib.loads(client.get(f"/subject-access/data.json?member_id={other.id}").data)["member"][0]["id"] == other.id
+    client.get("/logout/")
+    login_as(client, world.logins["leader"], "leader")
+    assert client.get(f"/subject-access/data.json?member_id={me.id}").status_code in (302, 403)

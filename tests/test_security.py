@@ -141,3 +141,13 @@ def test_changes_are_audited_with_fields_and_found_by_member(client, world, dbs)
     assert client.get(f"/auditlogview/edit/{entry.id}").status_code in (302, 403, 404, 405)
     assert client.post(f"/auditlogview/delete/{entry.id}").status_code in (302, 403, 404, 405)
     assert dbs.get(AuditEntry, entry.id) is not None
+
+
+def test_repeated_logins_from_one_address_are_slowed_down(app, world):
+    from webapp import create_app
+
+    limited = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                         RATELIMIT_ENABLED=True, AUTH_RATE_LIMITED=True, AUTH_RATE_LIMIT="3 per minute")
+    client = limited.test_client()
+    statuses = [client.post("/login/", data={"username": "nobody", "password": "x"}).status_code for _ in range(5)]
+    assert statuses[:3] == [302, 302, 302] and 429 in statuses[3:]

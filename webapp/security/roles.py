@@ -92,7 +92,7 @@ ROLE_GRANTS: dict[str, list[list[str]]] = {
     MEMBER: _COMMON
     + _MESSAGES
     + [
-        _grant("MyPageView", "can_.*"),
+        _grant("MyPageView|SubjectAccessView", "can_.*"),
         _grant("MemberApi|EmploymentApi|PositionApi", API_READ),
     ],
     ANALYST: _COMMON

@@ -34,6 +34,7 @@ from webapp.views.mypage import MyPageView
 from webapp.views.password_reset import ForgotPasswordView
 from webapp.views.portal import PortalView
 from webapp.views.privacy import AuditLogView, ConfidentialityView
+from webapp.views.subject_access import SubjectAccessView
 from webapp.views.refunds import RefundApi, RefundDocumentView, RefundPolicyView, RefundPoolView, RefundRunView
 from webapp.views.reports import MembershipReportView, ReportDispatchView
 from webapp.views.typeahead import TypeaheadView
@@ -103,7 +104,7 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(MessagesView, "Messages", label=_l("Messages"), icon="fa-envelope")
     current_app.jinja_env.globals["latest_threads"] = latest_threads
     for view in (ActingRoleView, UnitPageView, PortalView, MyPageView, TypeaheadView, PasswordView, AccessRequestFormView,
-                 ForgotPasswordView, ConfidentialityView):
+                 ForgotPasswordView, ConfidentialityView, SubjectAccessView):
         appbuilder.add_view_no_menu(view)
     apis = (OrgUnitApi, EmployerApi, WorkplaceApi, MemberApi, EmploymentApi, PositionApi, DeductionMonthApi,
             DeductionListApi, PaymentApi)

@@ -20,7 +20,7 @@ from webapp.models.choices import DeviationReason, ListStatus
 from webapp.security import scope as sc
 from webapp.security.privacy import mask_national_id
 from webapp.security.scope import get_scope
-from webapp.services import accounts, deduction_lists
+from webapp.services import accounts, audit, deduction_lists
 from webapp.services.deduction_lists import LineInput, ListError
 from webapp.services.money import kroner
 from webapp.services.periods import Month, PeriodError
@@ -190,6 +190,8 @@ class PortalView(BaseView):
     def list_pdf(self, list_id: int):
         deduction_list = self._list(list_id)
         pdf = render_deduction_list_pdf(deduction_list)
+        audit.record("download_pdf", "deduction_list", deduction_list.id, period=deduction_list.period)
+        db.session.commit()
         filename = f"trekkliste-{deduction_list.employer.customer_no}-{deduction_list.period}-{deduction_list.id}.pdf"
         return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
@@ -198,6 +200,8 @@ class PortalView(BaseView):
     def list_template(self, list_id: int):
         deduction_list = self._list(list_id)
         filename = f"trekkliste-{deduction_list.period}.csv"
+        audit.record("export_csv", "deduction_list", deduction_list.id, period=deduction_list.period)
+        db.session.commit()
         return Response(deduction_lists.csv_template(deduction_list), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
