@@ -36,14 +36,13 @@ def prepare_database(demo_members: int) -> None:
 
 
 def print_logins(port: int) -> None:
-    from webapp.models import DemoAccount
-
     from webapp.extensions import db
+    from webapp.models import DemoAccount
 
     with app.app_context():
         rows = db.session.query(DemoAccount).order_by(DemoAccount.id).all()
         print(f"\n  Medlemsregister: http://127.0.0.1:{port}/\n")
-        print("  Demo logins (password for all: %s)" % app.config["DEMO_PASSWORD"])
+        print(f"  Demo logins (password for all: {app.config['DEMO_PASSWORD']})")
         for row in rows:
             print(f"    {row.role:<20} {row.username:<12} {row.scope}")
         print()

@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import bench_app, timed  # noqa: E402
+from bench.common import bench_app, timed
 
 
 def main() -> int:

@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import bench_app  # noqa: E402
+from bench.common import bench_app
 
 
 def main() -> int:

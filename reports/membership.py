@@ -5,7 +5,8 @@ Who counts at a date D: a member whose periodized membership covers D. A join co
 next month (the same day when it is a 1st) and a leave until the end of its month (webapp.services.periods),
 so "the periodized membership covers D" is exactly "it covers the month of D": a report for any day of a
 month gives that month's figures, the same member set the deduction basis and the refunds count. Employments
-are periodized the same way. Members are counted whatever their category (retired and students included).
+are periodized the same way. Members are counted whatever their category (retired and students included),
+by the category they have now: the register keeps no history of categories.
 
 Every figure comes from grouped queries: the LO report reads one row per combination of its dimensions, and
 each breakdown is a sum over those rows, so every breakdown adds up to the same total by construction.
@@ -15,6 +16,7 @@ No report holds a member row or a national id.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -56,6 +58,9 @@ BREAKDOWN_LABELS = dict(BREAKDOWNS)
 REPORTED_ASSOCIATIONS = tuple(a for a in EmployerAssociation if a is not EmployerAssociation.none)
 
 
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 class ReportError(ValueError):
     """Bad input to a report: the message names the field and the rule."""
 
@@ -63,12 +68,13 @@ class ReportError(ValueError):
 def parse_date(text: str, field_name: str = "date", today: dt.date | None = None) -> dt.date:
     """A report date: YYYY-MM-DD, today or earlier (a report counts the members there are, not those to come)."""
     today = today or dt.date.today()
+    cleaned = str(text or "").strip()
     try:
-        day = dt.date.fromisoformat(str(text or "").strip())
+        if not _DATE_RE.match(cleaned):  # fromisoformat also takes 20260101 and week dates
+            raise ValueError(cleaned)
+        day = dt.date.fromisoformat(cleaned)
     except ValueError:
         raise ReportError(f"{field_name}: '{text}' is not a date of the form YYYY-MM-DD") from None
-    if len(str(text).strip()) != 10:
-        raise ReportError(f"{field_name}: '{text}' is not a date of the form YYYY-MM-DD")
     if day > today:
         raise ReportError(f"{field_name}: {day} is in the future; a report counts the members at today's date or earlier")
     return day

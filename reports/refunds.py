@@ -15,7 +15,7 @@ from reports.pdf import render_pdf
 from webapp.models import RefundUnit
 from webapp.models.choices import MemberCategory, RefundStatus
 from webapp.services import refunds
-from webapp.services.money import account_number, kroner
+from webapp.services.money import account_number, decimal_text, kroner
 from webapp.services.periods import Quarter
 
 # Lines per paragraph in the member list. xhtml2pdf lays out a table row in about 5 ms and a line of a
@@ -51,6 +51,7 @@ def _common(refund_unit: RefundUnit) -> dict:
         "quarter": Quarter.parse(run.quarter),
         "draft": run.status != RefundStatus.approved,
         "kroner": kroner,
+        "number": decimal_text,
         "account_number": account_number,
         "union_name": current_app.config["UNION_NAME"],
     }

@@ -164,7 +164,7 @@ def _deliver_lists(bases, month: Month, behaviour, rng, rate, recent: bool, resu
             dues = 0
             if line.ordinary_dues:
                 pay = monthly_pay_ore(line.member_id) * float(line.position_pct or 100) / 100
-                dues = int(round(pay * float(rate.percent) / 100))
+                dues = round(pay * float(rate.percent) / 100)
             amount = dues + line.fixed_amount_ore
             total += amount
             rows.append({"member_id": line.member_id, "national_id": line.national_id,

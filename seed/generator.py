@@ -1498,7 +1498,7 @@ def _phase_positions(ctx: _Context) -> None:
         for m in members
         if m["left_on"] is None
         and (today - m["birth_date"]).days >= 20 * 365
-        and (m["category"] == "ordinary" or m["category"] == "retired" and rng.random() < 0.15)
+        and (m["category"] == "ordinary" or (m["category"] == "retired" and rng.random() < 0.15))
     ]
     eligible_set = set(eligible)
     # Eligible members per unit subtree: each member counts for its home unit and every unit above it.

@@ -144,7 +144,8 @@ def _prizes() -> list[Prize]:
 def _applications(course_rows: list[Course], member: Member | None, now: dt.datetime, rng: random.Random) -> int:
     """Other members fill some seats (in bulk); the demo member took the two past courses and applied for two ahead."""
     others = db.session.scalars(
-        select(Member.id).where(Member.left_on.is_(None), Member.id != (member.id if member else 0)).order_by(Member.id).limit(200)
+        select(Member.id).where(Member.left_on.is_(None), Member.id != (member.id if member else 0))
+        .order_by(Member.id).limit(200)
     ).all()
     already = set(db.session.execute(
         select(CourseApplication.course_id, CourseApplication.member_id)
@@ -176,7 +177,8 @@ def _applications(course_rows: list[Course], member: Member | None, now: dt.date
     # One whose deadline has passed (no withdrawing any more) and one that can still be withdrawn.
     ahead = sorted((c for c in course_rows if c.starts_on > now.date()), key=lambda c: c.application_deadline)
     for course in ahead[:2]:
-        courses.apply(member.id, course.id, now=dt.datetime.combine(course.application_deadline - dt.timedelta(days=7), dt.time(8)))
+        applied_at = dt.datetime.combine(course.application_deadline - dt.timedelta(days=7), dt.time(8))
+        courses.apply(member.id, course.id, now=applied_at)
         count += 1
     return count
 

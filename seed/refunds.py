@@ -22,15 +22,15 @@ from webapp.services.periods import Month, Quarter, covers_month_clause
 
 DEFAULT_POLICY = {
     "valid_from": "2020-Q1",
-    "pool_percent": Decimal("20"),
-    "share_national_association": Decimal("30"),
-    "share_branch": Decimal("55"),
-    "share_club": Decimal("15"),
-    "weight_ordinary": Decimal("1"),
-    "weight_apprentice": Decimal("1"),
+    "pool_percent": Decimal(20),
+    "share_national_association": Decimal(30),
+    "share_branch": Decimal(55),
+    "share_club": Decimal(15),
+    "weight_ordinary": Decimal(1),
+    "weight_apprentice": Decimal(1),
     "weight_student": Decimal("0.5"),
-    "weight_retired": Decimal("0"),
-    "weight_unemployed": Decimal("1"),
+    "weight_retired": Decimal(0),
+    "weight_unemployed": Decimal(1),
     "note": "Standard: 20 % av innbetalt kontingent; pensjonister telles ikke",
 }
 

@@ -119,9 +119,9 @@ class CapturedMail:
 @pytest.fixture()
 def smtp_server(app):
     """A real SMTP server (aiosmtpd) on 127.0.0.1; the app's mail goes to it during the test."""
-    from aiosmtpd.controller import Controller
-
     import socket
+
+    from aiosmtpd.controller import Controller
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -64,6 +64,32 @@ def request_of(case, headers):
     return path, kwargs
 
 
+def exercise_operation(client, operation, headers, allowed, failures, statistics) -> None:
+    """Send generated cases of one operation; note server errors and rows outside the scope."""
+    resource = operation.path.split("/")[3] if operation.path.startswith("/api/v1/") else ""
+
+    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def exercise(case):
+        path, kwargs = request_of(case, headers)
+        response = client.open(path, **kwargs)
+        statistics["requests"] += 1
+        statistics["statuses"][response.status_code] = statistics["statuses"].get(response.status_code, 0) + 1
+        if response.status_code >= 500:
+            failures.append(f"{case.method} {path}: {response.status_code}")
+            return
+        if case.method != "GET" or response.status_code != 200 or resource not in allowed:
+            return
+        body = response.get_json(silent=True) or {}
+        seen = set(body.get("ids", [])) | ({body["id"]} if isinstance(body.get("id"), int) else set())
+        leaked = seen - allowed[resource]
+        if leaked:
+            failures.append(f"{case.method} {path}: rows outside the scope {sorted(leaked)[:5]}")
+
+    exercise()
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_fuzz_api_as_role(role, client, world, clean_app):
     headers = api_token(client, world.logins[role])
@@ -77,28 +103,7 @@ def test_fuzz_api_as_role(role, client, world, clean_app):
     statistics = {"role": role, "operations": len(operations), "requests": 0, "statuses": {}}
 
     for operation in operations:
-        resource = operation.path.split("/")[3] if operation.path.startswith("/api/v1/") else ""
-
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
-        def exercise(case):
-            path, kwargs = request_of(case, headers)
-            response = client.open(path, **kwargs)
-            statistics["requests"] += 1
-            statistics["statuses"][response.status_code] = statistics["statuses"].get(response.status_code, 0) + 1
-            if response.status_code >= 500:
-                failures.append(f"{case.method} {path}: {response.status_code}")
-                return
-            if case.method != "GET" or response.status_code != 200 or resource not in allowed:
-                return
-            body = response.get_json(silent=True) or {}
-            seen = set(body.get("ids", [])) | ({body["id"]} if isinstance(body.get("id"), int) else set())
-            leaked = seen - allowed[resource]
-            if leaked:
-                failures.append(f"{case.method} {path}: rows outside the scope {sorted(leaked)[:5]}")
-
-        exercise()
+        exercise_operation(client, operation, headers, allowed, failures, statistics)
 
     os.makedirs(ARTIFACTS, exist_ok=True)
     with open(os.path.join(ARTIFACTS, f"fuzz-{role}.json"), "w") as out:

@@ -196,7 +196,7 @@ def test_supplementary_list_after_delivery(cycle, world):
     deduction_basis.generate(Month(2026, 3))
     employer_id = world.employers["E1"].id
     main = deduction_lists.create_list(employer_id, "2026-03", None)
-    deduction_lists.replace_lines(main, [deduction_lists.LineInput(l.national_id, l.name, "100") for l in main.lines])
+    deduction_lists.replace_lines(main, [deduction_lists.LineInput(line.national_id, line.name, "100") for line in main.lines])
     deduction_lists.approve(main, None)
     extra = deduction_lists.create_list(employer_id, "2026-03", None)
     assert extra.kind.name == "supplementary" and extra.lines == []
@@ -227,7 +227,7 @@ def test_csv_upload_reports_every_bad_row_and_saves_nothing(cycle, world):
 def test_csv_template_round_trip(cycle, world):
     deduction_basis.generate(Month(2026, 3))
     lst = deduction_lists.create_list(world.employers["E1"].id, "2026-03", None)
-    rows = [deduction_lists.LineInput(l.national_id, l.name, "250,00") for l in lst.lines]
+    rows = [deduction_lists.LineInput(line.national_id, line.name, "250,00") for line in lst.lines]
     deduction_lists.replace_lines(lst, rows)
     template = deduction_lists.csv_template(lst).encode()
     assert deduction_lists.import_csv(lst, template) == len(rows)
@@ -295,7 +295,7 @@ def test_reconciliation_flags_amount_difference_and_unreported(cycle, world):
     deduction_basis.generate(Month(2026, 3))
     e1 = world.employers["E1"].id
     lst = deduction_lists.create_list(e1, "2026-03", None)
-    rows = [deduction_lists.LineInput(l.national_id, l.name, "100") for l in lst.lines[1:]]
+    rows = [deduction_lists.LineInput(line.national_id, line.name, "100") for line in lst.lines[1:]]
     deduction_lists.replace_lines(lst, rows)
     deduction_lists.approve(lst, None)
     payments.import_file("a.txt", ocr_file([(kid_for("94001761", Month(2026, 3)), 100 * 100 * len(rows) - 1)]))

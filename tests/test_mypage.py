@@ -62,7 +62,7 @@ def test_personal_details_are_saved_normalised_and_audited(client, world, dbs):
     assert member.email_work == "Kari@jobb.no" and member.mobile_private == "+4791234567"
     entry = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "update_own_data")).one()
     assert entry.member_id == member.id and entry.username == world.logins["member"]
-    assert json.loads(entry.details)["changes"]["email_to"] == ["private", "work"]
+    assert json.loads(entry.details)["fields"]["email_to"] == ["private", "work"]
 
 
 def test_send_email_to_an_empty_field_is_refused_with_a_clear_message(client, world, dbs):
@@ -215,3 +215,46 @@ def test_documents_are_listed_and_open_as_pdf(client, clean_app, world):
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     assert "Kari Nordmann" in text and "Faktura for høsten" in text and "450,00" in text
+    # A document stored as a PDF is handed out as stored.
+    with clean_app.app_context():
+        stored = MemberDocument(member_id=member.id, kind=DocumentKind.letter, title="Skannet brev",
+                                created_at=dt.datetime.now(), pdf=b"%PDF-1.4 stored letter")
+        db.session.add(stored)
+        db.session.commit()
+        stored_id = stored.id
+        db.session.remove()
+    assert client.get(f"/minside/documents/{stored_id}").data == b"%PDF-1.4 stored letter"
+
+
+def test_office_registers_a_recruitment_with_an_audit_entry(client, world, dbs):
+    login(client, world.logins["office"])
+    form = {"recruiter": world.members["inside"].id, "recruit": world.members["club"].id, "recruited_on": "2026-02-01",
+            "fixed_points": "", "note": ""}
+    assert client.post("/recruitmentview/add", data=form).status_code == 302
+    page = client.post("/recruitmentview/add", data={**form, "recruiter": world.members["club"].id},
+                       follow_redirects=True).get_data(as_text=True)
+    assert translated(client.application, "Recruit: a member cannot recruit themselves.") in page
+    entry = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "register_recruitment")).one()
+    assert entry.member_id == world.members["inside"].id and entry.username == world.logins["office"]
+
+
+def test_a_change_starting_before_the_replaced_employment_is_left_to_the_office(app_ctx, world):
+    from webapp.models import Member as MemberRow
+    from webapp.services import mypage
+
+    member = db.session.get(MemberRow, world.members["inside"].id)
+    old = world.employments["inside"]
+    form = {"employer_id": world.employers["E1"].id, "workplace_id": world.workplaces["W1b"].id,
+            "start_date": "01.01.2020", "position_pct": "50", "employment_id": old.id}
+    change = mypage.report_employment_change(member, form)
+    assert change.start_date == dt.date(2020, 1, 1)
+    try:
+        mypage.approve_employment_change(change, None)
+    except mypage.ChangeError as exc:
+        assert str(exc).startswith("Start")
+    else:
+        raise AssertionError("a change from the replaced employment's own start was approved")
+    db.session.rollback()
+    mypage.reject_employment_change(change, None)
+    assert db.session.get(EmploymentChange, change.id).status == RequestStatus.rejected
+    assert db.session.get(Employment, old.id).end_date is None

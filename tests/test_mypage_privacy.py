@@ -22,8 +22,8 @@ from webapp.models import (
     MemberDocument,
     Message,
     MessageThread,
-    PrizeOrder,
     Prize,
+    PrizeOrder,
     Recruitment,
 )
 from webapp.models.choices import ApplicationStatus, DocumentKind, OrderStatus, RequestStatus

@@ -81,3 +81,15 @@ def test_sms_without_a_mobile_falls_back_to_email(client, world, smtp_server):
     ask(client, world.logins["member"], "sms")
     assert list(LoggingSmsSender.sent) == []
     assert smtp_server.messages[0]["to"] == ["m1@example.no"]
+
+
+def test_a_mail_server_that_is_down_gives_the_same_answer(client, world, monkeypatch):
+    from webapp.services import accounts
+
+    def refuse(*_args, **_kwargs):
+        raise ConnectionRefusedError("no mail server")
+
+    monkeypatch.setattr(accounts, "send_password_link", refuse)
+    page = ask(client, world.logins["member"])
+    assert translated(client.application, "If the username is registered with us, a link to choose a new password is on its "
+                                          "way. The link works once and expires in 24 hours.") in page

@@ -158,7 +158,7 @@ def test_access_request_approval_sends_link_that_works_once(client, portal, dbs,
     })
     assert response.status_code == 302
     bad = client.post("/access/request", data={"name": "X", "email": "nope", "org_number": "123"})
-    assert bad.status_code == 200 and "org_number" in bad.get_data(as_text=True) or "Organisasjonsnummer" in bad.get_data(as_text=True)
+    assert (bad.status_code == 200 and "org_number" in bad.get_data(as_text=True)) or "Organisasjonsnummer" in bad.get_data(as_text=True)
     request_row = dbs.scalars(select(AccessRequest)).one()
 
     login_as(client, portal.logins["office"])

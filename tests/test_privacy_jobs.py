@@ -126,8 +126,9 @@ def test_backup_and_restore_round_trip(app_ctx, world, tmp_path):
 
 
 def test_restore_refuses_a_file_that_is_no_backup(app_ctx, tmp_path):
-    from webapp.services import backup
     import pytest
+
+    from webapp.services import backup
 
     path = tmp_path / "x.gz"
     path.write_bytes(b"not gzip")

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import os
 import random
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -34,14 +35,21 @@ from webapp.models import (
 from webapp.models.choices import MemberCategory, OrgLevel, RefundStatus
 from webapp.services import refunds
 from webapp.services.periods import Quarter
-from webapp.services.refunds import MonthCount, RefundError, Terms, TreeUnit, distribute, largest_remainder
+from webapp.services.refunds import (
+    MonthCount,
+    RefundError,
+    Terms,
+    TreeUnit,
+    distribute,
+    largest_remainder,
+)
 
 Q1 = Quarter(2026, 1)
 
 
 def make_policy(**overrides) -> RefundPolicy:
-    values = {"valid_from": "2020-Q1", "share_national_association": Decimal("40"), "share_branch": Decimal("40"),
-              "share_club": Decimal("20"), "weight_retired": Decimal("0"), **overrides}
+    values = {"valid_from": "2020-Q1", "share_national_association": Decimal(40), "share_branch": Decimal(40),
+              "share_club": Decimal(20), "weight_retired": Decimal(0), **overrides}
     policy = RefundPolicy(**values)
     db.session.add(policy)
     db.session.commit()
@@ -209,13 +217,17 @@ def test_calculation_stores_the_figures_and_adds_up(app_ctx):
     assert by_code["AV1"].amount_ore == 342_86 and by_code["AV2"].amount_ore == 57_14
     assert "NTF" not in by_code  # the union itself shares nothing
     assert run.member_count == 8
+    # A pool beyond 32-bit integers (30 million kroner) is stored and split to the øre.
+    run = refunds.calculate(Q1, pool_ore=30_000_000_00)
+    assert run.pool_ore == 30_000_000_00
+    assert sum(unit.amount_ore for unit in refunds.unit_rows(run.id)) == 30_000_000_00
 
 
 def test_pool_comes_from_the_quarter_then_the_policy(app_ctx):
     from tests.factories import build_world
 
     build_world()
-    policy = make_policy(pool_percent=Decimal("25"))
+    policy = make_policy(pool_percent=Decimal(25))
     run = refunds.calculate(Q1)  # nothing paid yet: a share of nothing is a pool of 0
     assert (run.pool_source, run.pool_ore) == (refunds.POOL_PAID_SHARE, 0)
     assert all(unit.amount_ore == 0 for unit in refunds.unit_rows(run.id))
@@ -435,6 +447,8 @@ def test_office_calculates_sees_amounts_and_approves_on_its_screen(client, world
     assert dbs.scalar(select(func.count(RefundRun.id))) == 1
     api = client.get("/api/v1/refund/?q=(page_size:100)", headers=api_token(client, world.logins["office"]))
     assert len(api.json["ids"]) == 5  # LF1, LF2, AV1, AV2, KL1
+    assert {row["run"]["quarter"] for row in api.json["result"]} == {"2026-Q1"}
+    assert sum(row["amount_ore"] for row in api.json["result"] if row["level"] == "branch") == 600_30
 
 
 def test_office_policy_screen_validates_the_split(client, world, dbs):
@@ -448,6 +462,7 @@ def test_office_policy_screen_validates_the_split(client, world, dbs):
     data["share_branch"] = "60"
     client.post("/refundpolicyview/add", data=data)
     assert dbs.scalars(select(RefundPolicy.valid_from)).all() == ["2026-Q2"]
+    assert "2026-Q2" in client.get("/refundpolicyview/list/").get_data(as_text=True)
     client.post("/refundpoolview/add", data={"quarter": "2026-Q2", "pool_ore": "-5"})
     assert dbs.scalar(select(func.count(RefundPool.id))) == 0
 
@@ -500,9 +515,12 @@ def test_notebook_runs_as_a_script(clean_app, world, tmp_path):
     script = subprocess.run([sys.executable, "notebooks/refunds.py"], cwd=root, env=env, capture_output=True,
                             text=True, timeout=300)
     assert script.returncode == 0, script.stderr[-3000:]
+    # Exported from a copy: marimo keeps a session snapshot (the figures shown) next to the notebook it runs.
+    copy = tmp_path / "refunds.py"
+    shutil.copy(os.path.join(root, "notebooks", "refunds.py"), copy)
     out = tmp_path / "refunds.html"
-    export = subprocess.run([sys.executable, "-m", "marimo", "export", "html", "notebooks/refunds.py", "-o", str(out)],
-                            cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    export = subprocess.run([sys.executable, "-m", "marimo", "export", "html", str(copy), "-o", str(out)],
+                            cwd=root, env={**env, "PYTHONPATH": root}, capture_output=True, text=True, timeout=300)
     assert export.returncode == 0, export.stderr[-3000:]
     html = out.read_text()
     assert "Refund 2026-Q1" in html and "AV1 Avdeling" in html and "moved most" in html

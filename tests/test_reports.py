@@ -26,7 +26,7 @@ from reports.membership import (
 from tests.factories import make_member
 from tests.helpers import api_token, login_as
 from webapp.extensions import db
-from webapp.models import Employer, Employment, Member, OrgUnit, ReportDispatch, Workplace
+from webapp.models import Employment, Member, OrgUnit, ReportDispatch, Workplace
 from webapp.models.choices import EmployerAssociation, Gender, MemberCategory
 from webapp.services.periods import Month
 
@@ -159,11 +159,14 @@ def test_development_adds_up_month_to_month(app_ctx, world):
 
 
 def test_bad_input_names_the_field():
-    with pytest.raises(ReportError, match="^date: '2026-02-30' is not a date of the form YYYY-MM-DD"):
+    with pytest.raises(ReportError, match=r"^date: '2026-02-30' is not a date of the form YYYY-MM-DD"):
         parse_date("2026-02-30")
+    for text in ("20260101", "2026-W01-1", "1.1.2026", ""):
+        with pytest.raises(ReportError, match="is not a date of the form YYYY-MM-DD"):
+            parse_date(text)
     with pytest.raises(ReportError, match="in the future"):
         parse_date((dt.date.today() + dt.timedelta(days=1)).isoformat())
-    with pytest.raises(ReportError, match="^association: 'Fagforbundet' is not an employer association"):
+    with pytest.raises(ReportError, match=r"^association: 'Fagforbundet' is not an employer association"):
         parse_association("Fagforbundet")
     assert parse_association("Spekter") == EmployerAssociation.spekter
     assert parse_association("NHO") == EmployerAssociation.nho
@@ -221,7 +224,7 @@ def test_cli_sends_the_lo_report_once(clean_app, world, smtp_server, tmp_path):
     cells = xlsx_cells(files[f"membership-lo-{day}.xlsx"])
     summary = next(iter(cells.values()))
     assert summary[3][1] == total
-    gender_sheet = [rows for rows in cells.values() if any(r and r[1] == "female" for r in rows)][0]
+    gender_sheet = next(rows for rows in cells.values() if any(r and r[1] == "female" for r in rows))
     assert sum(r[2] for r in gender_sheet if r and r[1] in ("female", "male", "unknown")) == total
     assert csv_rows(files[f"membership-lo-{day}.csv"])[1][4] == str(total)
     assert (tmp_path / f"membership-lo-{day}.pdf").read_bytes() == files[f"membership-lo-{day}.pdf"]

@@ -7,6 +7,7 @@ periodization rule of webapp.services.periods, so a wrong SQL grouping or window
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import pathlib
 import re
@@ -137,7 +138,7 @@ def test_development_matches_the_counts(demo_ctx):
     last = Month.of(TODAY)
     overall = summarise_development(membership_development(last.shift(-5), last))
     assert [row.month for row in overall] == [str(last.shift(k)) for k in range(-5, 1)]
-    for before, after in zip(overall, overall[1:]):
+    for before, after in itertools.pairwise(overall):
         assert after.members - before.members == after.net
     assert overall[-1].members == members_counted(TODAY)
     assert sum(row.joins for row in overall) > 0
@@ -145,7 +146,9 @@ def test_development_matches_the_counts(demo_ctx):
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
 def test_notebook_runs_to_completion_on_the_demo_data(demo, notebook, tmp_path):
-    env = {**os.environ, "DATABASE_URL": demo.config["SQLALCHEMY_DATABASE_URI"], "REPORTS_DIR": str(tmp_path)}
+    # marimo keeps a session snapshot (with the figures shown) under sys.pycache_prefix: keep it out of the tree.
+    env = {**os.environ, "DATABASE_URL": demo.config["SQLALCHEMY_DATABASE_URI"], "REPORTS_DIR": str(tmp_path),
+           "PYTHONPYCACHEPREFIX": str(tmp_path / "pycache")}
     out = tmp_path / f"{notebook.stem}.html"
     result = subprocess.run(
         [sys.executable, "-m", "marimo", "export", "html", str(notebook), "-o", str(out)],
@@ -155,3 +158,28 @@ def test_notebook_runs_to_completion_on_the_demo_data(demo, notebook, tmp_path):
     html = out.read_text(encoding="utf-8")
     for marker in MARKERS.get(notebook.name, []):
         assert re.search(marker, html), marker
+
+
+def test_reconciliation_chart_selections_pick_what_filters_the_tables(demo, monkeypatch):
+    """Clicking a month in the trend, or a bar in the status chart, selects the rows the tables filter on."""
+    import importlib.util
+
+    # The notebook builds its app from config.Config, read at import: point it at the demo database.
+    monkeypatch.setattr("config.Config.SQLALCHEMY_DATABASE_URI", demo.config["SQLALCHEMY_DATABASE_URI"])
+    spec = importlib.util.spec_from_file_location("reconciliation_notebook", ROOT / "notebooks" / "reconciliation.py")
+    notebook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(notebook)
+    _outputs, defs = notebook.app.run()
+    trend, status_chart, chosen = defs["trend"], defs["status_chart"], defs["chosen"]
+    assert chosen(trend, "month") == []  # nothing clicked: the tables show every month
+    month = defs["monthly"][0]["month"]
+    trend._value = trend._convert_value({"months": {"month": [month], "vlPoint": {"or": [{"month": month}]}}})
+    assert chosen(trend, "month") == [month]
+    status = next(row for row in defs["statuses"] if row["status_code"] != "ok")
+    picked = {"month": [status["month"]], "status": [status["status"]],
+              "vlPoint": {"or": [{"month": status["month"], "status": status["status"]}]}}
+    status_chart._value = status_chart._convert_value({"status": picked})
+    assert chosen(status_chart, "status") == [status["status"]] and chosen(status_chart, "month") == [status["month"]]
+    # The open-issues table filtered by that selection holds exactly the employers the bar counts.
+    selected = [row for row in defs["issues"] if row["month"] == status["month"] and row["status"] == status["status"]]
+    assert len(selected) == status["employers"]

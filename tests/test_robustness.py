@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from webapp.services import validation as v
-from webapp.services.deduction_lists import ListError, LineInput, parse_csv, parse_line
+from webapp.services.deduction_lists import LineInput, ListError, parse_csv, parse_line
 from webapp.services.kid import kid_for, parse_kid
 from webapp.services.money import kroner, parse_kroner
 from webapp.services.periods import Month, PeriodError, Quarter

@@ -151,3 +151,24 @@ def test_repeated_logins_from_one_address_are_slowed_down(app, world):
     client = limited.test_client()
     statuses = [client.post("/login/", data={"username": "nobody", "password": "x"}).status_code for _ in range(5)]
     assert statuses[:3] == [302, 302, 302] and 429 in statuses[3:]
+
+
+def test_downloads_are_audited(client, world, dbs, clean_app):
+    from tests.factories import add_initial_rate
+    from webapp.services import deduction_basis
+    from webapp.services.periods import Month
+
+    with clean_app.app_context():
+        add_initial_rate()
+        deduction_basis.generate(Month(2026, 3))
+        db.session.remove()
+    login(client, world.logins["deduction_contact"])
+    client.post("/portal/lists/new/2026-03")
+    from webapp.models import DeductionList
+
+    draft = dbs.scalars(select(DeductionList)).one()
+    assert client.get(f"/portal/lists/{draft.id}/template.csv").status_code == 200
+    assert client.get(f"/portal/lists/{draft.id}/pdf").status_code == 200
+    entries = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "download")).all()
+    assert {e.details.split('"file": "')[1].split('"')[0].rsplit(".", 1)[1] for e in entries} == {"csv", "pdf"}
+    assert all(e.username == world.logins["deduction_contact"] for e in entries)

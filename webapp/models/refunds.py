@@ -9,10 +9,26 @@ quarter's letters or lists.
 from decimal import Decimal
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import relationship
 
-from webapp.models.choices import MemberCategory, OrgLevel, RefundStatus, enum_column_type
+from webapp.models.choices import (
+    MemberCategory,
+    OrgLevel,
+    RefundStatus,
+    enum_column_type,
+)
 
 # The levels that share the pool, in the order the documents show them.
 REFUND_LEVELS = (OrgLevel.national_association, OrgLevel.branch, OrgLevel.club)
@@ -26,16 +42,16 @@ class RefundPolicy(Model):
     id = Column(Integer, primary_key=True)
     valid_from = Column(String(7), nullable=False, unique=True)
     # The pool when no amount is set for the quarter: a fixed amount, or a share of the dues paid in the quarter.
-    pool_ore = Column(Integer)
+    pool_ore = Column(BigInteger)
     pool_percent = Column(Numeric(5, 2))
-    share_national_association = Column(Numeric(5, 2), nullable=False, default=Decimal("40"))
-    share_branch = Column(Numeric(5, 2), nullable=False, default=Decimal("60"))
-    share_club = Column(Numeric(5, 2), nullable=False, default=Decimal("0"))
-    weight_ordinary = Column(Numeric(4, 2), nullable=False, default=Decimal("1"))
-    weight_apprentice = Column(Numeric(4, 2), nullable=False, default=Decimal("1"))
-    weight_student = Column(Numeric(4, 2), nullable=False, default=Decimal("1"))
-    weight_retired = Column(Numeric(4, 2), nullable=False, default=Decimal("0"))
-    weight_unemployed = Column(Numeric(4, 2), nullable=False, default=Decimal("1"))
+    share_national_association = Column(Numeric(5, 2), nullable=False, default=Decimal(40))
+    share_branch = Column(Numeric(5, 2), nullable=False, default=Decimal(60))
+    share_club = Column(Numeric(5, 2), nullable=False, default=Decimal(0))
+    weight_ordinary = Column(Numeric(4, 2), nullable=False, default=Decimal(1))
+    weight_apprentice = Column(Numeric(4, 2), nullable=False, default=Decimal(1))
+    weight_student = Column(Numeric(4, 2), nullable=False, default=Decimal(1))
+    weight_retired = Column(Numeric(4, 2), nullable=False, default=Decimal(0))
+    weight_unemployed = Column(Numeric(4, 2), nullable=False, default=Decimal(1))
     note = Column(String(200))
 
     def share_for(self, level: OrgLevel) -> Decimal:
@@ -55,7 +71,7 @@ class RefundPool(Model):
 
     id = Column(Integer, primary_key=True)
     quarter = Column(String(7), nullable=False, unique=True)
-    pool_ore = Column(Integer, nullable=False)
+    pool_ore = Column(BigInteger, nullable=False)
     note = Column(String(200))
 
     def __repr__(self) -> str:
@@ -70,10 +86,10 @@ class RefundRun(Model):
     id = Column(Integer, primary_key=True)
     quarter = Column(String(7), nullable=False, unique=True)
     status = Column(enum_column_type(RefundStatus), nullable=False, default=RefundStatus.draft)
-    pool_ore = Column(Integer, nullable=False)
+    pool_ore = Column(BigInteger, nullable=False)
     # Where the pool came from (see services.refunds.POOL_SOURCES) and, for a share, what was paid.
     pool_source = Column(String(20), nullable=False)
-    paid_ore = Column(Integer)
+    paid_ore = Column(BigInteger)
     policy_valid_from = Column(String(7), nullable=False)
     member_count = Column(Integer, nullable=False, default=0)
     member_months = Column(Integer, nullable=False, default=0)
@@ -107,9 +123,9 @@ class RefundUnit(Model):
     member_months = Column(Integer, nullable=False, default=0)
     weighted_months = Column(Numeric(14, 2), nullable=False, default=0)
     level_share_percent = Column(Numeric(5, 2), nullable=False, default=0)
-    level_pool_ore = Column(Integer, nullable=False, default=0)
+    level_pool_ore = Column(BigInteger, nullable=False, default=0)
     level_weighted_months = Column(Numeric(14, 2), nullable=False, default=0)
-    amount_ore = Column(Integer, nullable=False, default=0)
+    amount_ore = Column(BigInteger, nullable=False, default=0)
 
     run = relationship("RefundRun", back_populates="units")
     org_unit = relationship("OrgUnit")

@@ -12,7 +12,7 @@ that change, else the change is refused and rolled back.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement, True_

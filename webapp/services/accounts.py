@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 from webapp.extensions import db, mail
 from webapp.models import AccessRequest, DeductionContact, Employer
 from webapp.services import audit
-from webapp.services.validation import email as check_email, mobile as check_mobile, org_number as check_org_number
+from webapp.services.validation import email as check_email
+from webapp.services.validation import mobile as check_mobile
+from webapp.services.validation import org_number as check_org_number
 
 LINK_MAX_AGE = dt.timedelta(hours=24)
 CONTACT_USERNAME_START = 20000000

@@ -59,7 +59,8 @@ def apply(member_id: int, course_id: int, now: dt.datetime | None = None) -> Cou
         if course is None:
             raise CourseError(_("Course: no such course."))
         if now.date() > course.application_deadline:
-            raise CourseError(_("Course: the application deadline (%(date)s) has passed.", date=_date(course.application_deadline)))
+            raise CourseError(_("Course: the application deadline (%(date)s) has passed.",
+                                date=_date(course.application_deadline)))
         application = db.session.scalars(
             select(CourseApplication).where(CourseApplication.course_id == course.id, CourseApplication.member_id == member_id)
         ).first()

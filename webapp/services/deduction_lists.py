@@ -22,7 +22,8 @@ from webapp.services import audit
 from webapp.services.money import parse_kroner
 from webapp.services.periods import Month
 from webapp.services.reconciliation import reconcile
-from webapp.services.validation import FieldError, national_id as check_national_id
+from webapp.services.validation import FieldError
+from webapp.services.validation import national_id as check_national_id
 
 # The template names members by member number (national ids are masked for employers);
 # a full national id is needed only for someone not on the basis.

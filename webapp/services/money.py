@@ -35,3 +35,15 @@ def account_number(digits: str) -> str:
     if len(digits) != 11:
         return digits
     return f"{digits[:4]} {digits[4:6]} {digits[6:]}"
+
+
+def decimal_text(value) -> str:
+    """Decimal('1893.50') -> '1 893,5'; Decimal('30.00') -> '30': the Norwegian way, without trailing zeros."""
+    if value is None:
+        return ""
+    number = Decimal(str(value))
+    sign = "-" if number < 0 else ""
+    whole, _, fraction = f"{abs(number):f}".partition(".")
+    fraction = fraction.rstrip("0")
+    grouped = f"{int(whole):,}".replace(",", "\u00a0")
+    return f"{sign}{grouped},{fraction}" if fraction else f"{sign}{grouped}"

@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from webapp.extensions import db
-from webapp.models import AuditEntry, DeductionBasis, Employer, Employment, EmploymentChange, Member, Position, Workplace
+from webapp.models import (
+    AuditEntry,
+    DeductionBasis,
+    Employer,
+    Employment,
+    EmploymentChange,
+    Member,
+    Position,
+    Workplace,
+)
 from webapp.models.choices import ContactChoice, RequestStatus
 from webapp.services import audit
 from webapp.services.periods import Month, effective_end, effective_start
@@ -105,18 +115,13 @@ def update_member(member: Member, form: Mapping[str, Any], fields: tuple[str, ..
         return changes
     for name, (_old, new) in changes.items():
         setattr(member, name, new)
-    audit.record("update_own_data", "member", member.id, member_id=member.id,
-                 changes={name: [_plain(old), _plain(new)] for name, (old, new) in changes.items()})
+    audit.record("update_own_data", "member", member.id, member_id=member.id, fields=audit.changed_fields(member))
     if "travel_insurance" in changes:
         audit.record(TRAVEL_INSURANCE_CHANGE, "member", member.id, member_id=member.id,
                      travel_insurance=changes["travel_insurance"][1], changed_on=today.isoformat(),
                      effective_period=str(next_basis_month(today)))
     db.session.commit()
     return changes
-
-
-def _plain(value: Any) -> Any:
-    return value.name if hasattr(value, "name") and not isinstance(value, str) else value
 
 
 def last_insurance_change(member_id: int) -> dict | None:
@@ -130,7 +135,8 @@ def last_insurance_change(member_id: int) -> dict | None:
     if entry is None:
         return None
     details = json.loads(entry.details or "{}")
-    return {"at": entry.at, "period": Month.parse(details["effective_period"]), "travel_insurance": details.get("travel_insurance")}
+    return {"at": entry.at, "period": Month.parse(details["effective_period"]),
+            "travel_insurance": details.get("travel_insurance")}
 
 
 # ------------------------------------------------------------------ employments and positions
@@ -255,7 +261,8 @@ def approve_employment_change(change: EmploymentChange, user_id: int | None, now
     replaced = change.employment
     if replaced is not None and change.start_date <= replaced.start_date:
         raise ChangeError(str(_l(
-            "Start date: on or before the start of the employment it replaces; correct that employment in the employment screen instead."
+            "Start date: on or before the start of the employment it replaces; "
+            "correct that employment in the employment screen instead."
         )))
     employment = Employment(
         member_id=change.member_id, employer_id=change.employer_id, workplace_id=change.workplace_id,

@@ -8,6 +8,7 @@ silently. Each link expires (accounts.LINK_MAX_AGE) and works once.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -17,7 +18,9 @@ from webapp.extensions import db
 from webapp.models import AuditEntry, DeductionContact, Member
 from webapp.services import accounts, audit
 from webapp.services.mypage import chosen_email, chosen_mobile
-from webapp.services.sms import send_sms
+from webapp.services.sms import SmsError, send_sms
+
+log = logging.getLogger(__name__)
 
 EMAIL, SMS = "email", "sms"
 # A second request for the same login within this time sends nothing, so the form cannot be used to flood someone.
@@ -43,6 +46,20 @@ def _mobile_for(user, member: Member | None) -> str | None:
     )
 
 
+def _send(user, member: Member | None, channel: str) -> str | None:
+    if channel == SMS:
+        mobile = _mobile_for(user, member)
+        if mobile:
+            send_sms(mobile, _("%(union)s: choose a new password here (the link works once and expires in 24 hours): %(link)s",
+                               union=current_app.config["UNION_NAME"], link=accounts.password_link(user)))
+            return SMS
+    address = (chosen_email(member) if member is not None else None) or user.email
+    if not address:
+        return None
+    accounts.send_password_link(user, address, _("Someone, hopefully you, asked for a new password."))
+    return EMAIL
+
+
 def request_reset(username: str, channel: str, now: dt.datetime | None = None) -> str | None:
     """Send a reset link for `username` by the chosen channel (SMS falls back to e-mail without a mobile).
 
@@ -53,19 +70,13 @@ def request_reset(username: str, channel: str, now: dt.datetime | None = None) -
     if user is None or not user.active or _recently_sent(user.id, now):
         return None
     member = db.session.scalars(select(Member).where(Member.user_id == user.id)).first()
-    used = None
-    if channel == SMS:
-        mobile = _mobile_for(user, member)
-        if mobile:
-            send_sms(mobile, _("%(union)s: choose a new password here (the link works once and expires in 24 hours): %(link)s",
-                               union=current_app.config["UNION_NAME"], link=accounts.password_link(user)))
-            used = SMS
+    try:
+        used = _send(user, member, channel)
+    except (OSError, SmsError) as exc:
+        log.warning("password link for user %s could not be sent (%s)", user.id, exc)
+        return None
     if used is None:
-        address = (chosen_email(member) if member is not None else None) or user.email
-        if not address:
-            return None
-        accounts.send_password_link(user, address, _("Someone, hopefully you, asked for a new password."))
-        used = EMAIL
+        return None
     audit.record(SENT_ACTION, "user", user.id, member_id=member.id if member else None, channel=used)
     db.session.commit()
     return used

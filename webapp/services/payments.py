@@ -148,7 +148,7 @@ def match_unmatched() -> int:
 
 
 def build_ocr_file(
-    payments: list[tuple[str, int, "dt.date"]], account: str, file_number: int = 1, payer_account: str = "12345678903"
+    payments: list[tuple[str, int, dt.date]], account: str, file_number: int = 1, payer_account: str = "12345678903"
 ) -> bytes:
     """An OCR giro file (Nets format) with one incoming payment per (kid, øre, date), as the bank sends it.
 

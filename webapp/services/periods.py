@@ -26,14 +26,14 @@ class Month:
     month: int
 
     @classmethod
-    def parse(cls, text: str) -> "Month":
+    def parse(cls, text: str) -> Month:
         match = _MONTH_RE.match(str(text).strip())
         if not match:
             raise PeriodError(f"period: '{text}' is not a month of the form YYYY-MM")
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod
-    def of(cls, day: dt.date) -> "Month":
+    def of(cls, day: dt.date) -> Month:
         return cls(day.year, day.month)
 
     def __str__(self) -> str:
@@ -47,16 +47,16 @@ class Month:
     def last_day(self) -> dt.date:
         return dt.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
-    def shift(self, months: int) -> "Month":
+    def shift(self, months: int) -> Month:
         index = self.year * 12 + (self.month - 1) + months
         return Month(index // 12, index % 12 + 1)
 
     @property
-    def previous(self) -> "Month":
+    def previous(self) -> Month:
         return self.shift(-1)
 
     @property
-    def next(self) -> "Month":
+    def next(self) -> Month:
         return self.shift(1)
 
     @property
@@ -65,7 +65,7 @@ class Month:
         return f"{self.year:04d}/{self.month:02d}"
 
     @property
-    def quarter(self) -> "Quarter":
+    def quarter(self) -> Quarter:
         return Quarter(self.year, (self.month - 1) // 3 + 1)
 
 
@@ -75,7 +75,7 @@ class Quarter:
     number: int
 
     @classmethod
-    def parse(cls, text: str) -> "Quarter":
+    def parse(cls, text: str) -> Quarter:
         match = _QUARTER_RE.match(str(text).strip().upper())
         if not match:
             raise PeriodError(f"quarter: '{text}' is not a quarter of the form YYYY-Qn (n = 1 to 4)")
@@ -98,7 +98,7 @@ class Quarter:
         return self.months[-1].last_day
 
     @property
-    def previous(self) -> "Quarter":
+    def previous(self) -> Quarter:
         return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
 
 

@@ -24,13 +24,15 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import reduce
-from typing import Any, Callable, Hashable, Iterable, Mapping
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, insert, literal, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import (
@@ -139,7 +141,7 @@ def set_pool(quarter: Quarter, pool_ore: int, note: str | None = None) -> Refund
 # ------------------------------------------------------------------ the calculation (pure)
 
 
-def _hundredths(value: Decimal | int | float | str) -> int:
+def _hundredths(value: Decimal | float | str) -> int:
     """A percentage or weight with two decimals as a whole number of hundredths."""
     return int((Decimal(str(value)) * 100).to_integral_value())
 
@@ -152,7 +154,7 @@ class Terms:
     weights: Mapping[MemberCategory, Decimal]
 
     @classmethod
-    def from_policy(cls, policy: RefundPolicy) -> "Terms":
+    def from_policy(cls, policy: RefundPolicy) -> Terms:
         return cls(
             shares={level: policy.share_for(level) for level in REFUND_LEVELS},
             weights={category: policy.weight_for(category) for category in MemberCategory},
@@ -434,6 +436,9 @@ def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli",
         audit.record("refund_calculate", "refund_run", run.id, quarter=str(quarter), pool_ore=pool.pool_ore,
                      pool_source=pool.source, members=run.member_count)
         db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise RefundError(f"quarter: {quarter} was calculated by someone else at the same time; try again") from None
     except BaseException:
         db.session.rollback()
         raise

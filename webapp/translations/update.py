@@ -3,7 +3,8 @@
     python -m webapp.translations.update           # extract, merge, report, compile
     python -m webapp.translations.update --check   # write nothing; exit 1 if anything is out of date
 
-1. Extract every msgid of our package (webapp/) and of the installed
+1. Extract every msgid of our packages (webapp/, and reports/ for the PDF
+   templates and report files) and of the installed
    Flask-AppBuilder package, with the mapping in babel.cfg and KEYWORDS below,
    into messages.pot (not committed). Msgids that only FAB's own reference
    catalog lists (FAB_REFERENCE_LOCALE) are added too: FAB considers them
@@ -37,6 +38,7 @@ from babel.messages.pofile import read_po, write_po
 
 TRANSLATIONS_DIR = os.path.dirname(os.path.abspath(__file__))
 WEBAPP_DIR = os.path.dirname(TRANSLATIONS_DIR)
+REPORTS_DIR = os.path.join(os.path.dirname(WEBAPP_DIR), "reports")
 MAPPING_FILE = os.path.join(TRANSLATIONS_DIR, "babel.cfg")
 TEMPLATE_FILE = os.path.join(TRANSLATIONS_DIR, "messages.pot")
 DOMAIN = "messages"
@@ -102,6 +104,7 @@ def extract_template() -> Catalog:
     method_map, options_map = _read_mapping()
     template = Catalog(project=PROJECT, charset="utf-8", fuzzy=False)
     _extract_into(template, WEBAPP_DIR, method_map, options_map)
+    _extract_into(template, REPORTS_DIR, method_map, options_map)  # PDFs and report files speak Bokmål too
     _extract_into(template, fab_dir(), method_map, options_map)
     reference = os.path.join(fab_dir(), "translations", FAB_REFERENCE_LOCALE, "LC_MESSAGES", f"{DOMAIN}.po")
     with open(reference, "rb") as fileobj:

@@ -3,10 +3,8 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from webapp.views.contacts import DeductionContactView
-from webapp.views.members import EmploymentApi, EmploymentView, MemberApi, MemberView, PositionApi, PositionView
-from webapp.views.organisation import EmployerApi, EmployerView, OrgUnitApi, OrgUnitView, WorkplaceApi, WorkplaceView
 from webapp.views.accounts import AccessRequestFormView, PasswordView
+from webapp.views.contacts import DeductionContactView
 from webapp.views.deductions import (
     AccessRequestView,
     DeductionListApi,
@@ -19,7 +17,6 @@ from webapp.views.deductions import (
     PaymentImportView,
     PaymentView,
 )
-from webapp.views.pages import ActingRoleView, StatisticsView, UnitPageView
 from webapp.views.member_services import (
     CourseApplicationView,
     CourseView,
@@ -29,14 +26,17 @@ from webapp.views.member_services import (
     PrizeView,
     RecruitmentView,
 )
+from webapp.views.members import EmploymentApi, EmploymentView, MemberApi, MemberView, PositionApi, PositionView
 from webapp.views.messages import MessagesView, latest_threads
 from webapp.views.mypage import MyPageView
+from webapp.views.organisation import EmployerApi, EmployerView, OrgUnitApi, OrgUnitView, WorkplaceApi, WorkplaceView
+from webapp.views.pages import ActingRoleView, StatisticsView, UnitPageView
 from webapp.views.password_reset import ForgotPasswordView
 from webapp.views.portal import PortalView
 from webapp.views.privacy import AuditLogView, ConfidentialityView
-from webapp.views.subject_access import SubjectAccessView
 from webapp.views.refunds import RefundApi, RefundDocumentView, RefundPolicyView, RefundPoolView, RefundRunView
 from webapp.views.reports import MembershipReportView, ReportDispatchView
+from webapp.views.subject_access import SubjectAccessView
 from webapp.views.typeahead import TypeaheadView
 
 REGISTER = ("Register", _l("Register"))

@@ -13,8 +13,8 @@ import datetime as dt
 
 from flask import abort, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
-from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.fields import AJAXSelectField
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -26,10 +26,10 @@ from wtforms import validators as wtf_validators
 from wtforms.validators import ValidationError as FormValidationError
 
 from webapp.extensions import db
-from webapp.services import audit
 from webapp.models.choices import LabelledEnum
 from webapp.security.rowfilters import ScopeViolation, assert_writable, is_visible, visible_clause
 from webapp.security.scope import get_scope
+from webapp.services import audit
 from webapp.services.validation import (
     FieldError,
     RecordInvalid,

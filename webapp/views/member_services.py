@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, flash, redirect
+from flask import abort, flash, redirect
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
@@ -15,12 +15,19 @@ from flask_login import current_user
 
 from webapp.extensions import db
 from webapp.models import Course, CourseApplication, EmploymentChange, MemberDocument, Prize, PrizeOrder, Recruitment
-from webapp.services import courses, documents, mypage, recruitment
+from webapp.services import audit, courses, documents, mypage, recruitment
 from webapp.services.money import kroner
 from webapp.views.base import ScopedInterface, ScopedModelView, typeahead_field
 from webapp.views.deductions import as_list
+from webapp.views.downloads import download
 
 READ_ONLY = ["can_list", "can_show"]
+
+
+def _audit(action_name: str, item, member_id: int | None, **details) -> None:
+    """FAB has committed the row; its audit entry follows in a transaction of its own."""
+    audit.record(action_name, item.__tablename__, item.id, member_id=member_id, **details)
+    db.session.commit()
 
 
 class CourseView(ScopedModelView):
@@ -102,6 +109,12 @@ class RecruitmentView(ScopedModelView):
         item.registered_by_id = current_user.id
         super().pre_add(item)
 
+    def post_add(self, item):
+        _audit("register_recruitment", item, item.recruiter_id, recruit=item.recruit_id, points=item.fixed_points)
+
+    def post_update(self, item):
+        _audit("update_recruitment", item, item.recruiter_id, recruit=item.recruit_id, points=item.fixed_points)
+
 
 class PrizeView(ScopedModelView):
     datamodel = ScopedInterface(Prize)
@@ -170,14 +183,17 @@ class MemberDocumentView(ScopedModelView):
         item.created_at = dt.datetime.now()
         super().pre_add(item)
 
+    def post_add(self, item):
+        _audit("add_member_document", item, item.member_id, kind=item.kind.name, title=item.title)
+
     @expose("/pdf/<int:pk>")
     @has_access
     def pdf(self, pk: int):
         row = self.datamodel.get(pk)
         if row is None:
             abort(404)
-        return Response(documents.document_pdf(row), mimetype="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{documents.filename_for(row)}"'})
+        return download(documents.document_pdf(row), documents.filename_for(row), "application/pdf",
+                        object_type="member_document", object_id=row.id, member_id=row.member_id, inline=True)
 
 
 class EmploymentChangeView(ScopedModelView):

@@ -6,14 +6,13 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 
 from webapp.extensions import db
-from webapp.services import audit
-from webapp.views.privacy import needs_declaration
-
 from webapp.models import Employment, Member, Position
 from webapp.security.privacy import mask_national_id, national_id_for
 from webapp.security.roles import FULL_NATIONAL_ID_ROLES
 from webapp.security.scope import get_scope
+from webapp.services import audit
 from webapp.views.base import ScopedInterface, ScopedModelRestApi, ScopedModelView, typeahead_field
+from webapp.views.privacy import needs_declaration
 
 MEMBER_LABELS = {
     "member_no": _l("Membership number"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -26,6 +26,7 @@ from webapp.services.courses import CourseError
 from webapp.services.money import kroner
 from webapp.services.recruitment import ShopError
 from webapp.services.validation import RecordInvalid
+from webapp.views.downloads import download
 
 SECTIONS = {"personal": mypage.PERSONAL_FIELDS, "membership": mypage.MEMBERSHIP_FIELDS}
 
@@ -231,6 +232,6 @@ class MyPageView(BaseView):
             pdf = documents.document_pdf(row)
         except CourseError:
             abort(404)
-        return Response(pdf, mimetype="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{documents.filename_for(row)}"'})
+        return download(pdf, documents.filename_for(row), "application/pdf", object_type="member_document",
+                        object_id=row.id, member_id=member.id, inline=True)
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import DeductionContact, Employer, Member, OrgUnit, Position, Workplace
+from webapp.models import Member, OrgUnit, Position
 from webapp.security import roles
 from webapp.security import scope as sc
 from webapp.security.rowfilters import visible_clause

@@ -6,7 +6,7 @@ contact of another employer answers 404.
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -20,11 +20,12 @@ from webapp.models.choices import DeviationReason, ListStatus
 from webapp.security import scope as sc
 from webapp.security.privacy import mask_national_id
 from webapp.security.scope import get_scope
-from webapp.services import accounts, audit, deduction_lists
+from webapp.services import accounts, deduction_lists
 from webapp.services.deduction_lists import LineInput, ListError
 from webapp.services.money import kroner
 from webapp.services.periods import Month, PeriodError
 from webapp.views.deduction_labels import change_label
+from webapp.views.downloads import download
 
 
 def acting_employer() -> Employer:
@@ -190,20 +191,16 @@ class PortalView(BaseView):
     def list_pdf(self, list_id: int):
         deduction_list = self._list(list_id)
         pdf = render_deduction_list_pdf(deduction_list)
-        audit.record("download_pdf", "deduction_list", deduction_list.id, period=deduction_list.period)
-        db.session.commit()
         filename = f"trekkliste-{deduction_list.employer.customer_no}-{deduction_list.period}-{deduction_list.id}.pdf"
-        return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
+        return download(pdf, filename, "application/pdf", object_type="deduction_list", object_id=deduction_list.id,
+                        inline=True)
 
     @expose("/lists/<int:list_id>/template.csv")
     @has_access
     def list_template(self, list_id: int):
         deduction_list = self._list(list_id)
-        filename = f"trekkliste-{deduction_list.period}.csv"
-        audit.record("export_csv", "deduction_list", deduction_list.id, period=deduction_list.period)
-        db.session.commit()
-        return Response(deduction_lists.csv_template(deduction_list), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return download(deduction_lists.csv_template(deduction_list), f"trekkliste-{deduction_list.period}.csv",
+                        "text/csv; charset=utf-8", object_type="deduction_list", object_id=deduction_list.id)
 
     @expose("/contacts", methods=["POST"])
     @has_access

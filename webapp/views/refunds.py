@@ -22,10 +22,11 @@ from webapp.models import RefundPolicy, RefundPool, RefundUnit
 from webapp.security.rowfilters import is_visible
 from webapp.security.scope import get_scope
 from webapp.services import refunds
-from webapp.services.money import kroner, parse_kroner
+from webapp.services.money import decimal_text, kroner, parse_kroner
 from webapp.services.periods import PeriodError, Quarter
 from webapp.views.base import ScopedInterface, ScopedModelRestApi, ScopedModelView
 from webapp.views.deductions import ore_formatters
+from webapp.views.downloads import download
 
 POLICY_LABELS = {
     "valid_from": _l("Valid from (quarter)"),
@@ -125,7 +126,7 @@ class RefundRunView(BaseView):
             abort(404)
         return self.render_template(
             "refunds/run.html", run=run, units=refunds.unit_rows(run.id), levels=refunds.level_summary(run.id),
-            kroner=kroner, source=refunds.POOL_SOURCES.get(run.pool_source, run.pool_source),
+            kroner=kroner, number=decimal_text, source=refunds.POOL_SOURCES.get(run.pool_source, run.pool_source),
         )
 
     @expose("/<quarter>/approve", methods=["POST"])
@@ -154,10 +155,8 @@ def refund_document(refund_unit_id: int, view_name: str) -> RefundUnit:
     return refund_unit
 
 
-def pdf_response(data: bytes, filename: str) -> Response:
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store",
-    })
+def pdf_response(data: bytes, filename: str, refund_unit: RefundUnit) -> Response:
+    return download(data, filename, "application/pdf", object_type="refund_unit", object_id=refund_unit.id, inline=True)
 
 
 class RefundDocumentView(BaseView):
@@ -169,13 +168,13 @@ class RefundDocumentView(BaseView):
     @has_access
     def letter(self, refund_unit_id: int):
         refund_unit = refund_document(refund_unit_id, "RefundDocumentView")
-        return pdf_response(documents.render_letter(refund_unit), documents.letter_filename(refund_unit))
+        return pdf_response(documents.render_letter(refund_unit), documents.letter_filename(refund_unit), refund_unit)
 
     @expose("/<int:refund_unit_id>/list.pdf")
     @has_access
     def member_list(self, refund_unit_id: int):
         refund_unit = refund_document(refund_unit_id, "RefundDocumentView")
-        return pdf_response(documents.render_member_list(refund_unit), documents.list_filename(refund_unit))
+        return pdf_response(documents.render_member_list(refund_unit), documents.list_filename(refund_unit), refund_unit)
 
 
 class RefundApi(ScopedModelRestApi):
@@ -198,7 +197,7 @@ class RefundApi(ScopedModelRestApi):
         refund_unit = db.session.get(RefundUnit, pk)
         if refund_unit is None or not refund_unit.receives_refunds:
             return self.response_404()
-        return pdf_response(render(refund_unit), filename(refund_unit))
+        return pdf_response(render(refund_unit), filename(refund_unit), refund_unit)
 
     @expose("/<int:pk>/letter", methods=["GET"])
     @protect()

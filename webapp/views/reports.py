@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -21,6 +21,7 @@ from webapp.models import ReportDispatch
 from webapp.security import scope as sc
 from webapp.security.rowfilters import register_rule
 from webapp.views.base import ScopedInterface, ScopedModelView
+from webapp.views.downloads import download
 
 # The record of sendings holds no member data: the analyst, who may send reports, sees it too.
 register_rule(ReportDispatch, {sc.AGGREGATE: lambda ids: true()})
@@ -64,6 +65,7 @@ class MembershipReportView(BaseView):
             spec=spec,
             code=code,
             date_text=date_text,
+            today=dt.date.today().isoformat(),
             day=day,
             errors=errors,
             report=report,
@@ -82,11 +84,8 @@ class MembershipReportView(BaseView):
             abort(404)
         _report, files = exports.build(spec, day)
         report_file = next(f for f in files if f.extension == fmt)
-        disposition = "inline" if fmt == "pdf" else "attachment"
-        return Response(report_file.data, mimetype=report_file.mimetype, headers={
-            "Content-Disposition": f'{disposition}; filename="{report_file.name}"',
-            "Cache-Control": "private, no-store",
-        })
+        return download(report_file.data, report_file.name, report_file.mimetype, object_type="report",
+                        inline=fmt == "pdf", report=code, date=date_text)
 
     @expose("/send", methods=["POST"])
     @has_access

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, current_app, request
+from flask import abort, current_app, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
@@ -14,7 +14,8 @@ from webapp.models import Member
 from webapp.security import roles
 from webapp.security import scope as sc
 from webapp.security.scope import get_scope
-from webapp.services import audit, subject_access
+from webapp.services import subject_access
+from webapp.views.downloads import download
 
 
 def _member_id() -> int:
@@ -43,18 +44,13 @@ class SubjectAccessView(BaseView):
     @has_access
     def as_json(self):
         member_id, data = self._data()
-        audit.record("subject_access_export", "member", member_id, member_id=member_id, format="json")
-        db.session.commit()
-        body = json.dumps(data, ensure_ascii=False, indent=2)
-        return Response(body, mimetype="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="innsyn-{member_id}.json"'})
+        return download(json.dumps(data, ensure_ascii=False, indent=2), f"innsyn-{member_id}.json", "application/json",
+                        object_type="subject_access", object_id=member_id, member_id=member_id)
 
     @expose("/data.pdf")
     @has_access
     def as_pdf(self):
         member_id, data = self._data()
         pdf = render_pdf("pdf/subject_access.html", data=data, union_name=current_app.config["UNION_NAME"])
-        audit.record("subject_access_export", "member", member_id, member_id=member_id, format="pdf")
-        db.session.commit()
-        return Response(pdf, mimetype="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="innsyn-{member_id}.pdf"'})
+        return download(pdf, f"innsyn-{member_id}.pdf", "application/pdf", object_type="subject_access",
+                        object_id=member_id, member_id=member_id)

@@ -8,10 +8,10 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import or_, select
 
+from webapp.extensions import db
 from webapp.models import Employer, Member, OrgUnit, Workplace
 from webapp.security.rowfilters import visible_clause
 from webapp.security.scope import get_scope
-from webapp.extensions import db
 
 LIMIT = 20
 
