@@ -30,16 +30,10 @@ def _():
 @app.cell
 def _():
     from reports import reconciliation as figures
-    from webapp import create_app
+    from reports.notebook_support import app_reader
     from webapp.services.periods import Month
 
-    # The same settings as the app: DATABASE_URL chooses the database.
-    flask_app = create_app()
-
-    def read(function, *args):
-        """Run a report function inside the app's context."""
-        with flask_app.app_context():
-            return function(*args)
+    read = app_reader()
 
     return Month, figures, read
 

@@ -26,18 +26,12 @@ def _():
 
 @app.cell
 def _():
-    from webapp import create_app
+    from reports.notebook_support import app_reader
     from webapp.services import refunds
     from webapp.services.money import kroner
     from webapp.services.periods import Quarter
 
-    # The same settings as the app: DATABASE_URL chooses the database.
-    flask_app = create_app()
-
-    def read(function, *args):
-        """Run a service function inside the app's context."""
-        with flask_app.app_context():
-            return function(*args)
+    read = app_reader()
 
     return Quarter, kroner, read, refunds
 

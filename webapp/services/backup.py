@@ -51,7 +51,8 @@ def _tables():
     return [table for table in Model.metadata.sorted_tables if table.name != "alembic_version"]
 
 
-def _encode(value):
+def json_value(value):
+    """A column value as JSON can hold it (dates ISO, decimals as text, enums by name, bytes base64)."""
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -87,7 +88,7 @@ def backup(path: str) -> BackupResult:
             order = [c for c in table.primary_key.columns] or list(table.columns)
             result = db.session.execute(select(table).order_by(*order)).mappings()
             for row in result:
-                out.write(json.dumps({"t": table.name, "r": {k: _encode(v) for k, v in row.items()}}) + "\n")
+                out.write(json.dumps({"t": table.name, "r": {k: json_value(v) for k, v in row.items()}}) + "\n")
     return BackupResult(path, revision, counts)
 
 

@@ -7,33 +7,20 @@ are covered without changing this module; secrets (password hashes) never are.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import enum
 
 from flask_appbuilder import Model
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Member
+from webapp.services.backup import json_value
 
 EXCLUDED_COLUMNS = {"password"}
 
 
-def _plain(value):
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.name
-    if isinstance(value, bytes):
-        return f"<{len(value)} bytes>"
-    return value
-
-
 def _rows(table, where) -> list[dict]:
     result = db.session.execute(select(table).where(where)).mappings()
-    return [{k: _plain(v) for k, v in row.items() if k not in EXCLUDED_COLUMNS} for row in result]
+    return [{k: json_value(v) for k, v in row.items() if k not in EXCLUDED_COLUMNS} for row in result]
 
 
 def collect(member_id: int) -> dict:

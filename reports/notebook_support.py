@@ -1,0 +1,20 @@
+"""What every notebook needs from the app: a reader that runs service and report functions in its context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def app_reader() -> Callable[..., Any]:
+    """An app with the same settings as the web app (DATABASE_URL chooses the database), and
+    `read(function, *args)` that calls a service or report function inside its context."""
+    from webapp import create_app
+
+    flask_app = create_app()
+
+    def read(function: Callable[..., Any], *args: Any) -> Any:
+        with flask_app.app_context():
+            return function(*args)
+
+    return read
