@@ -147,7 +147,7 @@ def test_csv_upload_errors_name_lines_and_save_nothing(client, portal, dbs):
         "action": "upload", "file": (io.BytesIO("\n".join(bad).encode()), "liste.csv"),
     }, content_type="multipart/form-data", follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert f"line {len(bad)}" in page or f"linje {len(bad)}" in page
+    assert f"Linje {len(bad)}: Fødselsnummer: " in page
     dbs.expire_all()
     assert all(line.amount_ore is None for line in dbs.get(DeductionList, draft.id).lines)
 
@@ -180,6 +180,13 @@ def test_contact_hands_over(client, portal, dbs, smtp_server):
     from webapp.models import DeductionContact
 
     contact_client(client, portal)
+    only = dbs.scalars(select(DeductionContact).where(DeductionContact.employer_id == portal.employers["E1"].id)).one()
+    page = client.post("/portal/contacts", data={"action": "remove", "contact_id": only.id}, follow_redirects=True)
+    assert "Kontakt: arbeidsgiveren må ha minst én trekkontakt" in page.get_data(as_text=True)
+    page = client.post("/portal/contacts", data={"action": "add", "name": "Ny", "email": "ny@example.no"},
+                       follow_redirects=True)
+    assert "Navn: oppgi fornavn og etternavn." in page.get_data(as_text=True)
+    assert not smtp_server.messages
     client.post("/portal/contacts", data={"action": "add", "name": "Ny Kontakt", "email": "ny@example.no"})
     assert len(smtp_server.messages) == 1
     own = dbs.scalars(select(DeductionContact).where(DeductionContact.employer_id == portal.employers["E1"].id)).all()

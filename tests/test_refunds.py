@@ -254,14 +254,14 @@ def test_without_a_policy_or_a_pool_nothing_is_written(app_ctx):
     from tests.factories import build_world
 
     build_world()
-    with pytest.raises(RefundError, match="policy"):
+    with pytest.raises(RefundError, match=r"^Regelverk: ingen refusjonsregler"):
         refunds.calculate(Q1)
     make_policy()
-    with pytest.raises(RefundError, match="pool"):
+    with pytest.raises(RefundError, match=r"^Pott: "):
         refunds.calculate(Q1)
     assert db.session.scalar(select(func.count(RefundRun.id))) == 0
     assert db.session.scalar(select(func.count(RefundMember.id))) == 0
-    with pytest.raises(RefundError, match="calculate it first"):
+    with pytest.raises(RefundError, match="beregn det først"):
         refunds.approve(Q1)
 
 
@@ -308,7 +308,7 @@ def test_approval_freezes_letters_and_lists(app_ctx):
     run, changed = refunds.approve(Q1, actor="someone else")
     assert not changed and run.approved_at == approved_at and run.approved_by == "kontor"
     assert db.session.scalar(select(func.count(AuditEntry.id))) == audit_count
-    with pytest.raises(RefundError, match="approved"):
+    with pytest.raises(RefundError, match="er godkjent og låst"):
         refunds.calculate(Q1, pool_ore=1)
     assert amounts(run.id) == figures
 
@@ -483,12 +483,12 @@ def test_cli_calculate_and_approve(clean_app, world):
     result = runner.invoke(args=["refunds", "calculate", "2026-Q2", "--pool", "abc"])
     assert result.exit_code != 0 and "--pool" in result.output
     result = runner.invoke(args=["refunds", "approve", "2026-Q2"])
-    assert result.exit_code == 2 and "calculate it first" in result.output
+    assert result.exit_code == 2 and "beregn det først" in result.output
     assert runner.invoke(args=["refunds", "approve", "2026-Q1"]).output.strip().endswith("approved")
     result = runner.invoke(args=["refunds", "approve", "2026-Q1"])
     assert result.exit_code == 0 and "already approved, nothing changed" in result.output
     result = runner.invoke(args=["refunds", "calculate", "2026-Q1"])
-    assert result.exit_code == 2 and "frozen" in result.output
+    assert result.exit_code == 2 and "godkjent og låst" in result.output
 
 
 def test_seed_refunds_approves_the_last_four_quarters(app_ctx):

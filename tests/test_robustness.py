@@ -112,7 +112,7 @@ def test_csv_upload_of_any_bytes_is_parsed_or_refused(csv_context, data):
     try:
         rows = parse_csv(data)
     except ListError as exc:
-        assert str(exc).startswith(("file:", "line 1:"))
+        assert str(exc).startswith(("Fil: ", "Linje 1: "))
         return
     for number, row in enumerate(rows, start=2):
         if row is None:
@@ -120,7 +120,7 @@ def test_csv_upload_of_any_bytes_is_parsed_or_refused(csv_context, data):
         try:
             parse_line(row, number)
         except ListError as exc:
-            assert str(exc).startswith(f"line {number}:")
+            assert str(exc).startswith(f"Linje {number}: ")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -138,6 +138,6 @@ def test_csv_lines_name_their_line_number(csv_context, rows):
         try:
             parse_line(row, number)
         except ListError as exc:
-            assert str(exc).startswith(f"line {number}:")
+            assert str(exc).startswith(f"Linje {number}: ")
         else:
             assert isinstance(row, LineInput)

@@ -78,11 +78,11 @@ def create_contact(employer: Employer, name: str, email: str, phone: str | None,
     """A new login (8-digit username, no password yet) linked to the employer, with a set-password e-mail."""
     address = check_email(email)
     if not address:
-        raise AccountError("email: an e-mail address is needed to send the login")
+        raise AccountError(_("E-mail: an e-mail address is needed to send the login."))
     phone = check_mobile(phone) if phone else None
     parts = (name or "").strip().split()
     if len(parts) < 2:
-        raise AccountError("name: give first and last name")
+        raise AccountError(_("Name: give first and last name."))
     sm = current_app.appbuilder.sm
     user = sm.find_user(email=address)
     if user is None:
@@ -94,7 +94,8 @@ def create_contact(employer: Employer, name: str, email: str, phone: str | None,
         DeductionContact.user_id == user.id, DeductionContact.employer_id == employer.id, DeductionContact.end_date.is_(None)
     ))
     if active:
-        raise AccountError(f"email: {address} is already a deduction contact for {employer.name}")
+        raise AccountError(_("E-mail: %(address)s is already a deduction contact for %(employer)s.",
+                               address=address, employer=employer.name))
     db.session.add(DeductionContact(user_id=user.id, employer_id=employer.id, phone=phone, start_date=dt.date.today(),
                                     added_by_id=added_by_id))
     audit.record("add_contact", "employer", employer.id, user=user.username)
@@ -110,7 +111,7 @@ def end_contact(contact: DeductionContact, ended_by_id: int | None) -> None:
         DeductionContact.id != contact.id,
     ))
     if not remaining:
-        raise AccountError("contact: the employer must keep at least one deduction contact; add the new one first")
+        raise AccountError(_("Contact: the employer must keep at least one deduction contact; add the new one first."))
     contact.end_date = dt.date.today()
     audit.record("end_contact", "employer", contact.employer_id, user_id=contact.user_id, by=ended_by_id)
     db.session.commit()
@@ -121,7 +122,7 @@ def request_access(name: str, email: str, phone: str | None, org_number: str) ->
     try:
         address = check_email(email)
         if not address:
-            errors.append("email: required")
+            errors.append(_("E-mail: is required."))
     except Exception as exc:  # FieldError
         errors.append(str(exc))
         address = None
@@ -131,7 +132,7 @@ def request_access(name: str, email: str, phone: str | None, org_number: str) ->
         errors.append(str(exc))
         orgnr = None
     if len((name or "").split()) < 2:
-        errors.append("name: give first and last name")
+        errors.append(_("Name: give first and last name."))
     if errors:
         raise AccountError("; ".join(errors))
     employer = db.session.scalars(select(Employer).where(Employer.org_number == orgnr)).first()
@@ -144,10 +145,11 @@ def request_access(name: str, email: str, phone: str | None, org_number: str) ->
 
 def decide_access(request: AccessRequest, approve: bool, decided_by_id: int | None) -> None:
     if request.status != "pending":
-        raise AccountError("status: the request is already decided")
+        raise AccountError(_("Status: the request is already decided."))
     if approve:
         if request.employer is None:
-            raise AccountError(f"org_number: no employer with organisation number {request.org_number} is registered")
+            raise AccountError(_("Organisation number: no employer with organisation number %(number)s is registered.",
+                                   number=request.org_number))
         user = create_contact(request.employer, request.name, request.email, request.phone, decided_by_id)
         request.user_id = user.id
     request.status = "approved" if approve else "rejected"

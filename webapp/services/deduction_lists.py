@@ -13,6 +13,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.extensions import db
@@ -69,7 +70,7 @@ def create_list(employer_id: int, period: str, user_id: int | None) -> Deduction
     Month.parse(period)
     existing = lists_for(employer_id, period)
     if any(lst.status == ListStatus.draft for lst in existing):
-        raise ListError("period: there is already a list under work for this month; finish or delete it first")
+        raise ListError(_("Month: a list for this month is already being worked on; finish or delete it first."))
     delivered = [lst for lst in existing if lst.status == ListStatus.delivered]
     kind = ListKind.supplementary if delivered else ListKind.main
     deduction_list = DeductionList(
@@ -96,42 +97,48 @@ def create_list(employer_id: int, period: str, user_id: int | None) -> Deduction
 
 def _check_draft(deduction_list: DeductionList) -> None:
     if deduction_list.status != ListStatus.draft:
-        raise ListLocked("status: the list is delivered and locked; only the union office can reopen it")
+        raise ListLocked(_("Status: the list is delivered and locked; only the union office can reopen it."))
+
+
+def _on_line(line_no: int | None, message) -> str:
+    """The message, prefixed with the line number of the file or list it is about (when there is one)."""
+    return str(message) if line_no is None else _("Line %(number)s: %(message)s", number=line_no, message=message)
 
 
 def parse_line(row: LineInput, line_no: int | None = None) -> dict:
     """A checked line as column values; raises ListError naming the line and the field."""
-    where = f"line {line_no}: " if line_no is not None else ""
     member_no = str(row.member_no or "").strip()
     if member_no:
         member = db.session.scalars(select(Member).where(Member.member_no == member_no)).first()
         if member is None:
-            raise ListError(f"{where}member_no: no member has the number {member_no}")
+            raise ListError(_on_line(line_no, _("Membership number: no member has the number %(number)s.", number=member_no)))
         nid = member.national_id
     else:
         try:
             nid = check_national_id(row.national_id)
         except FieldError as exc:
-            raise ListError(f"{where}{exc.message}") from None
+            raise ListError(_on_line(line_no, exc.message)) from None
     amount = None
     if str(row.amount or "").strip():
         try:
             amount = parse_kroner(row.amount)
         except (ValueError, ArithmeticError):
-            raise ListError(f"{where}amount: '{row.amount}' is not an amount in kroner (e.g. 312,50)") from None
+            raise ListError(_on_line(line_no, _("Amount: '%(value)s' is not an amount in kroner (e.g. 312,50).",
+                                                   value=row.amount))) from None
         if amount < 0:
-            raise ListError(f"{where}amount: must not be negative")
+            raise ListError(_on_line(line_no, _("Amount: must not be negative.")))
     deviation = None
     if str(row.deviation or "").strip():
         try:
             deviation = DeviationReason[row.deviation.strip()]
         except KeyError:
             allowed = ", ".join(reason.name for reason in DeviationReason)
-            raise ListError(f"{where}deviation: '{row.deviation}' is not one of {allowed}") from None
+            raise ListError(_on_line(line_no, _("Deviation: '%(value)s' is not one of %(allowed)s.",
+                                                   value=row.deviation, allowed=allowed))) from None
     if amount is None and deviation is None:
-        raise ListError(f"{where}amount: give the amount deducted, or a deviation with its reason")
+        raise ListError(_on_line(line_no, _("Amount: give the amount deducted, or a deviation with its reason.")))
     if deviation == DeviationReason.other and not str(row.comment or "").strip():
-        raise ListError(f"{where}comment: a deviation 'other' needs a comment")
+        raise ListError(_on_line(line_no, _("Comment: a deviation 'other' needs a comment.")))
     return {"national_id": nid, "name": (row.name or "").strip()[:160], "amount_ore": amount,
             "deviation": deviation, "comment": (row.comment or "").strip()[:500] or None}
 
@@ -154,7 +161,8 @@ def replace_lines(deduction_list: DeductionList, rows: list[LineInput]) -> None:
             errors.append(str(exc))
             continue
         if values["national_id"] in seen:
-            errors.append(f"line {number}: national_id: {values['national_id']} appears twice")
+            errors.append(_on_line(number, _("National identity number: %(value)s appears twice.",
+                                               value=values["national_id"])))
             continue
         seen.add(values["national_id"])
         parsed.append(values)
@@ -184,7 +192,7 @@ def update_entries(deduction_list: DeductionList, entries: dict[int, LineInput])
     for line_id, entry in entries.items():
         line = by_id.get(line_id)
         if line is None:
-            errors[line_id] = "line: not on this list"
+            errors[line_id] = _("Line: not on this list.")
             continue
         try:
             checked[line_id] = parse_line(LineInput(line.national_id, line.name, entry.amount, entry.deviation, entry.comment))
@@ -204,7 +212,7 @@ def remove_line(deduction_list: DeductionList, line_id: int) -> None:
     _check_draft(deduction_list)
     line = next((line for line in deduction_list.lines if line.id == line_id), None)
     if line is None:
-        raise ListError("line: not on this list")
+        raise ListError(_("Line: not on this list."))
     deduction_list.lines.remove(line)
     db.session.commit()
 
@@ -214,13 +222,13 @@ def add_line(deduction_list: DeductionList, row: LineInput) -> DeductionListLine
     _check_draft(deduction_list)
     values = parse_line(row)
     if any(line.national_id == values["national_id"] for line in deduction_list.lines):
-        raise ListError(f"national_id: {values['national_id']} is already on the list")
+        raise ListError(_("National identity number: %(value)s is already on the list.", value=values["national_id"]))
     member = _members_by_national_id([values["national_id"]]).get(values["national_id"])
     if member is not None:
         values["member_id"] = member.id
         values["name"] = values["name"] or member.full_name
     elif not values["name"]:
-        raise ListError("name: the person is not known to the union; give the name")
+        raise ListError(_("Name: the person is not known to the union; give the name."))
     line = DeductionListLine(**values)
     deduction_list.lines.append(line)
     db.session.commit()
@@ -232,7 +240,8 @@ def approve(deduction_list: DeductionList, user_id: int | None) -> None:
     _check_draft(deduction_list)
     incomplete = [line.name for line in deduction_list.lines if line.amount_ore is None and line.deviation is None]
     if incomplete:
-        raise ListError(f"lines: {len(incomplete)} members have neither an amount nor a deviation (first: {incomplete[0]})")
+        raise ListError(_("Lines: %(count)s members have neither an amount nor a deviation (first: %(name)s).",
+                          count=len(incomplete), name=incomplete[0]))
     deduction_list.total_ore = sum(line.amount_ore or 0 for line in deduction_list.lines)
     deduction_list.status = ListStatus.delivered
     deduction_list.delivered_at = dt.datetime.now()
@@ -245,7 +254,7 @@ def approve(deduction_list: DeductionList, user_id: int | None) -> None:
 def reopen(deduction_list: DeductionList, user_id: int | None, reason: str = "") -> None:
     """The office opens a delivered list for changes again; the reopening is logged."""
     if deduction_list.status != ListStatus.delivered:
-        raise ListError("status: only a delivered list can be reopened")
+        raise ListError(_("Status: only a delivered list can be reopened."))
     deduction_list.status = ListStatus.draft
     deduction_list.reopened_at = dt.datetime.now()
     deduction_list.reopened_by_id = user_id
@@ -289,7 +298,7 @@ def parse_csv(data: bytes) -> list[LineInput | None]:
     except UnicodeDecodeError:
         text = data.decode("iso-8859-1")
     if not text.strip():
-        raise ListError("file: the file is empty")
+        raise ListError(_("File: the file is empty."))
     try:
         dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
     except csv.Error:
@@ -297,13 +306,14 @@ def parse_csv(data: bytes) -> list[LineInput | None]:
     try:
         return _read_rows(csv.reader(io.StringIO(text, newline=""), dialect))
     except csv.Error as exc:
-        raise ListError(f"file: not a CSV file that can be read ({exc})") from None
+        raise ListError(_("File: not a CSV file that can be read (%(error)s).", error=exc)) from None
 
 
 def _read_rows(reader) -> list[LineInput | None]:
     header = [h.strip().lower() for h in next(reader, [])]
     if "belop" not in header or not ({"medlemsnummer", "fodselsnummer"} & set(header)):
-        raise ListError(f"line 1: the header must have belop and medlemsnummer or fodselsnummer; expected {';'.join(CSV_COLUMNS)}")
+        raise ListError(_on_line(1, _("Header: it must have belop, and medlemsnummer or fodselsnummer; expected %(columns)s.",
+                                       columns=";".join(CSV_COLUMNS))))
     index = {name: header.index(name) for name in CSV_COLUMNS if name in header}
 
     def cell(cells, name):

@@ -30,6 +30,7 @@ from decimal import Decimal
 from functools import reduce
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -81,7 +82,8 @@ def policy_for(quarter: Quarter) -> RefundPolicy:
         select(RefundPolicy).where(RefundPolicy.valid_from <= str(quarter)).order_by(RefundPolicy.valid_from.desc())
     ).first()
     if policy is None:
-        raise RefundError(f"policy: no refund policy is in force in {quarter}; add one valid from {quarter} or earlier")
+        raise RefundError(_("Policy: no refund policy is in force in %(quarter)s; add one valid from %(quarter)s or earlier.",
+                            quarter=quarter))
     return policy
 
 
@@ -117,19 +119,18 @@ def resolve_pool(quarter: Quarter, policy: RefundPolicy, given_ore: int | None =
             # Whole øre, rounded down: the pool never exceeds the share.
             choice = PoolChoice(paid * _hundredths(policy.pool_percent) // 10_000, POOL_PAID_SHARE, paid)
         else:
-            raise RefundError(
-                f"pool: no pool for {quarter}: set an amount for the quarter, or a fixed amount or a share of the "
-                "dues paid in the policy, or give one"
-            )
+            raise RefundError(_(
+                "Pool: there is no pool for %(quarter)s: set an amount for the quarter, or a fixed amount or a share "
+                "of the dues paid in the policy, or give one.", quarter=quarter))
     if choice.pool_ore < 0:
-        raise RefundError("pool: must be 0 or more")
+        raise RefundError(_("Pool: must be 0 or more."))
     return choice
 
 
 def set_pool(quarter: Quarter, pool_ore: int, note: str | None = None) -> RefundPool:
     """Set (or change) the pool of a quarter. The caller commits."""
     if pool_ore < 0:
-        raise RefundError("pool: must be 0 or more")
+        raise RefundError(_("Pool: must be 0 or more."))
     pool = db.session.scalars(select(RefundPool).where(RefundPool.quarter == str(quarter))).first()
     if pool is None:
         pool = RefundPool(quarter=str(quarter))
@@ -238,7 +239,7 @@ def largest_remainder(total: int, weights: Mapping[Hashable, int], tiebreak: Cal
         parts[key], remainder = divmod(total * weight, whole)
         remainders.append((-remainder, tiebreak(key), key))
     left = total - sum(parts.values())
-    for _, _, key in sorted(remainders, key=lambda item: (item[0], item[1]))[:left]:
+    for _remainder, _order, key in sorted(remainders, key=lambda item: (item[0], item[1]))[:left]:
         parts[key] += 1
     return parts
 
@@ -246,7 +247,7 @@ def largest_remainder(total: int, weights: Mapping[Hashable, int], tiebreak: Cal
 def distribute(pool_ore: int, units: Iterable[TreeUnit], counts: Iterable[MonthCount], terms: Terms) -> Distribution:
     """The pool split over the units: by level, then by weighted member-months under each unit."""
     if pool_ore < 0:
-        raise RefundError("pool: must be 0 or more")
+        raise RefundError(_("Pool: must be 0 or more."))
     by_id = {unit.id: unit for unit in units}
     result = {unit.id: UnitRefund(unit) for unit in by_id.values() if unit.level in REFUND_LEVELS}
     chains: dict[int, list[int]] = {}
@@ -284,7 +285,8 @@ def distribute(pool_ore: int, units: Iterable[TreeUnit], counts: Iterable[MonthC
         if _hundredths(terms.shares.get(level, 0)) > 0 and eligible[level]
     }
     if pool_ore > 0 and not level_weights:
-        raise RefundError("members: no member-months counted for any unit that receives refunds; nothing to share the pool with")
+        raise RefundError(_("Members: no member-months are counted for any unit that receives refunds; "
+                            "there is nothing to share the pool with."))
     level_amounts = largest_remainder(pool_ore, level_weights, REFUND_LEVELS.index)
 
     for level in REFUND_LEVELS:
@@ -412,7 +414,7 @@ def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli",
     try:
         run = get_run(quarter)
         if run is not None and run.status == RefundStatus.approved:
-            raise RefundError(f"quarter: {quarter} is approved and frozen; it cannot be calculated again")
+            raise RefundError(_("Quarter: %(quarter)s is approved and frozen; it cannot be calculated again.", quarter=quarter))
         policy = policy_for(quarter)
         terms = Terms.from_policy(policy)
         pool = resolve_pool(quarter, policy, pool_ore)
@@ -438,7 +440,8 @@ def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli",
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise RefundError(f"quarter: {quarter} was calculated by someone else at the same time; try again") from None
+        raise RefundError(_("Quarter: %(quarter)s was calculated by someone else at the same time; try again.",
+                            quarter=quarter)) from None
     except BaseException:
         db.session.rollback()
         raise
@@ -449,7 +452,7 @@ def approve(quarter: Quarter, actor: str = "cli", now: dt.datetime | None = None
     """Freeze the quarter's draft. Returns (run, True) when it was approved now, (run, False) when it already was."""
     run = get_run(quarter)
     if run is None:
-        raise RefundError(f"quarter: {quarter} has not been calculated; calculate it first")
+        raise RefundError(_("Quarter: %(quarter)s has not been calculated; calculate it first.", quarter=quarter))
     if run.status == RefundStatus.approved:
         return run, False
     run.status = RefundStatus.approved
@@ -466,7 +469,7 @@ def discard_draft(quarter: Quarter) -> bool:
     if run is None:
         return False
     if run.status == RefundStatus.approved:
-        raise RefundError(f"quarter: {quarter} is approved and frozen; it cannot be discarded")
+        raise RefundError(_("Quarter: %(quarter)s is approved and frozen; it cannot be discarded.", quarter=quarter))
     _clear_run(run.id)
     db.session.execute(delete(RefundRun).where(RefundRun.id == run.id))
     audit.record("refund_discard", "refund_run", run.id, quarter=str(quarter))

@@ -161,7 +161,7 @@ class PortalView(BaseView):
                 elif action == "upload":
                     upload = request.files.get("file")
                     if upload is None or not upload.filename:
-                        raise ListError("file: choose a CSV file to upload")
+                        raise ListError(_("File: choose a CSV file to upload."))
                     count = deduction_lists.import_csv(deduction_list, upload.read())
                     flash(_("%(count)s lines read from the file.", count=count), "success")
                 elif action == "delete":
