@@ -89,6 +89,8 @@ class Config:
     UNION_NAME = os.environ.get("UNION_NAME", "Norsk Tjenesteforbund")
     UNION_ACCOUNT_NUMBER = os.environ.get("UNION_ACCOUNT_NUMBER", "90010741504")
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")
+    # The union office's shared mailbox: told when a member or an employer writes to the office.
+    OFFICE_EMAIL = os.environ.get("OFFICE_EMAIL", "post@forbundet.example")
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo-Passord-2026!")
 
     # Membership reports: where `flask reports ...` writes its files, and who receives each report

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.helpers import login, login_as
 from webapp.extensions import db
-from webapp.models import DeductionContact, Message, MessageThread
+from webapp.models import DeductionContact, Member, Message, MessageThread
 
 SECRET = "Jeg har en sykemelding og trenger råd om permisjon (hemmelig-7731)"
 
@@ -23,7 +23,12 @@ def write(client, data: dict) -> MessageThread:
 def test_member_writes_to_the_office_and_the_reply_mail_holds_no_text(client, world, dbs, smtp_server):
     login_as(client, world.logins["member"], "member")
     thread_id = write(client, {"to": "office", "subject": "Permisjon", "body": SECRET})
-    assert smtp_server.messages == []  # nobody is mailed about the member's own message
+    # The office's shared mailbox is told that a message waits: not what it says, nor who wrote it.
+    assert [mail["to"] for mail in smtp_server.messages] == [["post@forbundet.example"]]
+    notice, notice_subject = smtp_server.bodies()[0], str(smtp_server.messages[0]["message"]["subject"])
+    for text in (SECRET, "hemmelig-7731", "Permisjon", "Kari", "Nordmann", world.logins["member"]):
+        assert text not in notice and text not in notice_subject
+    assert f"/messages/{thread_id}" in notice and "Forbundskontoret" in notice_subject
     client.get("/logout/")
 
     login(client, world.logins["office"])
@@ -33,10 +38,10 @@ def test_member_writes_to_the_office_and_the_reply_mail_holds_no_text(client, wo
     reply = "Svar om permisjon: du beholder medlemskapet (svar-4410)"
     assert client.post(f"/messages/{thread_id}/reply", data={"body": reply}).status_code == 302
 
-    assert len(smtp_server.messages) == 1
-    mail = smtp_server.messages[0]
+    assert len(smtp_server.messages) == 2
+    mail = smtp_server.messages[1]
     assert mail["to"] == ["m1@example.no"]  # the member's chosen address (private)
-    body, subject = smtp_server.bodies()[0], str(mail["message"]["subject"])
+    body, subject = smtp_server.bodies()[1], str(mail["message"]["subject"])
     for text in (reply, "svar-4410", SECRET, "hemmelig-7731", "Permisjon"):
         assert text not in body and text not in subject
     assert f"/messages/{thread_id}" in body
@@ -66,9 +71,15 @@ def test_notice_goes_to_the_work_address_when_the_member_chose_it(client, clean_
         db.session.remove()
 
 
-def test_unit_threads_reach_the_units_officers_only(client, world, dbs):
+def test_unit_threads_reach_the_units_officers_only(client, world, dbs, smtp_server):
     login_as(client, world.logins["member"], "member")
     unit_thread = write(client, {"to": str(world.units["AV1"].id), "subject": "Lokale forhandlinger", "body": "Når starter de?"})
+    # AV1's own leader and treasurer are told at their chosen addresses (LF1's admin above answers, unmailed).
+    officers = [dbs.get(Member, world.members[key].id) for key in ("leader", "treasurer")]
+    assert [mail["to"] for mail in smtp_server.messages] == sorted([officer.email_private] for officer in officers)
+    assert all("Avdeling Øst" in str(mail["message"]["subject"]) for mail in smtp_server.messages)
+    assert all("Når starter de?" not in body for body in smtp_server.bodies())
+    smtp_server.messages.clear()
     office_thread = write(client, {"to": "office", "subject": "Til kontoret", "body": "Bare til kontoret"})
     refused = client.post("/messages/new", data={"to": str(world.units["AV2"].id), "subject": "x", "body": "y"})
     assert refused.status_code == 422
@@ -138,7 +149,10 @@ def test_a_deduction_contacts_messages_follow_the_user_across_employers(client, 
     assert "Trekk for E1" not in client.get("/portal/").get_data(as_text=True)
     client.get("/logout/")
 
-    # The office answers E2: both of E2's current contacts are told, without the text.
+    # Both threads are with the office: its mailbox was told twice. The office answers E2: both of
+    # E2's current contacts are told, without the text.
+    assert [mail["to"] for mail in smtp_server.messages] == [["post@forbundet.example"]] * 2
+    smtp_server.messages.clear()
     login(client, world.logins["office"])
     client.post(f"/messages/{e2_thread}/reply", data={"body": "Takk, mottatt (svar-9911)"})
     assert sorted(to for mail in smtp_server.messages for to in mail["to"]) == [f"{contact}@test.invalid", "20000002@test.invalid"]

@@ -3,8 +3,9 @@
 A thread has one party: a member, or an employer (whose current deduction
 contacts all read and write it: their messages follow the user across their
 employers). The union side is an org unit, whose officers answer, or the
-union office. The text is stored here only; the e-mail to the party says that
-a message is waiting and links to it, never what it says.
+union office. The text is stored here only; the e-mail to the other side
+(the party, or the unit's officers or the office) says that a message is
+waiting and links to it, never what it says nor who wrote it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_mail import Message as MailMessage
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db, mail
-from webapp.models import Employer, Member, Message, MessageThread, OrgUnit
+from webapp.models import Employer, Member, Message, MessageThread, OrgUnit, Position
+from webapp.models.choices import PositionType
 from webapp.security import roles
 from webapp.security import scope as sc
 from webapp.security.rowfilters import visible_clause
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 SUBJECT_MAX = 200
 BODY_MAX = 10_000
 PARTY_ROLES = (roles.MEMBER, roles.DEDUCTION_CONTACT)
+# The positions whose holders answer a unit's threads, and are told when one waits.
+ANSWERING_POSITIONS = (PositionType.leader, PositionType.treasurer, PositionType.member_data_admin)
 
 
 class MessageError(ValueError):
@@ -126,7 +130,7 @@ def start_thread(
     message = _add_message(thread, text, author_id, from_party, now)
     db.session.commit()
     if notify:
-        notify_party(message)
+        notify_other_side(message)
     return thread
 
 
@@ -136,7 +140,7 @@ def reply(thread: MessageThread, body: str, author_id: int | None, from_party: b
     message = _add_message(thread, _clean_body(body), author_id, from_party, now)
     db.session.commit()
     if notify:
-        notify_party(message)
+        notify_other_side(message)
     return message
 
 
@@ -174,22 +178,48 @@ def party_addresses(thread: MessageThread, today: dt.date | None = None) -> list
     return sorted({c.user.email for c in contacts if c.user and c.user.email})
 
 
-def notify_party(message: Message, now: dt.datetime | None = None) -> int:
-    """E-mail the party that a message from the union waits. Returns the number of e-mails sent.
+def union_addresses(thread: MessageThread, today: dt.date | None = None) -> list[str]:
+    """Who on the union side is told: the current officers of the thread's unit, else the union office."""
+    if thread.org_unit_id is not None:
+        today = today or dt.date.today()
+        officers = db.session.scalars(
+            select(Member).join(Position, Position.member_id == Member.id).where(
+                Position.org_unit_id == thread.org_unit_id,
+                Position.type.in_(ANSWERING_POSITIONS),
+                Position.start_date <= today,
+                or_(Position.end_date.is_(None), Position.end_date >= today),
+            )
+        ).all()
+        addresses = sorted({address for address in map(chosen_email, officers) if address})
+        if addresses:
+            return addresses
+    office = current_app.config.get("OFFICE_EMAIL")
+    return [office] if office else []
 
-    A failed send does not undo the message (it is stored and readable); it is logged and
-    `notified_at` stays empty, so the office can see it was not told.
+
+def notify_other_side(message: Message, now: dt.datetime | None = None) -> int:
+    """E-mail the other side of the thread that a message waits. Returns the number of e-mails sent.
+
+    A message from the union goes to the party (the member, or the employer's contacts); one from the
+    party goes to the unit's officers or the office. A failed send does not undo the message (it is
+    stored and readable); it is logged and `notified_at` stays empty, so the office can see nobody was told.
     """
-    if message.from_party or message.notified_at is not None:
+    if message.notified_at is not None:
         return 0
     thread = message.thread
-    addresses = party_addresses(thread)
+    config = current_app.config
+    if message.from_party:
+        addresses = union_addresses(thread)
+        subject = _("A new message is waiting in the inbox of %(box)s", box=union_side_label(thread))
+        template = "mail/message_waiting_union.txt"
+    else:
+        addresses = party_addresses(thread)
+        subject = _("You have a new message from %(union)s", union=config["UNION_NAME"])
+        template = "mail/message_waiting.txt"
     if not addresses:
         return 0
-    config = current_app.config
     link = config["PORTAL_URL"].rstrip("/") + f"/messages/{thread.id}"
-    subject = _("You have a new message from %(union)s", union=config["UNION_NAME"])
-    body = render_template("mail/message_waiting.txt", union_name=config["UNION_NAME"], link=link)
+    body = render_template(template, union_name=config["UNION_NAME"], box=union_side_label(thread), link=link)
     try:
         with mail.connect() as connection:
             for address in addresses:
