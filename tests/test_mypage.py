@@ -226,6 +226,34 @@ def test_documents_are_listed_and_open_as_pdf(client, clean_app, world):
     assert client.get(f"/minside/documents/{stored_id}").data == b"%PDF-1.4 stored letter"
 
 
+def test_office_uploads_a_scanned_letter_to_a_members_documents(client, clean_app, world, dbs):
+    from xhtml2pdf import pisa
+
+    buffer = io.BytesIO()
+    pisa.CreatePDF("<p>Bekreftelse av permisjon (skann-5521)</p>", dest=buffer)
+    scanned = buffer.getvalue()
+    member = world.members["inside"]
+    login(client, world.logins["office"])
+    form = {"member": member.id, "kind": "letter", "title": "Skannet brev", "body": "", "amount_ore": "", "due_date": ""}
+    refused = client.post("/memberdocumentview/add", data={**form, "pdf": (io.BytesIO(b"just text"), "brev.txt")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 200
+    assert translated(clean_app, "PDF file: not a PDF file.") in refused.get_data(as_text=True)
+    assert dbs.scalar(select(db.func.count(MemberDocument.id))) == 0  # nothing half-written
+    added = client.post("/memberdocumentview/add", data={**form, "pdf": (io.BytesIO(scanned), "brev.pdf")},
+                        content_type="multipart/form-data")
+    assert added.status_code == 302
+    document = dbs.scalars(select(MemberDocument)).one()
+    assert document.member_id == member.id and document.pdf == scanned
+    client.get("/logout/")
+
+    as_member(client, world)
+    assert "Skannet brev" in client.get("/minside/").get_data(as_text=True)
+    response = client.get(f"/minside/documents/{document.id}")
+    assert response.status_code == 200 and response.data == scanned
+    assert "skann-5521" in PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+
+
 def test_office_registers_a_recruitment_with_an_audit_entry(client, world, dbs):
     login(client, world.logins["office"])
     form = {"recruiter": world.members["inside"].id, "recruit": world.members["club"].id, "recruited_on": "2026-02-01",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
@@ -12,6 +13,10 @@ from webapp.models import MemberDocument
 from webapp.models.choices import DocumentKind
 from webapp.services.courses import certificate_pdf
 from webapp.services.money import account_number, kroner
+from webapp.services.validation import FieldError
+
+# An uploaded PDF (a scanned letter, say) is stored in the row; larger files belong in the archive system.
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 def documents_of(member_id: int) -> list[MemberDocument]:
@@ -33,6 +38,20 @@ def document_pdf(document: MemberDocument) -> bytes:
         "pdf/member_document.html", document=document, member=document.member, kroner=kroner,
         account=account_number(config["UNION_ACCOUNT_NUMBER"]), union_name=config["UNION_NAME"],
     )
+
+
+def uploaded_pdf(upload) -> bytes | None:
+    """The bytes of an uploaded PDF file, or None when no file was chosen; FieldError when it is not a PDF."""
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    if not data:
+        raise FieldError(_l("PDF file: the file is empty."))
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise FieldError(_l("PDF file: at most %(megabytes)s MB.", megabytes=MAX_UPLOAD_BYTES // (1024 * 1024)))
+    if not data.startswith(b"%PDF-"):
+        raise FieldError(_l("PDF file: not a PDF file."))
+    return data
 
 
 def filename_for(document: MemberDocument) -> str:

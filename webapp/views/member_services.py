@@ -12,12 +12,13 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import FileField
 
 from webapp.extensions import db
 from webapp.models import Course, CourseApplication, EmploymentChange, MemberDocument, Prize, PrizeOrder, Recruitment
 from webapp.services import audit, courses, documents, mypage, recruitment
 from webapp.services.money import kroner
-from webapp.views.base import ScopedInterface, ScopedModelView, typeahead_field
+from webapp.views.base import FieldRuleValidator, ScopedInterface, ScopedModelView, typeahead_field
 from webapp.views.deductions import as_list
 from webapp.views.downloads import download
 
@@ -160,7 +161,7 @@ class PrizeOrderView(ScopedModelView):
 
 
 class MemberDocumentView(ScopedModelView):
-    """Letters and invoices for members' pages (certificates come from the courses)."""
+    """Letters and invoices for members' pages, written here or uploaded as a PDF (certificates come from the courses)."""
 
     datamodel = ScopedInterface(MemberDocument, eager=("member",))
     list_title = show_title = _l("Member documents")
@@ -168,23 +169,29 @@ class MemberDocumentView(ScopedModelView):
     base_permissions = ["can_list", "can_show", "can_add", "can_delete", "can_pdf"]
     label_columns = {
         "member": _l("Member"), "kind": _l("Kind"), "title": _l("Title"), "created_at": _l("Date"),
-        "body": _l("Text"), "amount_ore": _l("Amount"), "due_date": _l("Due date"),
+        "body": _l("Text"), "amount_ore": _l("Amount"), "due_date": _l("Due date"), "pdf": _l("PDF file"),
     }
     list_columns = ["created_at", "member", "kind", "title"]
     show_columns = ["created_at", "member", "kind", "title", "body", "amount_ore", "due_date"]
-    add_columns = ["member", "kind", "title", "body", "amount_ore", "due_date"]
+    add_columns = ["member", "kind", "title", "body", "amount_ore", "due_date", "pdf"]
     search_columns = ["kind", "title", "created_at"]
     base_order = ("created_at", "desc")
     formatters_columns = {"amount_ore": kroner}
-    description_columns = {"amount_ore": _l("For an invoice: the amount in øre (e.g. 45000 for NOK 450).")}
-    add_form_extra_fields = {"member": typeahead_field(_l("Member"), datamodel, "member", "member")}
+    description_columns = {
+        "amount_ore": _l("For an invoice: the amount in øre (e.g. 45000 for NOK 450)."),
+        "pdf": _l("A scanned letter or another PDF (at most 10 MB). Without a file, the PDF is made from the text."),
+    }
+    add_form_extra_fields = {
+        "member": typeahead_field(_l("Member"), datamodel, "member", "member"),
+        "pdf": FileField(_l("PDF file"), validators=[FieldRuleValidator(documents.uploaded_pdf)]),
+    }
 
     def pre_add(self, item):
         item.created_at = dt.datetime.now()
         super().pre_add(item)
 
     def post_add(self, item):
-        _audit("add_member_document", item, item.member_id, kind=item.kind.name, title=item.title)
+        _audit("add_member_document", item, item.member_id, kind=item.kind.name, title=item.title, uploaded=bool(item.pdf))
 
     @expose("/pdf/<int:pk>")
     @has_access
