@@ -19,6 +19,7 @@ import datetime as dt
 import random
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -1840,14 +1841,15 @@ def _build_contacts(ctx: _Context, add_user, office_id: int) -> None:
             user_id = people[0]
             other = next(e for e in with_agreement if e not in links[user_id])
             link(user_id, other, today_ord - 100)
+    # The demo login: a contact for several employers (else any), the one whose employers have the most members
+    # on deduction, so that the portal shows a full month table; its scope is the largest of its employers.
+    on_deduction = Counter(r["employer_id"] for r in ctx.employment_rows if r["end_date"] is None and r["on_deduction"])
     multi = [user_id for user_id in people if len(links.get(user_id, [])) >= 2]
-    if multi:
-        user_id = multi[0]
-        first_employer = min(links[user_id])
-        ctx.demo["contact"] = (user_id, ctx.employer_rows[first_employer - 1]["customer_no"])
-    elif people:
-        user_id = people[0]
-        ctx.demo["contact"] = (user_id, ctx.employer_rows[links[user_id][0] - 1]["customer_no"])
+    candidates = multi or people
+    if candidates:
+        user_id = max(candidates, key=lambda u: (sum(on_deduction[e] for e in links[u]), -u))
+        largest = max(links[user_id], key=lambda e: (on_deduction[e], -e))
+        ctx.demo["contact"] = (user_id, ctx.employer_rows[largest - 1]["customer_no"])
     rows.sort(key=lambda row: (row["employer_id"], row["start_date"], row["user_id"]))
     for k, row in enumerate(rows, start=1):
         row["id"] = k
@@ -1898,7 +1900,7 @@ def _phase_demo_accounts(ctx: _Context) -> None:
                 "username": username_of[user_id],
                 "role": "deduction_contact",
                 "scope": customer_no,
-                "note": "Deduction contact for several employers; scope is the first one's customer number",
+                "note": "Deduction contact for several employers; scope is the customer number of the largest",
             }
         )
     if ctx.demo.get("member"):

@@ -224,6 +224,18 @@ def test_csv_upload_reports_every_bad_row_and_saves_nothing(cycle, world):
     assert [(line.national_id, line.amount_ore) for line in lst.lines] == before
 
 
+def test_a_file_with_many_bad_rows_names_the_first_and_counts_the_rest(cycle, world):
+    deduction_basis.generate(Month(2026, 3))
+    lst = deduction_lists.create_list(world.employers["E1"].id, "2026-03", None)
+    shown = deduction_lists.ERRORS_SHOWN
+    rows = "".join(f";;;{number},5,5;;\n" for number in range(shown + 5))
+    with pytest.raises(deduction_lists.ListError) as caught:
+        deduction_lists.import_csv(lst, ("medlemsnummer;fodselsnummer;navn;belop;avvik;kommentar\n" + rows).encode())
+    message = str(caught.value)
+    assert f"Linje {shown + 1}: " in message and f"Linje {shown + 2}: " not in message
+    assert message.endswith("… og 5 feil til.")
+
+
 def test_csv_template_round_trip(cycle, world):
     deduction_basis.generate(Month(2026, 3))
     lst = deduction_lists.create_list(world.employers["E1"].id, "2026-03", None)

@@ -439,6 +439,15 @@ def test_demo_accounts_cover_every_role_and_can_act_in_it(seeded_app, session):
                 session.execute(select(Employer.customer_no).where(Employer.id.in_(employer_ids))).scalars().all()
             )
             assert account.scope in customer_nos
+            # The demo scope is the contact's employer with the most members on deduction: the portal is not empty.
+            on_deduction = dict(session.execute(
+                select(Employment.employer_id, func.count(Employment.id))
+                .where(Employment.employer_id.in_(employer_ids), Employment.end_date.is_(None),
+                       Employment.on_deduction.is_(True))
+                .group_by(Employment.employer_id)
+            ).all())
+            scope_id = session.execute(select(Employer.id).where(Employer.customer_no == account.scope)).scalar_one()
+            assert on_deduction.get(scope_id, 0) == max(on_deduction.values()) > 0
         if account.role == "member":
             member = session.execute(select(Member).where(Member.member_no == account.username)).scalar_one()
             assert roles == {"member"} and account.scope == member.member_no

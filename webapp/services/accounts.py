@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from webapp.extensions import db, mail
 from webapp.models import AccessRequest, DeductionContact, Employer
 from webapp.services import audit
+from webapp.services.validation import FieldError
 from webapp.services.validation import email as check_email
 from webapp.services.validation import mobile as check_mobile
 from webapp.services.validation import org_number as check_org_number
@@ -123,18 +124,18 @@ def request_access(name: str, email: str, phone: str | None, org_number: str) ->
         address = check_email(email)
         if not address:
             errors.append(_("E-mail: is required."))
-    except Exception as exc:  # FieldError
+    except FieldError as exc:
         errors.append(str(exc))
         address = None
     try:
         orgnr = check_org_number(org_number)
-    except Exception as exc:
+    except FieldError as exc:
         errors.append(str(exc))
         orgnr = None
     if len((name or "").split()) < 2:
         errors.append(_("Name: give first and last name."))
     if errors:
-        raise AccountError("; ".join(errors))
+        raise AccountError(" ".join(str(error) for error in errors))
     employer = db.session.scalars(select(Employer).where(Employer.org_number == orgnr)).first()
     request = AccessRequest(name=name.strip(), email=address, phone=(phone or "").strip() or None, org_number=orgnr,
                             employer_id=employer.id if employer else None, requested_at=dt.datetime.now())

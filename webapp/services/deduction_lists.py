@@ -29,6 +29,8 @@ from webapp.services.validation import national_id as check_national_id
 # The template names members by member number (national ids are masked for employers);
 # a full national id is needed only for someone not on the basis.
 CSV_COLUMNS = ["medlemsnummer", "fodselsnummer", "navn", "belop", "avvik", "kommentar"]
+# An upload with many bad rows names the first ones and counts the rest.
+ERRORS_SHOWN = 25
 
 
 class ListError(ValueError):
@@ -100,6 +102,14 @@ def _check_draft(deduction_list: DeductionList) -> None:
         raise ListLocked(_("Status: the list is delivered and locked; only the union office can reopen it."))
 
 
+def joined(errors: list[str], shown: int = ERRORS_SHOWN) -> str:
+    """The errors as one text: each is a sentence; past `shown` of them, only how many more there are."""
+    text = " ".join(str(error) for error in errors[:shown])
+    if len(errors) > shown:
+        text += " " + _("… and %(count)s more errors.", count=len(errors) - shown)
+    return text
+
+
 def _on_line(line_no: int | None, message) -> str:
     """The message, prefixed with the line number of the file or list it is about (when there is one)."""
     return str(message) if line_no is None else _("Line %(number)s: %(message)s", number=line_no, message=message)
@@ -167,7 +177,7 @@ def replace_lines(deduction_list: DeductionList, rows: list[LineInput]) -> None:
         seen.add(values["national_id"])
         parsed.append(values)
     if errors:
-        raise ListError("; ".join(errors))
+        raise ListError(joined(errors))
     members = _members_by_national_id([v["national_id"] for v in parsed])
     deduction_list.lines = []
     for values in parsed:
@@ -199,7 +209,7 @@ def update_entries(deduction_list: DeductionList, entries: dict[int, LineInput])
         except ListError as exc:
             errors[line_id] = str(exc)
     if errors:
-        error = ListError("; ".join(f"{by_id[i].name if i in by_id else i}: {m}" for i, m in errors.items()))
+        error = ListError(joined([f"{by_id[i].name if i in by_id else i}: {m}" for i, m in errors.items()]))
         error.errors = errors
         raise error
     for line_id, values in checked.items():
@@ -344,6 +354,6 @@ def import_csv(deduction_list: DeductionList, data: bytes) -> int:
         except ListError as exc:
             errors.append(str(exc))
     if errors:
-        raise ListError("; ".join(errors))
+        raise ListError(joined(errors))
     replace_lines(deduction_list, checked)
     return len(checked)
