@@ -91,6 +91,8 @@ class Config:
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")
     # The union office's shared mailbox: told when a member or an employer writes to the office.
     OFFICE_EMAIL = os.environ.get("OFFICE_EMAIL", "post@forbundet.example")
+    # The largest request body (uploads: deduction lists as CSV, scanned letters as PDF); larger ones answer 413.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo-Passord-2026!")
 
     # Membership reports: where `flask reports ...` writes its files, and who receives each report

@@ -35,6 +35,9 @@ def create_app(config: object | str = "config.Config", **overrides) -> Flask:
     from webapp.security.labels import role_label
 
     init_security(app)
+    from webapp.views.errors import register_error_pages
+
+    register_error_pages(app)
     app.jinja_env.globals["role_label"] = role_label
 
     from reports.pdf import blueprint as reports_blueprint
