@@ -236,6 +236,18 @@ def test_a_file_with_many_bad_rows_names_the_first_and_counts_the_rest(cycle, wo
     assert message.endswith("… og 5 feil til.")
 
 
+def test_a_member_twice_in_a_file_is_named_with_a_masked_national_id(cycle, world):
+    deduction_basis.generate(Month(2026, 3))
+    lst = deduction_lists.create_list(world.employers["E1"].id, "2026-03", None)
+    member = db.session.get(Member, lst.lines[0].member_id)
+    twice = f"{member.member_no};;;100;;\n" * 2
+    with pytest.raises(deduction_lists.ListError) as caught:
+        deduction_lists.import_csv(lst, ("medlemsnummer;fodselsnummer;navn;belop;avvik;kommentar\n" + twice).encode())
+    message = str(caught.value)
+    assert message == f"Linje 3: Fødselsnummer: {member.national_id[:6]}***** står to ganger."
+    assert member.national_id not in message
+
+
 def test_csv_template_round_trip(cycle, world):
     deduction_basis.generate(Month(2026, 3))
     lst = deduction_lists.create_list(world.employers["E1"].id, "2026-03", None)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import DeductionBasis, DeductionBasisLine, DeductionList, DeductionListLine, Member
 from webapp.models.choices import DeviationReason, ListKind, ListStatus
+from webapp.security.privacy import mask_national_id
 from webapp.services import audit
 from webapp.services.money import parse_kroner
 from webapp.services.periods import Month
@@ -160,11 +161,13 @@ def _members_by_national_id(national_ids: list[str]) -> dict[str, Member]:
     return {m.national_id: m for m in members}
 
 
-def replace_lines(deduction_list: DeductionList, rows: list[LineInput]) -> None:
-    """Replace a draft's lines with `rows`: all of them valid, or nothing changes."""
+def replace_lines(deduction_list: DeductionList, rows: list[LineInput], line_numbers: list[int] | None = None) -> None:
+    """Replace a draft's lines with `rows`: all of them valid, or nothing changes.
+
+    Errors name each row by its number in `line_numbers` (a file's line numbers), else by its place from 1."""
     _check_draft(deduction_list)
     parsed, errors, seen = [], [], set()
-    for number, row in enumerate(rows, start=1):
+    for number, row in zip(line_numbers or range(1, len(rows) + 1), rows, strict=True):
         try:
             values = parse_line(row, number)
         except ListError as exc:
@@ -172,7 +175,7 @@ def replace_lines(deduction_list: DeductionList, rows: list[LineInput]) -> None:
             continue
         if values["national_id"] in seen:
             errors.append(_on_line(number, _("National identity number: %(value)s appears twice.",
-                                               value=values["national_id"])))
+                                               value=mask_national_id(values["national_id"]))))
             continue
         seen.add(values["national_id"])
         parsed.append(values)
@@ -232,7 +235,8 @@ def add_line(deduction_list: DeductionList, row: LineInput) -> DeductionListLine
     _check_draft(deduction_list)
     values = parse_line(row)
     if any(line.national_id == values["national_id"] for line in deduction_list.lines):
-        raise ListError(_("National identity number: %(value)s is already on the list.", value=values["national_id"]))
+        raise ListError(_("National identity number: %(value)s is already on the list.",
+                          value=mask_national_id(values["national_id"])))
     member = _members_by_national_id([values["national_id"]]).get(values["national_id"])
     if member is not None:
         values["member_id"] = member.id
@@ -286,8 +290,6 @@ def delete_draft(deduction_list: DeductionList) -> None:
 
 def csv_template(deduction_list: DeductionList | None = None) -> str:
     """The upload template: the header, and the list's lines when given (national ids masked)."""
-    from webapp.security.privacy import mask_national_id
-
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -344,16 +346,6 @@ def _read_rows(reader) -> list[LineInput | None]:
 
 def import_csv(deduction_list: DeductionList, data: bytes) -> int:
     """Replace a draft's lines with the file's rows. Errors name the file's line numbers (header = line 1)."""
-    rows = parse_csv(data)
-    numbered = [(number, row) for number, row in enumerate(rows, start=2) if row is not None]
-    errors, checked = [], []
-    for number, row in numbered:
-        try:
-            parse_line(row, number)
-            checked.append(row)
-        except ListError as exc:
-            errors.append(str(exc))
-    if errors:
-        raise ListError(joined(errors))
-    replace_lines(deduction_list, checked)
-    return len(checked)
+    numbered = [(number, row) for number, row in enumerate(parse_csv(data), start=2) if row is not None]
+    replace_lines(deduction_list, [row for _number, row in numbered], [number for number, _row in numbered])
+    return len(numbered)
