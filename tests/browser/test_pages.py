@@ -66,3 +66,14 @@ def test_typeahead_finds_member_in_form(page, world):
     options = page.inner_text(".select2-results")
     assert "Utenfor" not in options
     screenshot(page, "employment-typeahead")
+
+
+def test_api_docs_run_under_the_strict_content_security_policy(page, world):
+    refused = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    log_in(page, world.logins["office"])
+    response = page.goto("/swagger/v1")
+    assert "unsafe-inline" not in response.headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    page.wait_for_selector("#swagger-ui .opblock", timeout=15000)  # rendered by the page's nonce'd script
+    assert refused == []
+    screenshot(page, "api-docs-office")

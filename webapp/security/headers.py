@@ -14,8 +14,8 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-def _policy(nonce: str, inline_scripts: bool = False) -> str:
-    scripts = "'self' 'unsafe-inline'" if inline_scripts else f"'self' 'nonce-{nonce}'"
+def _policy(nonce: str) -> str:
+    scripts = f"'self' 'nonce-{nonce}'"
     return "; ".join([
         "default-src 'self'",
         f"script-src {scripts}",
@@ -31,9 +31,7 @@ def _policy(nonce: str, inline_scripts: bool = False) -> str:
 
 
 def add_security_headers(response):
-    # FAB's Swagger page (office only) has an inline script without a nonce.
-    swagger = request.path.startswith("/swagger/")
-    response.headers.setdefault("Content-Security-Policy", _policy(csp_nonce(), inline_scripts=swagger))
+    response.headers.setdefault("Content-Security-Policy", _policy(csp_nonce()))
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
