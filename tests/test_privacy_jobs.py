@@ -9,8 +9,20 @@ from sqlalchemy import func, select
 
 from tests.factories import add_initial_rate
 from webapp.extensions import db
-from webapp.models import DeductionBasis, DeductionList, DeductionListLine, Member, Payment
-from webapp.services import deduction_basis, deduction_lists, payments
+from webapp.models import (
+    DeductionBasis,
+    DeductionList,
+    DeductionListLine,
+    EmploymentChange,
+    Member,
+    MemberDocument,
+    Message,
+    MessageThread,
+    Payment,
+    Recruitment,
+)
+from webapp.models.choices import DocumentKind
+from webapp.services import deduction_basis, deduction_lists, messaging, payments
 from webapp.services.kid import kid_for
 from webapp.services.periods import Month
 from webapp.services.reconciliation import reconcile
@@ -43,8 +55,27 @@ def old_history(world) -> int:
     return leaver.id
 
 
+def texts_about(member_id: int, world) -> None:
+    """A message thread, an uploaded letter, an employment change and a recruitment, each with free text."""
+    now = dt.datetime(2020, 11, 1, 9, 0)
+    messaging.start_thread(subject="Sykemelding", body="Jeg er sykmeldt (privat-8841)", author_id=None, from_party=True,
+                           member_id=member_id, now=now, notify=False)
+    db.session.add_all([
+        MemberDocument(member_id=member_id, kind=DocumentKind.invoice, title="Faktura til Per Utenfor", body="Privat brev",
+                       pdf=b"%PDF-1.4 privat-8841", amount_ore=45000, created_at=now),
+        EmploymentChange(member_id=member_id, employer_id=world.employers["E2"].id, workplace_id=world.workplaces["W2"].id,
+                         start_date=dt.date(2020, 10, 1), position_pct=100, comment="Privat-8841", reported_at=now),
+        Recruitment(recruiter_id=world.members["inside"].id, recruit_id=member_id, recruited_on=dt.date(2015, 1, 1),
+                    note="Vervet på festen (privat-8841)", registered_at=now),
+    ])
+    db.session.commit()
+
+
 def test_purge_removes_name_and_national_id_everywhere_and_keeps_the_figures(app_ctx, world):
     leaver_id = old_history(world)
+    texts_about(leaver_id, world)
+    kept_thread = messaging.start_thread(subject="Hei", body="Fra Kari", author_id=None, from_party=True,
+                                         member_id=world.members["inside"].id, notify=False).id
     national_id = db.session.get(Member, leaver_id).national_id
     before = reconciliation_figures()
     list_total = db.session.scalar(select(func.sum(DeductionListLine.amount_ore)))
@@ -64,6 +95,13 @@ def test_purge_removes_name_and_national_id_everywhere_and_keeps_the_figures(app
     line = db.session.scalars(select(DeductionListLine).where(DeductionListLine.member_id == leaver_id)).one()
     assert line.name == "Anonymisert" and line.national_id != national_id
     assert db.session.scalar(select(func.count(Member.id)).where(Member.national_id == national_id)) == 0
+    # What they wrote or was written to them: the thread is gone, the rest blanked; others' threads stay.
+    assert db.session.scalars(select(MessageThread.id)).all() == [kept_thread]
+    assert db.session.scalar(select(func.count(Message.id))) == 1
+    document = db.session.scalars(select(MemberDocument).where(MemberDocument.member_id == leaver_id)).one()
+    assert (document.title, document.body, document.pdf, document.amount_ore) == ("Anonymisert", None, None, 45000)
+    assert db.session.scalars(select(EmploymentChange.comment)).all() == [None]
+    assert db.session.scalars(select(Recruitment.note)).all() == [None]
 
     reconcile(str(OLD_MONTH))
     db.session.commit()

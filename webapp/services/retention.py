@@ -3,7 +3,10 @@
 A member who left more than PRIVACY_RETENTION_MONTHS ago loses name, contact
 data and national id everywhere they are stored: the member row, their login,
 the deduction list lines that name them and the frozen refund member lists.
-What the accounts need stays: the member row itself (id, member number,
+What they wrote or was written to them goes too: their message threads are
+deleted, their documents keep kind, date and amount but lose title, text and
+stored PDF, and the free-text notes of their employment changes and
+recruitments are blanked. What the accounts need stays: the member row itself (id, member number,
 category, unit, join and leave dates, birth year and gender for statistics),
 and every amount. So counts, refunds and reconciliation totals of past
 periods are the same after a purge as before it.
@@ -15,10 +18,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from webapp.extensions import db
-from webapp.models import DeductionListLine, Member
+from webapp.models import (
+    DeductionListLine,
+    EmploymentChange,
+    Member,
+    MemberDocument,
+    Message,
+    MessageThread,
+    Recruitment,
+)
 from webapp.services import audit
 from webapp.services.periods import Month
 
@@ -75,6 +86,24 @@ def purge(dry_run: bool = False, today: dt.date | None = None) -> PurgeResult:
     return result
 
 
+def _forget_texts(ids: list[int]) -> None:
+    """Delete the members' message threads; blank the free text and stored files that name or concern them."""
+    threads = select(MessageThread.id).where(MessageThread.member_id.in_(ids)).scalar_subquery()
+    db.session.execute(delete(Message).where(Message.thread_id.in_(threads)).execution_options(synchronize_session=False))
+    db.session.execute(delete(MessageThread).where(MessageThread.member_id.in_(ids))
+                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(MemberDocument).where(MemberDocument.member_id.in_(ids))
+        .values(title=ANONYMOUS_NAME, body=None, pdf=None).execution_options(synchronize_session=False)
+    )
+    db.session.execute(update(EmploymentChange).where(EmploymentChange.member_id.in_(ids)).values(comment=None)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Recruitment).where(or_(Recruitment.recruiter_id.in_(ids), Recruitment.recruit_id.in_(ids)))
+        .values(note=None).execution_options(synchronize_session=False)
+    )
+
+
 def _anonymise(ids: list[int], today: dt.date) -> None:
     """Blank one batch of members everywhere they are named, in set-based updates."""
     from webapp.models.refunds import RefundMember
@@ -110,6 +139,7 @@ def _anonymise(ids: list[int], today: dt.date) -> None:
         update(RefundMember).where(RefundMember.member_id.in_(ids)).values(name=ANONYMOUS_NAME)
         .execution_options(synchronize_session=False)
     )
+    _forget_texts(ids)
     user_ids = [m.user_id for m in members if m.user_id]
     if user_ids:
         user_model = current_app.appbuilder.sm.user_model
