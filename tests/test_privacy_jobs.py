@@ -182,13 +182,24 @@ def test_member_downloads_everything_held_about_them(client, world, dbs):
 
     from tests.helpers import login_as
 
-    login_as(client, world.logins["member"], "member")
     me, other = world.members["inside"], world.members["outside"]
+    messaging.start_thread(subject="Permisjon", body="Et spørsmål om permisjon (innsyn-5150)", author_id=None,
+                           from_party=True, member_id=me.id, notify=False)
+    dbs.add(Recruitment(recruiter_id=me.id, recruit_id=world.members["club"].id, recruited_on=dt.date(2026, 1, 5),
+                        registered_at=dt.datetime.now()))
+    dbs.add(MemberDocument(member_id=me.id, kind=DocumentKind.letter, title="Skannet brev", pdf=b"%PDF-1.4 x" * 100,
+                           created_at=dt.datetime.now()))
+    dbs.commit()
+    login_as(client, world.logins["member"], "member")
     response = client.get(f"/subject-access/data.json?member_id={other.id}")  # the parameter is the office's only
     assert response.status_code == 200
     data = jsonlib.loads(response.data)
     assert data["member"][0]["id"] == me.id and data["member"][0]["national_id"] == me.national_id
-    assert "employment" in data["held_in"]
+    held = data["held_in"]
+    assert "employment" in held and held["message"][0]["body"] == "Et spørsmål om permisjon (innsyn-5150)"
+    assert held["recruitment"][0]["recruiter_id"] == me.id  # named as recruiter, not by a member_id column
+    assert held["member_document"][0]["pdf"] == "<file, 1000 bytes>"
+    assert held["ab_user"][0]["username"] == world.logins["member"] and "password" not in held["ab_user"][0]
     assert other.national_id not in response.get_data(as_text=True)
     pdf = client.get("/subject-access/data.pdf")
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
