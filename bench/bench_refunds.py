@@ -1,12 +1,14 @@
 """A quarter's refund calculation and its largest documents, on the 100,000-member dataset.
 
-    python bench/bench_refunds.py [--db URL] [--runs 5] [--quarter YYYY-Qn]
+    python bench/bench_refunds.py [--db URL] [--runs 5] [--quarter YYYY-Qn] [--approve]
 
 Times `refunds calculate` (the service the CLI and the office's screen call:
 the snapshot of counted members, the grouped member-months, the split and the
 stored figures) as a draft calculated again and again, then renders, from the
 stored figures as an officer's download does, the letter and the member list
-of the unit with the most counted members. The draft is removed afterwards.
+of the unit with the most counted members. The draft is removed afterwards,
+unless --approve: then the quarter is approved and the largest list is
+downloaded twice (the first renders and keeps it, the second reads it back).
 Target (issue 4): the calculation under 5 s.
 """
 
@@ -31,12 +33,15 @@ def main() -> int:
     parser.add_argument("--employers", type=int, default=3_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quarter", help="a quarter that is not approved (default: the last complete quarter)")
+    parser.add_argument("--approve", action="store_true",
+                        help="then approve the quarter (it stays approved in the bench database) and time the largest "
+                             "list's first download (rendered and kept) and a second one (read back)")
     args = parser.parse_args()
 
     app = bench_app(args.db, args.members, args.employers)
     from sqlalchemy import func, select
 
-    from reports.refunds import render_letter, render_member_list
+    from reports.refunds import member_list_pdf, render_letter, render_member_list
     from seed.refunds import ensure_default_policy, last_quarters
     from webapp.extensions import db
     from webapp.models import Member, RefundUnit
@@ -76,7 +81,14 @@ def main() -> int:
         print(f"  letter of {largest.code:<10}             {letter_s:6.2f} s   ({len(letter):,} bytes)")
         print(f"  member list of {largest.code:<10} ({largest.member_count} members)  {list_s:6.2f} s   "
               f"({len(member_list):,} bytes)")
-        refunds.discard_draft(quarter)
+        if not args.approve:
+            refunds.discard_draft(quarter)
+            return 0
+        refunds.approve(quarter, actor="bench")
+        for label in ("first download (rendered, kept)", "second download (kept)"):
+            started = time.perf_counter()
+            kept = member_list_pdf(largest)
+            print(f"  approved list, {label:<32} {time.perf_counter() - started:8.3f} s   ({len(kept):,} bytes)")
     return 0
 
 

@@ -395,6 +395,35 @@ def test_treasurer_sees_own_documents_and_not_another_branchs_by_any_route(clien
     assert "Avdeling Øst" in pdf_text(pdf.data)
 
 
+def test_an_approved_quarters_documents_are_rendered_once_and_a_drafts_every_time(client, world, approved_world, dbs,
+                                                                                  monkeypatch):
+    from reports import refunds as documents
+    from webapp.models import RefundDocument
+
+    rendered = []
+    real_render = documents.render_member_list
+    monkeypatch.setattr(documents, "render_member_list", lambda unit: rendered.append(unit.id) or real_render(unit))
+    login_as(client, world.logins["office"], "office")
+    approved, draft = approved_world["2026-Q1", "AV1"], approved_world["2026-Q2", "AV1"]
+    first, again = (client.get(f"/refunds/{approved}/list.pdf").data for _ in range(2))
+    assert first == again and rendered == [approved]
+    assert dbs.scalars(select(RefundDocument.kind)).all() == ["list"]
+    client.get(f"/refunds/{draft}/list.pdf")
+    client.get(f"/refunds/{draft}/list.pdf")
+    assert rendered == [approved, draft, draft]  # a draft follows its latest calculation
+    # In English the list is rendered (and kept) in English.
+    client.get("/lang/en")
+    assert "Refund list 2026-Q1" in pdf_text(client.get(f"/refunds/{approved}/list.pdf").data)
+    assert sorted(dbs.scalars(select(RefundDocument.locale)).all()) == ["en", "nb"]
+    # A privacy purge drops them: a list is rendered anew without the anonymised names.
+    from webapp.services.retention import purge
+
+    dbs.get(Member, world.members["club"].id).left_on = dt.date(2019, 12, 31)
+    dbs.commit()
+    assert len(purge().members) == 1
+    assert dbs.scalar(select(func.count(RefundDocument.id))) == 0
+
+
 def test_officers_see_no_quarter_the_office_has_not_approved(client, world, approved_world, dbs):
     dbs.execute(RefundRun.__table__.update().values(status=RefundStatus.draft))
     dbs.commit()

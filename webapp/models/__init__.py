@@ -23,7 +23,15 @@ from webapp.models.messages import Message, MessageThread
 from webapp.models.organisation import Employer, OrgUnit, Workplace
 from webapp.models.privacy import ConfidentialityDeclaration, LoginLock
 from webapp.models.recruitment import PointsAccount, Prize, PrizeOrder, Recruitment
-from webapp.models.refunds import RefundMember, RefundPolicy, RefundPool, RefundRun, RefundUnit, RefundUnitCategory
+from webapp.models.refunds import (
+    RefundDocument,
+    RefundMember,
+    RefundPolicy,
+    RefundPool,
+    RefundRun,
+    RefundUnit,
+    RefundUnitCategory,
+)
 from webapp.models.reports import ReportDispatch
 
 metadata = Model.metadata
@@ -59,6 +67,7 @@ __all__ = [
     "Prize",
     "PrizeOrder",
     "Recruitment",
+    "RefundDocument",
     "RefundMember",
     "RefundPolicy",
     "RefundPool",

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     UniqueConstraint,
@@ -175,3 +176,22 @@ class RefundMember(Model):
     months = Column(Integer, nullable=False)
 
     __table_args__ = (Index("ix_refund_member_run_unit", "run_id", "unit_id"),)
+
+
+class RefundDocument(Model):
+    """An approved quarter's letter or member list as first rendered, in one language.
+
+    The figures behind it are frozen, so the file is too; it is kept so that a large unit's list
+    (tens of thousands of members) is rendered once, not on every download. A privacy purge empties it.
+    """
+
+    __tablename__ = "refund_document"
+
+    id = Column(Integer, primary_key=True)
+    refund_unit_id = Column(Integer, ForeignKey("refund_unit.id", ondelete="CASCADE"), nullable=False)
+    kind = Column(String(10), nullable=False)
+    locale = Column(String(10), nullable=False)
+    pdf = Column(LargeBinary, nullable=False)
+    rendered_at = Column(DateTime, nullable=False)
+
+    __table_args__ = (UniqueConstraint("refund_unit_id", "kind", "locale", name="uq_refund_document"),)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
+from reports.refunds import forget_kept_documents
 from webapp.extensions import db
 from webapp.models import (
     DeductionListLine,
@@ -140,6 +141,7 @@ def _anonymise(ids: list[int], today: dt.date) -> None:
         .execution_options(synchronize_session=False)
     )
     _forget_texts(ids)
+    forget_kept_documents()
     user_ids = [m.user_id for m in members if m.user_id]
     if user_ids:
         user_model = current_app.appbuilder.sm.user_model

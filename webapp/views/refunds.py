@@ -168,13 +168,13 @@ class RefundDocumentView(BaseView):
     @has_access
     def letter(self, refund_unit_id: int):
         refund_unit = refund_document(refund_unit_id, "RefundDocumentView")
-        return pdf_response(documents.render_letter(refund_unit), documents.letter_filename(refund_unit), refund_unit)
+        return pdf_response(documents.letter_pdf(refund_unit), documents.letter_filename(refund_unit), refund_unit)
 
     @expose("/<int:refund_unit_id>/list.pdf")
     @has_access
     def member_list(self, refund_unit_id: int):
         refund_unit = refund_document(refund_unit_id, "RefundDocumentView")
-        return pdf_response(documents.render_member_list(refund_unit), documents.list_filename(refund_unit), refund_unit)
+        return pdf_response(documents.member_list_pdf(refund_unit), documents.list_filename(refund_unit), refund_unit)
 
 
 class RefundApi(ScopedModelRestApi):
@@ -205,7 +205,7 @@ class RefundApi(ScopedModelRestApi):
     @permission_name("get")
     def letter(self, pk: int):
         """The refund letter of a unit and quarter (PDF)."""
-        return self._document(pk, documents.render_letter, documents.letter_filename)
+        return self._document(pk, documents.letter_pdf, documents.letter_filename)
 
     @expose("/<int:pk>/list", methods=["GET"])
     @protect()
@@ -213,4 +213,4 @@ class RefundApi(ScopedModelRestApi):
     @permission_name("get")
     def member_list(self, pk: int):
         """The members counted for a unit and quarter (PDF)."""
-        return self._document(pk, documents.render_member_list, documents.list_filename)
+        return self._document(pk, documents.member_list_pdf, documents.list_filename)
