@@ -6,7 +6,8 @@ the deduction list lines that name them and the frozen refund member lists.
 What they wrote or was written to them goes too: their message threads are
 deleted, their documents keep kind, date and amount but lose title, text and
 stored PDF, and the free-text notes of their employment changes and
-recruitments are blanked. What the accounts need stays: the member row itself (id, member number,
+recruitments are blanked; kept refund documents are dropped, to be rendered
+anew. What the accounts need stays: the member row itself (id, member number,
 category, unit, join and leave dates, birth year and gender for statistics),
 and every amount. So counts, refunds and reconciliation totals of past
 periods are the same after a purge as before it.
