@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from webapp.extensions import db
+
+
+@contextmanager
+def refused_as(command: str, *errors: type[Exception], status: int = 2):
+    """A service's refusal (nothing written) as `command: message` on stderr and exit `status`."""
+    try:
+        yield
+    except errors as exc:
+        click.echo(f"{command}: {exc}", err=True)
+        sys.exit(status)
 
 
 def ensure_roles() -> list[str]:
@@ -54,11 +65,8 @@ def seed_command(members: int, employers: int, seed_value: int, months: int, res
     from seed.refunds import seed_refunds
 
     ensure_roles()
-    try:
+    with refused_as("seed", SeedRefused):
         result = generate(members=members, employers=employers, seed=seed_value, reset=reset, progress=not quiet)
-    except SeedRefused as exc:
-        click.echo(f"seed: {exc}", err=True)
-        sys.exit(2)
     click.echo(result.summary())
     click.echo(play_cycle(months, seed_value, progress=not quiet).summary())
     click.echo(seed_member_page(seed_value).summary())
@@ -83,13 +91,26 @@ def demo_accounts(as_json: bool):
         click.echo(f"password for all: {password}")
 
 
-def _month_argument(text: str):
-    from webapp.services.periods import Month, PeriodError
+def _period_argument(period_class, text: str, form: str):
+    """A month or quarter argument; a bad one is a usage error naming the form it must have."""
+    from webapp.services.periods import PeriodError
 
     try:
-        return Month.parse(text)
+        return period_class.parse(text)
     except PeriodError as exc:
-        raise click.BadParameter(str(exc), param_hint="YYYY-MM") from None
+        raise click.BadParameter(str(exc), param_hint=form) from None
+
+
+def _month_argument(text: str):
+    from webapp.services.periods import Month
+
+    return _period_argument(Month, text, "YYYY-MM")
+
+
+def _quarter_argument(text: str):
+    from webapp.services.periods import Quarter
+
+    return _period_argument(Quarter, text, "YYYY-Qn")
 
 
 @click.group("deductions", help="The monthly deduction cycle.")
@@ -104,11 +125,8 @@ def deductions_group():
 def deductions_generate(month: str, refresh: bool):
     from webapp.services.deduction_basis import BasisError, generate
 
-    try:
+    with refused_as("deductions generate", BasisError):
         result = generate(_month_argument(month), refresh=refresh)
-    except BasisError as exc:
-        click.echo(f"deductions generate: {exc}", err=True)
-        sys.exit(2)
     click.echo(result.summary())
 
 
@@ -136,21 +154,9 @@ def payments_import(path: str):
 
     with open(path, "rb") as handle:
         data = handle.read()
-    try:
+    with refused_as("payments import", PaymentFileError):
         result = import_file(os.path.basename(path), data, imported_by="cli")
-    except PaymentFileError as exc:
-        click.echo(f"payments import: {exc}", err=True)
-        sys.exit(2)
     click.echo(result.summary())
-
-
-def _quarter_argument(text: str):
-    from webapp.services.periods import PeriodError, Quarter
-
-    try:
-        return Quarter.parse(text)
-    except PeriodError as exc:
-        raise click.BadParameter(str(exc), param_hint="YYYY-Qn") from None
 
 
 @click.group("refunds", help="The quarterly refund of dues to org units.")
@@ -172,11 +178,8 @@ def refunds_calculate(quarter: str, pool_kroner: str | None):
             pool_ore = parse_kroner(pool_kroner)
         except (ValueError, ArithmeticError):
             raise click.BadParameter(f"'{pool_kroner}' is not an amount in kroner", param_hint="--pool") from None
-    try:
+    with refused_as("refunds calculate", RefundError):
         run = calculate(_quarter_argument(quarter), pool_ore, actor="cli")
-    except RefundError as exc:
-        click.echo(f"refunds calculate: {exc}", err=True)
-        sys.exit(2)
     click.echo(f"refunds {run.quarter}: draft, pool {kroner(run.pool_ore)} kr ({run.pool_source}), "
                f"{run.member_count} members counted, {run.member_months} member-months, {len(run.units)} units")
 
@@ -187,11 +190,8 @@ def refunds_calculate(quarter: str, pool_kroner: str | None):
 def refunds_approve(quarter: str):
     from webapp.services.refunds import RefundError, approve
 
-    try:
+    with refused_as("refunds approve", RefundError):
         run, changed = approve(_quarter_argument(quarter), actor="cli")
-    except RefundError as exc:
-        click.echo(f"refunds approve: {exc}", err=True)
-        sys.exit(2)
     click.echo(f"refunds {run.quarter}: " + ("approved" if changed else "already approved, nothing changed"))
 
 
@@ -225,11 +225,8 @@ def backup_command(path: str):
 def restore_command(path: str, replace: bool):
     from webapp.services.backup import BackupError, restore
 
-    try:
+    with refused_as("restore", BackupError):
         click.echo(restore(path, replace=replace).summary())
-    except BackupError as exc:
-        click.echo(f"restore: {exc}", err=True)
-        sys.exit(2)
 
 
 @click.group("reports", help="Membership reports to LO / LO Stat and the employer associations.")
@@ -255,7 +252,7 @@ def _run_report(spec, date_text: str, send: bool, out_dir: str | None, force: bo
         day = parse_date(date_text, "--date")
     except ReportError as exc:
         raise click.UsageError(str(exc)) from None
-    try:
+    with refused_as("reports", ReportError, status=1):
         if send:
             mailing.check_not_sent(spec, day, force)  # refused before anything is written
             mailing.recipients_for(spec)
@@ -266,9 +263,6 @@ def _run_report(spec, date_text: str, send: bool, out_dir: str | None, force: bo
         if send:
             result = mailing.send(spec, day, actor="cli", force=force, files=files, report=report)
             click.echo(f"sent {spec.label} for {day} to {result.dispatch.recipients} ({len(files)} files)")
-    except ReportError as exc:
-        click.echo(f"reports: {exc}", err=True)
-        sys.exit(1)
 
 
 @reports_group.command("lo", help="The LO / LO Stat report: members at a date by category, gender, age band, "
