@@ -9,7 +9,6 @@ Target (issue 3): under 10 s on SQLite for 100,000 members and 3,000 employers.
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import statistics
@@ -19,15 +18,11 @@ import tracemalloc
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import bench_app
+from bench.common import bench_app, bench_arguments
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", help="database URL (default: SQLite file instance/bench_100k.db)")
-    parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--employers", type=int, default=3_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser = bench_arguments(runs=3)
     args = parser.parse_args()
 
     app = bench_app(args.db, args.members, args.employers)

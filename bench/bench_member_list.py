@@ -9,22 +9,17 @@ Target (issue 2): median under 150 ms on SQLite.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import bench_app, timed
+from bench.common import bench_app, bench_arguments, timed
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", help="database URL (default: SQLite file instance/bench_100k.db)")
-    parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--employers", type=int, default=3_000)
-    parser.add_argument("--runs", type=int, default=30)
+    parser = bench_arguments(runs=30)
     args = parser.parse_args()
 
     app = bench_app(args.db, args.members, args.employers)

@@ -14,7 +14,6 @@ Target (issue 4): the calculation under 5 s.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import statistics
@@ -23,15 +22,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import bench_app
+from bench.common import bench_app, bench_arguments
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", help="database URL (default: SQLite file instance/bench_100k.db)")
-    parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--employers", type=int, default=3_000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser = bench_arguments(runs=5)
     parser.add_argument("--quarter", help="a quarter that is not approved (default: the last complete quarter)")
     parser.add_argument("--approve", action="store_true",
                         help="then approve the quarter (it stays approved in the bench database) and time the largest "

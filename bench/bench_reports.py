@@ -11,7 +11,6 @@ Target (issue 6): all reports under 30 s for 100,000 members.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import statistics
@@ -20,15 +19,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import bench_app
+from bench.common import bench_app, bench_arguments
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", help="database URL (default: SQLite file instance/bench_100k.db)")
-    parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--employers", type=int, default=3_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser = bench_arguments(runs=3)
     parser.add_argument("--date", default=dt.date.today().isoformat())
     args = parser.parse_args()
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import time
 
 DEFAULT_SQLITE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "instance", "bench_100k.db")
+
+
+def bench_arguments(runs: int) -> argparse.ArgumentParser:
+    """The options every benchmark over the seeded database takes; a script adds its own."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", help="database URL (default: SQLite file instance/bench_100k.db)")
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--employers", type=int, default=3_000)
+    parser.add_argument("--runs", type=int, default=runs)
+    return parser
 
 
 def bench_app(url: str | None, members: int, employers: int):
