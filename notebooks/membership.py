@@ -32,12 +32,12 @@ def _():
 @app.cell
 def _():
     from reports import exports, membership
-    from reports.notebook_support import app_reader
+    from reports.notebook_support import app_reader, chosen
     from webapp.services.periods import Month
 
     read = app_reader()
 
-    return Month, exports, membership, read
+    return Month, chosen, exports, membership, read
 
 
 @app.cell
@@ -100,15 +100,6 @@ def _(alt, mo, overall, pl):
     return
 
 
-@app.function
-def chosen(chart, field):
-    """The values of `field` in a chart's selection; empty when nothing is selected."""
-    value = chart.value
-    if value is None or len(value) == 0 or field not in value.columns:
-        return []
-    return sorted(set(value[field].to_list()))
-
-
 @app.cell
 def _(alt, by_category, mo, pl):
     _pick = alt.selection_point(fields=["group"], bind="legend", name="category")
@@ -127,7 +118,7 @@ def _(alt, by_category, mo, pl):
 
 
 @app.cell
-def _(by_category, category_chart, mo, pl):
+def _(by_category, category_chart, chosen, mo, pl):
     _table = pl.DataFrame(by_category)
     _groups = chosen(category_chart, "group")
     if _groups:
@@ -155,7 +146,7 @@ def _(alt, by_unit, mo, pl):
 
 
 @app.cell
-def _(by_unit, mo, pl, unit_chart):
+def _(by_unit, chosen, mo, pl, unit_chart):
     _table = pl.DataFrame(by_unit)
     _groups = chosen(unit_chart, "group")
     if _groups:
@@ -192,7 +183,7 @@ def _(alt, lo, lo_rows, mo, pl):
 
 
 @app.cell
-def _(lo_chart, lo_rows, mo, pl):
+def _(chosen, lo_chart, lo_rows, mo, pl):
     _table = pl.DataFrame(lo_rows)
     _picked = chosen(lo_chart, "breakdown")
     if _picked:

@@ -30,12 +30,12 @@ def _():
 @app.cell
 def _():
     from reports import reconciliation as figures
-    from reports.notebook_support import app_reader
+    from reports.notebook_support import app_reader, chosen
     from webapp.services.periods import Month
 
     read = app_reader()
 
-    return Month, figures, read
+    return Month, chosen, figures, read
 
 
 @app.cell
@@ -118,17 +118,8 @@ def _(alt, mo, pl, statuses):
     return (status_chart,)
 
 
-@app.function
-def chosen(chart, field):
-    """The values of `field` in a chart's selection; empty when nothing is selected."""
-    value = chart.value
-    if value is None or len(value) == 0 or field not in value.columns:
-        return []
-    return sorted(set(value[field].to_list()))
-
-
 @app.cell
-def _(issues, mo, pl, status_chart, trend):
+def _(chosen, issues, mo, pl, status_chart, trend):
     _table = pl.DataFrame(issues) if issues else pl.DataFrame()
     _months = chosen(trend, "month") or chosen(status_chart, "month")
     _statuses = chosen(status_chart, "status")
@@ -173,7 +164,7 @@ def _(alt, mo, pl, reasons):
 
 
 @app.cell
-def _(deviations, mo, pl, reason_chart, trend):
+def _(chosen, deviations, mo, pl, reason_chart, trend):
     _table = pl.DataFrame(deviations) if deviations else pl.DataFrame()
     _reasons = chosen(reason_chart, "reason")
     _months = chosen(trend, "month")

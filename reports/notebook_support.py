@@ -1,4 +1,4 @@
-"""What every notebook needs from the app: a reader that runs service and report functions in its context."""
+"""What the notebooks share: a reader that runs service and report functions in the app's context, and chart selections."""
 
 from __future__ import annotations
 
@@ -18,3 +18,11 @@ def app_reader() -> Callable[..., Any]:
             return function(*args)
 
     return read
+
+
+def chosen(chart, field: str) -> list:
+    """The values of `field` in a marimo altair chart's selection; empty when nothing is selected."""
+    value = chart.value
+    if value is None or len(value) == 0 or field not in value.columns:
+        return []
+    return sorted(set(value[field].to_list()))
