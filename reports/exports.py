@@ -158,6 +158,11 @@ def lo_files(report: LoReport) -> list[ReportFile]:
         _bold_row(sheet)
         sheet.column_dimensions["A"].width = 42
     summary.column_dimensions["A"].width = 42
+    return _three_files(name, pdf, csv_data, workbook)
+
+
+def _three_files(name: str, pdf: bytes, csv_data: bytes, workbook: Workbook) -> list[ReportFile]:
+    """A report's PDF, CSV and XLSX files under one base name."""
     return [
         ReportFile(f"{name}.pdf", pdf, PDF),
         ReportFile(f"{name}.csv", csv_data, CSV),
@@ -193,11 +198,7 @@ def association_files(report: AssociationReport) -> list[ReportFile]:
     sheet.append([_("Different members"), "", report.distinct_members])
     sheet.column_dimensions["A"].width = 20
     sheet.column_dimensions["B"].width = 50
-    return [
-        ReportFile(f"{name}.pdf", pdf, PDF),
-        ReportFile(f"{name}.csv", csv_data, CSV),
-        ReportFile(f"{name}.xlsx", _xlsx_bytes(workbook), XLSX),
-    ]
+    return _three_files(name, pdf, csv_data, workbook)
 
 
 # ------------------------------------------------------------------ one entry point
