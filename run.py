@@ -16,17 +16,14 @@ app = create_app(os.environ.get("APP_CONFIG", "config.Config"))
 
 def prepare_database(demo_members: int) -> None:
     """Upgrade the schema, sync the roles and seed a demo dataset into an empty database."""
-    from flask_migrate import upgrade
-
     from seed.cycle import play_cycle
     from seed.generator import database_is_empty, generate
     from seed.mypage import seed_member_page
     from seed.refunds import seed_refunds
-    from webapp.cli import ensure_roles
+    from webapp.cli import upgrade_schema
 
     with app.app_context():
-        upgrade()
-        ensure_roles()
+        upgrade_schema()
         if database_is_empty():
             print(f"Empty database: seeding {demo_members} demo members ...")
             generate(members=demo_members, employers=max(50, demo_members // 10), seed=1, reset=False, progress=True)

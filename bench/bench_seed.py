@@ -31,21 +31,13 @@ def main(argv: list[str] | None = None) -> int:
         directory = tempfile.mkdtemp(prefix="bench_seed_", dir="/tmp")
         url = "sqlite:///" + os.path.join(directory, "bench.db")
 
-    from flask_migrate import upgrade
-    from sqlalchemy import text
-
     from seed.generator import generate
     from webapp import create_app
-    from webapp.cli import ensure_roles
-    from webapp.extensions import db
+    from webapp.cli import upgrade_schema
 
     app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-        upgrade()
-        ensure_roles()
+        upgrade_schema(fresh=True)
         started = time.perf_counter()
         result = generate(members=args.members, employers=args.employers, seed=args.seed, reset=False, progress=False)
         seconds = time.perf_counter() - started

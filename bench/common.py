@@ -22,18 +22,15 @@ def bench_arguments(runs: int) -> argparse.ArgumentParser:
 
 def bench_app(url: str | None, members: int, employers: int):
     """An app over `url` (default: a SQLite file under instance/), seeded when empty."""
-    from flask_migrate import upgrade
-
     from seed.generator import database_is_empty, generate
     from webapp import create_app
-    from webapp.cli import ensure_roles
+    from webapp.cli import upgrade_schema
 
     url = url or "sqlite:///" + DEFAULT_SQLITE
     app = create_app("config.Config", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False, AUTH_RATE_LIMITED=False,
                      WTF_CSRF_ENABLED=False)
     with app.app_context():
-        upgrade()
-        ensure_roles()
+        upgrade_schema()
         if database_is_empty():
             started = time.perf_counter()
             generate(members=members, employers=employers, seed=1, reset=False, progress=True)

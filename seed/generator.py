@@ -28,6 +28,7 @@ from flask import current_app
 from sqlalchemy import MetaData, insert, or_, select, text, update
 from werkzeug.security import generate_password_hash
 
+from webapp.cli import ensure_roles
 from webapp.extensions import db
 from webapp.models import (
     DeductionContact,
@@ -123,7 +124,7 @@ def generate(members: int, employers: int, seed: int, reset: bool, progress: boo
     if employers < 1:
         raise SeedRefused("at least one employer is needed")
     started = time.perf_counter()
-    _ensure_roles_present()
+    ensure_roles()
     if not reset and not database_is_empty():
         db.session.rollback()
         raise SeedRefused("the database is not empty; use --reset to replace its contents")
@@ -156,16 +157,6 @@ def _our_table_objects():
         model.__table__
         for model in (OrgUnit, Employer, Workplace, Member, Employment, Position, DeductionContact, DemoAccount)
     ]
-
-
-def _ensure_roles_present() -> None:
-    names = set(db.session.execute(text("SELECT name FROM ab_role")).scalars())
-    from webapp.security.roles import ALL_ROLES
-
-    if not set(ALL_ROLES) <= names:
-        from webapp.cli import ensure_roles
-
-        ensure_roles()
 
 
 def _insert(table, rows: list[dict], chunk: int = CHUNK) -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import text
 
 from webapp import create_app
+from webapp.cli import upgrade_schema
 from webapp.extensions import db
 
 # Tables that hold reference data every test needs (FAB's role rows).
@@ -30,16 +30,7 @@ def app(tmp_path_factory):
     url = _database_url(tmp_path_factory)
     app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=url, SERVER_NAME="localhost")
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("DROP SCHEMA public CASCADE"))
-            db.session.execute(text("CREATE SCHEMA public"))
-            db.session.commit()
-        from flask_migrate import upgrade
-
-        from webapp.cli import ensure_roles
-
-        upgrade()
-        ensure_roles()
+        upgrade_schema(fresh=True)
     yield app
 
 

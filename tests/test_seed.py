@@ -51,19 +51,13 @@ TABLES = (
 
 @pytest.fixture(scope="module")
 def seeded_app(tmp_path_factory):
-    from flask_migrate import upgrade
-
     from webapp import create_app
-    from webapp.cli import ensure_roles
+    from webapp.cli import upgrade_schema
 
     url = os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("seed") / "seed.db")
     app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-        upgrade()
-        ensure_roles()
+        upgrade_schema(fresh=True)
         app.seed_result = generate(members=MEMBERS, employers=EMPLOYERS, seed=SEED, reset=False, progress=False)
         db.session.remove()
     yield app

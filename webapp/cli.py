@@ -37,6 +37,20 @@ def ensure_roles() -> list[str]:
     return created
 
 
+def upgrade_schema(fresh: bool = False) -> None:
+    """Bring the schema to the newest migration and create the roles defined in code (in an app context).
+
+    `fresh` first empties a PostgreSQL schema, for tests and benchmarks that start from nothing."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    if fresh and db.engine.dialect.name == "postgresql":
+        db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.session.commit()
+    upgrade()
+    ensure_roles()
+
+
 @click.group("roles", help="Roles defined in code.")
 def roles_group():
     pass
