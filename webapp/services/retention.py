@@ -80,6 +80,7 @@ def purge(dry_run: bool = False, today: dt.date | None = None) -> PurgeResult:
     try:
         for start in range(0, len(result.members), 500):
             _anonymise([member_id for member_id, _no, _left in result.members[start : start + 500]], today)
+        forget_kept_documents()  # once: they are rendered anew, without the names
         audit.record("purge", "member", None, count=len(result.members), cutoff=str(result.cutoff))
         db.session.commit()
     except Exception:
@@ -142,7 +143,6 @@ def _anonymise(ids: list[int], today: dt.date) -> None:
         .execution_options(synchronize_session=False)
     )
     _forget_texts(ids)
-    forget_kept_documents()
     user_ids = [m.user_id for m in members if m.user_id]
     if user_ids:
         user_model = current_app.appbuilder.sm.user_model
