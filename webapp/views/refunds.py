@@ -144,15 +144,12 @@ class RefundRunView(BaseView):
         return redirect(url_for("RefundRunView.show", quarter=run.quarter))
 
 
-def refund_document(refund_unit_id: int, view_name: str) -> RefundUnit:
-    """The unit's refund row when the acting scope reaches it and it has documents; else 404."""
-    grants = get_scope().grants_for_view(view_name)
-    if not is_visible(RefundUnit, refund_unit_id, grants):
-        abort(404)
+def unit_with_documents(refund_unit_id: int, view_name: str) -> RefundUnit | None:
+    """The unit's refund row when the acting scope reaches it through `view_name` and it has documents."""
+    if not is_visible(RefundUnit, refund_unit_id, get_scope().grants_for_view(view_name)):
+        return None
     refund_unit = db.session.get(RefundUnit, refund_unit_id)
-    if refund_unit is None or not refund_unit.receives_refunds:
-        abort(404)
-    return refund_unit
+    return refund_unit if refund_unit is not None and refund_unit.receives_refunds else None
 
 
 def pdf_response(data: bytes, filename: str, refund_unit: RefundUnit) -> Response:
@@ -167,13 +164,13 @@ class RefundDocumentView(BaseView):
     @expose("/<int:refund_unit_id>/letter.pdf")
     @has_access
     def letter(self, refund_unit_id: int):
-        refund_unit = refund_document(refund_unit_id, "RefundDocumentView")
+        refund_unit = unit_with_documents(refund_unit_id, "RefundDocumentView") or abort(404)
         return pdf_response(documents.letter_pdf(refund_unit), documents.letter_filename(refund_unit), refund_unit)
 
     @expose("/<int:refund_unit_id>/list.pdf")
     @has_access
     def member_list(self, refund_unit_id: int):
-        refund_unit = refund_document(refund_unit_id, "RefundDocumentView")
+        refund_unit = unit_with_documents(refund_unit_id, "RefundDocumentView") or abort(404)
         return pdf_response(documents.member_list_pdf(refund_unit), documents.list_filename(refund_unit), refund_unit)
 
 
@@ -192,10 +189,8 @@ class RefundApi(ScopedModelRestApi):
     order_columns = ["code", "amount_ore", "member_months"]
 
     def _document(self, pk: int, render, filename):
-        if not is_visible(RefundUnit, pk, get_scope().grants_for_view(self.class_permission_name)):
-            return self.response_404()
-        refund_unit = db.session.get(RefundUnit, pk)
-        if refund_unit is None or not refund_unit.receives_refunds:
+        refund_unit = unit_with_documents(pk, self.class_permission_name)
+        if refund_unit is None:
             return self.response_404()
         return pdf_response(render(refund_unit), filename(refund_unit), refund_unit)
 
