@@ -106,6 +106,19 @@ def csv_context(app_ctx):
     return app_ctx
 
 
+def assert_lines_checked_by_number(rows) -> None:
+    """Each row of a parsed file (header = line 1) is accepted, or refused naming its own line."""
+    for number, row in enumerate(rows, start=2):
+        if row is None:
+            continue
+        try:
+            parse_line(row, number)
+        except ListError as exc:
+            assert str(exc).startswith(f"Linje {number}: ")
+        else:
+            assert isinstance(row, LineInput)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=300))
 def test_csv_upload_of_any_bytes_is_parsed_or_refused(csv_context, data):
@@ -114,13 +127,7 @@ def test_csv_upload_of_any_bytes_is_parsed_or_refused(csv_context, data):
     except ListError as exc:
         assert str(exc).startswith(("Fil: ", "Linje 1: "))
         return
-    for number, row in enumerate(rows, start=2):
-        if row is None:
-            continue
-        try:
-            parse_line(row, number)
-        except ListError as exc:
-            assert str(exc).startswith(f"Linje {number}: ")
+    assert_lines_checked_by_number(rows)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -131,13 +138,4 @@ def test_csv_lines_name_their_line_number(csv_context, rows):
         f";{nid.replace(';', '').replace(chr(10), '')};;{amount.replace(';', '').replace(chr(10), '')};{reason};"
         for nid, amount, reason in rows
     )
-    parsed = parse_csv(text.encode())
-    for number, row in enumerate(parsed, start=2):
-        if row is None:
-            continue
-        try:
-            parse_line(row, number)
-        except ListError as exc:
-            assert str(exc).startswith(f"Linje {number}: ")
-        else:
-            assert isinstance(row, LineInput)
+    assert_lines_checked_by_number(parse_csv(text.encode()))
