@@ -89,6 +89,20 @@ def dbs(clean_app):
         db.session.remove()
 
 
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served over HTTP on loopback by a threaded server: browsers and concurrent clients use it."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
 class CapturedMail:
     """The messages a real SMTP server on loopback received."""
 

@@ -1,0 +1,24 @@
+"""logout and password changes end every session and token
+
+Revision ID: a11b00000003
+Revises: a11b00000002
+Create Date: 2026-11-30 03:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'a11b00000003'
+down_revision = 'a11b00000002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
