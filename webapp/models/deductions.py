@@ -6,6 +6,7 @@ Money is integer øre throughout.
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -38,11 +39,11 @@ class DuesRate(Model):
     id = Column(Integer, primary_key=True)
     valid_from = Column(Date, nullable=False, unique=True)
     percent = Column(Numeric(6, 3), nullable=False)
-    monthly_min_ore = Column(Integer)
-    monthly_max_ore = Column(Integer)
-    contents_insurance_ore = Column(Integer, nullable=False)
-    travel_insurance_ore = Column(Integer, nullable=False)
-    apprentice_flat_ore = Column(Integer, nullable=False)
+    monthly_min_ore = Column(BigInteger)
+    monthly_max_ore = Column(BigInteger)
+    contents_insurance_ore = Column(BigInteger, nullable=False)
+    travel_insurance_ore = Column(BigInteger, nullable=False)
+    apprentice_flat_ore = Column(BigInteger, nullable=False)
     note = Column(String(200))
 
     def __repr__(self) -> str:
@@ -63,12 +64,12 @@ class DeductionBasis(Model):
     notified_at = Column(DateTime)
     member_count = Column(Integer, nullable=False, default=0)
     change_count = Column(Integer, nullable=False, default=0)
-    fixed_total_ore = Column(Integer, nullable=False, default=0)
+    fixed_total_ore = Column(BigInteger, nullable=False, default=0)
     # Reconciliation, kept up to date when lists are delivered and payments imported.
     list_count = Column(Integer, nullable=False, default=0)
     delivered = Column(Boolean, nullable=False, default=False)
-    reported_total_ore = Column(Integer, nullable=False, default=0)
-    paid_total_ore = Column(Integer, nullable=False, default=0)
+    reported_total_ore = Column(BigInteger, nullable=False, default=0)
+    paid_total_ore = Column(BigInteger, nullable=False, default=0)
     not_reported_count = Column(Integer, nullable=False, default=0)
     unknown_reported_count = Column(Integer, nullable=False, default=0)
     deviation_count = Column(Integer, nullable=False, default=0)
@@ -99,7 +100,7 @@ class DeductionBasisLine(Model):
     contents_insurance = Column(Boolean, nullable=False, default=False)
     travel_insurance = Column(Boolean, nullable=False, default=False)
     apprentice = Column(Boolean, nullable=False, default=False)
-    fixed_amount_ore = Column(Integer, nullable=False, default=0)
+    fixed_amount_ore = Column(BigInteger, nullable=False, default=0)
     position_pct = Column(Numeric(5, 2))
     change = Column(enum_column_type(BasisChange))
     change_detail = Column(String(200))
@@ -142,7 +143,7 @@ class DeductionList(Model):
     delivered_by_id = Column(Integer, ForeignKey("ab_user.id"))
     reopened_at = Column(DateTime)
     reopened_by_id = Column(Integer, ForeignKey("ab_user.id"))
-    total_ore = Column(Integer, nullable=False, default=0)
+    total_ore = Column(BigInteger, nullable=False, default=0)
 
     employer = relationship("Employer")
     created_by = relationship(User, foreign_keys=[created_by_id])
@@ -167,7 +168,7 @@ class DeductionListLine(Model):
     member_id = Column(Integer, ForeignKey("member.id"), index=True)
     national_id = Column(String(11), nullable=False)
     name = Column(String(160), nullable=False)
-    amount_ore = Column(Integer)
+    amount_ore = Column(BigInteger)
     deviation = Column(enum_column_type(DeviationReason))
     comment = Column(String(500))
 
@@ -187,7 +188,7 @@ class PaymentImport(Model):
     imported_by = Column(String(128))
     transaction_count = Column(Integer, nullable=False, default=0)
     matched_count = Column(Integer, nullable=False, default=0)
-    total_ore = Column(Integer, nullable=False, default=0)
+    total_ore = Column(BigInteger, nullable=False, default=0)
 
 
 class Payment(Model):
@@ -199,7 +200,7 @@ class Payment(Model):
     import_id = Column(Integer, ForeignKey("payment_import.id"), nullable=False, index=True)
     bank_reference = Column(String(80), nullable=False, unique=True)
     kid = Column(String(25), nullable=False, index=True)
-    amount_ore = Column(Integer, nullable=False)
+    amount_ore = Column(BigInteger, nullable=False)
     paid_on = Column(Date)
     payer_account = Column(String(11))
     employer_id = Column(Integer, ForeignKey("employer.id"), index=True)

@@ -1,7 +1,7 @@
 """Documents on a member's page: letters, invoices and course certificates."""
 
 from flask_appbuilder import Model
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import relationship
 
 from webapp.models.choices import DocumentKind, enum_column_type
@@ -18,7 +18,7 @@ class MemberDocument(Model):
     title = Column(String(200), nullable=False)
     created_at = Column(DateTime, nullable=False, index=True)
     body = Column(Text)
-    amount_ore = Column(Integer)
+    amount_ore = Column(BigInteger)
     due_date = Column(Date)
     pdf = Column(LargeBinary)
     course_application_id = Column(Integer, ForeignKey("course_application.id"), unique=True)
