@@ -17,6 +17,7 @@ from webapp.models.deductions import (
 )
 from webapp.models.demo import DemoAccount
 from webapp.models.documents import MemberDocument
+from webapp.models.mail import OutboxAttachment, OutboxMail
 from webapp.models.member_requests import EmploymentChange
 from webapp.models.members import Employment, Member, Position
 from webapp.models.messages import Message, MessageThread
@@ -58,6 +59,8 @@ __all__ = [
     "MemberDocument",
     "Message",
     "MessageThread",
+    "OutboxAttachment",
+    "OutboxMail",
     "Model",
     "OrgUnit",
     "Payment",
