@@ -17,8 +17,15 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        'session_generation',
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('generation', sa.Integer(), nullable=False),
+        sa.Column('changed_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('user_id'),
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('session_generation')

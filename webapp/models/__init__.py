@@ -34,6 +34,7 @@ from webapp.models.refunds import (
     RefundUnitCategory,
 )
 from webapp.models.reports import ReportDispatch
+from webapp.models.sessions import SessionGeneration
 
 metadata = Model.metadata
 
@@ -78,6 +79,7 @@ __all__ = [
     "RefundUnit",
     "RefundUnitCategory",
     "ReportDispatch",
+    "SessionGeneration",
     "Workplace",
     "metadata",
 ]
