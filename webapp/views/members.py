@@ -1,12 +1,14 @@
 """Screens and APIs for members, employments and positions."""
 
-from flask import redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
 
 from webapp.extensions import db
 from webapp.models import Employment, Member, Position
+from webapp.security.position_grants import PositionTarget, change_refusal, grant_refusal
 from webapp.security.privacy import mask_national_id, national_id_for
 from webapp.security.roles import FULL_NATIONAL_ID_ROLES
 from webapp.security.scope import get_scope
@@ -137,6 +139,36 @@ class PositionView(ScopedModelView):
         "workplace": typeahead_field(_l("Workplace"), datamodel, "workplace", "workplace", required=False),
     }
 
+    # Registering a position grants access: the same rule as the API (webapp/security/position_grants.py),
+    # for the position as stored (edit, delete) and as it will be (add, edit).
+    def _edit(self, pk):
+        stored = self.datamodel.get(pk)
+        refusal = change_refusal(get_scope(), stored) if stored is not None else None
+        if refusal:
+            flash(refusal, "danger")
+            return None
+        return super()._edit(pk)
+
+    def _refuse_unless_granted(self, item) -> None:
+        problems = grant_refusal(get_scope(), PositionTarget.of(item))
+        if problems:
+            db.session.rollback()
+            raise ValueError(" ".join(problems.values()))
+
+    def pre_add(self, item):
+        self._refuse_unless_granted(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._refuse_unless_granted(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        refusal = change_refusal(get_scope(), item)
+        if refusal:
+            raise ValueError(refusal)
+        super().pre_delete(item)
+
 
 MEMBER_API_COLUMNS = ["id", "member_no", "national_id"] + [c for c in MEMBER_EDIT_COLUMNS if c not in ("member_no", "national_id", "home_unit")] + ["home_unit_id"]
 
@@ -183,3 +215,26 @@ class PositionApi(ScopedModelRestApi):
     add_columns = edit_columns = list(POSITION_LABELS)
     search_columns = ["member", "type", "org_unit", "workplace", "start_date", "end_date"]
     order_columns = ["start_date", "end_date", "type"]
+
+    # The same rule as the screen: the stored position must be one the caller may touch (403 otherwise),
+    # and the position as sent one the caller may grant (422 naming the field otherwise).
+    def _refused_change(self, pk):
+        stored = self.datamodel.get(pk, self._base_filters)
+        refusal = change_refusal(get_scope(), stored) if stored is not None else None
+        return self.response(403, message=refusal) if refusal else None
+
+    def put_headless(self, pk):
+        return self._refused_change(pk) or super().put_headless(pk)
+
+    def delete_headless(self, pk):
+        return self._refused_change(pk) or super().delete_headless(pk)
+
+    def _write(self, load, permission: str, status: int, pk=None):
+        def load_if_granted():
+            item = load()
+            problems = grant_refusal(get_scope(), PositionTarget.of(item)) if item is not None else {}
+            if problems:
+                raise ValidationError({field: [message] for field, message in problems.items()})
+            return item
+
+        return super()._write(load_if_granted, permission, status, pk)
