@@ -2,7 +2,8 @@
 
 A report goes out once per date: sending it again for the same date is refused unless forced. The
 record (what, to whom, when, by whom, the files' checksums) is written in the same transaction as the
-sending, so a failed e-mail leaves no record and a record always means the e-mail was handed over.
+e-mail with its files is queued in the outbox (webapp.services.mail): a record always means the e-mail was
+handed over. When the mail server is down it waits there and `flask --app run mail retry` sends it.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from sqlalchemy import select
 
 from reports.exports import ReportFile, ReportSpec, build
 from reports.membership import ReportError
-from webapp.extensions import db, mail
+from webapp.extensions import db
 from webapp.models import ReportDispatch
 from webapp.services import audit
+from webapp.services import mail as outbox
 
 
 class AlreadySent(ReportError):
@@ -33,10 +35,6 @@ class AlreadySent(ReportError):
             f"{dispatch_label(dispatch)} for {dispatch.report_date} was already sent on "
             f"{dispatch.sent_at:%Y-%m-%d %H:%M} to {dispatch.recipients}; use force (--force) to send it again"
         )
-
-
-class SendFailed(ReportError):
-    pass
 
 
 def dispatch_label(dispatch: ReportDispatch) -> str:
@@ -87,6 +85,8 @@ def file_checksums(dispatch: ReportDispatch) -> list[dict]:
 class SendResult:
     dispatch: ReportDispatch
     files: list[ReportFile]
+    # False while the e-mail waits in the outbox for the mail server.
+    delivered: bool = True
 
 
 def send(
@@ -131,14 +131,9 @@ def send(
         forced=bool(force and previous_dispatch(spec, day) is not None),
         files=json.dumps([{"name": f.name, "sha256": f.sha256, "bytes": len(f.data)} for f in files]),
     )
-    try:
-        db.session.add(dispatch)
-        db.session.flush()
-        audit.record("report_sent", "report_dispatch", dispatch.id, report=spec.code, date=day.isoformat(),
-                     recipients=dispatch.recipients, forced=dispatch.forced)
-        mail.send(message)
-        db.session.commit()
-    except Exception as exc:
-        db.session.rollback()
-        raise SendFailed(f"send: the e-mail to {', '.join(recipients)} could not be sent ({exc}); nothing was recorded") from exc
-    return SendResult(dispatch, files)
+    db.session.add(dispatch)
+    db.session.flush()
+    audit.record("report_sent", "report_dispatch", dispatch.id, report=spec.code, date=day.isoformat(),
+                 recipients=dispatch.recipients, forced=dispatch.forced)
+    delivered = outbox.queue_and_send(message)
+    return SendResult(dispatch, files, delivered)

@@ -287,7 +287,9 @@ def test_cli_bad_input_names_the_argument(clean_app, smtp_server, tmp_path, args
     assert smtp_server.messages == [] and not list(tmp_path.iterdir())
 
 
-def test_failed_mail_records_nothing(clean_app, world, tmp_path):
+def test_mail_down_queues_the_report_with_its_files(clean_app, world, tmp_path):
+    from webapp.models import OutboxMail
+
     state = clean_app.extensions["mail"]
     saved = (state.server, state.port, state.suppress)
     state.server, state.port, state.suppress = "127.0.0.1", 9, False  # nothing listens on the discard port
@@ -295,9 +297,11 @@ def test_failed_mail_records_nothing(clean_app, world, tmp_path):
         result = run(clean_app, "reports", "lo", "--date", DAY.isoformat(), "--send", "--out", str(tmp_path))
     finally:
         state.server, state.port, state.suppress = saved
-    assert result.exit_code == 1 and "nothing was recorded" in result.output
+    assert result.exit_code == 0 and "mail retry" in result.output, result.output
     with clean_app.app_context():
-        assert db.session.scalar(select(func.count(ReportDispatch.id))) == 0
+        assert db.session.scalar(select(func.count(ReportDispatch.id))) == 1
+        waiting = db.session.scalars(select(OutboxMail)).one()
+        assert waiting.sent_at is None and len(waiting.attachments) == 3
 
 
 # ------------------------------------------------------------------ screens and who may use them

@@ -276,7 +276,11 @@ def _run_report(spec, date_text: str, send: bool, out_dir: str | None, force: bo
             click.echo(path)
         if send:
             result = mailing.send(spec, day, actor="cli", force=force, files=files, report=report)
-            click.echo(f"sent {spec.label} for {day} to {result.dispatch.recipients} ({len(files)} files)")
+            if result.delivered:
+                click.echo(f"sent {spec.label} for {day} to {result.dispatch.recipients} ({len(files)} files)")
+            else:
+                click.echo(f"queued {spec.label} for {day} to {result.dispatch.recipients} ({len(files)} files): "
+                           "the mail server does not answer; `flask --app run mail retry` sends it")
 
 
 @reports_group.command("lo", help="The LO / LO Stat report: members at a date by category, gender, age band, "
@@ -308,7 +312,23 @@ def reports_employer_association(name: str, date_text: str, send: bool, out_dir:
     _run_report(spec, date_text, send, out_dir, force)
 
 
+@click.group("mail", help="Outgoing e-mail (the outbox).")
+def mail_group():
+    pass
+
+
+@mail_group.command("retry", help="Send the e-mails that wait in the outbox; exit 1 while some still wait.")
+@with_appcontext
+def mail_retry():
+    from webapp.services.mail import retry_queued
+
+    report = retry_queued()
+    click.echo(report.summary())
+    if report.waiting:
+        sys.exit(1)
+
+
 def register_cli(app) -> None:
     for command in (roles_group, seed_command, demo_accounts, deductions_group, payments_group, privacy_group,
-                    backup_command, restore_command, refunds_group, reports_group):
+                    backup_command, restore_command, refunds_group, reports_group, mail_group):
         app.cli.add_command(command)

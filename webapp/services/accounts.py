@@ -11,9 +11,10 @@ from flask_mail import Message
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from webapp.extensions import db, mail
+from webapp.extensions import db
 from webapp.models import AccessRequest, DeductionContact, Employer
 from webapp.services import audit
+from webapp.services import mail as outbox
 from webapp.services.validation import FieldError
 from webapp.services.validation import email as check_email
 from webapp.services.validation import mobile as check_mobile
@@ -56,14 +57,16 @@ def password_link(user) -> str:
     return current_app.config["PORTAL_URL"].rstrip("/") + url_for("PasswordView.set_password", token=password_token(user))
 
 
-def send_password_link(user, address: str, reason: str) -> None:
+def send_password_link(user, address: str, reason: str) -> bool:
+    """Queue the link's e-mail with the caller's change and commit both; False while it waits in the outbox."""
     body = _(
         "Hello %(name)s,\n\n%(reason)s\n\nYour username is %(username)s. Choose your password here (the link works once and "
         "expires in 24 hours):\n%(link)s\n\nKind regards\n%(union)s",
         name=user.get_full_name(), reason=reason, username=user.username, link=password_link(user),
         union=current_app.config["UNION_NAME"],
     )
-    mail.send(Message(subject=_("Your login to %(union)s", union=current_app.config["UNION_NAME"]), recipients=[address], body=body))
+    return outbox.queue_and_send(
+        Message(subject=_("Your login to %(union)s", union=current_app.config["UNION_NAME"]), recipients=[address], body=body))
 
 
 def next_contact_username() -> str:
@@ -100,7 +103,7 @@ def create_contact(employer: Employer, name: str, email: str, phone: str | None,
     db.session.add(DeductionContact(user_id=user.id, employer_id=employer.id, phone=phone, start_date=dt.date.today(),
                                     added_by_id=added_by_id))
     audit.record("add_contact", "employer", employer.id, user=user.username)
-    db.session.commit()
+    # Saved together with its e-mail (send_password_link commits): mail being down does not undo the contact.
     send_password_link(user, address, _("You are registered as deduction contact for %(employer)s.", employer=employer.name))
     return user
 

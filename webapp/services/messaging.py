@@ -11,7 +11,6 @@ waiting and links to it, never what it says nor who wrote it.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
@@ -20,17 +19,16 @@ from flask_mail import Message as MailMessage
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from webapp.extensions import db, mail
+from webapp.extensions import db
 from webapp.models import Employer, Member, Message, MessageThread, OrgUnit, Position
 from webapp.models.choices import PositionType
 from webapp.security import roles
 from webapp.security import scope as sc
 from webapp.security.rowfilters import visible_clause
 from webapp.services import audit
+from webapp.services import mail as outbox
 from webapp.services.mypage import chosen_email
 from webapp.services.notices import current_contacts
-
-log = logging.getLogger(__name__)
 
 SUBJECT_MAX = 200
 BODY_MAX = 10_000
@@ -201,8 +199,8 @@ def notify_other_side(message: Message, now: dt.datetime | None = None) -> int:
     """E-mail the other side of the thread that a message waits. Returns the number of e-mails sent.
 
     A message from the union goes to the party (the member, or the employer's contacts); one from the
-    party goes to the unit's officers or the office. A failed send does not undo the message (it is
-    stored and readable); it is logged and `notified_at` stays empty, so the office can see nobody was told.
+    party goes to the unit's officers or the office. The e-mails go through the outbox with `notified_at`
+    in one commit: when the mail server is down they wait there and are retried; the message stands.
     """
     if message.notified_at is not None:
         return 0
@@ -220,15 +218,8 @@ def notify_other_side(message: Message, now: dt.datetime | None = None) -> int:
         return 0
     link = config["PORTAL_URL"].rstrip("/") + f"/messages/{thread.id}"
     body = render_template(template, union_name=config["UNION_NAME"], box=union_side_label(thread), link=link)
-    try:
-        with mail.connect() as connection:
-            for address in addresses:
-                connection.send(MailMessage(subject=subject, recipients=[address], body=body))
-    except OSError as exc:
-        log.warning("message %s: the notice could not be sent (%s)", message.id, exc)
-        return 0
     message.notified_at = now or dt.datetime.now()
-    db.session.commit()
+    outbox.queue_and_send(*(MailMessage(subject=subject, recipients=[address], body=body) for address in addresses))
     return len(addresses)
 
 

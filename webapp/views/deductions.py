@@ -19,6 +19,7 @@ from webapp.models import (
 )
 from webapp.models.choices import ListStatus
 from webapp.services import accounts, deduction_lists
+from webapp.services import mail as outbox
 from webapp.services.money import kroner
 from webapp.views.base import ScopedInterface, ScopedModelRestApi, ScopedModelView
 
@@ -180,8 +181,12 @@ class AccessRequestView(ScopedModelView):
         for item in as_list(items):
             try:
                 accounts.decide_access(item, approve, current_user.id)
-                flash(str(_l("Approved: the login is created and a link to set the password is sent.") if approve
-                          else _l("The request is rejected.")), "success")
+                if approve and outbox.waiting_for(item.email):
+                    flash(str(_l("Approved: the login is created. The e-mail with the link to set the password will "
+                                 "follow as soon as the mail service answers.")), "warning")
+                else:
+                    flash(str(_l("Approved: the login is created and a link to set the password is sent.") if approve
+                              else _l("The request is rejected.")), "success")
             except accounts.AccountError as exc:
                 db.session.rollback()
                 flash(str(exc), "danger")

@@ -21,6 +21,7 @@ from webapp.security import scope as sc
 from webapp.security.privacy import mask_national_id
 from webapp.security.scope import get_scope
 from webapp.services import accounts, deduction_lists
+from webapp.services import mail as outbox
 from webapp.services.deduction_lists import LineInput, ListError
 from webapp.services.money import kroner
 from webapp.services.periods import Month, PeriodError
@@ -214,9 +215,13 @@ class PortalView(BaseView):
                 accounts.end_contact(contact, current_user.id)
                 flash(_("The contact is removed. The history is kept."), "success")
             else:
-                accounts.create_contact(employer, request.form.get("name", ""), request.form.get("email", ""),
-                                        request.form.get("phone", ""), current_user.id)
-                flash(_("The new contact is registered and has been sent a link to choose a password."), "success")
+                user = accounts.create_contact(employer, request.form.get("name", ""), request.form.get("email", ""),
+                                               request.form.get("phone", ""), current_user.id)
+                if outbox.waiting_for(user.email):
+                    flash(_("The new contact is registered. The e-mail with the link to choose a password will follow "
+                            "as soon as the mail service answers."), "warning")
+                else:
+                    flash(_("The new contact is registered and has been sent a link to choose a password."), "success")
         except accounts.AccountError as exc:
             db.session.rollback()
             flash(str(exc), "danger")

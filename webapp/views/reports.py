@@ -105,15 +105,16 @@ class MembershipReportView(BaseView):
                     "to send it once more.", report=spec.label, date=day.strftime("%d.%m.%Y"),
                     sent_at=previous.sent_at.strftime("%d.%m.%Y %H:%M"), recipients=previous.recipients), "warning")
             return back
-        except mailing.SendFailed as exc:
-            flash(_("The e-mail could not be sent; nothing was recorded. %(error)s", error=str(exc.__cause__ or exc)),
-                  "danger")
-            return back
         except ReportError:
             flash(_("No recipients are configured for %(report)s.", report=spec.label), "danger")
             return back
-        flash(_("%(report)s for %(date)s was sent to %(recipients)s.", report=spec.label,
-                date=day.strftime("%d.%m.%Y"), recipients=result.dispatch.recipients), "success")
+        if result.delivered:
+            flash(_("%(report)s for %(date)s was sent to %(recipients)s.", report=spec.label,
+                    date=day.strftime("%d.%m.%Y"), recipients=result.dispatch.recipients), "success")
+        else:
+            flash(_("%(report)s for %(date)s is recorded for %(recipients)s. The mail service does not answer: "
+                    "the e-mail will follow as soon as it does.", report=spec.label,
+                    date=day.strftime("%d.%m.%Y"), recipients=result.dispatch.recipients), "warning")
         return back
 
 
