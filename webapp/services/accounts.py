@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import AccessRequest, DeductionContact, Employer
-from webapp.services import audit
+from webapp.services import audit, transitions
 from webapp.services import mail as outbox
 from webapp.services.validation import FieldError
 from webapp.services.validation import email as check_email
@@ -148,15 +148,16 @@ def request_access(name: str, email: str, phone: str | None, org_number: str) ->
 
 
 def decide_access(request: AccessRequest, approve: bool, decided_by_id: int | None) -> None:
-    if request.status != "pending":
+    """Approve (a login is created) or reject a pending request. Of concurrent decisions exactly one
+    wins: the status moves from pending in one conditional update before any login is made."""
+    if approve and request.employer is None:
+        raise AccountError(_("Organisation number: no employer with organisation number %(number)s is registered.",
+                               number=request.org_number))
+    decided = transitions.claim(AccessRequest, request.id, "pending", status="approved" if approve else "rejected",
+                                decided_at=dt.datetime.now(), decided_by_id=decided_by_id)
+    if not decided:
         raise AccountError(_("Status: the request is already decided."))
     if approve:
-        if request.employer is None:
-            raise AccountError(_("Organisation number: no employer with organisation number %(number)s is registered.",
-                                   number=request.org_number))
         user = create_contact(request.employer, request.name, request.email, request.phone, decided_by_id)
         request.user_id = user.id
-    request.status = "approved" if approve else "rejected"
-    request.decided_at = dt.datetime.now()
-    request.decided_by_id = decided_by_id
     db.session.commit()

@@ -14,13 +14,13 @@ import io
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import DeductionBasis, DeductionBasisLine, DeductionList, DeductionListLine, Member
 from webapp.models.choices import DeviationReason, ListKind, ListStatus
 from webapp.security.privacy import mask_national_id
-from webapp.services import audit
+from webapp.services import audit, transitions
 from webapp.services.money import parse_kroner
 from webapp.services.periods import Month
 from webapp.services.reconciliation import reconcile
@@ -40,6 +40,10 @@ class ListError(ValueError):
 
 class ListLocked(ListError):
     pass
+
+
+class ListGone(ListError):
+    """The list was deleted by another request."""
 
 
 @dataclass
@@ -98,9 +102,24 @@ def create_list(employer_id: int, period: str, user_id: int | None) -> Deduction
     return deduction_list
 
 
+def _locked(deduction_list: DeductionList) -> DeductionList:
+    """The list as committed now, locked for this transaction, so that saving its lines, approving,
+    reopening and deleting it happen one after the other; refused when it was deleted meanwhile."""
+    locked = transitions.lock(DeductionList, deduction_list.id)
+    if locked is None:
+        raise ListGone(_("List: the list was deleted meanwhile."))
+    return locked
+
+
 def _check_draft(deduction_list: DeductionList) -> None:
-    if deduction_list.status != ListStatus.draft:
-        raise ListLocked(_("Status: the list is delivered and locked; only the union office can reopen it."))
+    """Lock the list and refuse unless it is (still) a draft: a change racing an approval waits for it."""
+    if _locked(deduction_list).status != ListStatus.draft:
+        raise delivered_and_locked()
+
+
+def delivered_and_locked() -> ListLocked:
+    """The refusal of any change to a list that is no longer a draft."""
+    return ListLocked(_("Status: the list is delivered and locked; only the union office can reopen it."))
 
 
 def joined(errors: list[str], shown: int = ERRORS_SHOWN) -> str:
@@ -199,6 +218,12 @@ def update_entries(deduction_list: DeductionList, entries: dict[int, LineInput])
 
     Raises ListError whose `errors` maps each bad line id to its message."""
     _check_draft(deduction_list)
+    _set_entries(deduction_list, entries)
+    db.session.commit()
+
+
+def _set_entries(deduction_list: DeductionList, entries: dict[int, LineInput]) -> None:
+    """Check and set the entries on the (locked) draft's lines; the caller commits."""
     by_id = {line.id: line for line in deduction_list.lines}
     errors: dict[int, str] = {}
     checked = {}
@@ -218,7 +243,6 @@ def update_entries(deduction_list: DeductionList, entries: dict[int, LineInput])
     for line_id, values in checked.items():
         line = by_id[line_id]
         line.amount_ore, line.deviation, line.comment = values["amount_ore"], values["deviation"], values["comment"]
-    db.session.commit()
 
 
 def remove_line(deduction_list: DeductionList, line_id: int) -> None:
@@ -249,29 +273,35 @@ def add_line(deduction_list: DeductionList, row: LineInput) -> DeductionListLine
     return line
 
 
-def approve(deduction_list: DeductionList, user_id: int | None) -> None:
-    """Deliver and lock the list; every line must have an amount or a deviation."""
+def approve(deduction_list: DeductionList, user_id: int | None, entries: dict[int, LineInput] | None = None) -> None:
+    """Deliver and lock the list, after saving `entries` (when given) in the same transaction;
+    every line must have an amount or a deviation.
+
+    The list row stays locked from the check to the commit, so a save in another tab either comes
+    before (and is delivered) or after (and is refused): the total is always the sum of the lines."""
     _check_draft(deduction_list)
+    if entries is not None:
+        _set_entries(deduction_list, entries)
     incomplete = [line.name for line in deduction_list.lines if line.amount_ore is None and line.deviation is None]
     if incomplete:
         raise ListError(_("Lines: %(count)s members have neither an amount nor a deviation (first: %(name)s).",
                           count=len(incomplete), name=incomplete[0]))
-    deduction_list.total_ore = sum(line.amount_ore or 0 for line in deduction_list.lines)
-    deduction_list.status = ListStatus.delivered
-    deduction_list.delivered_at = dt.datetime.now()
-    deduction_list.delivered_by_id = user_id
     db.session.flush()
+    total = db.session.scalar(select(func.coalesce(func.sum(DeductionListLine.amount_ore), 0))
+                              .where(DeductionListLine.list_id == deduction_list.id))
+    if not transitions.claim(DeductionList, deduction_list.id, ListStatus.draft, status=ListStatus.delivered,
+                             total_ore=total, delivered_at=dt.datetime.now(), delivered_by_id=user_id):
+        raise delivered_and_locked()
     reconcile(deduction_list.period, [deduction_list.employer_id])
     db.session.commit()
 
 
 def reopen(deduction_list: DeductionList, user_id: int | None, reason: str = "") -> None:
-    """The office opens a delivered list for changes again; the reopening is logged."""
-    if deduction_list.status != ListStatus.delivered:
+    """The office opens a delivered list for changes again; the reopening is logged (once, by the one who did it)."""
+    deduction_list = _locked(deduction_list)
+    if not transitions.claim(DeductionList, deduction_list.id, ListStatus.delivered, status=ListStatus.draft,
+                             reopened_at=dt.datetime.now(), reopened_by_id=user_id):
         raise ListError(_("Status: only a delivered list can be reopened."))
-    deduction_list.status = ListStatus.draft
-    deduction_list.reopened_at = dt.datetime.now()
-    deduction_list.reopened_by_id = user_id
     audit.record("reopen", "deduction_list", deduction_list.id, period=deduction_list.period,
                  employer_id=deduction_list.employer_id, reason=reason)
     db.session.flush()

@@ -27,7 +27,7 @@ from webapp.models import (
     Workplace,
 )
 from webapp.models.choices import ContactChoice, RequestStatus
-from webapp.services import audit
+from webapp.services import audit, transitions
 from webapp.services.periods import Month, effective_end, effective_start
 from webapp.services.validation import RecordInvalid, validate_record
 
@@ -250,20 +250,27 @@ class ChangeError(ValueError):
     pass
 
 
+def _decide(change: EmploymentChange, status: RequestStatus, user_id: int | None, now: dt.datetime) -> None:
+    """Move a pending change to `status` in one conditional update: of concurrent decisions exactly one wins,
+    before anything else is written. The caller commits (or rolls back on a later refusal)."""
+    if not transitions.claim(EmploymentChange, change.id, RequestStatus.pending, status=status, decided_at=now,
+                             decided_by_id=user_id):
+        raise ChangeError(str(_l("Status: the change has already been dealt with.")))
+
+
 def approve_employment_change(change: EmploymentChange, user_id: int | None, now: dt.datetime | None = None) -> Employment:
     """Carry out a reported change: the new employment is added and the one it replaces ends the day before.
 
     The dates are kept as reported; the periodization rule applies wherever months are counted.
     """
     now = now or dt.datetime.now()
-    if change.status != RequestStatus.pending:
-        raise ChangeError(str(_l("Status: the change has already been dealt with.")))
     replaced = change.employment
     if replaced is not None and change.start_date <= replaced.start_date:
         raise ChangeError(str(_l(
             "Start date: on or before the start of the employment it replaces; "
             "correct that employment in the employment screen instead."
         )))
+    _decide(change, RequestStatus.approved, user_id, now)
     employment = Employment(
         member_id=change.member_id, employer_id=change.employer_id, workplace_id=change.workplace_id,
         start_date=change.start_date, position_pct=change.position_pct,
@@ -273,9 +280,6 @@ def approve_employment_change(change: EmploymentChange, user_id: int | None, now
     if replaced is not None and (replaced.end_date is None or replaced.end_date >= change.start_date):
         replaced.end_date = change.start_date - dt.timedelta(days=1)
     db.session.flush()
-    change.status = RequestStatus.approved
-    change.decided_at = now
-    change.decided_by_id = user_id
     change.new_employment_id = employment.id
     audit.record("approve_employment_change", "employment_change", change.id, member_id=change.member_id,
                  employment=employment.id, ended=replaced.id if replaced else None)
@@ -284,10 +288,6 @@ def approve_employment_change(change: EmploymentChange, user_id: int | None, now
 
 
 def reject_employment_change(change: EmploymentChange, user_id: int | None, now: dt.datetime | None = None) -> None:
-    if change.status != RequestStatus.pending:
-        raise ChangeError(str(_l("Status: the change has already been dealt with.")))
-    change.status = RequestStatus.rejected
-    change.decided_at = now or dt.datetime.now()
-    change.decided_by_id = user_id
+    _decide(change, RequestStatus.rejected, user_id, now or dt.datetime.now())
     audit.record("reject_employment_change", "employment_change", change.id, member_id=change.member_id)
     db.session.commit()

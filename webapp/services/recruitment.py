@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.extensions import db
 from webapp.models import DeductionList, DeductionListLine, Member, PointsAccount, Prize, PrizeOrder, Recruitment
 from webapp.models.choices import ListStatus, MemberCategory, OrderStatus
-from webapp.services import audit
+from webapp.services import audit, transitions
 
 MAX_QUANTITY = 100
 
@@ -186,16 +186,18 @@ def _try_order(member_id: int, prize_id: int, quantity: int, now: dt.datetime) -
 
 
 def cancel_order(order: PrizeOrder) -> None:
-    """The office cancels an order that has not been sent; its points are given back."""
-    if order.status != OrderStatus.ordered:
-        raise ShopError(_("Status: only an order that has not been sent can be cancelled."))
+    """The office cancels an order that has not been sent; its points are given back, once.
+
+    The order leaves 'ordered' in one conditional update before the points move: of concurrent
+    cancellations (or a cancellation racing 'sent') exactly one wins."""
     try:
+        if not transitions.claim(PrizeOrder, order.id, OrderStatus.ordered, status=OrderStatus.cancelled):
+            raise ShopError(_("Status: only an order that has not been sent can be cancelled."))
         _locked_account(order.member_id)
         db.session.execute(
             update(PointsAccount).where(PointsAccount.member_id == order.member_id)
             .values(spent_points=PointsAccount.spent_points - order.points)
         )
-        order.status = OrderStatus.cancelled
         audit.record("cancel_prize_order", "prize_order", order.id, member_id=order.member_id, points=order.points)
         db.session.commit()
     except Exception:
@@ -204,8 +206,8 @@ def cancel_order(order: PrizeOrder) -> None:
 
 
 def mark_sent(order: PrizeOrder) -> None:
-    if order.status != OrderStatus.ordered:
+    if not transitions.claim(PrizeOrder, order.id, OrderStatus.ordered, status=OrderStatus.sent):
+        db.session.rollback()
         raise ShopError(_("Status: only an order that has not been sent can be marked as sent."))
-    order.status = OrderStatus.sent
     audit.record("send_prize_order", "prize_order", order.id, member_id=order.member_id)
     db.session.commit()

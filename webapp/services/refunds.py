@@ -49,7 +49,7 @@ from webapp.models import (
 )
 from webapp.models.choices import MemberCategory, OrgLevel, RefundStatus
 from webapp.models.refunds import REFUND_LEVELS
-from webapp.services import audit
+from webapp.services import audit, transitions
 from webapp.services.periods import PeriodError, Quarter, covers_month_clause
 
 
@@ -310,6 +310,13 @@ def get_run(quarter: Quarter) -> RefundRun | None:
     return db.session.scalars(select(RefundRun).where(RefundRun.quarter == str(quarter))).first()
 
 
+def _locked_run(quarter: Quarter) -> RefundRun | None:
+    """The quarter's run, locked for this transaction (SELECT ... FOR UPDATE): a recalculation and an
+    approval of the same quarter happen one after the other, the later one seeing the status left by the first."""
+    run = get_run(quarter)
+    return transitions.lock(RefundRun, run.id) if run is not None else None
+
+
 def _months_counted(quarter: Quarter):
     """SQL: how many of the quarter's months the periodized membership covers (0 to 3)."""
     cases = [case((covers_month_clause(Member.joined_on, Member.left_on, month), 1), else_=0) for month in quarter.months]
@@ -412,7 +419,7 @@ def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli",
     All or nothing: on any error nothing is written.
     """
     try:
-        run = get_run(quarter)
+        run = _locked_run(quarter)
         if run is not None and run.status == RefundStatus.approved:
             raise RefundError(_("Quarter: %(quarter)s is approved and frozen; it cannot be calculated again.", quarter=quarter))
         policy = policy_for(quarter)
@@ -449,15 +456,19 @@ def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli",
 
 
 def approve(quarter: Quarter, actor: str = "cli", now: dt.datetime | None = None) -> tuple[RefundRun, bool]:
-    """Freeze the quarter's draft. Returns (run, True) when it was approved now, (run, False) when it already was."""
+    """Freeze the quarter's draft. Returns (run, True) when it was approved now, (run, False) when it already was.
+
+    One conditional update: of concurrent approvals exactly one is "approved now", and an approval
+    waits for a recalculation in progress (which holds the run's row lock) and then freezes its figures."""
     run = get_run(quarter)
     if run is None:
         raise RefundError(_("Quarter: %(quarter)s has not been calculated; calculate it first.", quarter=quarter))
-    if run.status == RefundStatus.approved:
+    approved_now = transitions.claim(RefundRun, run.id, RefundStatus.draft, status=RefundStatus.approved,
+                                     approved_at=now or dt.datetime.now().replace(microsecond=0), approved_by=actor)
+    if not approved_now:
+        db.session.rollback()
         return run, False
-    run.status = RefundStatus.approved
-    run.approved_at = now or dt.datetime.now().replace(microsecond=0)
-    run.approved_by = actor
+    db.session.refresh(run)  # the figures as frozen: a recalculation may have committed while we waited
     audit.record("refund_approve", "refund_run", run.id, quarter=str(quarter), pool_ore=run.pool_ore)
     db.session.commit()
     return run, True
@@ -465,7 +476,7 @@ def approve(quarter: Quarter, actor: str = "cli", now: dt.datetime | None = None
 
 def discard_draft(quarter: Quarter) -> bool:
     """Remove the quarter's draft with everything calculated for it. An approved quarter is never removed."""
-    run = get_run(quarter)
+    run = _locked_run(quarter)
     if run is None:
         return False
     if run.status == RefundStatus.approved:

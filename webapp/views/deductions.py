@@ -17,7 +17,6 @@ from webapp.models import (
     Payment,
     PaymentImport,
 )
-from webapp.models.choices import ListStatus
 from webapp.services import accounts, deduction_lists
 from webapp.services import mail as outbox
 from webapp.services.money import kroner
@@ -115,11 +114,13 @@ class DeductionListView(ScopedModelView):
             multiple=False)
     def reopen(self, items):
         for item in as_list(items):
-            if item.status != ListStatus.delivered:
-                flash(str(_l("Only a delivered list can be reopened.")), "warning")
-            else:
+            # The service re-checks the status under a row lock: of concurrent reopenings one wins.
+            try:
                 deduction_lists.reopen(item, current_user.id, reason=request.form.get("reason", ""))
                 flash(str(_l("The list is open for changes again.")), "success")
+            except deduction_lists.ListError as exc:
+                db.session.rollback()
+                flash(str(exc), "warning")
         return redirect(self.get_redirect())
 
 

@@ -25,6 +25,21 @@ from webapp.views.downloads import download
 READ_ONLY = ["can_list", "can_show"]
 
 
+def _change_each(items, change, refusal: type[Exception], done) -> None:
+    """Apply a state change to each chosen row: each is reported done, or refused with the service's reason.
+
+    The services re-check the state inside their transaction, so a row another request changed
+    meanwhile is refused here (nothing written) rather than changed twice."""
+    for item in as_list(items):
+        try:
+            change(item)
+        except refusal as exc:
+            db.session.rollback()
+            flash(str(exc), "warning")
+        else:
+            flash(str(done), "success")
+
+
 def _audit(action_name: str, item, member_id: int | None, **details) -> None:
     """FAB has committed the row; its audit entry follows in a transaction of its own."""
     audit.record(action_name, item.__tablename__, item.id, member_id=member_id, **details)
@@ -141,23 +156,18 @@ class PrizeOrderView(ScopedModelView):
     search_columns = ["status", "ordered_at"]
     base_order = ("ordered_at", "desc")
 
-    def _each(self, items, change):
-        for item in as_list(items):
-            try:
-                change(item)
-            except recruitment.ShopError as exc:
-                db.session.rollback()
-                flash(str(exc), "warning")
+    def _each(self, items, change, done):
+        _change_each(items, change, recruitment.ShopError, done)
         self.update_redirect()
         return redirect(self.get_redirect())
 
     @action("sent", _l("Mark as sent"), _l("Mark the orders as sent?"), "fa-truck")
     def sent(self, items):
-        return self._each(items, recruitment.mark_sent)
+        return self._each(items, recruitment.mark_sent, _l("The order is marked as sent."))
 
     @action("cancel", _l("Cancel and give the points back"), _l("Cancel the orders and give the points back?"), "fa-undo")
     def cancel(self, items):
-        return self._each(items, recruitment.cancel_order)
+        return self._each(items, recruitment.cancel_order, _l("The order is cancelled and the points are given back."))
 
 
 class MemberDocumentView(ScopedModelView):
@@ -219,21 +229,16 @@ class EmploymentChangeView(ScopedModelView):
     search_columns = ["status", "reported_at"]
     base_order = ("reported_at", "desc")
 
-    def _each(self, items, change):
-        for item in as_list(items):
-            try:
-                change(item, current_user.id)
-            except mypage.ChangeError as exc:
-                db.session.rollback()
-                flash(str(exc), "warning")
+    def _each(self, items, change, done):
+        _change_each(items, lambda item: change(item, current_user.id), mypage.ChangeError, done)
         self.update_redirect()
         return redirect(self.get_redirect())
 
     @action("approve", _l("Register the change"),
             _l("Register the reported employment and end the one it replaces the day before?"), "fa-check")
     def approve(self, items):
-        return self._each(items, mypage.approve_employment_change)
+        return self._each(items, mypage.approve_employment_change, _l("The employment change is registered."))
 
     @action("reject", _l("Reject"), _l("Reject the reported change?"), "fa-times")
     def reject(self, items):
-        return self._each(items, mypage.reject_employment_change)
+        return self._each(items, mypage.reject_employment_change, _l("The employment change is rejected."))

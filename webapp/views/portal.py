@@ -129,6 +129,8 @@ class PortalView(BaseView):
     def edit_list(self, list_id: int):
         deduction_list = self._list(list_id)
         if deduction_list.status != ListStatus.draft:
+            if request.method == "POST":  # delivered in another tab meanwhile: say so rather than drop the change
+                flash(str(deduction_lists.delivered_and_locked()), "danger")
             return redirect(url_for("PortalView.show_list", list_id=list_id))
         line_errors: dict[int, str] = {}
         if request.method == "POST":
@@ -143,11 +145,11 @@ class PortalView(BaseView):
                         )
                         for line in deduction_list.lines
                     }
-                    deduction_lists.update_entries(deduction_list, entries)
                     if action == "approve":
-                        deduction_lists.approve(deduction_list, current_user.id)
+                        deduction_lists.approve(deduction_list, current_user.id, entries)
                         flash(_("The list is delivered."), "success")
                         return redirect(url_for("PortalView.show_list", list_id=list_id))
+                    deduction_lists.update_entries(deduction_list, entries)
                     flash(_("The draft is saved."), "success")
                 elif action == "add":
                     deduction_lists.add_line(deduction_list, LineInput(
@@ -174,7 +176,12 @@ class PortalView(BaseView):
                 db.session.rollback()
                 line_errors = getattr(exc, "errors", {})
                 flash(str(exc), "danger")
+                # Another request may have delivered or deleted the list meanwhile: show where it went.
+                if isinstance(exc, deduction_lists.ListGone):
+                    return redirect(url_for("PortalView.index"))
                 deduction_list = self._list(list_id)
+                if deduction_list.status != ListStatus.draft:
+                    return redirect(url_for("PortalView.show_list", list_id=list_id))
         return self.render_template(
             "portal/list_edit.html", deduction_list=deduction_list, month=Month.parse(deduction_list.period),
             reasons=list(DeviationReason), line_errors=line_errors, form=request.form, mask=mask_national_id, kroner=kroner,
