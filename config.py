@@ -22,7 +22,9 @@ def _sqlite_default() -> str:
 
 class Config:
     APP_NAME = "Medlemsregister"
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Unset: a random key is made on the first start and kept in instance/secret_key (webapp/security/secret_key.py).
+    # A published or short value stops the app at start.
+    SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", _sqlite_default())
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
@@ -129,4 +131,4 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     AUTH_RATE_LIMITED = False
     MAIL_SUPPRESS_SEND = True
-    SECRET_KEY = "test-secret"
+    SECRET_KEY = "test-only-key-published-in-config-py-never-deploy"  # refused outside tests (webapp/security/secret_key.py)

@@ -10,14 +10,19 @@ from flask_appbuilder import AppBuilder
 from webapp.extensions import csrf, db, mail, migrate
 from webapp.security.roles import ROLE_GRANTS
 
+DEFAULT_INSTANCE_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance")
 
-def create_app(config: object | str = "config.Config", **overrides) -> Flask:
-    app = Flask(__name__, instance_path=os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance"))
+
+def create_app(config: object | str = "config.Config", instance_path: str | None = None, **overrides) -> Flask:
+    app = Flask(__name__, instance_path=instance_path or DEFAULT_INSTANCE_PATH)
     app.config.from_object(config)
     app.config.update(overrides)
     app.config["FAB_ROLES"] = ROLE_GRANTS
     app.config.setdefault("FAB_BASE_TEMPLATE", "union_base.html")
     os.makedirs(app.instance_path, exist_ok=True)
+    from webapp.security.secret_key import configure_secret_key
+
+    configure_secret_key(app)  # before anything signs a cookie or a token
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
@@ -35,6 +40,11 @@ def create_app(config: object | str = "config.Config", **overrides) -> Flask:
     from webapp.security.labels import role_label
 
     init_security(app)
+    from webapp.security.redirects import init_redirects
+    from webapp.security.sessions import init_sessions
+
+    init_redirects(app)
+    init_sessions(app)
     from webapp.views.errors import register_error_pages
 
     register_error_pages(app)

@@ -8,12 +8,14 @@ from flask_appbuilder.validators import PasswordComplexityValidationError, defau
 from flask_babel import gettext as _
 
 from webapp.extensions import db
+from webapp.security.manager import login_limits
 from webapp.services import accounts
 
 
 class PasswordView(BaseView):
     route_base = "/password"
     default_view = "set_password"
+    limits = login_limits()  # the link's token is guessed no faster than a password
 
     @expose("/set/<token>", methods=["GET", "POST"])
     def set_password(self, token: str):

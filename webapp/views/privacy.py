@@ -13,6 +13,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import AuditEntry, ConfidentialityDeclaration
 from webapp.security import roles
+from webapp.security.redirects import safe_next
 from webapp.security.scope import get_scope
 from webapp.services import audit
 from webapp.views.base import ScopedInterface, ScopedModelView
@@ -45,9 +46,7 @@ class ConfidentialityView(BaseView):
     def declare(self):
         if not current_user.is_authenticated:
             return redirect(self.appbuilder.get_url_for_login)
-        next_url = request.values.get("next") or url_for("HomeView.index")
-        if not next_url.startswith("/") or next_url.startswith("//"):
-            next_url = url_for("HomeView.index")
+        next_url = safe_next(request.values.get("next"), url_for("HomeView.index"))
         if request.method == "POST" and request.form.get("confirm") == "yes":
             if needs_declaration():
                 db.session.add(ConfidentialityDeclaration(

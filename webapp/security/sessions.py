@@ -1,0 +1,77 @@
+"""Ending sessions for real: every browser session and API token carries its user's session generation.
+
+Flask's session is a cookie signed by the server and kept by the client, so clearing it at
+logout does not stop a copy of it from working, and a JWT stays valid until it expires. The
+server therefore keeps one number per user, the session generation, and every session cookie
+and token carries the generation it was issued in. Logout and every password change raise the
+number: each cookie and token issued before no longer matches and is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import has_request_context, session
+from flask_login import current_user, user_logged_in
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from webapp.extensions import db
+from webapp.models import SessionGeneration
+
+SESSION_KEY = "session_generation"
+TOKEN_CLAIM = "gen"
+
+
+def current_generation(user_id: int) -> int:
+    generation = db.session.scalar(select(SessionGeneration.generation).where(SessionGeneration.user_id == user_id))
+    return generation or 0
+
+
+def end_all_sessions(user_id: int) -> None:
+    """Raise the user's generation in the caller's transaction: every cookie and token issued before stops working."""
+    now = dt.datetime.now()
+    raised = db.session.execute(
+        update(SessionGeneration).where(SessionGeneration.user_id == user_id)
+        .values(generation=SessionGeneration.generation + 1, changed_at=now)
+    ).rowcount
+    if raised:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(SessionGeneration(user_id=user_id, generation=1, changed_at=now))
+    except IntegrityError:  # a concurrent first raise inserted the row: raise it once more
+        end_all_sessions(user_id)
+
+
+def stamp_browser_session(user_id: int) -> None:
+    """Mark this browser session as issued in the user's current generation."""
+    session[SESSION_KEY] = current_generation(user_id)
+
+
+def browser_session_is_current(user_id: int) -> bool:
+    return session.get(SESSION_KEY) == current_generation(user_id)
+
+
+def keep_own_browser_session(user_id: int) -> None:
+    """After a password change the changer's own browser session stays; every other one has ended."""
+    if has_request_context() and current_user and current_user.is_authenticated and current_user.id == user_id:
+        stamp_browser_session(user_id)
+
+
+def token_claims(identity) -> dict:
+    """Extra claims of a new JWT (flask_jwt_extended's additional_claims_loader; FAB's identity is the user id)."""
+    return {TOKEN_CLAIM: current_generation(int(identity))}
+
+
+def token_is_revoked(_jwt_header, jwt_data: dict) -> bool:
+    """A token from an earlier generation (flask_jwt_extended's token_in_blocklist_loader) answers 401."""
+    return jwt_data.get(TOKEN_CLAIM) != current_generation(int(jwt_data["sub"]))
+
+
+def _stamp_on_login(_app, user, **_kwargs) -> None:
+    stamp_browser_session(user.id)
+
+
+def init_sessions(app) -> None:
+    user_logged_in.connect(_stamp_on_login, app)
