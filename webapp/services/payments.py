@@ -19,6 +19,10 @@ from webapp.extensions import db
 from webapp.models import Employer, Payment, PaymentImport
 from webapp.services.kid import parse_kid
 
+# The largest single payment accepted from a bank file: far above a month's dues of the largest employer,
+# far below what would overflow the sums (64-bit øre). A larger amount means a corrupt or forged file.
+PAYMENT_MAX_ORE = 1_000_000_000 * 100
+
 
 class PaymentFileError(ValueError):
     pass
@@ -97,7 +101,7 @@ def import_file(filename: str, data: bytes, imported_by: str | None = None) -> I
                 parsed = parse_kid(transaction.kid or "")
                 employer_id = customers.get(parsed[0]) if parsed else None
                 period = str(parsed[1]) if parsed and employer_id else None
-                amount = int(transaction.amount_in_cents)
+                amount = checked_amount(transaction)
                 db.session.add(
                     Payment(
                         import_id=batch.id,
@@ -131,6 +135,17 @@ def import_file(filename: str, data: bytes, imported_by: str | None = None) -> I
         db.session.rollback()
         raise
     return result
+
+
+def checked_amount(transaction) -> int:
+    """The transaction's amount in øre, refused (the whole file) when it exceeds PAYMENT_MAX_ORE."""
+    amount = int(transaction.amount_in_cents)
+    if abs(amount) > PAYMENT_MAX_ORE:
+        raise PaymentFileError(
+            f"transaction {transaction.number}: the amount {amount / 100:.2f} kr is above the largest payment accepted "
+            f"({PAYMENT_MAX_ORE // 100} kr); nothing was imported"
+        )
+    return amount
 
 
 def match_unmatched() -> int:
