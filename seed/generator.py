@@ -117,8 +117,12 @@ def database_is_empty() -> bool:
     return True
 
 
-def generate(members: int, employers: int, seed: int, reset: bool, progress: bool) -> SeedResult:
-    """Build the demo dataset in one transaction and return what was written."""
+def generate(
+    members: int, employers: int, seed: int, reset: bool, progress: bool, today: dt.date | None = None
+) -> SeedResult:
+    """Build the demo dataset in one transaction and return what was written.
+
+    Dates are relative to `today` (default: the real today); tests pass a fixed day to pin the rows."""
     if members < 0 or members > MAX_MEMBERS:
         raise SeedRefused(f"members must be between 0 and {MAX_MEMBERS:,} (member numbers are 75 + up to 6 digits)")
     if employers < 1:
@@ -129,7 +133,7 @@ def generate(members: int, employers: int, seed: int, reset: bool, progress: boo
         db.session.rollback()
         raise SeedRefused("the database is not empty; use --reset to replace its contents")
 
-    ctx = _Context(members=members, employers=employers, seed=seed, reset=reset)
+    ctx = _Context(members=members, employers=employers, seed=seed, reset=reset, today=today or dt.date.today())
     phases = [name for name in PHASES if reset or name != "_phase_reset"]
     from tqdm import tqdm
 
@@ -811,8 +815,8 @@ class _Context:
     employers: int
     seed: int
     reset: bool
+    today: dt.date
     rng: random.Random = field(init=False)
-    today: dt.date = field(init=False)
     result: SeedResult = field(init=False)
 
     # Org units: one dict row per unit, id = index + 1.
@@ -846,7 +850,6 @@ class _Context:
 
     def __post_init__(self):
         self.rng = random.Random(self.seed)
-        self.today = dt.date.today()
         self.result = SeedResult(seed=self.seed, reset=self.reset)
 
 
