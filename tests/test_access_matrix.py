@@ -10,7 +10,9 @@ import datetime as dt
 
 import pytest
 
+from tests.concurrency import api_session, fire_together, postgres_only
 from tests.helpers import api_token, login_as
+from tests.mypage_helpers import translated
 from webapp.models import Employment, Member, Position
 
 VIEWS = {
@@ -204,6 +206,12 @@ def member_form(world, unit_key: str, **overrides) -> dict:
     return data
 
 
+def member_payload(world, unit_key: str, **overrides) -> dict:
+    """The member form as API JSON."""
+    payload = {k: v for k, v in member_form(world, unit_key).items() if k not in ("magazine", "travel_insurance", "contents_insurance")}
+    return {**payload, "home_unit": world.units[unit_key].id, **overrides}
+
+
 def test_member_data_admin_cannot_add_member_into_foreign_unit(client, world, dbs):
     login_as(client, world.logins["member_data_admin"], "member_data_admin")
     client.post("/memberview/add", data=member_form(world, "AV2"))
@@ -224,8 +232,7 @@ def test_member_data_admin_cannot_move_member_out_of_scope(client, world, dbs):
 
 def test_api_cannot_add_or_move_member_into_foreign_unit(client, world, dbs):
     headers = api_token(client, world.logins["member_data_admin"])
-    payload = {k: v for k, v in member_form(world, "AV2").items() if k not in ("magazine", "travel_insurance", "contents_insurance")}
-    payload["home_unit"] = world.units["AV2"].id
+    payload = member_payload(world, "AV2")
     response = client.post("/api/v1/member/", json=payload, headers=headers)
     assert response.status_code in (403, 422)
     assert dbs.query(Member).filter_by(member_no="7599001").count() == 0
@@ -234,6 +241,78 @@ def test_api_cannot_add_or_move_member_into_foreign_unit(client, world, dbs):
     assert response.status_code in (403, 422)
     dbs.expire_all()
     assert dbs.get(Member, member.id).home_unit_id == world.units["AV1"].id
+
+
+# ------------------------------------------------------------------ a duplicate outside the scope tells nothing
+
+NEUTRAL_DUPLICATE = "%(field)s: cannot be registered here. Contact the union office."
+
+
+def neutral_duplicate(app, field: str) -> str:
+    return translated(app, NEUTRAL_DUPLICATE, field=translated(app, field))
+
+
+def test_member_data_admin_registering_someone_outside_the_scope_learns_nothing(client, world, dbs):
+    login_as(client, world.logins["member_data_admin"], "member_data_admin")
+    outside = world.members["outside"]
+    for field, overrides in (("National identity number", {"national_id": outside.national_id}),
+                             ("Membership number", {"member_no": outside.member_no})):
+        page = client.post("/memberview/add", data=member_form(world, "AV1", **overrides), follow_redirects=True)
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert neutral_duplicate(client.application, field) in text
+        assert "finnes allerede" not in text.lower() and outside.last_name not in text
+    assert dbs.query(Member).filter_by(first_name="Ny").count() == 0
+    # Inside the scope the duplicate may say so.
+    club = world.members["club"]
+    text = client.post("/memberview/add", data=member_form(world, "AV1", national_id=club.national_id),
+                       follow_redirects=True).get_data(as_text=True)
+    assert "finnes allerede" in text.lower()
+    assert dbs.query(Member).filter_by(first_name="Ny").count() == 0
+
+
+def test_api_member_data_admin_registering_someone_outside_the_scope_learns_nothing(client, world, dbs):
+    headers = api_token(client, world.logins["member_data_admin"])
+    payload = member_payload(world, "AV1")
+    outside, club = world.members["outside"], world.members["club"]
+    response = client.post("/api/v1/member/", json={**payload, "national_id": outside.national_id}, headers=headers)
+    assert response.status_code == 422
+    assert response.json["message"] == {"national_id": [neutral_duplicate(client.application, "National identity number")]}
+    inside = world.members["inside"]
+    response = client.put(f"/api/v1/member/{inside.id}", json={"national_id": outside.national_id}, headers=headers)
+    assert response.status_code == 422
+    assert response.json["message"] == {"national_id": [neutral_duplicate(client.application, "National identity number")]}
+    response = client.post("/api/v1/member/", json={**payload, "national_id": club.national_id}, headers=headers)
+    assert response.status_code == 422
+    assert "finnes allerede" in response.json["message"]["national_id"][0]
+    assert dbs.query(Member).filter_by(first_name="Ny").count() == 0
+    dbs.expire_all()
+    assert dbs.get(Member, inside.id).national_id == inside.national_id
+
+
+def test_office_is_told_a_duplicate_exists_anywhere(client, world, dbs):
+    headers = api_token(client, world.logins["office"])
+    payload = member_payload(world, "AV1")
+    response = client.post("/api/v1/member/", json={**payload, "national_id": world.members["outside"].national_id},
+                           headers=headers)
+    assert response.status_code == 422
+    assert "finnes allerede" in response.json["message"]["national_id"][0]
+
+
+@postgres_only
+def test_concurrent_registrations_of_one_national_id_one_wins_and_no_database_text(live_server, world, dbs):
+    """The unique index decides between simultaneous writers; the losers get a rule, never the database's words."""
+    sessions = [api_session(live_server, world.logins["member_data_admin"]) for _ in range(6)]
+    calls = [
+        lambda session=session, number=number: session.post(
+            f"{live_server}/api/v1/member/", json=member_payload(world, "AV1", member_no=f"759910{number}"))
+        for number, session in enumerate(sessions)
+    ]
+    responses = fire_together(calls)
+    assert sorted(response.status_code for response in responses) == [201] + [422] * 5
+    for response in responses:
+        assert not any(word in response.text for word in ("duplicate key", "UniqueViolation", "DETAIL", "constraint"))
+    assert dbs.query(Member).filter_by(national_id=member_form(world, "AV1")["national_id"]).count() == 1
 
 
 def test_leader_cannot_add_position_in_foreign_unit(client, world, dbs):

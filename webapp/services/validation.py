@@ -459,8 +459,13 @@ def org_unit_tree_problems(unit: Any) -> dict[str, list[str]]:
     return {}
 
 
-def unique_conflicts(item: Any) -> dict[str, list[str]]:
-    """Unique columns of `item` whose value another row already has, as field errors."""
+def unique_conflicts(item: Any, may_see: Callable[[type, int], bool] | None = None) -> dict[str, list[str]]:
+    """Unique columns of `item` whose value another row already has, as field errors.
+
+    `may_see(model, id)` tells whether the writer may see the other row. When it may not, the
+    message is neutral: "already exists" would tell whether a person (a national id, a member
+    number) is in the register outside the writer's scope. The office sees every row.
+    """
     from webapp.extensions import db
 
     model = type(item)
@@ -476,10 +481,14 @@ def unique_conflicts(item: Any) -> dict[str, list[str]]:
         if item.id is not None:
             query = query.filter(model.id != item.id)
         with db.session.no_autoflush:
-            taken = query.first() is not None
-        if taken:
-            label = _UNIQUE_LABELS.get(column.key, column.key)
+            other = query.first()
+        if other is None:
+            continue
+        label = _UNIQUE_LABELS.get(column.key, column.key)
+        if may_see is None or may_see(model, other.id):
             conflicts[column.key] = [str(_l("%(field)s: already exists.", field=label))]
+        else:
+            conflicts[column.key] = [str(_l("%(field)s: cannot be registered here. Contact the union office.", field=label))]
     return conflicts
 
 

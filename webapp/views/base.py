@@ -231,7 +231,7 @@ def check_write(item, permission: str, view_name: str) -> None:
         if problems:
             raise RecordInvalid(problems)
         validate_item(item)
-        conflicts = unique_conflicts(item)
+        conflicts = unique_conflicts(item, may_see=lambda model, pk: is_visible(model, pk, get_scope().grants_for_view(view_name)))
     if conflicts:
         raise RecordInvalid(conflicts)
     is_new = item.id is None
@@ -244,9 +244,14 @@ def check_write(item, permission: str, view_name: str) -> None:
             audit.record("create", type(item).__tablename__, item.id, member_id=audit.member_id_of(item), fields=changes)
         elif changes:
             audit.record("update", type(item).__tablename__, item.id, member_id=audit.member_id_of(item), fields=changes)
-    except IntegrityError as exc:
+    except IntegrityError:
         db.session.rollback()
-        raise RecordInvalid({"_database": [str(exc.orig)]}) from None
+        # Another request wrote the same unique value meanwhile. No database text: it names the value
+        # and says that it exists, which is what a writer outside that row's scope may not learn.
+        raise RecordInvalid({"_database": [str(_l(
+            "The change could not be saved: it conflicts with a change made at the same time. "
+            "Check the values and try again, or contact the union office."
+        ))]}) from None
     except ScopeViolation:
         db.session.rollback()
         raise
