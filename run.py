@@ -20,7 +20,7 @@ def prepare_database(demo_members: int) -> None:
     from seed.generator import database_is_empty, generate
     from seed.mypage import seed_member_page
     from seed.refunds import seed_refunds
-    from webapp.cli import upgrade_schema
+    from webapp.services.database import upgrade_schema
 
     with app.app_context():
         upgrade_schema()

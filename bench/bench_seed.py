@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from seed.generator import generate
     from webapp import create_app
-    from webapp.cli import upgrade_schema
+    from webapp.services.database import upgrade_schema
 
     app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():

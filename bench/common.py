@@ -24,7 +24,7 @@ def bench_app(url: str | None, members: int, employers: int):
     """An app over `url` (default: a SQLite file under instance/), seeded when empty."""
     from seed.generator import database_is_empty, generate
     from webapp import create_app
-    from webapp.cli import upgrade_schema
+    from webapp.services.database import upgrade_schema
 
     url = url or "sqlite:///" + DEFAULT_SQLITE
     app = create_app("config.Config", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False, AUTH_RATE_LIMITED=False,

@@ -28,7 +28,6 @@ from flask import current_app
 from sqlalchemy import MetaData, insert, or_, select, text, update
 from werkzeug.security import generate_password_hash
 
-from webapp.cli import ensure_roles
 from webapp.extensions import db
 from webapp.models import (
     DeductionContact,
@@ -40,6 +39,7 @@ from webapp.models import (
     Position,
     Workplace,
 )
+from webapp.services.database import ensure_roles
 from webapp.services.validation import person_facts
 
 # ---------------------------------------------------------------- interface

@@ -11,8 +11,8 @@ import os
 import pytest
 
 from webapp import create_app
-from webapp.cli import upgrade_schema
 from webapp.extensions import db
+from webapp.services.database import upgrade_schema
 
 # Tables that hold reference data every test needs (FAB's role rows).
 KEPT_TABLES = {"ab_role", "ab_permission", "ab_view_menu", "ab_permission_view", "ab_permission_view_role", "alembic_version"}

@@ -146,7 +146,7 @@ def test_backup_and_restore_round_trip(app_ctx, world, tmp_path):
     assert sum(result.counts.values()) > 0
 
     wipe_database()
-    from webapp.cli import ensure_roles
+    from webapp.services.database import ensure_roles
 
     ensure_roles()
     import pytest

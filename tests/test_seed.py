@@ -52,7 +52,7 @@ TABLES = (
 @pytest.fixture(scope="module")
 def seeded_app(tmp_path_factory):
     from webapp import create_app
-    from webapp.cli import upgrade_schema
+    from webapp.services.database import upgrade_schema
 
     url = os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("seed") / "seed.db")
     app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=url)

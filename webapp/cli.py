@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from webapp.extensions import db
+from webapp.services.database import ensure_roles
 
 
 @contextmanager
@@ -21,34 +22,6 @@ def refused_as(command: str, *errors: type[Exception], status: int = 2):
     except errors as exc:
         click.echo(f"{command}: {exc}", err=True)
         sys.exit(status)
-
-
-def ensure_roles() -> list[str]:
-    """Create the role rows that exist in code and are missing in the database."""
-    from webapp.security.roles import ROLE_GRANTS
-
-    sm = current_app.appbuilder.sm
-    created = []
-    for name in ROLE_GRANTS:
-        if sm.find_role(name) is None:
-            sm.add_role(name)
-            created.append(name)
-    db.session.commit()
-    return created
-
-
-def upgrade_schema(fresh: bool = False) -> None:
-    """Bring the schema to the newest migration and create the roles defined in code (in an app context).
-
-    `fresh` first empties a PostgreSQL schema, for tests and benchmarks that start from nothing."""
-    from flask_migrate import upgrade
-    from sqlalchemy import text
-
-    if fresh and db.engine.dialect.name == "postgresql":
-        db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        db.session.commit()
-    upgrade()
-    ensure_roles()
 
 
 @click.group("roles", help="Roles defined in code.")

@@ -1,10 +1,40 @@
-"""Engine housekeeping shared by bulk writers (seed, restore)."""
+"""Database setup and engine housekeeping: the schema, the roles defined in code, sequences after bulk writes.
+
+The CLI, `run.py`, the seed, the benchmarks and the tests all prepare a database through these functions."""
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import Integer, Sequence, text
 
 from webapp.extensions import db
+
+
+def ensure_roles() -> list[str]:
+    """Create the role rows that exist in code and are missing in the database."""
+    from webapp.security.roles import ROLE_GRANTS
+
+    sm = current_app.appbuilder.sm
+    created = []
+    for name in ROLE_GRANTS:
+        if sm.find_role(name) is None:
+            sm.add_role(name)
+            created.append(name)
+    db.session.commit()
+    return created
+
+
+def upgrade_schema(fresh: bool = False) -> None:
+    """Bring the schema to the newest migration and create the roles defined in code (in an app context).
+
+    `fresh` first empties a PostgreSQL schema, for tests and benchmarks that start from nothing."""
+    from flask_migrate import upgrade
+
+    if fresh and db.engine.dialect.name == "postgresql":
+        db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.session.commit()
+    upgrade()
+    ensure_roles()
 
 
 def reset_sequences(tables) -> None:
