@@ -20,12 +20,26 @@ def _sqlite_default() -> str:
     return "sqlite:///" + os.path.join(INSTANCE_DIR, "medlem.db")
 
 
+def resolve_database_url(url: str) -> str:
+    """A relative SQLite path (`sqlite:///instance/medlem.db`) is taken relative to the project, not to the
+    working directory, so the app, the CLI and a notebook (marimo, a script) open the same file wherever they start."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+        return url
+    if os.path.isabs(path):
+        return url
+    return parsed.set(database=os.path.join(BASE_DIR, path)).render_as_string(hide_password=False)
+
+
 class Config:
     APP_NAME = "Medlemsregister"
     # Unset: a random key is made on the first start and kept in instance/secret_key (webapp/security/secret_key.py).
     # A published or short value stops the app at start.
     SECRET_KEY = os.environ.get("SECRET_KEY")
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", _sqlite_default())
+    SQLALCHEMY_DATABASE_URI = resolve_database_url(os.environ.get("DATABASE_URL", _sqlite_default()))
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
     # Flask-AppBuilder

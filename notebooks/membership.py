@@ -1,7 +1,7 @@
 # Membership over time and the figures reported to LO / LO Stat and the employer associations, for the union
-# office and analysts: aggregated figures only, no member rows.
+# office and analysts: aggregated figures only, no member rows. The notebook speaks Norwegian.
 #
-#   DATABASE_URL=... marimo edit notebooks/membership.py     (or: python notebooks/membership.py)
+#   DATABASE_URL=... marimo edit notebooks/membership.py     (or, from the project root: python -m notebooks.membership)
 #
 # Every figure comes from reports.membership (the functions behind `flask reports ...` and the report screen);
 # the button at the end writes the same files the CLI writes. A member counts in a month when the periodized
@@ -14,223 +14,270 @@ import marimo
 __generated_with = "0.25.2"
 app = marimo.App(width="medium")
 
-
-@app.cell
-def _():
+with app.setup:
     import datetime as dt
-    import os
-    import sys
 
     import altair as alt
     import marimo as mo
     import polars as pl
 
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return alt, dt, mo, pl
+    from reports import exports, membership
+    from reports.notebook_support import (
+        app_reader,
+        change_text,
+        chosen,
+        count_text,
+        date_text,
+        keep,
+        month_text,
+        month_x,
+        norwegian,
+        table,
+        with_month_label,
+    )
+    from webapp.services.periods import Month
+
+    DEVELOPMENT_COLUMNS = {
+        "month": ("Måned", month_text),
+        "group": ("Gruppe", None),
+        "members": ("Medlemmer", count_text),
+        "joins": ("Innmeldinger", count_text),
+        "leaves": ("Utmeldinger", count_text),
+        "net": ("Netto", change_text),
+    }
+
+
+@app.function
+def development(first: Month, last: Month) -> dict[str, list[dict]]:
+    """Members, joins, leaves and net per month: 'overall', by 'category' and by 'org_unit' (national
+    association). Call it through `read`: the group names need the app."""
+    rows = membership.membership_development(first, last)
+    return {
+        by or "overall": with_month_label(summary.as_dict() for summary in membership.summarise_development(rows, by))
+        for by in (None, "category", "org_unit")
+    }
+
+
+@app.function
+def development_text(overall: list[dict]) -> str:
+    """The first and last month and what happened between them, in a sentence."""
+    first, last = overall[0], overall[-1]
+    return (
+        f"## Medlemsutvikling fra {month_text(first['month'])} til {month_text(last['month'])}\n\n"
+        f"{count_text(first['members'])} medlemmer i {month_text(first['month'])}, "
+        f"**{count_text(last['members'])}** i {month_text(last['month'])}: "
+        f"{count_text(sum(row['joins'] for row in overall))} innmeldinger og "
+        f"{count_text(sum(row['leaves'] for row in overall))} utmeldinger, "
+        f"netto {change_text(sum(row['net'] for row in overall))}."
+    )
+
+
+@app.function
+def lo_rows(lo: membership.LoReport) -> list[dict]:
+    """The LO report one row per group. Call it through `read`: the breakdown names need the app."""
+    return [
+        {"breakdown": str(membership.BREAKDOWN_LABELS[name]), "group": label, "code": code, "members": members}
+        for name, code, label, members in lo.group_rows()
+    ]
 
 
 @app.cell
 def _():
-    from reports import exports, membership
-    from reports.notebook_support import app_reader, chosen
-    from webapp.services.periods import Month
-
     read = app_reader()
-
-    return Month, chosen, exports, membership, read
+    return (read,)
 
 
 @app.cell
-def _(dt, membership, mo):
+def _(read):
     today = dt.date.today()
-    day_choice = mo.ui.date(value=today, stop=today, label="Report date")
-    span = mo.ui.slider(6, 36, value=24, label="Months of development")
+    day_choice = mo.ui.date(value=today, stop=today, label="Rapportdato")
+    span = mo.ui.slider(6, 36, value=24, label="Måneder med utvikling")
+    _associations = read(lambda: {str(a.label): a.name for a in membership.REPORTED_ASSOCIATIONS})
     association_choice = mo.ui.dropdown(
-        options={str(a.label): a.name for a in membership.REPORTED_ASSOCIATIONS},
-        value=str(membership.REPORTED_ASSOCIATIONS[0].label),
-        label="Employer association",
+        options=_associations, value=next(iter(_associations)), label="Arbeidsgiverforening"
     )
     mo.hstack([day_choice, span, association_choice], justify="start")
     return association_choice, day_choice, span
 
 
 @app.cell
-def _(Month, day_choice, membership, read, span):
-    last_month = Month.of(day_choice.value)
-    first_month = last_month.shift(-(span.value - 1))
-    development = read(membership.membership_development, first_month, last_month)
-    overall = [row.as_dict() for row in membership.summarise_development(development)]
-    by_category = [row.as_dict() for row in membership.summarise_development(development, "category")]
-    by_unit = [row.as_dict() for row in membership.summarise_development(development, "org_unit")]
-    return by_category, by_unit, first_month, last_month, overall
+def _(day_choice, read, span):
+    _last = Month.of(day_choice.value)
+    _figures = read(development, _last.shift(-(span.value - 1)), _last)
+    overall, by_category, by_unit = _figures["overall"], _figures["category"], _figures["org_unit"]
+    return by_category, by_unit, overall
 
 
 @app.cell
-def _(first_month, last_month, mo, overall):
-    mo.stop(not overall, mo.md("No members in the register for these months."))
-    _first, _last = overall[0], overall[-1]
-    mo.md(
-        f"## Membership {first_month} to {last_month}\n\n"
-        f"{_first['members']} members in {first_month}, **{_last['members']}** in {last_month}: "
-        f"{sum(r['joins'] for r in overall)} joins and {sum(r['leaves'] for r in overall)} leaves, "
-        f"net {sum(r['net'] for r in overall):+d}."
-    )
+def _(overall):
+    mo.stop(not overall, mo.md("Ingen medlemmer i registeret i disse månedene."))
+    mo.md(development_text(overall))
     return
 
 
 @app.cell
-def _(alt, mo, overall, pl):
-    _flows = pl.DataFrame(overall).unpivot(index="month", on=["joins", "leaves", "net"], variable_name="movement",
-                                           value_name="count")
+def _(overall):
+    _names = {"joins": "innmeldinger", "leaves": "utmeldinger", "net": "netto"}
+    _flows = (
+        pl.DataFrame(overall)
+        .unpivot(index=["month", "måned"], on=list(_names), variable_name="bevegelse", value_name="antall")
+        .with_columns(pl.col("bevegelse").replace(_names))
+    )
     _members = (
         alt.Chart(pl.DataFrame(overall))
         .mark_line(point=True)
-        .encode(x=alt.X("month:O", title="Month"), y=alt.Y("members:Q", title="Members", scale=alt.Scale(zero=False)),
-                tooltip=["month:O", "members:Q", "joins:Q", "leaves:Q", "net:Q"])
-        .properties(title="Members per month", width=640, height=200)
+        .encode(x=month_x(), y=alt.Y("members:Q", title="Medlemmer", scale=alt.Scale(zero=False)),
+                tooltip=[alt.Tooltip("måned:O", title="Måned"), alt.Tooltip("members:Q", title="Medlemmer"),
+                         alt.Tooltip("joins:Q", title="Innmeldinger"), alt.Tooltip("leaves:Q", title="Utmeldinger"),
+                         alt.Tooltip("net:Q", title="Netto")])
+        .properties(title="Medlemmer per måned", width=640, height=200)
     )
     _movements = (
         alt.Chart(_flows)
         .mark_bar()
-        .encode(x=alt.X("month:O", title="Month"), xOffset="movement:N", y=alt.Y("count:Q", title="Members"),
-                color=alt.Color("movement:N", title=None), tooltip=["month:O", "movement:N", "count:Q"])
-        .properties(title="Joins, leaves and net growth per month", width=640, height=200)
+        .encode(x=month_x(), xOffset="bevegelse:N", y=alt.Y("antall:Q", title="Medlemmer"),
+                color=alt.Color("bevegelse:N", title=None),
+                tooltip=[alt.Tooltip("måned:O", title="Måned"), "bevegelse:N", "antall:Q"])
+        .properties(title="Innmeldinger, utmeldinger og netto vekst per måned", width=640, height=200)
     )
-    mo.vstack([_members, _movements])
+    norwegian(alt.vconcat(_members, _movements))
     return
 
 
 @app.cell
-def _(alt, by_category, mo, pl):
+def _(by_category):
     _pick = alt.selection_point(fields=["group"], bind="legend", name="category")
-    category_chart = mo.ui.altair_chart(
+    category_chart = mo.ui.altair_chart(norwegian(
         alt.Chart(pl.DataFrame(by_category))
         .mark_line(point=True)
-        .encode(x=alt.X("month:O", title="Month"), y=alt.Y("members:Q", title="Members"),
-                color=alt.Color("group:N", title="Category"),
+        .encode(x=month_x(), y=alt.Y("members:Q", title="Medlemmer"),
+                color=alt.Color("group:N", title="Kategori"),
                 opacity=alt.condition(_pick, alt.value(1), alt.value(0.2)),
-                tooltip=["month:O", "group:N", "members:Q", "joins:Q", "leaves:Q", "net:Q"])
+                tooltip=[alt.Tooltip("måned:O", title="Måned"), alt.Tooltip("group:N", title="Kategori"),
+                         alt.Tooltip("members:Q", title="Medlemmer"), alt.Tooltip("net:Q", title="Netto")])
         .add_params(_pick)
-        .properties(title="Members by category (click a line or a legend entry to filter)", width=640, height=240)
-    )
+        .properties(title="Medlemmer per kategori (klikk en linje eller en forklaring for å filtrere)",
+                    width=640, height=240)
+    ))
     category_chart
     return (category_chart,)
 
 
 @app.cell
-def _(by_category, category_chart, chosen, mo, pl):
-    _table = pl.DataFrame(by_category)
+def _(by_category, category_chart):
     _groups = chosen(category_chart, "group")
-    if _groups:
-        _table = _table.filter(pl.col("group").is_in(_groups))
-    mo.ui.table(_table.sort("month", descending=True), selection=None, page_size=10,
-                label=f"Development by category ({', '.join(_groups) or 'all'})")
+    table(sorted(keep(by_category, "group", _groups), key=lambda row: row["month"], reverse=True),
+          DEVELOPMENT_COLUMNS, label=f"Utvikling per kategori ({', '.join(_groups) or 'alle'})")
     return
 
 
 @app.cell
-def _(alt, by_unit, mo, pl):
+def _(by_unit):
     _pick = alt.selection_point(fields=["group"], name="unit")
-    unit_chart = mo.ui.altair_chart(
+    unit_chart = mo.ui.altair_chart(norwegian(
         alt.Chart(pl.DataFrame(by_unit))
         .mark_bar()
-        .encode(x=alt.X("sum(net):Q", title="Net growth over the months"), y=alt.Y("group:N", sort="-x", title=None),
+        .encode(x=alt.X("sum(net):Q", title="Netto vekst i perioden"), y=alt.Y("group:N", sort="-x", title=None),
                 opacity=alt.condition(_pick, alt.value(1), alt.value(0.35)),
-                tooltip=["group:N", alt.Tooltip("sum(joins):Q", title="joins"),
-                         alt.Tooltip("sum(leaves):Q", title="leaves"), alt.Tooltip("sum(net):Q", title="net")])
+                tooltip=[alt.Tooltip("group:N", title="Landsforening"),
+                         alt.Tooltip("sum(joins):Q", title="Innmeldinger"),
+                         alt.Tooltip("sum(leaves):Q", title="Utmeldinger"), alt.Tooltip("sum(net):Q", title="Netto")])
         .add_params(_pick)
-        .properties(title="Net growth by national association (click a bar to filter)", width=640, height=220)
-    )
+        .properties(title="Netto vekst per landsforening (klikk en stolpe for å filtrere)", width=640, height=220)
+    ))
     unit_chart
     return (unit_chart,)
 
 
 @app.cell
-def _(by_unit, chosen, mo, pl, unit_chart):
-    _table = pl.DataFrame(by_unit)
+def _(by_unit, unit_chart):
     _groups = chosen(unit_chart, "group")
-    if _groups:
-        _table = _table.filter(pl.col("group").is_in(_groups))
-    mo.ui.table(_table.sort("month", descending=True), selection=None, page_size=10,
-                label=f"Development by national association ({', '.join(_groups) or 'all'})")
+    table(sorted(keep(by_unit, "group", _groups), key=lambda row: row["month"], reverse=True),
+          DEVELOPMENT_COLUMNS, label=f"Utvikling per landsforening ({', '.join(_groups) or 'alle'})")
     return
 
 
 @app.cell
-def _(day_choice, membership, read):
+def _(day_choice, read):
     lo = read(membership.lo_report, day_choice.value)
-    lo_rows = [{"breakdown": str(membership.BREAKDOWN_LABELS[name]), "group": label, "code": code, "members": members}
-               for name, code, label, members in lo.group_rows()]
-    return lo, lo_rows
+    lo_table = read(lo_rows, lo)
+    return lo, lo_table
 
 
 @app.cell
-def _(alt, lo, lo_rows, mo, pl):
+def _(lo, lo_table):
     _pick = alt.selection_point(fields=["breakdown"], bind="legend", name="breakdown")
-    lo_chart = mo.ui.altair_chart(
-        alt.Chart(pl.DataFrame(lo_rows))
+    lo_chart = mo.ui.altair_chart(norwegian(
+        alt.Chart(pl.DataFrame(lo_table))
         .mark_bar()
-        .encode(x=alt.X("members:Q", title="Members"), y=alt.Y("group:N", sort=None, title=None),
-                color=alt.Color("breakdown:N", title="Breakdown"),
+        .encode(x=alt.X("members:Q", title="Medlemmer"), y=alt.Y("group:N", sort=None, title=None),
+                color=alt.Color("breakdown:N", title="Inndeling"),
                 opacity=alt.condition(_pick, alt.value(1), alt.value(0.2)),
-                tooltip=["breakdown:N", "group:N", "members:Q"])
+                tooltip=[alt.Tooltip("breakdown:N", title="Inndeling"), alt.Tooltip("group:N", title="Gruppe"),
+                         alt.Tooltip("members:Q", title="Medlemmer")])
         .add_params(_pick)
-        .properties(title=f"{lo.title}: {lo.total} members at {lo.day:%d.%m.%Y} (click a breakdown to filter)",
-                    width=560, height=alt.Step(11))
-    )
+        .properties(title=f"{lo.title}: {count_text(lo.total)} medlemmer per {date_text(lo.day)} "
+                          "(klikk en inndeling for å filtrere)", width=560, height=alt.Step(11))
+    ))
     lo_chart
     return (lo_chart,)
 
 
 @app.cell
-def _(chosen, lo_chart, lo_rows, mo, pl):
-    _table = pl.DataFrame(lo_rows)
+def _(lo_chart, lo_table):
     _picked = chosen(lo_chart, "breakdown")
-    if _picked:
-        _table = _table.filter(pl.col("breakdown").is_in(_picked))
-    mo.ui.table(_table, selection=None, page_size=20, label=f"LO / LO Stat figures ({', '.join(_picked) or 'all'})")
+    table(keep(lo_table, "breakdown", _picked),
+          {"breakdown": ("Inndeling", None), "group": ("Gruppe", None), "code": ("Kode", None),
+           "members": ("Medlemmer", count_text)},
+          label=f"Tall til LO / LO Stat ({', '.join(_picked) or 'alle'})", page_size=20)
     return
 
 
 @app.cell
-def _(association_choice, day_choice, membership, read):
-    association = membership.EmployerAssociation[association_choice.value]
-    enterprise_report = read(membership.employer_association_report, association, day_choice.value)
+def _(association_choice, day_choice, read):
+    _association = membership.EmployerAssociation[association_choice.value]
+    enterprise_report = read(membership.employer_association_report, _association, day_choice.value)
     enterprises = [{"org_number": row.org_number, "enterprise": row.name, "members": row.members}
                    for row in enterprise_report.rows]
     return enterprise_report, enterprises
 
 
 @app.cell
-def _(alt, enterprise_report, enterprises, mo, pl):
-    mo.stop(not enterprises, mo.md(f"{enterprise_report.title}: no member enterprises in the register."))
+def _(enterprise_report, enterprises):
+    mo.stop(not enterprises, mo.md(f"{enterprise_report.title}: ingen medlemsvirksomheter i registeret."))
     _top = sorted(enterprises, key=lambda row: -row["members"])[:20]
     mo.vstack([
-        mo.md(f"### {enterprise_report.title} at {enterprise_report.day:%d.%m.%Y}\n\n"
-              f"{len(enterprises)} enterprises, {enterprise_report.total} members employed "
-              f"({enterprise_report.distinct_members} different members)."),
-        alt.Chart(pl.DataFrame(_top))
-        .mark_bar()
-        .encode(x=alt.X("members:Q", title="Members"), y=alt.Y("enterprise:N", sort="-x", title=None),
-                tooltip=["org_number:N", "enterprise:N", "members:Q"])
-        .properties(title="The 20 enterprises with the most members", width=560, height=alt.Step(14)),
-        mo.ui.table(enterprises, selection=None, page_size=15),
+        mo.md(f"### {enterprise_report.title} per {date_text(enterprise_report.day)}\n\n"
+              f"{count_text(len(enterprises))} virksomheter, {count_text(enterprise_report.total)} medlemmer ansatt "
+              f"({count_text(enterprise_report.distinct_members)} forskjellige medlemmer)."),
+        norwegian(
+            alt.Chart(pl.DataFrame(_top))
+            .mark_bar()
+            .encode(x=alt.X("members:Q", title="Medlemmer"), y=alt.Y("enterprise:N", sort="-x", title=None),
+                    tooltip=[alt.Tooltip("org_number:N", title="Org.nr."),
+                             alt.Tooltip("enterprise:N", title="Virksomhet"),
+                             alt.Tooltip("members:Q", title="Medlemmer")])
+            .properties(title="De 20 virksomhetene med flest medlemmer", width=560, height=alt.Step(14))
+        ),
+        table(enterprises, {"org_number": ("Org.nr.", None), "enterprise": ("Virksomhet", None),
+                            "members": ("Medlemmer", count_text)}, page_size=15),
     ])
     return
 
 
 @app.cell
-def _(mo):
-    export_button = mo.ui.run_button(label="Write the report files (PDF, CSV, XLSX) for the date")
+def _():
+    export_button = mo.ui.run_button(label="Skriv rapportfilene (PDF, CSV, XLSX) for datoen")
     export_button
     return (export_button,)
 
 
 @app.cell
-def _(day_choice, export_button, exports, mo, read):
-    mo.stop(not export_button.value, mo.md("The files go to the reports directory (REPORTS_DIR, default instance/reports/)."))
+def _(day_choice, export_button, read):
+    mo.stop(not export_button.value,
+            mo.md("Filene havner i rapportmappen (REPORTS_DIR, som standard instance/reports/)."))
     _paths = read(exports.write_all, day_choice.value)
-    mo.md("Written:\n\n" + "\n".join(f"- `{path}`" for path in _paths))
+    mo.md("Skrevet:\n\n" + "\n".join(f"- `{path}`" for path in _paths))
     return
 
 

@@ -1,7 +1,8 @@
 # The reconciliation dashboard, for the union office: per month what the bases expected, what the employers
 # reported on their deduction lists and what they paid; the employers with open issues; deviations by reason.
+# The notebook speaks Norwegian.
 #
-#   DATABASE_URL=... marimo edit notebooks/reconciliation.py     (or: python notebooks/reconciliation.py)
+#   DATABASE_URL=... marimo edit notebooks/reconciliation.py     (or, from the project root: python -m notebooks.reconciliation)
 #
 # Every figure comes from reports.reconciliation, which reads the reconciliation that the app keeps on each
 # deduction basis; the notebook only shows it. Click a month in the trend, a status in the status chart or a
@@ -13,175 +14,227 @@ import marimo
 __generated_with = "0.25.2"
 app = marimo.App(width="medium")
 
-
-@app.cell
-def _():
-    import os
-    import sys
-
+with app.setup:
     import altair as alt
     import marimo as mo
     import polars as pl
 
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return alt, mo, pl
+    from reports import reconciliation as figures
+    from reports.notebook_support import (
+        app_reader,
+        chosen,
+        count_text,
+        keep,
+        kr_text,
+        kroner_text,
+        month_text,
+        month_x,
+        norwegian,
+        table,
+        with_month_label,
+    )
+    from webapp.services.periods import Month
+
+    EMPLOYER_COLUMNS = {"month": ("Måned", month_text), "org_number": ("Org.nr.", None), "employer": ("Arbeidsgiver", None)}
+    ISSUE_COLUMNS = {
+        **EMPLOYER_COLUMNS,
+        "status": ("Avstemming", None),
+        "flags": ("Merknader", None),
+        "expected_kr": ("Forventet", kroner_text),
+        "reported_kr": ("Rapportert", kroner_text),
+        "paid_kr": ("Betalt", kroner_text),
+        "unpaid_kr": ("Ubetalt", kroner_text),
+        "not_reported": ("Ikke rapportert", count_text),
+        "unknown_reported": ("Ukjente på listen", count_text),
+        "deviations": ("Avvik", count_text),
+    }
+
+
+@app.function
+def reconciliation_figures(first: Month, last: Month) -> dict[str, list[dict]]:
+    """Everything the dashboard shows for the months, with the months also written out for the charts.
+    Call it through `read`: statuses and reasons are labelled in the app's language."""
+    monthly = figures.monthly_figures(first, last)
+    deviations = figures.deviations_by_reason(first, last)
+    return {
+        "monthly": monthly,
+        "amounts": with_month_label(figures.amounts_long(monthly)),
+        "statuses": with_month_label(figures.status_counts(first, last)),
+        "issues": figures.open_issues(first, last),
+        "employers_open": figures.employers_with_open_issues(first, last),
+        "deviations": deviations,
+        "reasons": figures.reason_totals(deviations),
+    }
+
+
+@app.function
+def totals_text(monthly: list[dict], first: Month, last: Month) -> str:
+    """The months added up, in a sentence."""
+    def total(key):
+        return sum(row[key] for row in monthly)
+
+    return (
+        f"## Trekkmåneder fra {month_text(first)} til {month_text(last)}\n\n"
+        f"{count_text(total('employers'))} arbeidsgivermåneder, {count_text(total('delivered'))} levert, "
+        f"{count_text(total('reconciled'))} avstemt, **{count_text(total('open'))} åpne**. "
+        f"Forventet (faste beløp) {kr_text(total('expected_ore'))}, rapportert {kr_text(total('reported_ore'))}, "
+        f"betalt {kr_text(total('paid_ore'))}."
+    )
 
 
 @app.cell
 def _():
-    from reports import reconciliation as figures
-    from reports.notebook_support import app_reader, chosen
-    from webapp.services.periods import Month
-
     read = app_reader()
-
-    return Month, chosen, figures, read
+    return (read,)
 
 
 @app.cell
-def _(figures, mo, read):
+def _(read):
     latest = read(figures.latest_period)
-    mo.stop(latest is None, mo.md("No deduction month has been generated yet."))
+    mo.stop(latest is None, mo.md("Ingen trekkmåned er generert ennå."))
     month_choice = mo.ui.dropdown(
-        options=[str(latest.shift(-back)) for back in range(36)], value=str(latest), label="Up to month"
+        options={month_text(latest.shift(-back)): str(latest.shift(-back)) for back in range(36)},
+        value=month_text(latest),
+        label="Til og med måned",
     )
-    span = mo.ui.slider(3, 24, value=12, label="Months shown")
+    span = mo.ui.slider(3, 24, value=12, label="Måneder som vises")
     mo.hstack([month_choice, span], justify="start")
     return month_choice, span
 
 
 @app.cell
-def _(Month, figures, month_choice, read, span):
+def _(month_choice, read, span):
     first, last = figures.months_back(Month.parse(month_choice.value), span.value)
-    monthly = read(figures.monthly_figures, first, last)
-    statuses = read(figures.status_counts, first, last)
-    issues = read(figures.open_issues, first, last)
-    employers_open = read(figures.employers_with_open_issues, first, last)
-    deviations = read(figures.deviations_by_reason, first, last)
-    reasons = figures.reason_totals(deviations)
-    amounts = figures.amounts_long(monthly)
+    _shown = read(reconciliation_figures, first, last)
+    monthly, amounts, statuses = _shown["monthly"], _shown["amounts"], _shown["statuses"]
+    issues, employers_open = _shown["issues"], _shown["employers_open"]
+    deviations, reasons = _shown["deviations"], _shown["reasons"]
     return amounts, deviations, employers_open, first, issues, last, monthly, reasons, statuses
 
 
 @app.cell
-def _(first, last, mo, monthly):
-    def _sum(key):
-        return sum(row[key] for row in monthly)
-
-    mo.md(
-        f"## Deduction months {first} to {last}\n\n"
-        f"{_sum('employers')} employer-months, {_sum('delivered')} delivered, {_sum('reconciled')} reconciled, "
-        f"**{_sum('open')} open**. Expected (fixed amounts) kr {_sum('expected_kr'):,.2f}, "
-        f"reported kr {_sum('reported_kr'):,.2f}, paid kr {_sum('paid_kr'):,.2f}."
-    )
+def _(first, last, monthly):
+    mo.md(totals_text(monthly, first, last))
     return
 
 
 @app.cell
-def _(alt, amounts, mo, pl):
+def _(amounts):
     _months = alt.selection_point(fields=["month"], name="months")
-    trend = mo.ui.altair_chart(
-        alt.Chart(pl.DataFrame(amounts, schema={"month": pl.String, "measure": pl.String, "kroner": pl.Float64}))
+    trend = mo.ui.altair_chart(norwegian(
+        alt.Chart(pl.DataFrame(amounts, schema={"month": pl.String, "measure": pl.String, "kroner": pl.Float64,
+                                                "måned": pl.String}))
         .mark_line(point=True)
         .encode(
-            x=alt.X("month:O", title="Month"),
+            x=month_x(),
             y=alt.Y("kroner:Q", title="Kroner"),
             color=alt.Color("measure:N", title=None),
             opacity=alt.condition(_months, alt.value(1), alt.value(0.35)),
-            tooltip=["month:O", "measure:N", alt.Tooltip("kroner:Q", format=",.2f")],
+            tooltip=[alt.Tooltip("måned:O", title="Måned"), alt.Tooltip("measure:N", title="Beløp"),
+                     alt.Tooltip("kroner:Q", title="Kroner", format=",.2f")],
         )
         .add_params(_months)
-        .properties(title="Expected, reported and paid per month (click a month to filter)", width=640, height=260)
-    )
+        .properties(title="Forventet, rapportert og betalt per måned (klikk en måned for å filtrere)",
+                    width=640, height=260)
+    ))
     trend
     return (trend,)
 
 
 @app.cell
-def _(alt, mo, pl, statuses):
+def _(statuses):
     _status = alt.selection_point(fields=["month", "status"], name="status")
-    status_chart = mo.ui.altair_chart(
+    status_chart = mo.ui.altair_chart(norwegian(
         alt.Chart(pl.DataFrame(statuses, schema={"month": pl.String, "status": pl.String, "status_code": pl.String,
-                                                 "employers": pl.Int64}))
+                                                 "employers": pl.Int64, "måned": pl.String}))
         .mark_bar()
         .encode(
-            x=alt.X("month:O", title="Month"),
-            y=alt.Y("employers:Q", title="Employers"),
-            color=alt.Color("status:N", title="Reconciliation"),
+            x=month_x(),
+            y=alt.Y("employers:Q", title="Arbeidsgivere"),
+            color=alt.Color("status:N", title="Avstemming"),
             opacity=alt.condition(_status, alt.value(1), alt.value(0.35)),
-            tooltip=["month:O", "status:N", "employers:Q"],
+            tooltip=[alt.Tooltip("måned:O", title="Måned"), alt.Tooltip("status:N", title="Avstemming"),
+                     alt.Tooltip("employers:Q", title="Arbeidsgivere")],
         )
         .add_params(_status)
-        .properties(title="Reconciliation status per month (click a bar to filter)", width=640, height=240)
-    )
+        .properties(title="Avstemming per måned (klikk en stolpe for å filtrere)", width=640, height=240)
+    ))
     status_chart
     return (status_chart,)
 
 
 @app.cell
-def _(chosen, issues, mo, pl, status_chart, trend):
-    _table = pl.DataFrame(issues) if issues else pl.DataFrame()
+def _(issues, status_chart, trend):
     _months = chosen(trend, "month") or chosen(status_chart, "month")
     _statuses = chosen(status_chart, "status")
-    if _months and len(_table):
-        _table = _table.filter(pl.col("month").is_in(_months))
-    if _statuses and len(_table):
-        _table = _table.filter(pl.col("status").is_in(_statuses))
-    _what = ", ".join(_months + _statuses) or "all months shown"
+    _rows = keep(keep(issues, "month", _months), "status", _statuses)
+    _what = ", ".join([month_text(month) for month in _months] + _statuses) or "alle viste måneder"
     mo.vstack([
-        mo.md(f"### Open issues per employer and month ({_what}): {len(_table)}"),
-        mo.ui.table(_table.drop("status_code") if len(_table) else [], selection=None, page_size=15),
+        mo.md(f"### Åpne saker per arbeidsgiver og måned ({_what}): {count_text(len(_rows))}"),
+        table(_rows, ISSUE_COLUMNS, page_size=15),
     ])
     return
 
 
 @app.cell
-def _(employers_open, mo):
+def _(employers_open):
     mo.vstack([
-        mo.md(f"### Employers with open issues: {len(employers_open)}"),
-        mo.ui.table(employers_open, selection=None, page_size=10),
+        mo.md(f"### Arbeidsgivere med åpne saker: {count_text(len(employers_open))}"),
+        table(employers_open, {
+            "org_number": ("Org.nr.", None), "employer": ("Arbeidsgiver", None),
+            "open_months": ("Åpne måneder", count_text), "latest_month": ("Siste åpne måned", month_text),
+            "latest_status": ("Avstemming", None), "unpaid_kr": ("Ubetalt", kroner_text),
+            "deviations": ("Avvik", count_text),
+        }),
     ])
     return
 
 
 @app.cell
-def _(alt, mo, pl, reasons):
+def _(reasons):
     _reason = alt.selection_point(fields=["reason"], name="reason")
-    reason_chart = mo.ui.altair_chart(
+    reason_chart = mo.ui.altair_chart(norwegian(
         alt.Chart(pl.DataFrame(reasons, schema={"reason": pl.String, "reason_code": pl.String, "deviations": pl.Int64}))
         .mark_bar()
         .encode(
-            x=alt.X("deviations:Q", title="Deviations"),
+            x=alt.X("deviations:Q", title="Avvik"),
             y=alt.Y("reason:N", sort="-x", title=None),
             opacity=alt.condition(_reason, alt.value(1), alt.value(0.35)),
-            tooltip=["reason:N", "deviations:Q"],
+            tooltip=[alt.Tooltip("reason:N", title="Årsak"), alt.Tooltip("deviations:Q", title="Avvik")],
         )
         .add_params(_reason)
-        .properties(title="Deviations by reason (click a reason to filter)", width=640, height=180)
-    )
+        .properties(title="Avvik per årsak (klikk en årsak for å filtrere)", width=640, height=180)
+    ))
     reason_chart
     return (reason_chart,)
 
 
 @app.cell
-def _(chosen, deviations, mo, pl, reason_chart, trend):
-    _table = pl.DataFrame(deviations) if deviations else pl.DataFrame()
+def _(deviations, reason_chart, trend):
     _reasons = chosen(reason_chart, "reason")
     _months = chosen(trend, "month")
-    if _reasons and len(_table):
-        _table = _table.filter(pl.col("reason").is_in(_reasons))
-    if _months and len(_table):
-        _table = _table.filter(pl.col("month").is_in(_months))
+    _rows = keep(keep(deviations, "reason", _reasons), "month", _months)
+    _what = ", ".join(_reasons + [month_text(month) for month in _months]) or "alle"
     mo.vstack([
-        mo.md(f"### Deviations per employer, month and reason ({', '.join(_reasons + _months) or 'all'})"),
-        mo.ui.table(_table.drop("reason_code") if len(_table) else [], selection=None, page_size=15),
+        mo.md(f"### Avvik per arbeidsgiver, måned og årsak ({_what})"),
+        table(_rows, {**EMPLOYER_COLUMNS, "reason": ("Årsak", None), "deviations": ("Avvik", count_text)},
+              page_size=15),
     ])
     return
 
 
 @app.cell
-def _(mo, monthly):
-    mo.vstack([mo.md("### The months in figures"), mo.ui.table(monthly, selection=None)])
+def _(monthly):
+    mo.vstack([
+        mo.md("### Månedene i tall"),
+        table(monthly, {
+            "month": ("Måned", month_text), "employers": ("Arbeidsgivere", count_text),
+            "delivered": ("Levert", count_text), "reconciled": ("Avstemt", count_text),
+            "open": ("Åpne", count_text), "deviations": ("Avvik", count_text),
+            "expected_ore": ("Forventet", kr_text), "reported_ore": ("Rapportert", kr_text),
+            "paid_ore": ("Betalt", kr_text), "unpaid_ore": ("Ubetalt", kr_text),
+        }, page_size=24),
+    ])
     return
 
 

@@ -1,14 +1,31 @@
-"""What the notebooks share: a reader that runs service and report functions in the app's context, and chart selections."""
+"""What the notebooks share, so that no notebook copies it: a reader that runs service and report functions in
+the app's context, the Norwegian number and period formats, chart selections and the tables below the charts.
+
+The notebooks import these in their `with app.setup:` cell; everything they compute comes from webapp.services
+and the report modules.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
+
+import altair as alt
+from babel.dates import format_date
+
+from webapp.services.money import kroner
+from webapp.services.periods import Month, Quarter
+
+NBSP = "\u00a0"  # between "kr" and the amount and between groups of digits, so a figure never breaks over two lines
+LOCALE = "nb"
+NUMBER_LOCALE = alt.Locale(number=alt.NumberLocale(decimal=",", thousands=NBSP, grouping=[3], currency=[f"kr{NBSP}", ""]))
 
 
 def app_reader() -> Callable[..., Any]:
     """An app with the same settings as the web app (DATABASE_URL chooses the database), and
-    `read(function, *args)` that calls a service or report function inside its context."""
+    `read(function, *args)` that calls a service or report function inside its context (so labels are Norwegian)."""
     from webapp import create_app
 
     flask_app = create_app()
@@ -20,9 +37,85 @@ def app_reader() -> Callable[..., Any]:
     return read
 
 
+# ------------------------------------------------------------------ Norwegian formats
+
+
+def kr_text(ore: int | None) -> str:
+    """313772200 øre -> 'kr 3 137 722,00' (with non-breaking spaces)."""
+    return "" if ore is None else f"kr{NBSP}{kroner(ore)}"
+
+
+def kroner_text(amount: float | Decimal | None) -> str:
+    """An amount in kroner (as the report rows carry it, rounded to øre) -> 'kr 3 137 722,00'."""
+    return "" if amount is None else kr_text(int((Decimal(str(amount)) * 100).to_integral_value()))
+
+
+def count_text(number: int) -> str:
+    """12345 -> '12 345'."""
+    return f"{number:,}".replace(",", NBSP)
+
+
+def change_text(number: int) -> str:
+    """A change with its sign: 1234 -> '+1 234', -5 -> '-5', 0 -> '0'."""
+    return f"{number:+,}".replace(",", NBSP) if number else "0"
+
+
+def month_text(month: Month | str) -> str:
+    """'2026-08' -> 'august 2026'."""
+    month = month if isinstance(month, Month) else Month.parse(month)
+    return format_date(month.first_day, "MMMM y", locale=LOCALE)
+
+
+def quarter_text(quarter: Quarter | str) -> str:
+    """'2026-Q3' -> '3. kvartal 2026'."""
+    quarter = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
+    return f"{quarter.number}. kvartal {quarter.year}"
+
+
+def date_text(day: dt.date) -> str:
+    """2026-08-01 -> '01.08.2026'."""
+    return f"{day:%d.%m.%Y}"
+
+
+def with_month_label(rows: Iterable[dict], field: str = "month", label: str = "måned") -> list[dict]:
+    """The rows with the month also written out ('august 2026') for chart axes and tooltips; the `YYYY-MM`
+    field stays for sorting and for the selections the tables filter on."""
+    return [{**row, label: month_text(row[field])} for row in rows]
+
+
+# ------------------------------------------------------------------ charts and the tables below them
+
+
+def month_x(title: str = "Måned") -> alt.X:
+    """An x axis of months written out ('august 2026', the rows' `måned` from with_month_label), in time order."""
+    return alt.X("måned:O", title=title, sort=alt.EncodingSortField(field="month", op="min"))
+
+
 def chosen(chart, field: str) -> list:
     """The values of `field` in a marimo altair chart's selection; empty when nothing is selected."""
     value = chart.value
     if value is None or len(value) == 0 or field not in value.columns:
         return []
     return sorted(set(value[field].to_list()))
+
+
+def norwegian(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart with Norwegian numbers in its axes and tooltips: '3 137 722,5'."""
+    return chart.configure(locale=NUMBER_LOCALE)
+
+
+def keep(rows: Iterable[dict], field: str, values: list) -> list[dict]:
+    """The rows whose `field` is one of `values`; all rows when nothing is chosen."""
+    rows = list(rows)
+    return [row for row in rows if row[field] in values] if values else rows
+
+
+def table(rows: Iterable[dict], columns: dict[str, tuple[str, Callable[[Any], str] | None]], label: str = "",
+          page_size: int = 10):
+    """A marimo table of `rows` showing only `columns` ({key: (Norwegian heading, formatter)}). Values stay
+    numbers and `YYYY-MM` months, so the table sorts by value; the formatter only writes them the Norwegian way."""
+    import marimo as mo
+
+    data = [{heading: row[key] for key, (heading, _format) in columns.items()} for row in rows]
+    formats = {heading: format_value for heading, format_value in columns.values() if format_value}
+    return mo.ui.table(data, format_mapping=formats or None, selection=None, page_size=page_size, label=label)

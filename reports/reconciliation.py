@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from webapp.extensions import db
@@ -78,10 +79,10 @@ def monthly_figures(first: Month, last: Month) -> list[dict]:
 
 
 def amounts_long(figures: list[dict]) -> list[dict]:
-    """The monthly figures one row per month and measure, as charts want them."""
-    measures = (("expected", "Expected (fixed amounts)"), ("reported", "Reported"), ("paid", "Paid"))
+    """The monthly figures one row per month and measure, as charts want them (labels in the app's language)."""
+    measures = (("expected", _l("Expected (fixed amounts)")), ("reported", _l("Reported")), ("paid", _l("Paid")))
     return [
-        {"month": row["month"], "measure": label, "kroner": row[f"{key}_kr"]}
+        {"month": row["month"], "measure": str(label), "kroner": row[f"{key}_kr"]}
         for row in figures
         for key, label in measures
     ]

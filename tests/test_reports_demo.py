@@ -35,10 +35,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
 TODAY = dt.date.today()
 DATES = [TODAY, Month.of(TODAY).shift(-3).first_day + dt.timedelta(days=9)]
-# Text each of our notebooks shows only when its cells ran on data (its source has the placeholders instead).
+# Norwegian text each of our notebooks shows only when its cells ran on data (its source has the placeholders
+# instead), as the JSON inside the exported page writes it: "å" as \u00e5, a non-breaking space as \u00a0.
+COUNT = r"[1-9](?:\d|\\u00a0)*"
 MARKERS = {
-    "reconciliation.py": [r"\(all months shown\): [1-9]\d*", r"Employers with open issues: [1-9]\d*"],
-    "membership.py": [r"[1-9]\d* members in \d{4}-\d{2}", r"\([1-9]\d* different members\)"],
+    "reconciliation.py": [rf"\(alle viste m\\u00e5neder\): {COUNT}", rf"Arbeidsgivere med \\u00e5pne saker: {COUNT}",
+                          r"Trekkm\\u00e5neder fra [a-z]+ \d{4} til [a-z]+ \d{4}"],
+    "membership.py": [rf"{COUNT} medlemmer i [a-z]+ \d{{4}}", rf"\({COUNT} forskjellige medlemmer\)"],
+    "refunds.py": [r"Refusjon for [1-4]\. kvartal \d{4}", r"kr\\u00a0[1-9]"],
 }
 
 
