@@ -31,6 +31,7 @@ from reports.membership import (
 )
 from reports.pdf import render_pdf
 from webapp.models.choices import EmployerAssociation, ReportKind
+from webapp.services.export_cells import neutralised, neutralised_row
 
 PDF = "application/pdf"
 CSV = "text/csv; charset=utf-8"
@@ -97,12 +98,19 @@ def _csv_bytes(header: list[str], rows: list[list]) -> bytes:
     """Semicolons and a byte-order mark, so a Norwegian Excel opens it with æøå intact."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(neutralised_row(header))
+    writer.writerows(neutralised_row(row) for row in rows)
     return out.getvalue().encode("utf-8-sig")
 
 
 def _xlsx_bytes(workbook: Workbook) -> bytes:
+    """The workbook as a file. We write no formulas of our own, so every text cell of every sheet is neutralised
+    here, whichever code appended it (openpyxl would store text starting with = as a formula)."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.value = neutralised(cell.value)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
