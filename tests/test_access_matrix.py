@@ -7,12 +7,15 @@ webapp/security/roles.py: a change to the roles that breaks them fails here.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.concurrency import api_session, fire_together, postgres_only
 from tests.helpers import api_token, login_as
 from tests.mypage_helpers import translated
+from webapp.extensions import db
 from webapp.models import Employment, Member, Position
 
 VIEWS = {
@@ -375,3 +378,225 @@ def test_api_national_id_masked_for_treasurer(client, world):
     headers = api_token(client, world.logins["office"])
     body = client.get(f"/api/v1/member/{member.id}", headers=headers).json["result"]
     assert body["national_id"] == member.national_id
+
+
+# ------------------------------------------------------------------ every route that takes an id, for someone else's row
+#
+# The portal, Min side, the messages and the documents take row ids (or a month) in the URL. Each case
+# asks as the role that uses the route for a row of another employer or another member (E2, "Per Utenfor",
+# AV2) and must get 404 (or 403, or a denial) with nothing of that row on the page and nothing changed.
+# The table is checked against the app's url_map: a new route with a URL parameter fails
+# test_every_route_with_a_url_parameter_is_in_the_matrix until it has a case here or a reason below.
+
+PERIOD, E2_ONLY_PERIOD = "2026-03", "2026-04"
+# What of the foreign rows must never show: names, national id, customer number, subjects, titles.
+FOREIGN_MARKERS = ("Utenfor", "Virksomhet E2", "00080000", "Avdeling Vest", "Brev til Per", "Saken til")
+
+
+@dataclass(frozen=True)
+class ForeignCase:
+    endpoint: str
+    method: str
+    role: str
+    url: str  # formatted with the ids of the `foreign` fixture
+    data: dict | None = None
+    api: bool = False
+    expected: tuple[int, ...] = (404,)
+
+
+DENIED = (302, 401, 403, 404)
+FOREIGN_CASES = [
+    ForeignCase("PortalView.basis", "GET", "deduction_contact", "/portal/basis/" + E2_ONLY_PERIOD),
+    # A month only E2 has a basis for: the E1 contact is told there is no basis, and no list is made.
+    ForeignCase("PortalView.new_list", "POST", "deduction_contact", "/portal/lists/new/" + E2_ONLY_PERIOD, expected=(302,)),
+    ForeignCase("PortalView.edit_list", "GET", "deduction_contact", "/portal/lists/{e2_draft}"),
+    ForeignCase("PortalView.edit_list", "POST", "deduction_contact", "/portal/lists/{e2_draft}", {"action": "delete"}),
+    ForeignCase("PortalView.edit_list", "POST", "deduction_contact", "/portal/lists/{e2_draft}", {"action": "approve"}),
+    ForeignCase("PortalView.edit_list", "GET", "deduction_contact", "/portal/lists/{e2_delivered}"),
+    ForeignCase("PortalView.show_list", "GET", "deduction_contact", "/portal/lists/{e2_delivered}/show"),
+    ForeignCase("PortalView.list_pdf", "GET", "deduction_contact", "/portal/lists/{e2_delivered}/pdf"),
+    ForeignCase("PortalView.list_template", "GET", "deduction_contact", "/portal/lists/{e2_draft}/template.csv"),
+    ForeignCase("MyPageView.document", "GET", "member", "/minside/documents/{other_document}"),
+    ForeignCase("MyPageView.withdraw", "POST", "member", "/minside/applications/{other_application}/withdraw"),
+    # Courses are offered to every member: the id to try is one nobody has.
+    ForeignCase("MyPageView.apply", "POST", "member", "/minside/courses/{no_course}/apply", expected=(302,)),
+    ForeignCase("MyPageView.employment", "GET", "member", "/minside/employment?employment_id={other_employment}"),
+    ForeignCase("MessagesView.thread", "GET", "member", "/messages/{member_thread}"),
+    ForeignCase("MessagesView.thread", "GET", "deduction_contact", "/messages/{employer_thread}"),
+    ForeignCase("MessagesView.reply", "POST", "member", "/messages/{member_thread}/reply", {"body": "Hei"}),
+    ForeignCase("MessagesView.reply", "POST", "deduction_contact", "/messages/{employer_thread}/reply", {"body": "Hei"}),
+    ForeignCase("RefundDocumentView.letter", "GET", "leader", "/refunds/{av2_refund}/letter.pdf"),
+    ForeignCase("RefundDocumentView.member_list", "GET", "leader", "/refunds/{av2_refund}/list.pdf"),
+    ForeignCase("RefundApi.letter", "GET", "leader", "/api/v1/refund/{av2_refund}/letter", api=True),
+    ForeignCase("RefundApi.member_list", "GET", "leader", "/api/v1/refund/{av2_refund}/list", api=True),
+    # The office's own routes: every other role is turned away.
+    ForeignCase("MemberDocumentView.pdf", "GET", "member", "/memberdocumentview/pdf/{other_document}", expected=DENIED),
+    ForeignCase("RefundRunView.show", "GET", "leader", "/refundruns/2026-Q1", expected=DENIED),
+    ForeignCase("RefundRunView.approve", "POST", "leader", "/refundruns/2026-Q2/approve", expected=DENIED),
+    ForeignCase("MembershipReportView.download", "GET", "member", "/reports/download/lo/2026-03-31.csv", expected=DENIED),
+    ForeignCase("UserStatsChartView.chart", "GET", "deduction_contact", "/userstatschartview/chart/role", expected=DENIED),
+]
+
+# Routes whose URL parameter names no row of anyone's.
+NOT_A_ROW = {
+    "LocaleView.index": "a language code",
+    "SwaggerView.show": "the API version",
+    "OpenApi.get": "the API version",
+    "TypeaheadView.search": "a kind of row; what it finds is scoped (test_typeahead_is_scoped)",
+    "PasswordView.set_password": "a one-time token (tests/test_password_reset.py)",
+    "MyPageView.edit": "a section of the member's own page",
+}
+# FAB's generic routes of a screen or an API: covered per view by test_screen_access and test_api_access,
+# and for every other screen by test_every_other_screen_is_the_offices.
+GENERIC_SCREEN_METHODS = {"show", "edit", "delete", "action", "download"}
+GENERIC_API_METHODS = {"get", "put", "delete"}
+
+
+def _view_classes(app) -> dict[str, object]:
+    return {type(view).__name__: view for view in app.appbuilder.baseviews}
+
+
+def _is_generic(view, method: str) -> bool:
+    from flask_appbuilder import ModelRestApi, ModelView
+
+    return (isinstance(view, ModelView) and method in GENERIC_SCREEN_METHODS) or (
+        isinstance(view, ModelRestApi) and method in GENERIC_API_METHODS
+    )
+
+
+def test_every_route_with_a_url_parameter_is_in_the_matrix(app):
+    views = _view_classes(app)
+    covered = {(case.endpoint, case.method) for case in FOREIGN_CASES}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or rule.endpoint == "static" or rule.endpoint.startswith("appbuilder."):
+            continue
+        class_name, _, method = rule.endpoint.partition(".")
+        if rule.endpoint in NOT_A_ROW or _is_generic(views.get(class_name), method):
+            continue
+        for http_method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.endpoint, http_method) not in covered:
+                missing.append(f"{http_method} {rule.rule} ({rule.endpoint})")
+    assert missing == [], "routes with a URL parameter and no foreign-row case: " + "; ".join(missing)
+
+
+@pytest.fixture()
+def foreign(clean_app, world) -> dict[str, int]:
+    """Rows of others than the test logins: E2's lists and a month only E2 has, Per Utenfor's document,
+    course application, employment and message thread, E2's thread, AV2's approved refund letter."""
+    from decimal import Decimal
+
+    from tests.factories import add_initial_rate
+    from tests.mypage_helpers import add_course, deliver_list
+    from webapp.models import CourseApplication, DeductionList, Employer, MemberDocument, RefundPolicy, RefundUnit
+    from webapp.models.choices import ApplicationStatus, DocumentKind, ListStatus
+    from webapp.services import deduction_basis, messaging, refunds
+    from webapp.services.periods import Month, Quarter
+
+    outside, e1, e2 = world.members["outside"].id, world.employers["E1"].id, world.employers["E2"].id
+    with clean_app.app_context():
+        add_initial_rate()
+        deduction_basis.generate(Month.parse(PERIOD))
+        db.session.get(Employer, e1).has_deduction_agreement = False  # so the later month has E2's basis only
+        db.session.commit()
+        deduction_basis.generate(Month.parse(E2_ONLY_PERIOD))
+        db.session.get(Employer, e1).has_deduction_agreement = True
+        now = dt.datetime.now()
+        application = CourseApplication(course_id=add_course(), member_id=outside, status=ApplicationStatus.applied,
+                                        applied_at=now)
+        document = MemberDocument(member_id=outside, kind=DocumentKind.letter, title="Brev til Per", created_at=now,
+                                  body="Brev til Per om kontingent")
+        db.session.add_all([application, document])
+        db.session.add(RefundPolicy(valid_from="2020-Q1", share_national_association=Decimal(40),
+                                    share_branch=Decimal(40), share_club=Decimal(20), weight_retired=Decimal(0)))
+        db.session.commit()
+        refunds.calculate(Quarter(2026, 1), pool_ore=1000_00)
+        refunds.approve(Quarter(2026, 1))
+        refunds.calculate(Quarter(2026, 2), pool_ore=1000_00)
+        ids = {
+            "e2_delivered": deliver_list(e2, PERIOD, {outside: 12345}),
+            "e2_draft": deliver_list(e2, E2_ONLY_PERIOD, {outside: 12345}, status=ListStatus.draft),
+            "other_document": document.id,
+            "other_application": application.id,
+            "no_course": 999999,
+            "other_employment": world.employments["outside"].id,
+            "member_thread": messaging.start_thread(subject="Saken til Per", body="Hei", author_id=None, from_party=True,
+                                                    member_id=outside, org_unit_id=world.units["AV2"].id, notify=False).id,
+            "employer_thread": messaging.start_thread(subject="Saken til E2", body="Hei", author_id=None, from_party=True,
+                                                      employer_id=e2, notify=False).id,
+            "av2_refund": db.session.scalar(select(RefundUnit.id).where(RefundUnit.code == "AV2")),
+        }
+        assert db.session.scalar(select(func.count(DeductionList.id))) == 2
+        db.session.remove()
+    return ids
+
+
+def foreign_state(dbs) -> dict:
+    """What a request for someone else's row might change."""
+    from webapp.models import CourseApplication, DeductionList, Message, RefundRun
+
+    dbs.expire_all()
+    return {
+        "lists": sorted((row.id, row.employer_id, row.status.name) for row in dbs.scalars(select(DeductionList))),
+        "messages": dbs.scalar(select(func.count(Message.id))),
+        "applications": sorted((row.id, row.status.name) for row in dbs.scalars(select(CourseApplication))),
+        "runs": sorted((row.quarter, row.status.name) for row in dbs.scalars(select(RefundRun))),
+    }
+
+
+def test_every_route_that_takes_an_id_answers_404_for_a_foreign_row(client, world, foreign, dbs):
+    before = foreign_state(dbs)
+    for role in sorted({case.role for case in FOREIGN_CASES}):
+        login_as(client, world.logins[role], role)
+        headers = api_token(client, world.logins[role])
+        for case in (case for case in FOREIGN_CASES if case.role == role):
+            url = case.url.format(**foreign)
+            response = client.open(url, method=case.method, data=case.data, headers=headers if case.api else None,
+                                   follow_redirects=True)
+            first = response.history[0] if response.history else response
+            assert first.status_code in case.expected, f"{case.method} {url} as {role}: {first.status_code}"
+            page = response.get_data(as_text=response.mimetype.startswith(("text/", "application/json")))
+            if isinstance(page, str):
+                shown = [marker for marker in FOREIGN_MARKERS if marker in page]
+                assert shown == [], f"{case.method} {url} as {role} shows {shown}"
+            else:
+                assert response.mimetype not in ("application/pdf", "text/csv"), f"{url} as {role} sent a file"
+        client.get("/logout/")
+    assert foreign_state(dbs) == before
+
+
+def test_the_foreign_rows_are_real_their_owners_open_them(client, world, foreign):
+    """The control of the matrix above: the same URLs open for the employer or member the rows belong to."""
+    owners = {"deduction_contact": "20000002", "member": world.members["outside"].member_no}
+    for role, username in owners.items():
+        login_as(client, username)
+        for case in FOREIGN_CASES:
+            if case.role != role or case.method != "GET" or case.expected != (404,):
+                continue
+            response = client.get(case.url.format(**foreign), follow_redirects=True)
+            assert response.status_code == 200, case.url
+            if response.mimetype == "text/html":
+                assert any(marker in response.get_data(as_text=True) for marker in FOREIGN_MARKERS), case.url
+        client.get("/logout/")
+
+
+# Screens beyond VIEWS belong to the office; the analyst also reads what reports were sent.
+OTHER_SCREEN_READERS = {"ReportDispatchView": {"analyst"}}
+
+
+def test_every_other_screen_is_the_offices(client, world, app):
+    """FAB's generic row routes of every screen not in the matrix above refuse every other role by permission
+    (302/401/403, not a 404 that a missing row would also give)."""
+    from flask_appbuilder import ModelView
+
+    screens = [view for view in app.appbuilder.baseviews if isinstance(view, ModelView) and type(view).__name__ not in VIEWS]
+    assert screens
+    for role in (role for role in EXPECTED if role != "office"):
+        login_as(client, world.logins[role], role)
+        for view in screens:
+            if role in OTHER_SCREEN_READERS.get(type(view).__name__, ()):
+                continue
+            for method, action in (("GET", "show"), ("GET", "edit"), ("POST", "delete")):
+                response = client.open(f"{view.route_base}/{action}/1", method=method)
+                assert response.status_code in (302, 401, 403), f"{role} {method} {view.route_base}/{action}/1"
+        client.get("/logout/")
