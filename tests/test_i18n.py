@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
 import pytest
 from babel.messages.mofile import write_mo
@@ -81,6 +82,17 @@ def test_compiled_catalog_matches_po(tmp_path, nb):
 
 def test_update_check_passes(capsys):
     assert update.main(["--check"]) == 0, capsys.readouterr().err
+
+
+def test_check_ignores_the_babel_version_and_dates_but_not_a_translation():
+    with open(update.po_path("nb"), "rb") as fileobj:
+        committed = fileobj.read()
+    assert b"Generated-By: Babel " in committed
+    other_babel = re.sub(rb"PO-Revision-Date: [^\\]*", b"PO-Revision-Date: 2031-01-01 00:00+0000",
+                         re.sub(rb"Generated-By: Babel [^\\]*", b"Generated-By: Babel 99.1.0", committed))
+    assert other_babel != committed and update.po_up_to_date(other_babel, committed)
+    retranslated = committed.replace(b'msgstr "Forbund"', b'msgstr "Fagforening"', 1)
+    assert retranslated != committed and not update.po_up_to_date(retranslated, committed)
 
 
 # ------------------------------------------------------------------ the pages

@@ -63,8 +63,8 @@ COMMENT_TAGS = ("TRANSLATORS:",)
 # Jinja templates: Flask-Babel installs newstyle gettext, which always %-formats the result.
 TEMPLATE_SUFFIXES = (".html", ".txt")
 
-# Header lines that change on every run without changing any message.
-_VOLATILE_HEADER_LINES = ('"POT-Creation-Date:', '"PO-Revision-Date:')
+# Header fields that change without any message changing: the dates, and the Babel version that wrote the file.
+_VOLATILE_HEADER_FIELDS = ("POT-Creation-Date", "PO-Revision-Date", "Generated-By")
 
 
 def fab_dir() -> str:
@@ -145,10 +145,22 @@ def render_mo(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
-def _stable(po_bytes: bytes) -> bytes:
-    return b"\n".join(
-        line for line in po_bytes.splitlines() if not line.decode("utf-8").startswith(_VOLATILE_HEADER_LINES)
+def _stable(po_bytes: bytes) -> tuple:
+    """What a catalog says, whichever Babel version wrote it (and however it wrapped the lines): the header
+    comment, the header fields that matter, and every message with its flags, locations and comments."""
+    catalog = read_po(io.BytesIO(po_bytes))
+    header = tuple((name, value) for name, value in catalog.mime_headers if name not in _VOLATILE_HEADER_FIELDS)
+    messages = sorted(
+        (str(m.context or ""), str(m.id), str(m.string), sorted(m.flags), [path for path, _ in m.locations],
+         list(m.auto_comments), list(m.user_comments))
+        for m in catalog if m.id
     )
+    return catalog.header_comment, header, messages
+
+
+def po_up_to_date(current: bytes | None, expected: bytes) -> bool:
+    """Whether the committed catalog says what the code's catalog says (dates and Babel version aside)."""
+    return _stable(current or b"") == _stable(expected)
 
 
 def merged_catalog(locale: str, template: Catalog) -> Catalog:
@@ -298,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         if found:
             status = 1
         if args.check:
-            if _stable(_read(po_path(locale)) or b"") != _stable(po_bytes):
+            if not po_up_to_date(_read(po_path(locale)), po_bytes):
                 print(f"{locale}: {po_path(locale)} is not up to date with the code", file=sys.stderr)
                 status = 1
             current_mo = _read(mo_path(locale))
