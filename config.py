@@ -109,6 +109,8 @@ class Config:
     OFFICE_EMAIL = os.environ.get("OFFICE_EMAIL", "post@forbundet.example")
     # The largest request body (uploads: deduction lists as CSV, scanned letters as PDF); larger ones answer 413.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024
+    # The most rows a deduction list's CSV upload may have; a longer file is refused whole.
+    DEDUCTION_UPLOAD_MAX_LINES = int(os.environ.get("DEDUCTION_UPLOAD_MAX_LINES", "20000"))
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo-Passord-2026!")
 
     # Membership reports: where `flask reports ...` writes its files, and who receives each report

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import relationship
 
@@ -158,6 +159,11 @@ class DeductionList(Model):
     def __repr__(self) -> str:
         return f"{self.kind} {self.period}"
 
+    @property
+    def outside_basis_lines(self) -> str:
+        """For the office: the lines of people not on the employer's basis, as the employer typed them."""
+        return "; ".join(f"{line.name} ({line.national_id})" for line in self.lines if line.outside_basis)
+
 
 class DeductionListLine(Model):
     __tablename__ = "deduction_list_line"
@@ -171,9 +177,24 @@ class DeductionListLine(Model):
     amount_ore = Column(BigInteger)
     deviation = Column(enum_column_type(DeviationReason))
     comment = Column(String(500))
+    # True when the contact reported someone who is not on the employer's basis for the month (a member of
+    # another employer, a member paying privately, a stranger): the line holds only what the contact typed,
+    # member_id stays empty, and the office resolves it. Kept even if the office links the member later, so
+    # that the employer is never shown anything from the register for such a line (engineering rule 13).
+    outside_basis = Column(Boolean, nullable=False, default=False, server_default=false())
 
     deduction_list = relationship("DeductionList", back_populates="lines")
     member = relationship("Member")
+
+    @property
+    def on_basis(self) -> bool:
+        """True for a line of a member on the employer's basis: the employer may see the register's data of it."""
+        return self.member_id is not None and not self.outside_basis
+
+    @property
+    def basis_member(self):
+        """The member as the employer may see them: only for a line on the employer's basis."""
+        return self.member if self.on_basis else None
 
 
 class PaymentImport(Model):

@@ -4,6 +4,14 @@ A list starts prefilled from the month's basis (a supplementary list starts
 empty), is edited as a draft, and is delivered on approval: then it is locked
 until the office reopens it (which is logged). A list can also be uploaded as
 CSV; every bad row is reported with its line number and nothing is saved.
+
+A list belongs to a month with a basis for its employer, and tells the employer's contact nothing from
+the register beyond that basis (engineering rule 13): a national id or membership number resolves to a
+member only when the member is on the employer's basis for the list's month (STOP lines included, as the
+basis page shows them). Anyone else -- a member of another employer, a member who pays privately, a person
+the union does not know -- is kept exactly as typed, with no member linked, and flagged `outside_basis`
+for the office, so the answer is the same whether or not the person is a member. Members employed at the
+employer but not on its basis are not resolved either: that someone is a member is not the employer's to learn.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -21,8 +30,7 @@ from webapp.models import DeductionBasis, DeductionBasisLine, DeductionList, Ded
 from webapp.models.choices import DeviationReason, ListKind, ListStatus
 from webapp.security.privacy import mask_national_id
 from webapp.services import audit, transitions
-from webapp.services.export_cells import neutralised_row, restored
-from webapp.services.money import parse_kroner
+from webapp.services.money import kroner, parse_kroner
 from webapp.services.periods import Month
 from webapp.services.reconciliation import reconcile
 from webapp.services.validation import FieldError
@@ -33,6 +41,13 @@ from webapp.services.validation import national_id as check_national_id
 CSV_COLUMNS = ["medlemsnummer", "fodselsnummer", "navn", "belop", "avvik", "kommentar"]
 # An upload with many bad rows names the first ones and counts the rest.
 ERRORS_SHOWN = 25
+# The most a line may report for one member and month: 100,000 kr (far above any dues; a typo is refused).
+MAX_LINE_AMOUNT_ORE = 10_000_000
+# Lengths of what a contact types on a line (the columns' sizes): refused when longer, never cut.
+NAME_MAX_LENGTH = 160
+COMMENT_MAX_LENGTH = 500
+# How much of a refused value a message repeats.
+ECHO_MAX_LENGTH = 20
 
 
 class ListError(ValueError):
@@ -73,9 +88,43 @@ def basis_for(employer_id: int, period: str) -> DeductionBasis | None:
     ).first()
 
 
+def no_basis(period: str) -> ListError:
+    """The refusal of a list for a month without a basis for the employer."""
+    return ListError(_("Month: there is no deduction basis for %(month)s for the employer; a list can only be "
+                       "registered for a month with a basis.", month=Month.parse(period).label))
+
+
+@dataclass
+class BasisMembers:
+    """The members a list may name: those on its employer's basis for its month."""
+
+    names_by_national_id: dict[str, tuple[int, str]]  # national id -> (member id, name)
+    national_ids_by_member_no: dict[str, str]
+
+
+def basis_members(employer_id: int, period: str) -> BasisMembers:
+    """The members on the employer's basis for the month, in one query; refused when there is no basis."""
+    basis = basis_for(employer_id, period)
+    if basis is None:
+        raise no_basis(period)
+    rows = db.session.execute(
+        select(Member.id, Member.member_no, Member.national_id, Member.first_name, Member.last_name)
+        .join(DeductionBasisLine, DeductionBasisLine.member_id == Member.id)
+        .where(DeductionBasisLine.basis_id == basis.id)
+    ).all()
+    return BasisMembers(
+        names_by_national_id={nid: (member_id, f"{first} {last}") for member_id, _no, nid, first, last in rows},
+        national_ids_by_member_no={member_no: nid for _id, member_no, nid, _first, _last in rows},
+    )
+
+
 def create_list(employer_id: int, period: str, user_id: int | None) -> DeductionList:
-    """A new draft: the main list prefilled from the basis, or a supplementary list once one is delivered."""
+    """A new draft: the main list prefilled from the basis, or a supplementary list once one is delivered.
+
+    Only for a month with a basis for the employer: a list for any other month would report dues nobody owes."""
     Month.parse(period)
+    if basis_for(employer_id, period) is None:
+        raise no_basis(period)
     existing = lists_for(employer_id, period)
     if any(lst.status == ListStatus.draft for lst in existing):
         raise ListError(_("Month: a list for this month is already being worked on; finish or delete it first."))
@@ -136,28 +185,65 @@ def _on_line(line_no: int | None, message) -> str:
     return str(message) if line_no is None else _("Line %(number)s: %(message)s", number=line_no, message=message)
 
 
-def parse_line(row: LineInput, line_no: int | None = None) -> dict:
-    """A checked line as column values; raises ListError naming the line and the field."""
+def _echo(value) -> str:
+    """A refused value as a message repeats it: its start only."""
+    text = str(value)
+    return text if len(text) <= ECHO_MAX_LENGTH else text[:ECHO_MAX_LENGTH] + "…"
+
+
+def _national_id_of(row: LineInput, line_no: int | None, basis: BasisMembers | None) -> str:
+    """The national id of a row: as typed, or that of the basis member with the typed membership number.
+
+    A membership number off the basis is refused in the same words whether or not anyone has it."""
     member_no = str(row.member_no or "").strip()
-    if member_no:
-        member = db.session.scalars(select(Member).where(Member.member_no == member_no)).first()
-        if member is None:
-            raise ListError(_on_line(line_no, _("Membership number: no member has the number %(number)s.", number=member_no)))
-        nid = member.national_id
-    else:
+    if not member_no:
         try:
-            nid = check_national_id(row.national_id)
+            return check_national_id(row.national_id)
         except FieldError as exc:
             raise ListError(_on_line(line_no, exc.message)) from None
-    amount = None
-    if str(row.amount or "").strip():
-        try:
-            amount = parse_kroner(row.amount)
-        except (ValueError, ArithmeticError):
-            raise ListError(_on_line(line_no, _("Amount: '%(value)s' is not an amount in kroner (e.g. 312,50).",
-                                                   value=row.amount))) from None
-        if amount < 0:
-            raise ListError(_on_line(line_no, _("Amount: must not be negative.")))
+    nid = basis.national_ids_by_member_no.get(member_no) if basis else None
+    if nid is None:
+        raise ListError(_on_line(line_no, _(
+            "Membership number: %(number)s is not on the employer's deduction basis for the month; give the "
+            "national identity number and the name instead.", number=_echo(member_no))))
+    return nid
+
+
+def _amount_ore(text, line_no: int | None) -> int | None:
+    """The amount typed, in øre: empty, or from 0 to MAX_LINE_AMOUNT_ORE."""
+    if not str(text or "").strip():
+        return None
+    try:
+        amount = parse_kroner(text)
+    except (ValueError, ArithmeticError):
+        raise ListError(_on_line(line_no, _("Amount: '%(value)s' is not an amount in kroner (e.g. 312,50).",
+                                               value=_echo(text)))) from None
+    if amount < 0:
+        raise ListError(_on_line(line_no, _("Amount: must not be negative.")))
+    if amount > MAX_LINE_AMOUNT_ORE:
+        raise ListError(_on_line(line_no, _("Amount: at most %(max)s kroner per member and month.",
+                                               max=kroner(MAX_LINE_AMOUNT_ORE))))
+    return amount
+
+
+def _bounded_text(text, label, max_length: int, line_no: int | None) -> str:
+    """Typed text, stripped; refused (never cut) when longer than its column or holding a NUL byte."""
+    text = str(text or "").strip()
+    if "\x00" in text:
+        raise ListError(_on_line(line_no, _("%(field)s: contains a character that is not allowed (NUL).", field=label)))
+    if len(text) > max_length:
+        raise ListError(_on_line(line_no, _("%(field)s: at most %(count)s characters.", field=label, count=max_length)))
+    return text
+
+
+def parse_line(row: LineInput, line_no: int | None = None, basis: BasisMembers | None = None) -> dict:
+    """A checked line as column values; raises ListError naming the line and the field.
+
+    A membership number resolves only among the `basis` members (without a basis, none does)."""
+    nid = _national_id_of(row, line_no, basis)
+    amount = _amount_ore(row.amount, line_no)
+    name = _bounded_text(row.name, _("Name"), NAME_MAX_LENGTH, line_no)
+    comment = _bounded_text(row.comment, _("Comment"), COMMENT_MAX_LENGTH, line_no)
     deviation = None
     if str(row.deviation or "").strip():
         try:
@@ -168,17 +254,22 @@ def parse_line(row: LineInput, line_no: int | None = None) -> dict:
                                                    value=row.deviation, allowed=allowed))) from None
     if amount is None and deviation is None:
         raise ListError(_on_line(line_no, _("Amount: give the amount deducted, or a deviation with its reason.")))
-    if deviation == DeviationReason.other and not str(row.comment or "").strip():
+    if deviation == DeviationReason.other and not comment:
         raise ListError(_on_line(line_no, _("Comment: a deviation 'other' needs a comment.")))
-    return {"national_id": nid, "name": (row.name or "").strip()[:160], "amount_ore": amount,
-            "deviation": deviation, "comment": (row.comment or "").strip()[:500] or None}
+    return {"national_id": nid, "name": name, "amount_ore": amount, "deviation": deviation, "comment": comment or None}
 
 
-def _members_by_national_id(national_ids: list[str]) -> dict[str, Member]:
-    if not national_ids:
-        return {}
-    members = db.session.scalars(select(Member).where(Member.national_id.in_(national_ids))).all()
-    return {m.national_id: m for m in members}
+def _basis_of(deduction_list: DeductionList) -> BasisMembers:
+    return basis_members(deduction_list.employer_id, deduction_list.period)
+
+
+def _resolved(values: dict, basis: BasisMembers) -> dict:
+    """The line's values with its member when the person is on the basis, else flagged outside it, as typed."""
+    known = basis.names_by_national_id.get(values["national_id"])
+    if known is None:
+        return {**values, "member_id": None, "outside_basis": True}
+    member_id, register_name = known
+    return {**values, "member_id": member_id, "name": values["name"] or register_name, "outside_basis": False}
 
 
 def replace_lines(deduction_list: DeductionList, rows: list[LineInput], line_numbers: list[int] | None = None) -> None:
@@ -186,10 +277,11 @@ def replace_lines(deduction_list: DeductionList, rows: list[LineInput], line_num
 
     Errors name each row by its number in `line_numbers` (a file's line numbers), else by its place from 1."""
     _check_draft(deduction_list)
+    basis = _basis_of(deduction_list)
     parsed, errors, seen = [], [], set()
     for number, row in zip(line_numbers or range(1, len(rows) + 1), rows, strict=True):
         try:
-            values = parse_line(row, number)
+            values = parse_line(row, number, basis)
         except ListError as exc:
             errors.append(str(exc))
             continue
@@ -201,15 +293,10 @@ def replace_lines(deduction_list: DeductionList, rows: list[LineInput], line_num
         parsed.append(values)
     if errors:
         raise ListError(joined(errors))
-    members = _members_by_national_id([v["national_id"] for v in parsed])
     deduction_list.lines = []
     for values in parsed:
-        member = members.get(values["national_id"])
-        if member is not None:
-            values["member_id"] = member.id
-            values["name"] = values["name"] or member.full_name
-        elif not values["name"]:
-            values["name"] = "?"
+        values = _resolved(values, basis)
+        values["name"] = values["name"] or "?"
         deduction_list.lines.append(DeductionListLine(**values))
     db.session.commit()
 
@@ -256,18 +343,16 @@ def remove_line(deduction_list: DeductionList, line_id: int) -> None:
 
 
 def add_line(deduction_list: DeductionList, row: LineInput) -> DeductionListLine:
-    """Add someone not on the basis, by national id (an unknown person keeps the name given)."""
+    """Add someone by national id: a member of the basis by name, anyone else as typed (the name is needed)."""
     _check_draft(deduction_list)
-    values = parse_line(row)
+    basis = _basis_of(deduction_list)
+    values = parse_line(row, None, basis)
     if any(line.national_id == values["national_id"] for line in deduction_list.lines):
         raise ListError(_("National identity number: %(value)s is already on the list.",
                           value=mask_national_id(values["national_id"])))
-    member = _members_by_national_id([values["national_id"]]).get(values["national_id"])
-    if member is not None:
-        values["member_id"] = member.id
-        values["name"] = values["name"] or member.full_name
-    elif not values["name"]:
-        raise ListError(_("Name: the person is not known to the union; give the name."))
+    values = _resolved(values, basis)
+    if not values["name"]:
+        raise ListError(_("Name: the person is not on the employer's deduction basis for the month; give the name."))
     line = DeductionListLine(**values)
     deduction_list.lines.append(line)
     db.session.commit()
@@ -326,10 +411,9 @@ def csv_template(deduction_list: DeductionList | None = None) -> str:
     writer.writerow(CSV_COLUMNS)
     for line in deduction_list.lines if deduction_list else []:
         amount = "" if line.amount_ore is None else f"{line.amount_ore / 100:.2f}".replace(".", ",")
-        member_no = line.member.member_no if line.member else ""
+        member_no = line.basis_member.member_no if line.basis_member else ""
         shown_id = mask_national_id(line.national_id) if member_no else line.national_id
-        writer.writerow(neutralised_row(
-            [member_no, shown_id, line.name, amount, line.deviation.name if line.deviation else "", line.comment or ""]))
+        writer.writerow([member_no, shown_id, line.name, amount, line.deviation.name if line.deviation else "", line.comment or ""])
     return out.getvalue()
 
 
@@ -345,7 +429,6 @@ def parse_csv(data: bytes) -> list[LineInput | None]:
         raise ListError(_("File: the file is empty."))
     try:
         dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
-        dialect.doublequote = True  # a header has no quotes to learn from; our template doubles them ("a ""b""")
     except csv.Error:
         dialect = csv.excel
     try:
@@ -363,7 +446,7 @@ def _read_rows(reader) -> list[LineInput | None]:
 
     def cell(cells, name):
         position = index.get(name)
-        return restored(cells[position].strip()) if position is not None and position < len(cells) else ""
+        return cells[position].strip() if position is not None and position < len(cells) else ""
 
     rows: list[LineInput | None] = []
     for cells in reader:
@@ -377,8 +460,15 @@ def _read_rows(reader) -> list[LineInput | None]:
     return rows
 
 
-def import_csv(deduction_list: DeductionList, data: bytes) -> int:
-    """Replace a draft's lines with the file's rows. Errors name the file's line numbers (header = line 1)."""
+def import_csv(deduction_list: DeductionList, data: bytes, max_lines: int | None = None) -> int:
+    """Replace a draft's lines with the file's rows. Errors name the file's line numbers (header = line 1).
+
+    A file of more than `max_lines` rows (default: the setting DEDUCTION_UPLOAD_MAX_LINES) is refused whole."""
     numbered = [(number, row) for number, row in enumerate(parse_csv(data), start=2) if row is not None]
+    if max_lines is None:
+        max_lines = current_app.config["DEDUCTION_UPLOAD_MAX_LINES"]
+    if len(numbered) > max_lines:
+        raise ListError(_("File: it has %(count)s lines; a file may have at most %(max)s.",
+                          count=len(numbered), max=max_lines))
     replace_lines(deduction_list, [row for _number, row in numbered], [number for number, _row in numbered])
     return len(numbered)

@@ -70,7 +70,7 @@ MONTH_LABELS = {
     "reported_total_ore": _l("Reported"),
     "paid_total_ore": _l("Paid"),
     "not_reported_count": _l("Not reported"),
-    "unknown_reported_count": _l("Unknown reported"),
+    "unknown_reported_count": _l("Unknown to the employer's basis"),
     "deviation_count": _l("Deviations"),
     "reconciliation_status": _l("Reconciliation"),
     "reconciliation_flags": _l("All flags"),
@@ -103,6 +103,8 @@ class DeductionListView(ScopedModelView):
         "employer": _l("Employer"), "period": _l("Month"), "kind": _l("Kind"), "status": _l("Status"),
         "delivered_at": _l("Delivered"), "total_ore": _l("Total"), "reopened_at": _l("Reopened"),
         "created_at": _l("Created"),
+        # Lines of people not on the employer's basis, as typed: the office resolves them.
+        "outside_basis_lines": _l("Unknown to the employer's basis"),
     }
     list_columns = ["employer", "period", "kind", "status", "delivered_at", "total_ore", "reopened_at"]
     show_columns = list(label_columns)
@@ -225,8 +227,9 @@ class DeductionListApi(ScopedModelRestApi):
     datamodel = ScopedInterface(DeductionList)
     base_permissions = ["can_get", "can_info"]
     list_columns = ["id", "employer_id", "period", "kind", "status", "delivered_at", "total_ore"]
+    # A line of someone not on the employer's basis shows what the contact typed: no member, flagged.
     show_columns = list_columns + ["reopened_at", "lines.id", "lines.member_id", "lines.name", "lines.amount_ore",
-                                   "lines.deviation", "lines.comment"]
+                                   "lines.deviation", "lines.comment", "lines.outside_basis"]
     search_columns = ["period", "status", "kind", "employer"]
     order_columns = ["period", "delivered_at"]
 
