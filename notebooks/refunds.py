@@ -17,6 +17,7 @@ with app.setup:
 
     from reports.notebook_support import app_reader, count_text, kr_text, norwegian, quarter_text, table
     from webapp.services import refunds
+    from webapp.services.money import decimal_text
     from webapp.services.periods import Quarter
 
     UNIT_COLUMNS = {
@@ -81,7 +82,7 @@ def _(quarter_choice, read):
     _text, _levels = read(run_summary, quarter)
     mo.vstack([
         mo.md(_text),
-        table(_levels, {"level": ("Nivå", None), "share": ("Andel %", None), "amount_ore": ("Beløp", kr_text),
+        table(_levels, {"level": ("Nivå", None), "share": ("Andel %", decimal_text), "amount_ore": ("Beløp", kr_text),
                         "units": ("Enheter som får refusjon", None)}, label="Per nivå"),
     ])
     return (quarter,)

@@ -1,0 +1,102 @@
+"""The notebooks as modules: each imports without running its cells, its @app.function pieces can be called and
+write Norwegian; the shared formats; a relative sqlite:/// DATABASE_URL means the project's file.
+
+Running the notebooks on data: tests/test_reports_demo.py (export of each) and
+tests/test_refunds.py::test_notebook_runs_as_a_script; the offline page: tests/browser/test_notebook_export.py.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pathlib
+import subprocess
+import sys
+
+import marimo
+import pytest
+
+from config import resolve_database_url
+from reports.notebook_support import change_text, count_text, kr_text, kroner_text, month_text, quarter_text
+from webapp.models.choices import OrgLevel
+from webapp.services import refunds
+from webapp.services.periods import Month, Quarter
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(path.stem for path in (ROOT / "notebooks").glob("*.py") if path.stem != "__init__")
+NBSP = "\u00a0"
+
+
+def test_norwegian_formats():
+    assert kr_text(313_772_200) == f"kr{NBSP}3{NBSP}137{NBSP}722,00"
+    assert kr_text(-5) == f"kr{NBSP}-0,05"
+    assert kroner_text(3_137_722.5) == f"kr{NBSP}3{NBSP}137{NBSP}722,50"
+    assert quarter_text("2026-Q3") == quarter_text(Quarter(2026, 3)) == "3. kvartal 2026"
+    assert month_text("2026-08") == month_text(Month(2026, 8)) == "august 2026"
+    assert count_text(1_234_567) == f"1{NBSP}234{NBSP}567"
+    assert (change_text(1234), change_text(-5), change_text(0)) == (f"+1{NBSP}234", "-5", "0")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_is_an_importable_module_in_setup_style(name):
+    source = (ROOT / "notebooks" / f"{name}.py").read_text(encoding="utf-8")
+    assert "with app.setup:" in source and "@app.function" in source
+    assert "sys.path" not in source  # marimo finds the project through pyproject.toml
+    module = importlib.import_module(f"notebooks.{name}")
+    assert isinstance(module.app, marimo.App)
+    assert "read" not in vars(module)  # importing builds no app and opens no database: that happens in a cell
+
+
+def test_membership_functions_write_norwegian():
+    from notebooks.membership import development_text
+
+    overall = [
+        {"month": "2026-07", "members": 3000, "joins": 40, "leaves": 10, "net": 30},
+        {"month": "2026-08", "members": 3137, "joins": 150, "leaves": 13, "net": 137},
+    ]
+    text = development_text(overall)
+    assert "Medlemsutvikling fra juli 2026 til august 2026" in text
+    assert f"3{NBSP}000 medlemmer i juli 2026, **3{NBSP}137** i august 2026" in text
+    assert "190 innmeldinger og 23 utmeldinger, netto +167." in text
+
+
+def test_reconciliation_functions_write_norwegian():
+    from notebooks.reconciliation import totals_text
+
+    months = [{"employers": 40, "delivered": 38, "reconciled": 35, "open": 5, "expected_ore": 313_772_200,
+               "reported_ore": 400_000_000, "paid_ore": 399_000_050}]
+    text = totals_text(months, Month(2026, 7), Month(2026, 9))
+    assert text.startswith("## Trekkmåneder fra juli 2026 til september 2026")
+    assert "40 arbeidsgivermåneder, 38 levert, 35 avstemt, **5 åpne**" in text
+    assert f"Forventet (faste beløp) kr{NBSP}3{NBSP}137{NBSP}722,00" in text
+    assert f"betalt kr{NBSP}3{NBSP}990{NBSP}000,50." in text
+
+
+def test_refunds_functions_write_norwegian(app_ctx, world):
+    from notebooks.refunds import run_summary, unit_rows
+    from tests.test_refunds import make_policy
+
+    make_policy()
+    quarter = Quarter(2026, 1)
+    refunds.calculate(quarter, pool_ore=313_772_200)
+    text, levels = run_summary(quarter)
+    assert text.startswith("## Refusjon for 1. kvartal 2026 (Utkast)")
+    assert f"Pott **kr{NBSP}3{NBSP}137{NBSP}722,00**" in text
+    assert sum(level["amount_ore"] for level in levels) == 313_772_200
+    assert {level["level"] for level in levels} <= {"Landsforening", "Avdeling", "Klubb"}
+    [row] = unit_rows([{"code": "AV1", "name": "Avdeling 1", "level": OrgLevel.branch, "amount_ore": 150_000,
+                        "previous_ore": 100_000, "change_ore": 50_000}])
+    assert row["unit"] == "AV1 Avdeling 1" and row["level"] == "Avdeling"
+    assert (row["amount"], row["change"]) == (f"kr{NBSP}1{NBSP}500,00", f"kr{NBSP}500,00")
+
+
+def test_relative_sqlite_url_resolves_against_the_project_root(tmp_path):
+    assert resolve_database_url("sqlite:///instance/medlem.db") == f"sqlite:///{ROOT / 'instance' / 'medlem.db'}"
+    for unchanged in ("sqlite:////srv/medlem.db", "sqlite://", "sqlite:///:memory:",
+                      "postgresql+psycopg://postgres@127.0.0.1:5432/medlem"):
+        assert resolve_database_url(unchanged) == unchanged
+    # The app's settings, read from another working directory (as marimo may start a notebook), name the same file.
+    env = {**os.environ, "DATABASE_URL": "sqlite:///instance/medlem.db", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", "import config; print(config.Config.SQLALCHEMY_DATABASE_URI)"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == f"sqlite:///{ROOT / 'instance' / 'medlem.db'}", result.stderr
