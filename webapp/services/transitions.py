@@ -40,7 +40,9 @@ def lock(model: type[Row], row_id: int) -> Row | None:
     """The row as committed now, locked until the transaction ends; None when it was deleted meanwhile.
 
     Everything the session read before may be stale by the time the lock is granted, so it is
-    expired first: the row's children (a list's lines, say) are read again after the lock."""
+    expired first (after writing out any pending change, which expiring would drop): the row's
+    children (a list's lines, say) are read again after the lock."""
+    db.session.flush()
     db.session.expire_all()
     return db.session.scalars(
         select(model).where(model.id == row_id).with_for_update().execution_options(populate_existing=True)
