@@ -46,8 +46,10 @@ def create_app(config: object | str = "config.Config", instance_path: str | None
     init_redirects(app)
     init_sessions(app)
     from webapp.views.errors import register_error_pages
+    from webapp.views.request_guard import register_request_guard
 
     register_error_pages(app)
+    register_request_guard(app)
     app.jinja_env.globals["role_label"] = role_label
 
     from reports.pdf import blueprint as reports_blueprint

@@ -1,5 +1,8 @@
 """Months (`YYYY-MM`) and quarters (`YYYY-Qn`), parsed in one place, and the periodization rules.
 
+Parsing refuses years outside the register's window (webapp.services.bounds: from 2000 to two years ahead):
+a typed period is bounded like every other value. Months built from dates (`Month.of`) are not checked.
+
 Periodization: a join takes effect from the first of the next month (the same
 month when it falls on the 1st); a leave at the end of its month. Employment
 start and end dates follow the same rule.
@@ -20,6 +23,17 @@ class PeriodError(ValueError):
     pass
 
 
+class PeriodOutOfRange(PeriodError):
+    """A well-formed month or quarter outside the years the register works with (webapp.services.bounds)."""
+
+
+def _check_year(year: int, text: str, field: str, form: str) -> None:
+    from webapp.services.bounds import FIRST_PERIOD_YEAR, last_period_year, period_year_allowed
+
+    if not period_year_allowed(year):
+        raise PeriodOutOfRange(f"{field}: '{text}' ({form}) must lie in the years {FIRST_PERIOD_YEAR} to {last_period_year()}")
+
+
 @dataclass(frozen=True, order=True)
 class Month:
     year: int
@@ -30,6 +44,7 @@ class Month:
         match = _MONTH_RE.match(str(text).strip())
         if not match:
             raise PeriodError(f"period: '{text}' is not a month of the form YYYY-MM")
+        _check_year(int(match.group(1)), text, "period", "YYYY-MM")
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod
@@ -79,6 +94,7 @@ class Quarter:
         match = _QUARTER_RE.match(str(text).strip().upper())
         if not match:
             raise PeriodError(f"quarter: '{text}' is not a quarter of the form YYYY-Qn (n = 1 to 4)")
+        _check_year(int(match.group(1)), text, "quarter", "YYYY-Qn")
         return cls(int(match.group(1)), int(match.group(2)))
 
     def __str__(self) -> str:

@@ -230,10 +230,15 @@ def _recruitment_rule(values: Mapping[str, Any]) -> dict:
 
 def quarter_text(label: str) -> Callable[[Any], str]:
     def rule(value: Any) -> str:
-        from webapp.services.periods import PeriodError, Quarter
+        from webapp.services.bounds import FIRST_PERIOD_YEAR, last_period_year
+        from webapp.services.periods import PeriodError, PeriodOutOfRange, Quarter
 
         try:
             return str(Quarter.parse(str(value or "")))
+        except PeriodOutOfRange:
+            first, last = str(Quarter(FIRST_PERIOD_YEAR, 1)), str(Quarter(last_period_year(), 4))
+            raise FieldError(_l("%(field)s: must be a quarter from %(first)s to %(last)s.", field=label, first=first,
+                                last=last)) from None
         except PeriodError:
             raise FieldError(_l("%(field)s: must be a quarter of the form YYYY-Qn (n = 1 to 4).", field=label)) from None
 
@@ -415,6 +420,9 @@ def validate_item(item: Any) -> None:
     """Validate a model instance in place: normalise its fields or raise RecordInvalid."""
     model = type(item)
     derive_fields(item)
+    out_of_bounds = date_bound_problems(item)
+    if out_of_bounds:
+        raise RecordInvalid(out_of_bounds)
     rules = rules_for(model)
     names = set(rules.fields)
     for column in model.__mapper__.columns:
@@ -431,6 +439,22 @@ def validate_item(item: Any) -> None:
         problems = org_unit_tree_problems(item)
         if problems:
             raise RecordInvalid(problems)
+
+
+def date_bound_problems(item: Any) -> dict[str, list[str]]:
+    """Every date column of a row lies from 1900 to 2100, whichever way it was written (form, API, CLI)."""
+    from sqlalchemy import types
+
+    from webapp.services.bounds import date_within_bounds
+
+    problems = {}
+    for column in type(item).__table__.columns:
+        if isinstance(column.type, (types.Date, types.DateTime)):
+            try:
+                date_within_bounds(column.key)(getattr(item, column.key, None))
+            except FieldError as exc:
+                problems[column.key] = [exc.message]
+    return problems
 
 
 _LEVEL_ORDER = ["union", "national_association", "branch", "club"]

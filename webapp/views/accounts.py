@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.utils.limit import Limit
 from flask_appbuilder.validators import PasswordComplexityValidationError, default_password_complexity
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 
 from webapp.extensions import db
 from webapp.security.manager import login_limits
 from webapp.services import accounts
+from webapp.services.bounds import bounded_text
+from webapp.services.validation import FieldError
 
 
 class PasswordView(BaseView):
@@ -40,19 +45,47 @@ class PasswordView(BaseView):
         return self.render_template("accounts/set_password.html", user=user, error=error)
 
 
+# The fields of the public access request: each refused (never cut) when longer than its column holds.
+ACCESS_REQUEST_FIELDS = {
+    "name": (_l("Name"), 160),
+    "email": (_l("E-mail"), 320),
+    "phone": (_l("Mobile"), 20),
+    "org_number": (_l("Organisation number of the employer"), 20),  # typed with spaces; stored as 9 digits
+}
+
+
+def bounded_access_request(form) -> dict[str, str]:
+    """The typed fields, each checked for NUL bytes and length; FieldError names the first field that breaks."""
+    return {name: bounded_text(label, length)(form.get(name, ""))
+            for name, (label, length) in ACCESS_REQUEST_FIELDS.items()}
+
+
+def access_request_limits() -> list[Limit]:
+    """The public form creates rows the office must read: a few requests per address and hour
+    (ACCESS_REQUEST_RATE_LIMIT), when rate limits are on (AUTH_RATE_LIMITED), as for the login."""
+    return [Limit(
+        limit_value=lambda: current_app.config.get("ACCESS_REQUEST_RATE_LIMIT", "10 per hour"),
+        key_func=get_remote_address,
+        methods=("POST",),
+        exempt_when=lambda: not current_app.config.get("AUTH_RATE_LIMITED"),
+    )]
+
+
 class AccessRequestFormView(BaseView):
     """Someone not yet registered asks for access as a deduction contact."""
 
     route_base = "/access"
     default_view = "request_access"
 
+    limits = access_request_limits()
+
     @expose("/request", methods=["GET", "POST"])
     def request_access(self):
         if request.method == "POST":
             try:
-                accounts.request_access(request.form.get("name", ""), request.form.get("email", ""),
-                                        request.form.get("phone", ""), request.form.get("org_number", ""))
-            except accounts.AccountError as exc:
+                typed = bounded_access_request(request.form)
+                accounts.request_access(typed["name"], typed["email"], typed["phone"], typed["org_number"])
+            except (accounts.AccountError, FieldError) as exc:
                 db.session.rollback()
                 return self.render_template("accounts/request_access.html", error=str(exc), form=request.form)
             flash(_("Thank you. The union office will handle your request and send you a login by e-mail."), "success")

@@ -19,6 +19,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
+from sqlalchemy import types as sa_types
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField
@@ -30,6 +31,7 @@ from webapp.models.choices import LabelledEnum
 from webapp.security.rowfilters import ScopeViolation, assert_writable, is_visible, visible_clause
 from webapp.security.scope import get_scope
 from webapp.services import audit
+from webapp.services.bounds import date_within_bounds
 from webapp.services.validation import (
     FieldError,
     RecordInvalid,
@@ -198,6 +200,13 @@ class RecordRuleValidator:
             raise FormValidationError(str(message))
 
 
+def date_columns(model, names) -> list[str]:
+    """The names among `names` that are date (or date and time) columns of the model."""
+    columns = model.__table__.columns
+    return [name for name in names
+            if name in columns and isinstance(columns[name].type, (sa_types.Date, sa_types.DateTime))]
+
+
 def _with_validators(unbound_field, extra_validators: list):
     """A copy of an unbound form field with more validators."""
     if not extra_validators:
@@ -291,6 +300,9 @@ class ScopedModelView(ModelView):
         for record_rule in rules.records:
             for name in columns:
                 validators.setdefault(name, []).append(RecordRuleValidator(record_rule))
+        for name in date_columns(model, columns):
+            label = (self.label_columns or {}).get(name, name)
+            validators.setdefault(name, []).append(FieldRuleValidator(date_within_bounds(label)))
         self.validators_columns = validators
 
         extra = {
@@ -319,6 +331,12 @@ class ScopedModelView(ModelView):
                 if field is not (self.add_form_extra_fields or {}).get(name)
             },
         }
+
+    def sortable_columns(self) -> list[str]:
+        """The columns the list may be sorted by for the acting role (the request guard refuses any other).
+
+        Only shown columns sort: sorting by a hidden or masked one would leak its order."""
+        return list(self.order_columns or [])
 
     def _write_hook(self, item, permission: str) -> None:
         try:

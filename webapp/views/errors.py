@@ -1,17 +1,19 @@
 """Error pages in the user's language, inside the usual layout.
 
-The REST API keeps its own JSON answers. A 404 never says whether a row
-exists outside the user's scope: the text is the same for both.
+The REST API keeps its own JSON answers, and an error raised under /api/ answers
+JSON too. A 404 never says whether a row exists outside the user's scope: the
+text is the same for both. A refused argument (RefusedArgument) also says which
+argument and which rule.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from webapp.extensions import db
 
@@ -33,17 +35,24 @@ PAGES = {
 KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
 
+class RefusedArgument(BadRequest):
+    """A request argument broke a rule; the description names the argument and the rule for the user."""
+
+
 def error_page(error: HTTPException):
-    if request.path.startswith("/api/") or error.response is not None:
+    if error.response is not None:
         return error
     code = error.code or 500
     title, text = PAGES[code]
+    detail = error.description if isinstance(error, RefusedArgument) else None
     headers = {name: value for name, value in error.get_headers() if name in KEPT_HEADERS}
     if code >= 500:
         db.session.rollback()
+    if request.path.startswith("/api/"):
+        return jsonify(message=str(detail or title)), code, headers
     try:
         appbuilder = current_app.appbuilder
-        body = render_template("errors/error.html", code=code, title=title, text=text,
+        body = render_template("errors/error.html", code=code, title=title, text=text, detail=detail,
                                base_template=appbuilder.base_template, appbuilder=appbuilder)
     except Exception:  # the layout itself failed (the database is down, say): a bare page still answers
         log.exception("error page %s could not be rendered in the layout", code)

@@ -20,6 +20,7 @@ from reports.membership import BREAKDOWNS, ReportError, parse_date
 from webapp.models import ReportDispatch
 from webapp.security import scope as sc
 from webapp.security.rowfilters import register_rule
+from webapp.services.bounds import FIRST_DATE
 from webapp.views.base import ScopedInterface, ScopedModelView
 from webapp.views.downloads import download
 
@@ -35,10 +36,12 @@ def _spec_or_none(code: str) -> exports.ReportSpec | None:
 
 
 def _date_or_none(text: str) -> dt.date | None:
+    """A report date: YYYY-MM-DD, today or earlier, and not before 1900 (no member record is that old)."""
     try:
-        return parse_date(text)
+        day = parse_date(text)
     except ReportError:
         return None
+    return day if day >= FIRST_DATE else None
 
 
 class MembershipReportView(BaseView):
@@ -57,7 +60,8 @@ class MembershipReportView(BaseView):
         if spec is None:
             errors["report"] = _("Report: choose one of the reports in the list.")
         if day is None:
-            errors["date"] = _("Date: must be a date of the form YYYY-MM-DD, today or earlier.")
+            errors["date"] = _("Date: must be a date of the form YYYY-MM-DD from %(first)s to today.",
+                               first=FIRST_DATE.strftime("%d.%m.%Y"))
         report = exports.build_report(spec, day) if not errors else None
         return self.render_template(
             "reports/index.html",

@@ -1,0 +1,90 @@
+"""The bounds of what a person may type or put in a URL, in one place.
+
+Dates lie between 1900 and 2100, months and quarters in a window around today, row ids and øre amounts
+fit a 64-bit column, text has a length and no NUL byte. A value outside is refused with a message naming
+the field and the rule, never cut to fit and never handed to the database to fail there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from flask_babel import lazy_gettext as _l
+
+from webapp.services.validation import FieldError
+
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2100, 12, 31)
+# Months (YYYY-MM) and quarters (YYYY-Qn): none before the register's oldest records, none far ahead.
+FIRST_PERIOD_YEAR = 2000
+PERIOD_YEARS_AHEAD = 2
+INT64_MAX = 2**63 - 1
+
+
+def last_period_year(today: dt.date | None = None) -> int:
+    return (today or dt.date.today()).year + PERIOD_YEARS_AHEAD
+
+
+def period_year_allowed(year: int, today: dt.date | None = None) -> bool:
+    return FIRST_PERIOD_YEAR <= year <= last_period_year(today)
+
+
+def date_within_bounds(label) -> callable:
+    """A field rule: a date (or date and time) from 1900 to 2100; empty passes (required is another rule)."""
+
+    def rule(value):
+        if value is None or value == "":
+            return value
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if isinstance(day, dt.date) and not (FIRST_DATE <= day <= LAST_DATE):
+            raise FieldError(_l("%(field)s: must be a date from %(first)s to %(last)s.", field=label,
+                                first=FIRST_DATE.strftime("%d.%m.%Y"), last=LAST_DATE.strftime("%d.%m.%Y")))
+        return value
+
+    return rule
+
+
+def bounded_text(label, max_length: int, required: bool = False) -> callable:
+    """A field rule: text without NUL bytes and at most max_length characters, stripped; refused, never cut."""
+
+    def rule(value) -> str:
+        text = str(value or "").strip()
+        if required and not text:
+            raise FieldError(_l("%(field)s: is required.", field=label))
+        if "\x00" in text:
+            raise FieldError(_l("%(field)s: contains a character that is not allowed (NUL).", field=label))
+        if len(text) > max_length:
+            raise FieldError(_l("%(field)s: at most %(count)s characters.", field=label, count=max_length))
+        return text
+
+    return rule
+
+
+def row_id(text) -> int | None:
+    """A row id from a URL: a whole number that fits the 64-bit id columns, else None (no such row)."""
+    text = str(text)
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if 0 < number <= INT64_MAX else None
+
+
+def whole_number_between(text, low: int, high: int) -> int | None:
+    """A whole number from a URL argument within [low, high], else None."""
+    text = str(text).strip()
+    if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 20:
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
+def fits_int64(value) -> bool:
+    """True when a number (int or float) can be compared with a 64-bit column without overflow."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -INT64_MAX - 1 <= value <= INT64_MAX
+    if isinstance(value, float):
+        return math.isfinite(value) and abs(value) <= INT64_MAX
+    return True
