@@ -198,13 +198,16 @@ def test_no_upload_to_a_list_of_a_month_without_a_basis(client, portal, dbs):
     response = upload(client, orphan, HEADER + f";{NOBODY};{TYPED_NAME};100;;\n")
     assert flashes(response)[0].startswith("Måned: arbeidsgiveren har ikke noe trekkgrunnlag for 2099/04")
     assert stored_lines(dbs, orphan) == {}
+    # It still opens (its month is outside the window of typed months, not a reason for a 500).
+    assert [client.get(f"/portal/lists/{orphan.id}{page}").status_code for page in ("", "/show", "/pdf")] == [200] * 3
 
 
 # ------------------------------------------------------------------ item 10: upload size, large PDF
 
 
 def stranger_rows(count: int) -> str:
-    return "".join(f";{national_id(dt.date(1960 + n % 40, 1 + n % 12, 1 + n % 28), 100 + n // 480)};Person {n};100;;\n"
+    """CSV rows of `count` different people nobody in the register is (one birth date each)."""
+    return "".join(f";{national_id(dt.date(1940, 1, 1) + dt.timedelta(days=n), 100)};Person {n};100;;\n"
                    for n in range(count))
 
 

@@ -88,10 +88,17 @@ def basis_for(employer_id: int, period: str) -> DeductionBasis | None:
     ).first()
 
 
+def stored_month(period: str) -> Month:
+    """The month of a stored list or basis. Our code wrote it, so it is not held to the window of typed
+    months (Month.parse): a list or basis from before that window was drawn must still open."""
+    year, month = period.split("-")
+    return Month(int(year), int(month))
+
+
 def no_basis(period: str) -> ListError:
     """The refusal of a list for a month without a basis for the employer."""
     return ListError(_("Month: there is no deduction basis for %(month)s for the employer; a list can only be "
-                       "registered for a month with a basis.", month=Month.parse(period).label))
+                       "registered for a month with a basis.", month=stored_month(period).label))
 
 
 @dataclass

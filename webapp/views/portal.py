@@ -31,7 +31,7 @@ from webapp.security.privacy import mask_national_id
 from webapp.security.scope import get_scope
 from webapp.services import accounts, deduction_lists
 from webapp.services import mail as outbox
-from webapp.services.deduction_lists import LineInput, ListError
+from webapp.services.deduction_lists import LineInput, ListError, stored_month
 from webapp.services.money import kroner
 from webapp.services.periods import Month, PeriodError
 from webapp.views.deduction_labels import change_label
@@ -61,7 +61,7 @@ def months_overview(employer_id: int) -> list[dict]:
         period_lists = by_period.get(basis.period, [])
         rows.append({
             "basis": basis,
-            "month": Month.parse(basis.period),
+            "month": stored_month(basis.period),
             "delivered": [lst for lst in period_lists if lst.status == ListStatus.delivered],
             "draft": next((lst for lst in period_lists if lst.status == ListStatus.draft), None),
         })
@@ -194,7 +194,7 @@ class PortalView(BaseView):
                 if deduction_list.status != ListStatus.draft:
                     return redirect(url_for("PortalView.show_list", list_id=list_id))
         return self.render_template(
-            "portal/list_edit.html", deduction_list=deduction_list, month=Month.parse(deduction_list.period),
+            "portal/list_edit.html", deduction_list=deduction_list, month=stored_month(deduction_list.period),
             reasons=list(DeviationReason), line_errors=line_errors, form=request.form, mask=mask_national_id, kroner=kroner,
         )
 
@@ -203,7 +203,7 @@ class PortalView(BaseView):
     def show_list(self, list_id: int):
         deduction_list = self._list(list_id)
         return self.render_template("portal/list_show.html", deduction_list=deduction_list,
-                                    month=Month.parse(deduction_list.period), mask=mask_national_id, kroner=kroner)
+                                    month=stored_month(deduction_list.period), mask=mask_national_id, kroner=kroner)
 
     @expose("/lists/<int:list_id>/pdf")
     @has_access
@@ -258,6 +258,6 @@ def render_deduction_list_pdf(deduction_list: DeductionList) -> bytes:
     lines = deduction_list.lines
     chunks = [lines[start : start + PDF_LINES_PER_PARAGRAPH] for start in range(0, len(lines), PDF_LINES_PER_PARAGRAPH)]
     return render_pdf(
-        "pdf/deduction_list.html", deduction_list=deduction_list, chunks=chunks, month=Month.parse(deduction_list.period),
+        "pdf/deduction_list.html", deduction_list=deduction_list, chunks=chunks, month=stored_month(deduction_list.period),
         mask=mask_national_id, kroner=kroner, union_name=current_app.config["UNION_NAME"],
     )
