@@ -98,6 +98,10 @@ def test_an_api_token_from_before_a_password_change_is_refused(clean_app, world)
     api = clean_app.test_client()
     headers = api_token(api, world.logins["office"])
     assert api.get("/api/v1/member/", headers=headers).status_code == 200
+    refresh_token = api.post("/api/v1/security/login", json={"username": world.logins["office"], "password": PASSWORD,
+                                                             "provider": "db", "refresh": True}).json["refresh_token"]
+    refresh = {"Authorization": f"Bearer {refresh_token}"}
+    assert api.post("/api/v1/security/refresh", headers=refresh).status_code == 200
     with clean_app.app_context():
         user = clean_app.appbuilder.sm.find_user(username=world.logins["office"])
         clean_app.appbuilder.sm.reset_password(user.id, NEW_PASSWORD)
@@ -105,6 +109,7 @@ def test_an_api_token_from_before_a_password_change_is_refused(clean_app, world)
 
     refused = api.get("/api/v1/member/", headers=headers)
     assert refused.status_code == 401 and refused.is_json
+    assert api.post("/api/v1/security/refresh", headers=refresh).status_code == 401
     assert api.get("/api/v1/member/", headers=api_token(api, world.logins["office"], NEW_PASSWORD)).status_code == 200
 
 
@@ -121,6 +126,18 @@ def test_the_office_resetting_a_password_ends_that_users_sessions_only(client, c
     assert client.get(OFFICE_PAGE).status_code == 200
     assert client.post("/resetpassword/form?pk=999999", data={"password": NEW_PASSWORD,
                                                              "conf_password": NEW_PASSWORD}).status_code == 404
+
+
+def test_a_remember_me_cookie_opens_no_session(client, clean_app, world):
+    """FAB issues none, but one made with the app's own key (as Flask-Login would) is refused too."""
+    from flask_login.utils import encode_cookie
+
+    with clean_app.app_context():
+        office_id = clean_app.appbuilder.sm.find_user(username=world.logins["office"]).id
+        db.session.remove()
+    with clean_app.test_request_context():
+        client.set_cookie("remember_token", encode_cookie(str(office_id)))
+    assert client.get(OFFICE_PAGE).status_code == 302
 
 
 @pytest.fixture()
