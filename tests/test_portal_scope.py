@@ -274,3 +274,22 @@ def test_absurd_amounts_in_a_file_and_on_saved_lines_are_refused(client, draft, 
 def test_the_largest_amount_is_accepted(client, draft, dbs):
     assert flashes(add_person(client, draft, NOBODY, amount="100 000,00")) == ["Personen er lagt til på listen."]
     assert stored_lines(dbs, draft)[NOBODY][2] == deduction_lists.MAX_LINE_AMOUNT_ORE
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("new_name", "N" * 161, "Navn: høyst 160 tegn."),
+    ("new_comment", "K" * 501, "Kommentar: høyst 500 tegn."),
+])
+def test_overlong_or_nul_text_on_a_line_is_refused_not_cut(client, draft, dbs, field, value, message):
+    before = stored_lines(dbs, draft)
+    form = {"action": "add", "new_national_id": NOBODY, "new_name": TYPED_NAME, "new_amount": "100", field: value}
+    assert flashes(client.post(f"/portal/lists/{draft.id}", data=form, follow_redirects=True)) == [message]
+    assert stored_lines(dbs, draft) == before
+
+
+def test_a_nul_byte_in_an_uploaded_name_is_refused(client, draft, dbs):
+    """A form value with NUL is refused for the whole app (400); in a file it reaches the line's own check."""
+    before = stored_lines(dbs, draft)
+    response = upload(client, draft, HEADER + f";{NOBODY};Nul\x00Byte;100;;\n")
+    assert flashes(response) == ["Linje 2: Navn: inneholder et tegn som ikke er tillatt (NUL)."]
+    assert stored_lines(dbs, draft) == before

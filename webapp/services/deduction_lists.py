@@ -30,6 +30,7 @@ from webapp.models import DeductionBasis, DeductionBasisLine, DeductionList, Ded
 from webapp.models.choices import DeviationReason, ListKind, ListStatus
 from webapp.security.privacy import mask_national_id
 from webapp.services import audit, transitions
+from webapp.services.bounds import bounded_text
 from webapp.services.money import kroner, parse_kroner
 from webapp.services.periods import Month
 from webapp.services.reconciliation import reconcile
@@ -235,12 +236,10 @@ def _amount_ore(text, line_no: int | None) -> int | None:
 
 def _bounded_text(text, label, max_length: int, line_no: int | None) -> str:
     """Typed text, stripped; refused (never cut) when longer than its column or holding a NUL byte."""
-    text = str(text or "").strip()
-    if "\x00" in text:
-        raise ListError(_on_line(line_no, _("%(field)s: contains a character that is not allowed (NUL).", field=label)))
-    if len(text) > max_length:
-        raise ListError(_on_line(line_no, _("%(field)s: at most %(count)s characters.", field=label, count=max_length)))
-    return text
+    try:
+        return bounded_text(label, max_length)(text)
+    except FieldError as exc:
+        raise ListError(_on_line(line_no, exc.message)) from None
 
 
 def parse_line(row: LineInput, line_no: int | None = None, basis: BasisMembers | None = None) -> dict:
