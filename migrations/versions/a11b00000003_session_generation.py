@@ -5,9 +5,8 @@ Revises: a11b00000002
 Create Date: 2026-11-30 03:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a11b00000003'
