@@ -31,6 +31,7 @@ from webapp.models.choices import DeviationReason, ListKind, ListStatus
 from webapp.security.privacy import mask_national_id
 from webapp.services import audit, transitions
 from webapp.services.bounds import bounded_text
+from webapp.services.export_cells import neutralised_row, restored
 from webapp.services.money import kroner, parse_kroner
 from webapp.services.periods import Month
 from webapp.services.reconciliation import reconcile
@@ -419,7 +420,8 @@ def csv_template(deduction_list: DeductionList | None = None) -> str:
         amount = "" if line.amount_ore is None else f"{line.amount_ore / 100:.2f}".replace(".", ",")
         member_no = line.basis_member.member_no if line.basis_member else ""
         shown_id = mask_national_id(line.national_id) if member_no else line.national_id
-        writer.writerow([member_no, shown_id, line.name, amount, line.deviation.name if line.deviation else "", line.comment or ""])
+        writer.writerow(neutralised_row(
+            [member_no, shown_id, line.name, amount, line.deviation.name if line.deviation else "", line.comment or ""]))
     return out.getvalue()
 
 
@@ -435,6 +437,7 @@ def parse_csv(data: bytes) -> list[LineInput | None]:
         raise ListError(_("File: the file is empty."))
     try:
         dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,\t")
+        dialect.doublequote = True  # a header has no quotes to learn from; our template doubles them ("a ""b""")
     except csv.Error:
         dialect = csv.excel
     try:
@@ -452,7 +455,7 @@ def _read_rows(reader) -> list[LineInput | None]:
 
     def cell(cells, name):
         position = index.get(name)
-        return cells[position].strip() if position is not None and position < len(cells) else ""
+        return restored(cells[position].strip()) if position is not None and position < len(cells) else ""
 
     rows: list[LineInput | None] = []
     for cells in reader:
