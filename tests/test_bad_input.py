@@ -221,3 +221,32 @@ def test_access_requests_from_one_address_are_limited(app, world):
                 for i in range(4)]
     assert statuses[:2] == [302, 302] and statuses[2:] == [429, 429]
     assert client.get("/access/request").status_code == 200  # reading the form is not limited
+
+
+# ------------------------------------------------------------------ absurd amounts in forms
+
+
+def test_form_refuses_absurd_amounts_naming_the_field_without_database_text(client, world, dbs):
+    from webapp.models import DuesRate
+
+    login_as(client, world.logins["office"], "office")
+    response = client.post("/duesrateview/add", data={
+        "valid_from": "2026-01-01", "percent": "1e400", "monthly_min_ore": HUGE, "contents_insurance_ore": "0",
+        "travel_insurance_ore": "0", "apprentice_flat_ore": "0"})
+    page = page_text(response)
+    assert response.status_code == 200
+    assert "Kontingent (% av lønn): tallet er for stort." in page
+    assert "Minstebeløp per måned (øre): tallet er for stort." in page
+    assert not any(word in page for word in ("psycopg", "SQL", "OverflowError", "out of range"))
+    assert dbs.query(DuesRate).count() == 0
+
+
+def test_a_form_error_naming_a_percent_field_renders(client, world, dbs):
+    """FAB formats form errors with %: a label such as "Share of dues paid (%)" once failed the page."""
+    login_as(client, world.logins["office"], "office")
+    response = client.post("/refundpolicyview/add", data={
+        "valid_from": "2026-Q1", "pool_percent": "1e400", "share_national_association": "30", "share_branch": "40",
+        "share_club": "30", "weight_ordinary": "1", "weight_apprentice": "1", "weight_student": "1",
+        "weight_retired": "0", "weight_unemployed": "1"})
+    assert response.status_code == 200
+    assert "Andel av innbetalt kontingent (%): må være et tall fra 0 til 100." in page_text(response)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import types
 
 from webapp.services.validation import FieldError
 
@@ -20,6 +22,7 @@ LAST_DATE = dt.date(2100, 12, 31)
 FIRST_PERIOD_YEAR = 2000
 PERIOD_YEARS_AHEAD = 2
 INT64_MAX = 2**63 - 1
+INT32_MAX = 2**31 - 1
 
 
 def last_period_year(today: dt.date | None = None) -> int:
@@ -43,6 +46,56 @@ def date_within_bounds(label) -> callable:
         return value
 
     return rule
+
+
+def number_within(label, limit: Decimal) -> callable:
+    """A field rule: a number no larger (either sign) than its column holds; empty or non-numbers pass
+    (those are the field's own type check)."""
+
+    def rule(value):
+        if value is None or value == "" or isinstance(value, bool):
+            return value
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            return value
+        if not number.is_finite() or abs(number) > limit:
+            raise FieldError(_l("%(field)s: the number is too large.", field=label))
+        return value
+
+    return rule
+
+
+def _numeric_capacity(kind) -> Decimal | None:
+    """The largest absolute value a numeric column type holds, or None for other types."""
+    if isinstance(kind, types.BigInteger):
+        return Decimal(INT64_MAX)
+    if isinstance(kind, types.Integer):
+        return Decimal(INT32_MAX)
+    if isinstance(kind, types.Numeric) and not isinstance(kind, types.Float) and kind.precision is not None:
+        scale = kind.scale or 0
+        return Decimal(10) ** (kind.precision - scale) - Decimal(10) ** -scale
+    if isinstance(kind, types.Numeric):
+        return Decimal(INT64_MAX)
+    return None
+
+
+def column_bound_rules(model, names, labels: dict | None = None) -> dict[str, callable]:
+    """name -> the field rule bounding that column by its type: dates from 1900 to 2100, numbers within what
+    the column holds. Forms, the API and every write use these, so the database never refuses a value."""
+    columns = model.__table__.columns
+    rules = {}
+    for name in names:
+        column = columns.get(name)
+        if column is None:
+            continue
+        label = (labels or {}).get(name, name)
+        limit = _numeric_capacity(column.type)
+        if isinstance(column.type, (types.Date, types.DateTime)):
+            rules[name] = date_within_bounds(label)
+        elif limit is not None:
+            rules[name] = number_within(label, limit)
+    return rules
 
 
 def bounded_text(label, max_length: int, required: bool = False) -> callable:

@@ -420,7 +420,7 @@ def validate_item(item: Any) -> None:
     """Validate a model instance in place: normalise its fields or raise RecordInvalid."""
     model = type(item)
     derive_fields(item)
-    out_of_bounds = date_bound_problems(item)
+    out_of_bounds = column_bound_problems(item)
     if out_of_bounds:
         raise RecordInvalid(out_of_bounds)
     rules = rules_for(model)
@@ -441,19 +441,18 @@ def validate_item(item: Any) -> None:
             raise RecordInvalid(problems)
 
 
-def date_bound_problems(item: Any) -> dict[str, list[str]]:
-    """Every date column of a row lies from 1900 to 2100, whichever way it was written (form, API, CLI)."""
-    from sqlalchemy import types
+def column_bound_problems(item: Any) -> dict[str, list[str]]:
+    """Every date of a row lies from 1900 to 2100 and every number fits its column, whichever way it was
+    written (form, API, CLI): the database never gets to refuse it with its own words."""
+    from webapp.services.bounds import column_bound_rules
 
-    from webapp.services.bounds import date_within_bounds
-
+    model = type(item)
     problems = {}
-    for column in type(item).__table__.columns:
-        if isinstance(column.type, (types.Date, types.DateTime)):
-            try:
-                date_within_bounds(column.key)(getattr(item, column.key, None))
-            except FieldError as exc:
-                problems[column.key] = [exc.message]
+    for name, rule in column_bound_rules(model, [column.key for column in model.__table__.columns]).items():
+        try:
+            rule(getattr(item, name, None))
+        except FieldError as exc:
+            problems[name] = [exc.message]
     return problems
 
 

@@ -10,6 +10,7 @@ points at must still be in scope, else nothing is written.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from flask import abort, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
@@ -19,8 +20,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
-from sqlalchemy import types as sa_types
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField
 from wtforms import validators as wtf_validators
@@ -31,7 +31,7 @@ from webapp.models.choices import LabelledEnum
 from webapp.security.rowfilters import ScopeViolation, assert_writable, is_visible, visible_clause
 from webapp.security.scope import get_scope
 from webapp.services import audit
-from webapp.services.bounds import date_within_bounds
+from webapp.services.bounds import column_bound_rules
 from webapp.services.validation import (
     FieldError,
     RecordInvalid,
@@ -40,6 +40,8 @@ from webapp.services.validation import (
     unique_conflicts,
     validate_item,
 )
+
+log = logging.getLogger(__name__)
 
 
 class ScopedInterface(SQLAInterface):
@@ -167,6 +169,12 @@ def typeahead_field(label, datamodel, col_name: str, kind: str, required: bool =
     return AJAXSelectField(label, validators=checks, datamodel=datamodel, col_name=col_name, widget=TypeaheadWidget(kind))
 
 
+def form_error(message) -> FormValidationError:
+    """A form field's error. FAB's form template passes each error through gettext, which formats it
+    with %: a literal % (as in "Share of dues paid (%)") would fail the page, so it is doubled."""
+    return FormValidationError(str(message).replace("%", "%%"))
+
+
 class FieldRuleValidator:
     """Runs a domain field rule in a form and writes back the normalised value."""
 
@@ -179,12 +187,12 @@ class FieldRuleValidator:
                 self.rule(field.data)
             except FieldError as exc:
                 if isinstance(field.data, str):
-                    raise FormValidationError(exc.message) from None
+                    raise form_error(exc.message) from None
             return
         try:
             field.data = self.rule(field.data)
         except FieldError as exc:
-            raise FormValidationError(exc.message) from None
+            raise form_error(exc.message) from None
 
 
 class RecordRuleValidator:
@@ -197,14 +205,7 @@ class RecordRuleValidator:
         values = {name: form[name].data for name in form._fields}
         message = self.rule(values).get(field.name)
         if message:
-            raise FormValidationError(str(message))
-
-
-def date_columns(model, names) -> list[str]:
-    """The names among `names` that are date (or date and time) columns of the model."""
-    columns = model.__table__.columns
-    return [name for name in names
-            if name in columns and isinstance(columns[name].type, (sa_types.Date, sa_types.DateTime))]
+            raise form_error(message)
 
 
 def _with_validators(unbound_field, extra_validators: list):
@@ -261,6 +262,15 @@ def check_write(item, permission: str, view_name: str) -> None:
             "The change could not be saved: it conflicts with a change made at the same time. "
             "Check the values and try again, or contact the union office."
         ))]}) from None
+    except DBAPIError:
+        db.session.rollback()
+        # A value the rules let through but the database refuses (its words name tables and values): logged,
+        # and the writer told in ours.
+        log.exception("the database refused a checked %s", type(item).__tablename__)
+        raise RecordInvalid({"_database": [str(_l(
+            "The change could not be saved: a value is outside what the register can hold. Check the values "
+            "and try again."
+        ))]}) from None
     except ScopeViolation:
         db.session.rollback()
         raise
@@ -300,9 +310,8 @@ class ScopedModelView(ModelView):
         for record_rule in rules.records:
             for name in columns:
                 validators.setdefault(name, []).append(RecordRuleValidator(record_rule))
-        for name in date_columns(model, columns):
-            label = (self.label_columns or {}).get(name, name)
-            validators.setdefault(name, []).append(FieldRuleValidator(date_within_bounds(label)))
+        for name, rule in column_bound_rules(model, columns, self.label_columns).items():
+            validators.setdefault(name, []).append(FieldRuleValidator(rule))
         self.validators_columns = validators
 
         extra = {
