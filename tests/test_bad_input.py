@@ -88,7 +88,8 @@ def test_an_id_no_row_can_have_is_not_found(client, world, url):
 
 def test_an_action_on_an_id_no_row_can_have_is_not_found(client, world):
     login_as(client, world.logins["office"], "office")
-    assert client.post("/deductionlistview/action_post", data={"action": "x", "rowid": [HUGE]}).status_code == 404
+    assert client.post("/deductionlistview/action_post", data={"action": "reopen", "rowid": [HUGE]}).status_code == 404
+    assert client.post(f"/prizeorderview/action/cancel/{HUGE}").status_code == 404
 
 
 # ------------------------------------------------------------------ the REST API
