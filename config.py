@@ -97,6 +97,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "medlem@forbundet.example")
     MAIL_SUPPRESS_SEND = _env_bool("MAIL_SUPPRESS_SEND", False)
+    # Seconds to wait for the mail server before the mail waits in the outbox (the request goes on).
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
 
     # Privacy: members who left more than this many months ago are anonymised by `privacy purge`.
     PRIVACY_RETENTION_MONTHS = int(os.environ.get("PRIVACY_RETENTION_MONTHS", "60"))

@@ -172,3 +172,30 @@ def test_retries_at_once_send_every_mail_exactly_once(clean_app, mail_down):
     assert sum(sent) == 40
     subjects = sorted(str(m["message"]["subject"]) for m in delivered.messages)
     assert subjects == sorted(f"Melding {number}" for number in range(40))
+
+
+def test_a_mail_server_that_never_answers_holds_the_request_only_for_the_timeout(client, clean_app, world, dbs):
+    """A server that takes the connection and says nothing (a hung relay): the contact is saved and the page
+    answers after MAIL_TIMEOUT, with the mail waiting in the outbox."""
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes the handshake; nobody ever reads or greets
+    state = clean_app.extensions["mail"]
+    saved = (state.server, state.port, state.suppress, clean_app.config["MAIL_TIMEOUT"])
+    state.server, state.port, state.suppress = "127.0.0.1", silent.getsockname()[1], False
+    clean_app.config["MAIL_TIMEOUT"] = 1
+    try:
+        login(client, world.logins["deduction_contact"])
+        started = time.monotonic()
+        response = client.post("/portal/contacts", data={"action": "add", "name": "Ny Kontakt", "email": "ny@example.no"})
+        elapsed = time.monotonic() - started
+    finally:
+        state.server, state.port, state.suppress = saved[:3]
+        clean_app.config["MAIL_TIMEOUT"] = saved[3]
+        silent.close()
+    assert response.status_code == 302
+    assert elapsed < 5
+    assert CONTACT_FOLLOWS in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert [json_recipients for json_recipients in (m.recipients for m in waiting_mail(dbs)) if "ny@example.no" in json_recipients]

@@ -17,10 +17,11 @@ import smtplib
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from flask_mail import Message
+from flask import current_app
+from flask_mail import Connection, Message
 from sqlalchemy import delete, func, or_, select, update
 
-from webapp.extensions import db, mail
+from webapp.extensions import db
 from webapp.models import OutboxAttachment, OutboxMail
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def send_waiting(ids: list[int] | None = None, limit: int | None = None) -> Send
             row = db.session.get(OutboxMail, mail_id)
             try:
                 if connection is None:
-                    connection = stack.enter_context(_tolerant(mail.connect()))
+                    connection = stack.enter_context(_tolerant(_TimedConnection(current_app.extensions["mail"])))
                 connection.send(_message(row))
             except OSError as exc:  # smtplib's errors are OSErrors too
                 _release(mail_id, exc)
@@ -174,6 +175,20 @@ def _address_text(address) -> str | None:
         return address
     name, email = address
     return f"{name} <{email}>"
+
+
+class _TimedConnection(Connection):
+    """Flask-Mail's connection with a timeout (MAIL_TIMEOUT seconds): a mail server that does not answer must
+    not hold the person's request; the mail then waits in the outbox like one the server refused."""
+
+    def configure_host(self) -> smtplib.SMTP:
+        server = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = server(self.mail.server, self.mail.port, timeout=current_app.config["MAIL_TIMEOUT"])
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
 
 
 class _tolerant:
