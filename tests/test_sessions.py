@@ -51,6 +51,18 @@ def test_a_copied_cookie_is_refused_after_logout(client, clean_app, world):
     assert client.get(OFFICE_PAGE).status_code == 302
 
 
+@pytest.mark.parametrize("origin", ["cross-site", "same-site"])
+def test_a_logout_link_on_another_site_ends_nothing(client, clean_app, world, origin):
+    assert login(client, world.logins["office"]).status_code == 302
+    copy = session_cookie(client)
+    response = client.get("/logout/", headers={"Sec-Fetch-Site": origin})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert client.get(OFFICE_PAGE).status_code == 200
+    assert opens_with(clean_app, copy, OFFICE_PAGE)
+    client.get("/logout/", headers={"Sec-Fetch-Site": "same-origin"})  # the user's own click on the menu
+    assert client.get(OFFICE_PAGE).status_code == 302
+
+
 def test_logout_ends_the_users_other_sessions_and_tokens_but_not_other_users(clean_app, world):
     laptop, phone = logged_in(clean_app, world.logins["office"]), logged_in(clean_app, world.logins["office"])
     colleague = logged_in(clean_app, world.logins["member"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import has_request_context, session
+from flask import has_request_context, redirect, request, session
 from flask_login import current_user, user_logged_in
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -73,5 +73,22 @@ def _stamp_on_login(_app, user, **_kwargs) -> None:
     stamp_browser_session(user.id)
 
 
+# Where a browser says the request came from (Fetch Metadata); a link on another site says "cross-site".
+_OWN_ORIGINS = {"same-origin", "none"}
+
+
+def refuse_logout_from_other_sites():
+    """Logout is a link (GET) and ends every session of the user on every device: a link or an image on
+    another site must not be able to do that. Browsers mark such requests with Sec-Fetch-Site; one that
+    came from elsewhere goes to the home page, logged in as before. Clients that send no such header
+    (an old browser, the tests) log out as they ask."""
+    if request.endpoint and request.endpoint.endswith(".logout"):
+        origin = request.headers.get("Sec-Fetch-Site")
+        if origin is not None and origin not in _OWN_ORIGINS:
+            return redirect("/")
+    return None
+
+
 def init_sessions(app) -> None:
     user_logged_in.connect(_stamp_on_login, app)
+    app.before_request(refuse_logout_from_other_sites)
