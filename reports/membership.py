@@ -26,6 +26,7 @@ from sqlalchemy import case, distinct, func, or_, select
 from webapp.extensions import db
 from webapp.models import Employer, Employment, Member, OrgUnit, Workplace
 from webapp.models.choices import EmployerAssociation, Gender, MemberCategory, OrgLevel, Sector
+from webapp.services.bounds import FIRST_DATE
 from webapp.services.periods import Month, covers_month_clause
 from webapp.services.statistics import national_association_of_units
 
@@ -66,7 +67,8 @@ class ReportError(ValueError):
 
 
 def parse_date(text: str, field_name: str = "date", today: dt.date | None = None) -> dt.date:
-    """A report date: YYYY-MM-DD, today or earlier (a report counts the members there are, not those to come)."""
+    """A report date: YYYY-MM-DD, today or earlier (a report counts the members there are, not those to come),
+    and not before 1900 (no member record is that old)."""
     today = today or dt.date.today()
     cleaned = str(text or "").strip()
     try:
@@ -77,6 +79,8 @@ def parse_date(text: str, field_name: str = "date", today: dt.date | None = None
         raise ReportError(f"{field_name}: '{text}' is not a date of the form YYYY-MM-DD") from None
     if day > today:
         raise ReportError(f"{field_name}: {day} is in the future; a report counts the members at today's date or earlier")
+    if day < FIRST_DATE:
+        raise ReportError(f"{field_name}: {day} is before {FIRST_DATE}; no member record is that old")
     return day
 
 

@@ -166,6 +166,8 @@ def test_bad_input_names_the_field():
             parse_date(text)
     with pytest.raises(ReportError, match="in the future"):
         parse_date((dt.date.today() + dt.timedelta(days=1)).isoformat())
+    with pytest.raises(ReportError, match=r"^--date: 1899-12-31 is before 1900-01-01"):
+        parse_date("1899-12-31", "--date")
     with pytest.raises(ReportError, match=r"^association: 'Fagforbundet' is not an employer association"):
         parse_association("Fagforbundet")
     assert parse_association("Spekter") == EmployerAssociation.spekter

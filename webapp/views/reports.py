@@ -36,12 +36,10 @@ def _spec_or_none(code: str) -> exports.ReportSpec | None:
 
 
 def _date_or_none(text: str) -> dt.date | None:
-    """A report date: YYYY-MM-DD, today or earlier, and not before 1900 (no member record is that old)."""
     try:
-        day = parse_date(text)
+        return parse_date(text)
     except ReportError:
         return None
-    return day if day >= FIRST_DATE else None
 
 
 class MembershipReportView(BaseView):
