@@ -99,6 +99,8 @@ class Config:
     MAIL_SUPPRESS_SEND = _env_bool("MAIL_SUPPRESS_SEND", False)
     # Seconds to wait for the mail server before the mail waits in the outbox (the request goes on).
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
+    # Days the record of a sent e-mail (recipients, subject; the body goes when sent) is kept; `privacy purge` deletes older.
+    MAIL_OUTBOX_KEEP_DAYS = int(os.environ.get("MAIL_OUTBOX_KEEP_DAYS", "90"))
 
     # Privacy: members who left more than this many months ago are anonymised by `privacy purge`.
     PRIVACY_RETENTION_MONTHS = int(os.environ.get("PRIVACY_RETENTION_MONTHS", "60"))

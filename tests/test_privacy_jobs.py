@@ -119,6 +119,26 @@ def test_recent_leavers_are_kept(app_ctx, world):
     assert purge(dry_run=True).members == []
 
 
+def test_purge_deletes_the_record_of_mails_sent_before_the_keeping_days(app_ctx):
+    from flask_mail import Message as MailMessage
+
+    from webapp.models import OutboxMail
+    from webapp.services import mail
+    from webapp.services.retention import purge
+
+    today = dt.date.today()
+    ages = {"old": 91, "recent": 89, "waiting": 400}
+    for name, days in ages.items():
+        row = mail.queue(MailMessage(subject=name, recipients=[f"{name}@example.no"], body="b", sender="s@example.no"))
+        row.created_at = dt.datetime.combine(today, dt.time()) - dt.timedelta(days=days)
+        row.sent_at = None if name == "waiting" else row.created_at
+    db.session.commit()
+    result = purge(today=today)
+    assert result.sent_mails_forgotten == 1
+    assert sorted(db.session.scalars(select(OutboxMail.subject))) == ["recent", "waiting"]
+    assert "records of sent e-mails deleted: 1" in result.summary()
+
+
 def table_fingerprint() -> dict[str, tuple]:
     """Row count per table, plus sums of the money columns."""
     result = {}

@@ -104,6 +104,15 @@ def send_waiting(ids: list[int] | None = None, limit: int | None = None) -> Send
     return report
 
 
+def forget_sent(before: dt.datetime) -> int:
+    """Delete the record of mails sent before `before` (who got what, when): it names people and is kept only
+    as long as the office may need it to answer "did the e-mail go?" (MAIL_OUTBOX_KEEP_DAYS)."""
+    return db.session.execute(
+        delete(OutboxMail).where(OutboxMail.sent_at.is_not(None), OutboxMail.sent_at < before)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def waiting_for(address: str) -> bool:
     """Whether mail to this address waits in the outbox (the page then says the e-mail follows)."""
     rows = db.session.scalars(select(OutboxMail.recipients).where(

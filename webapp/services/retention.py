@@ -11,6 +11,9 @@ anew. What the accounts need stays: the member row itself (id, member number,
 category, unit, join and leave dates, birth year and gender for statistics),
 and every amount. So counts, refunds and reconciliation totals of past
 periods are the same after a purge as before it.
+
+The record of sent e-mails (who got which mail, when) is deleted after
+MAIL_OUTBOX_KEEP_DAYS, whoever it concerns.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from webapp.models import (
     MessageThread,
     Recruitment,
 )
-from webapp.services import audit
+from webapp.services import audit, mail
 from webapp.services.periods import Month
 
 ANONYMOUS_NAME = "Anonymisert"
@@ -45,10 +48,13 @@ class PurgeResult:
     cutoff: dt.date
     dry_run: bool
     members: list[tuple[int, str, dt.date]] = field(default_factory=list)
+    sent_mails_forgotten: int = 0
 
     def summary(self) -> str:
         verb = "would anonymise" if self.dry_run else "anonymised"
         lines = [f"members who left before {self.cutoff:%Y-%m-%d}: {verb} {len(self.members)}"]
+        if not self.dry_run:
+            lines.append(f"records of sent e-mails deleted: {self.sent_mails_forgotten}")
         if self.dry_run:
             lines += [f"  {member_no}  left {left_on:%Y-%m-%d}" for _id, member_no, left_on in self.members]
         return "\n".join(lines)
@@ -75,13 +81,16 @@ def purge(dry_run: bool = False, today: dt.date | None = None) -> PurgeResult:
             .order_by(Member.left_on, Member.id)
         ).all()
     ]
-    if dry_run or not result.members:
+    if dry_run:
         return result
     try:
-        for start in range(0, len(result.members), 500):
-            _anonymise([member_id for member_id, _no, _left in result.members[start : start + 500]], today)
-        forget_kept_documents()  # once: they are rendered anew, without the names
-        audit.record("purge", "member", None, count=len(result.members), cutoff=str(result.cutoff))
+        keep_days = int(current_app.config["MAIL_OUTBOX_KEEP_DAYS"])
+        result.sent_mails_forgotten = mail.forget_sent(dt.datetime.combine(today, dt.time()) - dt.timedelta(days=keep_days))
+        if result.members:
+            for start in range(0, len(result.members), 500):
+                _anonymise([member_id for member_id, _no, _left in result.members[start : start + 500]], today)
+            forget_kept_documents()  # once: they are rendered anew, without the names
+            audit.record("purge", "member", None, count=len(result.members), cutoff=str(result.cutoff))
         db.session.commit()
     except Exception:
         db.session.rollback()
