@@ -69,7 +69,7 @@ def make_user(username: str, first: str = "Test", last: str = "Bruker", roles: l
 
     sm = current_app.appbuilder.sm
     if _HASH is None:
-        _HASH = generate_password_hash(PASSWORD)
+        _HASH = generate_password_hash(PASSWORD, method=current_app.config["FAB_PASSWORD_HASH_METHOD"])
     user = sm.user_model(
         first_name=first, last_name=last, username=username, email=f"{username}@test.invalid", active=True, password=_HASH
     )
