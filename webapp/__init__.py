@@ -37,7 +37,7 @@ def create_app(config: object | str = "config.Config", instance_path: str | None
         register_views(appbuilder)
 
     from webapp.security import init_security
-    from webapp.security.labels import role_label
+    from webapp.security.roles import role_label
 
     init_security(app)
     from webapp.security.redirects import init_redirects

@@ -1,15 +1,28 @@
-"""The roles of the system and their rights, defined in code.
+"""The roles of the system, each defined once in one table (`ROLES`).
 
-Each role is a list of (view pattern, permission pattern) pairs, handed to
-Flask-AppBuilder as built-in roles (FAB_ROLES). FAB matches them with
-`re.match`, so every pattern is anchored at both ends.
-`flask --app run roles sync` makes sure each role exists as a row, so users can
-be given the directly assigned roles (office, analyst) in the user screen.
+A row holds every fact about a role: its label, its grants (view pattern,
+permission pattern pairs handed to Flask-AppBuilder as built-in roles,
+FAB_ROLES), what its grant reaches (kind), its home page, where it comes
+from (assigned to a user directly, or held through a position), and who
+declares confidentiality, answers messages, writes as the party of a thread
+and sees national ids whole. Every other module reads these facts from here
+and defines no list of role names of its own (tests/test_role_table.py).
+
+FAB matches grant patterns with `re.match`, so every pattern is anchored at
+both ends. `flask --app run roles sync` makes sure each role exists as a row,
+so users can be given the directly assigned roles (office, analyst) in the
+user screen.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from webapp.models.choices import PositionType
 
 OFFICE = "office"
 LEADER = "leader"
@@ -21,12 +34,13 @@ MEMBER = "member"
 ANALYST = "analyst"
 PUBLIC = "Public"
 
-ALL_ROLES = (OFFICE, LEADER, TREASURER, MEMBER_DATA_ADMIN, WORKPLACE_TRUSTEE, DEDUCTION_CONTACT, MEMBER, ANALYST)
-OFFICER_ROLES = (LEADER, TREASURER, MEMBER_DATA_ADMIN)
-# Roles given to a user directly; the others follow from positions, employer links and membership.
-ASSIGNED_ROLES = (OFFICE, ANALYST)
-# Who sees a national id whole; everyone else sees the first six digits.
-FULL_NATIONAL_ID_ROLES = (OFFICE, MEMBER_DATA_ADMIN)
+# What a role's grant reaches: every row, aggregates only, or the rows under some ids.
+ALL = "all"
+AGGREGATE = "aggregate"
+UNITS = "units"
+WORKPLACES = "workplaces"
+EMPLOYERS = "employers"
+MEMBERS = "members"
 
 VIEW_READ = "can_(list|show)"
 API_READ = "can_(get|info)"
@@ -62,52 +76,113 @@ _OFFICER_READ = _MESSAGES + [
     _grant("RefundApi", API_READ),
 ]
 
-ROLE_GRANTS: dict[str, list[list[str]]] = {
-    OFFICE: [[".*", ".*"]],
-    LEADER: _COMMON
-    + _OFFICER_READ
-    + [_grant("PositionView", VIEW_WRITE), _grant("PositionApi", API_WRITE)],
-    TREASURER: _COMMON + _OFFICER_READ,
-    MEMBER_DATA_ADMIN: _COMMON
-    + _OFFICER_READ
-    + [
-        _grant("MemberView", "can_(list|show|add|edit)"),
-        _grant("MemberApi", "can_(get|info|post|put)"),
-        _grant("EmploymentView", VIEW_WRITE),
-        _grant("EmploymentApi", API_WRITE),
-    ],
-    WORKPLACE_TRUSTEE: _COMMON
-    + [
-        _grant("MemberView|WorkplaceView", VIEW_READ),
-        _grant("MemberApi|WorkplaceApi", API_READ),
-        _grant("Register|Members|Workplaces", "menu_access"),
-    ],
-    DEDUCTION_CONTACT: _COMMON
-    + _MESSAGES
-    + [
-        _grant("PortalView", "can_.*"),
-        _grant("EmployerView|WorkplaceView", VIEW_READ),
-        _grant("EmployerApi|WorkplaceApi|DeductionMonthApi|DeductionListApi|PaymentApi", API_READ),
-    ],
-    MEMBER: _COMMON
-    + _MESSAGES
-    + [
-        _grant("MyPageView|SubjectAccessView", "can_.*"),
-        _grant("MemberApi|EmploymentApi|PositionApi", API_READ),
-    ],
-    ANALYST: _COMMON
-    + [
-        _grant("StatisticsView", "can_.*"),
-        # Membership reports: produce, download and send; see what was sent. Aggregated figures only.
-        _grant("MembershipReportView", "can_.*"),
-        _grant("ReportDispatchView", VIEW_READ),
-        _grant("Reports|MembershipReports|ReportDispatches", "menu_access"),
-        _grant("OrgUnitView|EmployerView", VIEW_READ),
-        _grant("OrgUnitApi|EmployerApi", API_READ),
-        _grant("Register|OrgUnits|Employers|Statistics", "menu_access"),
-    ],
-    PUBLIC: [],
-}
+_LEADER = _COMMON + _OFFICER_READ + [_grant("PositionView", VIEW_WRITE), _grant("PositionApi", API_WRITE)]
+_TREASURER = _COMMON + _OFFICER_READ
+_MEMBER_DATA_ADMIN = _COMMON + _OFFICER_READ + [
+    _grant("MemberView", "can_(list|show|add|edit)"),
+    _grant("MemberApi", "can_(get|info|post|put)"),
+    _grant("EmploymentView", VIEW_WRITE),
+    _grant("EmploymentApi", API_WRITE),
+]
+_WORKPLACE_TRUSTEE = _COMMON + [
+    _grant("MemberView|WorkplaceView", VIEW_READ),
+    _grant("MemberApi|WorkplaceApi", API_READ),
+    _grant("Register|Members|Workplaces", "menu_access"),
+]
+_DEDUCTION_CONTACT = _COMMON + _MESSAGES + [
+    _grant("PortalView", "can_.*"),
+    _grant("EmployerView|WorkplaceView", VIEW_READ),
+    _grant("EmployerApi|WorkplaceApi|DeductionMonthApi|DeductionListApi|PaymentApi", API_READ),
+]
+_MEMBER = _COMMON + _MESSAGES + [
+    _grant("MyPageView|SubjectAccessView", "can_.*"),
+    _grant("MemberApi|EmploymentApi|PositionApi", API_READ),
+]
+_ANALYST = _COMMON + [
+    _grant("StatisticsView", "can_.*"),
+    # Membership reports: produce, download and send; see what was sent. Aggregated figures only.
+    _grant("MembershipReportView", "can_.*"),
+    _grant("ReportDispatchView", VIEW_READ),
+    _grant("Reports|MembershipReports|ReportDispatches", "menu_access"),
+    _grant("OrgUnitView|EmployerView", VIEW_READ),
+    _grant("OrgUnitApi|EmployerApi", API_READ),
+    _grant("Register|OrgUnits|Employers|Statistics", "menu_access"),
+]
+
+
+@dataclass(frozen=True)
+class Role:
+    """Everything the system knows about one role."""
+
+    name: str
+    label: object  # a lazy translated string
+    grants: list[list[str]]
+    kind: str  # what its grant reaches (ALL, AGGREGATE, UNITS, ...)
+    home: str | None  # the endpoint it lands on; None: the office overview
+    assigned: bool = False  # given to a user directly; the others follow from positions, employer links, membership
+    position: PositionType | None = None  # the position whose holders act in this role
+    declares: bool = False  # confirms the duty of confidentiality before the first member list
+    answers: bool = False  # answers the threads addressed to its unit, and is mailed when one waits
+    writes_as_party: bool = False  # writes to the union as the party of a thread (not for the union)
+    full_national_id: bool = False  # sees national ids whole (for the members its grant reaches); others see six digits
+
+
+def _position_label(position: PositionType):
+    return position.labels()[position.name]
+
+
+ROLES: tuple[Role, ...] = (
+    Role(OFFICE, _l("Union office"), [[".*", ".*"]], ALL, None, assigned=True, full_national_id=True),
+    Role(LEADER, _position_label(PositionType.leader), _LEADER, UNITS, "UnitPageView.index",
+         position=PositionType.leader, declares=True, answers=True),
+    Role(TREASURER, _position_label(PositionType.treasurer), _TREASURER, UNITS, "UnitPageView.index",
+         position=PositionType.treasurer, declares=True, answers=True),
+    Role(MEMBER_DATA_ADMIN, _position_label(PositionType.member_data_admin), _MEMBER_DATA_ADMIN, UNITS,
+         "UnitPageView.index", position=PositionType.member_data_admin, declares=True, answers=True,
+         full_national_id=True),
+    Role(WORKPLACE_TRUSTEE, _position_label(PositionType.workplace_trustee), _WORKPLACE_TRUSTEE, WORKPLACES,
+         "MemberView.list", position=PositionType.workplace_trustee, declares=True),
+    Role(DEDUCTION_CONTACT, _l("Deduction contact"), _DEDUCTION_CONTACT, EMPLOYERS, "PortalView.index",
+         writes_as_party=True),
+    Role(MEMBER, _l("Member"), _MEMBER, MEMBERS, "MyPageView.index", writes_as_party=True),
+    Role(ANALYST, _l("Analyst"), _ANALYST, AGGREGATE, "StatisticsView.index", assigned=True),
+)
+ROLE_TABLE: dict[str, Role] = {role.name: role for role in ROLES}
+
+ALL_ROLES = tuple(ROLE_TABLE)
+ROLE_GRANTS: dict[str, list[list[str]]] = {role.name: role.grants for role in ROLES} | {PUBLIC: []}
+
+
+def names_where(predicate: Callable[[Role], bool]) -> tuple[str, ...]:
+    """The names of the roles the predicate holds for, in table order (Superset's sync_role_definitions style)."""
+    return tuple(role.name for role in ROLES if predicate(role))
+
+
+def has_fact(role_name: str | None, predicate: Callable[[Role], bool]) -> bool:
+    """True when `role_name` is a role of the table and the predicate holds for it; False for unknown names."""
+    role = ROLE_TABLE.get(role_name)
+    return role is not None and predicate(role)
+
+
+# Derived once from the table, for the modules that ask.
+ASSIGNED_ROLES = names_where(lambda role: role.assigned)
+DECLARING_ROLES = names_where(lambda role: role.declares)
+ANSWERING_POSITIONS = tuple(role.position for role in ROLES if role.answers and role.position is not None)
+FULL_NATIONAL_ID_ROLES = names_where(lambda role: role.full_national_id)
+
+
+def role_for_position(position: PositionType) -> Role:
+    return next(role for role in ROLES if role.position == position)
+
+
+def home_of(role_name: str | None) -> str | None:
+    role = ROLE_TABLE.get(role_name)
+    return role.home if role else None
+
+
+def role_label(role_name: str) -> str:
+    role = ROLE_TABLE.get(role_name)
+    return str(role.label) if role else role_name
 
 
 def role_allows(role: str, permission: str, view: str) -> bool:
