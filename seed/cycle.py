@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import insert, select
 
@@ -27,13 +28,14 @@ from webapp.models import (
     Member,
 )
 from webapp.models.choices import DeviationReason, ListKind, ListStatus
-from webapp.services import deduction_basis, payments
+from webapp.services import deduction_basis, dues, payments
 from webapp.services.periods import Month
 from webapp.services.reconciliation import reconcile
 
 RELIABLE, LATE, UNDERPAYS, NEVER_PAYS = "reliable", "late", "underpays", "never_pays"
 BEHAVIOURS = [(RELIABLE, 0.82), (LATE, 0.08), (UNDERPAYS, 0.05), (NEVER_PAYS, 0.05)]
 DEVIATION_SHARE = 0.03
+DEVIATIONS = [DeviationReason.leave_of_absence, DeviationReason.unpaid_leave, DeviationReason.left_employer]
 
 
 @dataclass
@@ -52,7 +54,7 @@ class CycleResult:
 def ensure_rate() -> DuesRate:
     rate = db.session.scalars(select(DuesRate).order_by(DuesRate.valid_from)).first()
     if rate is None:
-        rate = DuesRate(valid_from=dt.date(2000, 1, 1), percent=1.1, contents_insurance_ore=8500,
+        rate = DuesRate(valid_from=dt.date(2000, 1, 1), percent=Decimal("1.1"), contents_insurance_ore=8500,
                         travel_insurance_ore=9100, apprentice_flat_ore=4200, note="Initial rates")
         db.session.add(rate)
         db.session.commit()
@@ -69,13 +71,18 @@ def monthly_pay_ore(member_id: int) -> int:
     return (30_000 + (member_id * 7919) % 45_000) * 100
 
 
+def position_pay_ore(member_id: int, position_pct: Decimal | None) -> Decimal:
+    """The member's made-up pay for a part-time position (a full position when the size is unknown)."""
+    return Decimal(monthly_pay_ore(member_id)) * (position_pct or 100) / 100
+
+
 def play_cycle(months: int, seed: int, today: dt.date | None = None, progress: bool = False) -> CycleResult:
     result = CycleResult()
     if months <= 0:
         return result
     today = today or dt.date.today()
     rng = random.Random(seed * 7919 + 101)
-    rate = ensure_rate()
+    ensure_rate()
     newest = latest_month(today)
     periods = [newest.shift(-i) for i in reversed(range(months))]
     behaviour: dict[int, str] = {}
@@ -95,7 +102,7 @@ def play_cycle(months: int, seed: int, today: dt.date | None = None, progress: b
         result.bases += len(bases)
         if month != newest:
             recent = index >= len(periods) - 2
-            delivered = _deliver_lists(bases, month, behaviour, rng, rate, recent, result)
+            delivered = _deliver_lists(bases, month, behaviour, rng, recent, result)
             _pay(delivered, month, behaviour, rng, index, result)
         reconcile(str(month))
         db.session.commit()
@@ -129,8 +136,21 @@ def _record_notices(bases: list[DeductionBasis], month: Month) -> None:
         db.session.execute(insert(DeductionNotice), rows)
 
 
-def _deliver_lists(bases, month: Month, behaviour, rng, rate, recent: bool, result: CycleResult) -> list[tuple[DeductionBasis, int]]:
-    """Delivered lists for the month; returns (basis, list total) for the ones delivered."""
+def _deliver_lists(bases, month: Month, behaviour, rng, recent: bool, result: CycleResult) -> list[tuple[DeductionBasis, int]]:
+    """Delivered lists for the month, amounts by the dues rule in force; returns (basis, list total) for each."""
+    rate = dues.rate_in_force(month)
+    by_basis = _basis_lines_by_basis(month)
+    delivered = []
+    for basis in bases:
+        members = by_basis.get(basis.id, [])
+        if members and _delivers(behaviour[basis.employer_id], recent, rng):
+            delivered.append((basis, [_list_line(line, rate, rng) for line in members]))
+    _insert_lists(delivered, month, result)
+    return [(basis, _total(rows)) for basis, rows in delivered]
+
+
+def _basis_lines_by_basis(month: Month) -> dict[int, list]:
+    """The month's basis lines on deduction, with the member's name and national id, by basis."""
     lines = db.session.execute(
         select(DeductionBasisLine.basis_id, DeductionBasisLine.member_id, DeductionBasisLine.ordinary_dues,
                DeductionBasisLine.fixed_amount_ore, DeductionBasisLine.position_pct, Member.national_id,
@@ -142,53 +162,50 @@ def _deliver_lists(bases, month: Month, behaviour, rng, rate, recent: bool, resu
     by_basis: dict[int, list] = {}
     for line in lines:
         by_basis.setdefault(line.basis_id, []).append(line)
+    return by_basis
+
+
+def _delivers(kind: str, recent: bool, rng: random.Random) -> bool:
+    """Whether an employer of this behaviour has delivered its list; the recent months are not all in yet."""
+    if kind == LATE and (recent or rng.random() < 0.4):
+        return False
+    return not (recent and rng.random() < 0.25)
+
+
+def _list_line(line, rate, rng: random.Random) -> dict:
+    """One delivered line: the dues as the rule computes them, now and then a deviation instead."""
+    row = {"member_id": line.member_id, "national_id": line.national_id, "name": f"{line.first_name} {line.last_name}",
+           "amount_ore": None, "deviation": None, "comment": None}
+    if rng.random() < DEVIATION_SHARE:
+        row["deviation"] = rng.choice(DEVIATIONS)
+    else:
+        row["amount_ore"] = dues.line_dues_ore(rate, position_pay_ore(line.member_id, line.position_pct), line)
+    return row
+
+
+def _total(rows: list[dict]) -> int:
+    return sum(row["amount_ore"] or 0 for row in rows)
+
+
+def _insert_lists(delivered: list[tuple[DeductionBasis, list[dict]]], month: Month, result: CycleResult) -> None:
+    if not delivered:
+        return
     delivered_at = dt.datetime.combine(month.first_day.replace(day=min(24, month.last_day.day)), dt.time(10))
-    list_rows, line_rows, totals = [], [], []
-    for basis in bases:
-        members = by_basis.get(basis.id, [])
-        if not members:
-            continue
-        kind = behaviour[basis.employer_id]
-        if kind == LATE and (recent or rng.random() < 0.4):
-            continue
-        if recent and rng.random() < 0.25:
-            continue  # not yet delivered
-        total, rows = 0, []
-        for line in members:
-            if rng.random() < DEVIATION_SHARE:
-                reason = rng.choice([DeviationReason.leave_of_absence, DeviationReason.unpaid_leave, DeviationReason.left_employer])
-                rows.append({"member_id": line.member_id, "national_id": line.national_id,
-                             "name": f"{line.first_name} {line.last_name}", "amount_ore": None, "deviation": reason,
-                             "comment": None})
-                continue
-            dues = 0
-            if line.ordinary_dues:
-                pay = monthly_pay_ore(line.member_id) * float(line.position_pct or 100) / 100
-                dues = round(pay * float(rate.percent) / 100)
-            amount = dues + line.fixed_amount_ore
-            total += amount
-            rows.append({"member_id": line.member_id, "national_id": line.national_id,
-                         "name": f"{line.first_name} {line.last_name}", "amount_ore": amount, "deviation": None,
-                         "comment": None})
-        list_rows.append({"employer_id": basis.employer_id, "period": str(month), "kind": ListKind.main,
-                          "status": ListStatus.delivered, "created_at": delivered_at, "delivered_at": delivered_at,
-                          "total_ore": total})
-        line_rows.append(rows)
-        totals.append((basis, total))
-    if list_rows:
-        created = db.session.execute(
-            insert(DeductionList).returning(DeductionList.id, sort_by_parameter_order=True), list_rows
-        ).scalars().all()
-        flat = []
-        for list_id, rows in zip(created, line_rows):
-            for row in rows:
-                row["list_id"] = list_id
-                flat.append(row)
-        for start in range(0, len(flat), 5000):
-            db.session.execute(insert(DeductionListLine), flat[start : start + 5000])
-        result.lists += len(created)
-        result.lines += len(flat)
-    return totals
+    list_rows = [{"employer_id": basis.employer_id, "period": str(month), "kind": ListKind.main,
+                  "status": ListStatus.delivered, "created_at": delivered_at, "delivered_at": delivered_at,
+                  "total_ore": _total(rows)} for basis, rows in delivered]
+    created = db.session.execute(
+        insert(DeductionList).returning(DeductionList.id, sort_by_parameter_order=True), list_rows
+    ).scalars().all()
+    flat = []
+    for list_id, (_basis, rows) in zip(created, delivered):
+        for row in rows:
+            row["list_id"] = list_id
+            flat.append(row)
+    for start in range(0, len(flat), 5000):
+        db.session.execute(insert(DeductionListLine), flat[start : start + 5000])
+    result.lists += len(created)
+    result.lines += len(flat)
 
 
 def _pay(delivered, month: Month, behaviour, rng, index: int, result: CycleResult) -> None:

@@ -9,7 +9,7 @@ reads every employment of the month; the lines are written in bulk.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import delete, insert, select
@@ -17,8 +17,14 @@ from sqlalchemy import delete, insert, select
 from webapp.extensions import db
 from webapp.models import DeductionBasis, DeductionBasisLine, DuesRate, Employer, Employment, Member
 from webapp.models.choices import BasisChange, MemberCategory
+from webapp.services import dues
 from webapp.services.kid import kid_for
-from webapp.services.periods import Month, covers_month_clause
+from webapp.services.membership import (
+    active_member_in_month_clause,
+    employment_counted_in_month_clause,
+    main_employment_order,
+)
+from webapp.services.periods import Month
 
 # Categories deducted through payroll; the others pay directly or nothing.
 PAYROLL_CATEGORIES = (MemberCategory.ordinary, MemberCategory.apprentice)
@@ -88,9 +94,7 @@ class GenerateResult:
 
 
 def rate_for(month: Month) -> DuesRate:
-    rate = db.session.scalars(
-        select(DuesRate).where(DuesRate.valid_from <= month.first_day).order_by(DuesRate.valid_from.desc()).limit(1)
-    ).first()
+    rate = dues.rate_in_force(month)
     if rate is None:
         raise BasisError(f"period: no dues rate is valid in {month}; the office must register one")
     return rate
@@ -114,19 +118,16 @@ def compute_month(month: Month, rate: DuesRate, employer_ids: set[int] | None = 
         .where(
             Employer.has_deduction_agreement.is_(True),
             Employment.on_deduction.is_(True),
-            covers_month_clause(Employment.start_date, Employment.end_date, month),
-            covers_month_clause(Member.joined_on, Member.left_on, month),
+            employment_counted_in_month_clause(month),
+            active_member_in_month_clause(month),
             Member.category.in_(PAYROLL_CATEGORIES),
         )
     )
     if employer_ids is not None:
         query = query.where(Employment.employer_id.in_(sorted(employer_ids)))
-    rows = list(db.session.execute(query).all())
-
-    def rank(row):  # the main employment: largest position, then the oldest
-        return (-(row.position_pct or 0), row.start_date, row.id)
-
-    rows.sort(key=rank)
+    # Rows in the main-employment order: each member's first row is the main one, and the first at an employer
+    # the largest there.
+    rows = db.session.execute(query.order_by(*main_employment_order())).all()
     # The main employment of each member carries the fixed amounts (insurances, apprentice flat rate).
     main_employment: dict[int, int] = {}
     for row in rows:
@@ -137,24 +138,14 @@ def compute_month(month: Month, rate: DuesRate, employer_ids: set[int] | None = 
         per_employer = result.setdefault(row.employer_id, {})
         if row.member_id in per_employer:
             continue  # one line per member and employer: the largest employment there
-        is_main = main_employment[row.member_id] == row.id
-        apprentice = row.category == MemberCategory.apprentice
-        contents = is_main and not apprentice and bool(row.contents_insurance)
-        travel = is_main and not apprentice and bool(row.travel_insurance)
-        fixed = 0
-        if apprentice and is_main:
-            fixed = rate.apprentice_flat_ore
-        elif not apprentice:
-            fixed = (rate.contents_insurance_ore if contents else 0) + (rate.travel_insurance_ore if travel else 0)
-        per_employer[row.member_id] = Components(
-            employment_id=row.id,
-            ordinary_dues=not apprentice,
-            contents_insurance=contents,
-            travel_insurance=travel,
-            apprentice=apprentice,
-            fixed_amount_ore=fixed,
-            position_pct=row.position_pct,
+        parts = dues.fixed_components(
+            rate,
+            apprentice=row.category == MemberCategory.apprentice,
+            main_employment=main_employment[row.member_id] == row.id,
+            contents_insurance=row.contents_insurance,
+            travel_insurance=row.travel_insurance,
         )
+        per_employer[row.member_id] = Components(employment_id=row.id, position_pct=row.position_pct, **asdict(parts))
     return result
 
 
