@@ -1,7 +1,8 @@
 """Membership reports as plain functions over the database: LO / LO Stat, the employer associations and the
 membership development over time. The CLI, the screens, the benchmark and the notebooks all call these.
 
-Who counts at a date D: a member whose periodized membership covers D. A join counts from the 1st of the
+Who counts at a date D: an active member on D (webapp.services.membership, the rule the statistics page
+uses too): a member whose periodized membership covers D. A join counts from the 1st of the
 next month (the same day when it is a 1st) and a leave until the end of its month (webapp.services.periods),
 so "the periodized membership covers D" is exactly "it covers the month of D": a report for any day of a
 month gives that month's figures, the same member set the deduction basis and the refunds count. Employments
@@ -27,7 +28,13 @@ from webapp.extensions import db
 from webapp.models import Employer, Employment, Member, OrgUnit, Workplace
 from webapp.models.choices import EmployerAssociation, Gender, MemberCategory, OrgLevel, Sector
 from webapp.services.bounds import FIRST_DATE
-from webapp.services.periods import Month, covers_month_clause
+from webapp.services.membership import (
+    active_member_clause,
+    active_member_in_month_clause,
+    employment_counted_clause,
+    main_employment_rank,
+)
+from webapp.services.periods import Month
 from webapp.services.statistics import national_association_of_units
 
 UNKNOWN = "unknown"
@@ -102,15 +109,6 @@ def norwegian_order(text: str) -> str:
     return text.translate(_NORWEGIAN_LAST)
 
 
-def member_counted_clause(day: dt.date):
-    """SQL: the member counts at `day` (periodized membership covers it)."""
-    return covers_month_clause(Member.joined_on, Member.left_on, Month.of(day))
-
-
-def employment_counted_clause(day: dt.date):
-    return covers_month_clause(Employment.start_date, Employment.end_date, Month.of(day))
-
-
 def _years_before(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year - years)
@@ -127,14 +125,10 @@ def age_band_expression(day: dt.date):
 
 
 def main_employment_subquery(day: dt.date):
-    """Each member's main employment on `day` with its county and sector: the largest position, then the
-    oldest, then the first registered (the rule the deduction basis uses to place the fixed amounts)."""
-    rank = func.row_number().over(
-        partition_by=Employment.member_id,
-        order_by=(Employment.position_pct.desc(), Employment.start_date, Employment.id),
-    )
+    """Each member's main employment on `day` with its county and sector, by the main-employment rule
+    (webapp.services.membership, the rule the deduction basis uses to place the fixed amounts)."""
     ranked = (
-        select(Employment.member_id, Workplace.county, Employer.sector, rank.label("rank"))
+        select(Employment.member_id, Workplace.county, Employer.sector, main_employment_rank().label("rank"))
         .join(Workplace, Workplace.id == Employment.workplace_id)
         .join(Employer, Employer.id == Employment.employer_id)
         .where(employment_counted_clause(day))
@@ -185,7 +179,7 @@ def _membership_cube(day: dt.date) -> list:
             Member.home_unit_id.label("home_unit_id"),
         )
         .outerjoin(main, main.c.member_id == Member.id)
-        .where(member_counted_clause(day))
+        .where(active_member_clause(day))
         .subquery("counted_member")
     )
     dimensions = [per_member.c[name] for name in ("category", "gender", "age_band", "county", "sector", "home_unit_id")]
@@ -239,7 +233,7 @@ def lo_report(day: dt.date) -> LoReport:
 
 def members_counted(day: dt.date) -> int:
     """How many members count at `day`, by a query of its own (to check the reports against)."""
-    return db.session.scalar(select(func.count(Member.id)).where(member_counted_clause(day))) or 0
+    return db.session.scalar(select(func.count(Member.id)).where(active_member_clause(day))) or 0
 
 
 # ------------------------------------------------------------------ employer associations
@@ -275,7 +269,7 @@ def employer_association_report(association: EmployerAssociation, day: dt.date) 
         select(Employment.employer_id, Employment.member_id)
         .join(Member, Member.id == Employment.member_id)
         .join(Employer, Employer.id == Employment.employer_id)
-        .where(Employer.association == association, employment_counted_clause(day), member_counted_clause(day))
+        .where(Employer.association == association, employment_counted_clause(day), active_member_clause(day))
     )
     employed = employed_here.subquery("employed")
     per_employer = (
@@ -332,8 +326,8 @@ def membership_development(first: Month, last: Month) -> list[DevelopmentRow]:
         month = month.next
     columns = []
     for month in months:
-        counted = covers_month_clause(Member.joined_on, Member.left_on, month)
-        counted_before = covers_month_clause(Member.joined_on, Member.left_on, month.previous)
+        counted = active_member_in_month_clause(month)
+        counted_before = active_member_in_month_clause(month.previous)
         joined = counted & (Member.joined_on > month.previous.first_day)
         left = counted_before & Member.left_on.is_not(None) & (Member.left_on < month.first_day)
         columns += [func.sum(case((condition, 1), else_=0)) for condition in (counted, joined, left)]

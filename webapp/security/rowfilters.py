@@ -44,19 +44,17 @@ from webapp.models import (
 )
 from webapp.models.choices import RefundStatus
 from webapp.security import scope as sc
+from webapp.services.periods import current_clause
 
 
 class ScopeViolation(PermissionError):
     """A row outside the acting scope was asked for or written."""
 
 
-def _current_employment(today: dt.date):
-    return (Employment.start_date <= today) & or_(Employment.end_date.is_(None), Employment.end_date >= today)
-
-
 def _members_at_workplaces(ids) -> ColumnElement:
-    today = dt.date.today()
-    return select(Employment.member_id).where(Employment.workplace_id.in_(ids), _current_employment(today))
+    """Members employed at the workplaces today (a trustee's people)."""
+    current = current_clause(Employment, dt.date.today())
+    return select(Employment.member_id).where(Employment.workplace_id.in_(ids), current)
 
 
 def _workplaces_in_units(ids):

@@ -2,8 +2,9 @@
 
 A user's acting options follow from the data: directly assigned roles (office,
 analyst), current positions (officer roles for a unit, workplace trustee for a
-workplace), current employer links (deduction contact) and their own active
-membership (member). In the browser they act in one chosen option at a time;
+workplace), current employer links (deduction contact) and their own current
+membership (member). "Current" is the one rule `periods.current_on`: started and
+not ended on the day, by the dates as entered. In the browser they act in one chosen option at a time;
 an API client acts in all of them at once (the union of their scopes).
 
 The scope is resolved once per request into `g.scope`. Every row filter and
@@ -16,12 +17,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import g, has_request_context, session
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import DeductionContact, Employer, Member, OrgUnit, Position, Workplace
 from webapp.models.choices import PositionType
 from webapp.security import roles
+from webapp.services.membership import is_membership_current
+from webapp.services.periods import current_clause
 
 SESSION_KEY = "acting_option"
 
@@ -88,10 +91,6 @@ class Scope:
 EMPTY_SCOPE = Scope()
 
 
-def _is_current(start_col, end_col, today: dt.date):
-    return (start_col <= today) & (or_(end_col.is_(None), end_col >= today))
-
-
 def acting_options(user, today: dt.date | None = None) -> list[ActingOption]:
     """Every option the user can act in today, office first, own page last."""
     today = today or dt.date.today()
@@ -107,7 +106,7 @@ def acting_options(user, today: dt.date | None = None) -> list[ActingOption]:
             select(Position, OrgUnit, Workplace)
             .outerjoin(OrgUnit, Position.org_unit_id == OrgUnit.id)
             .outerjoin(Workplace, Position.workplace_id == Workplace.id)
-            .where(Position.member_id == member.id, _is_current(Position.start_date, Position.end_date, today))
+            .where(Position.member_id == member.id, current_clause(Position, today))
             .order_by(Position.type, Position.id)
         ).all()
         for position, unit, workplace in positions:
@@ -121,14 +120,14 @@ def acting_options(user, today: dt.date | None = None) -> list[ActingOption]:
         .join(Employer, DeductionContact.employer_id == Employer.id)
         .where(
             DeductionContact.user_id == user.id,
-            _is_current(DeductionContact.start_date, DeductionContact.end_date, today),
+            current_clause(DeductionContact, today),
         )
         .order_by(Employer.name)
     ).all()
     for _contact, employer in contacts:
         options.append(ActingOption(roles.DEDUCTION_CONTACT, EMPLOYERS, employer.id, employer.name))
 
-    if member is not None and (member.left_on is None or member.left_on >= today):
+    if member is not None and is_membership_current(member, today):
         options.append(ActingOption(roles.MEMBER, MEMBERS, member.id, member.full_name))
 
     unique: dict[str, ActingOption] = {}

@@ -19,7 +19,12 @@ from webapp.models import DeductionBasis, DeductionBasisLine, DuesRate, Employer
 from webapp.models.choices import BasisChange, MemberCategory
 from webapp.services import dues
 from webapp.services.kid import kid_for
-from webapp.services.periods import Month, covers_month_clause
+from webapp.services.membership import (
+    active_member_in_month_clause,
+    employment_counted_in_month_clause,
+    main_employment_order,
+)
+from webapp.services.periods import Month
 
 # Categories deducted through payroll; the others pay directly or nothing.
 PAYROLL_CATEGORIES = (MemberCategory.ordinary, MemberCategory.apprentice)
@@ -113,19 +118,16 @@ def compute_month(month: Month, rate: DuesRate, employer_ids: set[int] | None = 
         .where(
             Employer.has_deduction_agreement.is_(True),
             Employment.on_deduction.is_(True),
-            covers_month_clause(Employment.start_date, Employment.end_date, month),
-            covers_month_clause(Member.joined_on, Member.left_on, month),
+            employment_counted_in_month_clause(month),
+            active_member_in_month_clause(month),
             Member.category.in_(PAYROLL_CATEGORIES),
         )
     )
     if employer_ids is not None:
         query = query.where(Employment.employer_id.in_(sorted(employer_ids)))
-    rows = list(db.session.execute(query).all())
-
-    def rank(row):  # the main employment: largest position, then the oldest
-        return (-(row.position_pct or 0), row.start_date, row.id)
-
-    rows.sort(key=rank)
+    # Rows in the main-employment order: each member's first row is the main one, and the first at an employer
+    # the largest there.
+    rows = db.session.execute(query.order_by(*main_employment_order())).all()
     # The main employment of each member carries the fixed amounts (insurances, apprentice flat rate).
     main_employment: dict[int, int] = {}
     for row in rows:

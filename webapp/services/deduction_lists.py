@@ -366,6 +366,13 @@ def add_line(deduction_list: DeductionList, row: LineInput) -> DeductionListLine
     return line
 
 
+def lines_total_ore(list_id: int) -> int:
+    """The sum of a list's amounts as saved: the draft's running total, and the total a delivery records."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(DeductionListLine.amount_ore), 0)).where(DeductionListLine.list_id == list_id)
+    )
+
+
 def approve(deduction_list: DeductionList, user_id: int | None, entries: dict[int, LineInput] | None = None) -> None:
     """Deliver and lock the list, after saving `entries` (when given) in the same transaction;
     every line must have an amount or a deviation.
@@ -380,8 +387,7 @@ def approve(deduction_list: DeductionList, user_id: int | None, entries: dict[in
         raise ListError(_("Lines: %(count)s members have neither an amount nor a deviation (first: %(name)s).",
                           count=len(incomplete), name=incomplete[0]))
     db.session.flush()
-    total = db.session.scalar(select(func.coalesce(func.sum(DeductionListLine.amount_ore), 0))
-                              .where(DeductionListLine.list_id == deduction_list.id))
+    total = lines_total_ore(deduction_list.id)
     if not transitions.claim(DeductionList, deduction_list.id, ListStatus.draft, status=ListStatus.delivered,
                              total_ore=total, delivered_at=dt.datetime.now(), delivered_by_id=user_id):
         raise delivered_and_locked()

@@ -16,7 +16,7 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_mail import Message as MailMessage
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
@@ -29,6 +29,7 @@ from webapp.services import audit
 from webapp.services import mail as outbox
 from webapp.services.mypage import chosen_email
 from webapp.services.notices import current_contacts
+from webapp.services.periods import current_clause
 
 SUBJECT_MAX = 200
 BODY_MAX = 10_000
@@ -184,8 +185,7 @@ def union_addresses(thread: MessageThread, today: dt.date | None = None) -> list
             select(Member).join(Position, Position.member_id == Member.id).where(
                 Position.org_unit_id == thread.org_unit_id,
                 Position.type.in_(ANSWERING_POSITIONS),
-                Position.start_date <= today,
-                or_(Position.end_date.is_(None), Position.end_date >= today),
+                current_clause(Position, today),
             )
         ).all()
         addresses = sorted({address for address in map(chosen_email, officers) if address})

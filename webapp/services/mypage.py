@@ -28,7 +28,7 @@ from webapp.models import (
 )
 from webapp.models.choices import ContactChoice, RequestStatus
 from webapp.services import audit, transitions
-from webapp.services.periods import Month, effective_end, effective_start
+from webapp.services.periods import Month, current_clause, effective_end, effective_start
 from webapp.services.validation import RecordInvalid, validate_record
 
 PERSONAL_FIELDS = (
@@ -142,10 +142,6 @@ def last_insurance_change(member_id: int) -> dict | None:
 # ------------------------------------------------------------------ employments and positions
 
 
-def _is_current(start, end, today: dt.date):
-    return (start <= today) & or_(end.is_(None), end >= today)
-
-
 def employments_of(member_id: int) -> list[Employment]:
     return db.session.scalars(
         select(Employment).where(Employment.member_id == member_id)
@@ -157,8 +153,21 @@ def current_positions(member_id: int, today: dt.date | None = None) -> list[Posi
     today = today or dt.date.today()
     return db.session.scalars(
         select(Position)
-        .where(Position.member_id == member_id, _is_current(Position.start_date, Position.end_date, today))
+        .where(Position.member_id == member_id, current_clause(Position, today))
         .order_by(Position.type, Position.start_date)
+    ).all()
+
+
+def representatives(member: Member, today: dt.date) -> list[Position]:
+    """The current officers of the member's own unit and the trustees at the member's current workplaces."""
+    workplaces = select(Employment.workplace_id).where(Employment.member_id == member.id, current_clause(Employment, today))
+    return db.session.scalars(
+        select(Position)
+        .where(
+            or_(Position.org_unit_id == member.home_unit_id, Position.workplace_id.in_(workplaces)),
+            current_clause(Position, today),
+        )
+        .order_by(Position.workplace_id.is_not(None), Position.type)
     ).all()
 
 

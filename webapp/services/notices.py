@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_mail import Message
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import DeductionBasis, DeductionContact, DeductionNotice
 from webapp.services import mail as outbox
 from webapp.services.money import account_number, kroner
-from webapp.services.periods import Month
+from webapp.services.periods import Month, current_clause
 
 
 @dataclass
@@ -73,8 +73,7 @@ def current_contacts(employer_id: int, today: dt.date):
     return db.session.scalars(
         select(DeductionContact).where(
             DeductionContact.employer_id == employer_id,
-            DeductionContact.start_date <= today,
-            or_(DeductionContact.end_date.is_(None), DeductionContact.end_date >= today),
+            current_clause(DeductionContact, today),
         )
     ).all()
 

@@ -6,6 +6,15 @@ a typed period is bounded like every other value. Months built from dates (`Mont
 Periodization: a join takes effect from the first of the next month (the same
 month when it falls on the 1st); a leave at the end of its month. Employment
 start and end dates follow the same rule.
+
+Two rules for "on a day", each written once here with a Python and an SQL twin:
+
+- `current_on` / `current_on_clause`: a dated row (position, employment, contact link, membership) is in
+  force on a day when it has started and not ended: start <= day <= end, an empty end never ends. The dates
+  count as entered. Who may act in which role, and whom a trustee sees, follows this rule.
+- `counts_on` / `counts_on_clause`: the periodized rule, for counting: the span counts on a day when it covers
+  the day's month. Member counts (statistics, reports, deduction basis, refunds) follow this rule
+  (webapp.services.membership).
 """
 
 from __future__ import annotations
@@ -148,3 +157,32 @@ def covers_month_clause(start_column, end_column, month: Month):
 
     first = month.first_day
     return (start_column <= first) & or_(end_column.is_(None), end_column >= first)
+
+
+def current_on(start: dt.date | None, end: dt.date | None, day: dt.date) -> bool:
+    """True when the span from `start` to `end` (both days included, no end: open) holds `day`; no start: never."""
+    return start is not None and start <= day and (end is None or end >= day)
+
+
+def current_on_clause(start_column, end_column, day: dt.date):
+    """SQL twin of `current_on` over two date columns (a NULL start never compares true, as in Python)."""
+    from sqlalchemy import or_
+
+    return (start_column <= day) & or_(end_column.is_(None), end_column >= day)
+
+
+def counts_on(start: dt.date | None, end: dt.date | None, day: dt.date) -> bool:
+    """True when the periodized span counts on `day`: it covers the month of `day` (joined on the 2nd: from the
+    next month; left on any day: to the end of that month)."""
+    return covers_month(start, end, Month.of(day))
+
+
+def counts_on_clause(start_column, end_column, day: dt.date):
+    """SQL twin of `counts_on`."""
+    return covers_month_clause(start_column, end_column, Month.of(day))
+
+
+def current_clause(model, day: dt.date):
+    """SQL: a row of a dated model (its `start_date` and `end_date`: positions, employments, contact links) is
+    current on `day`."""
+    return current_on_clause(model.start_date, model.end_date, day)

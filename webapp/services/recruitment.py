@@ -91,16 +91,36 @@ def recruitments_of(member_id: int) -> list[RecruitmentRow]:
     return result
 
 
+@dataclass(frozen=True)
+class Points:
+    earned: int
+    spent: int
+
+    @property
+    def balance(self) -> int:
+        return self.earned - self.spent
+
+
+def points_earned_by(recruitments: list[RecruitmentRow]) -> int:
+    return sum(row.points for row in recruitments)
+
+
 def earned_points(member_id: int) -> int:
-    return sum(row.points for row in recruitments_of(member_id))
+    return points_earned_by(recruitments_of(member_id))
 
 
 def spent_points(member_id: int) -> int:
     return db.session.scalar(select(PointsAccount.spent_points).where(PointsAccount.member_id == member_id)) or 0
 
 
+def points_of(member_id: int, recruitments: list[RecruitmentRow] | None = None) -> Points:
+    """Earned, spent and the balance left to spend (`recruitments`: the member's rows, when the caller has them)."""
+    earned = earned_points(member_id) if recruitments is None else points_earned_by(recruitments)
+    return Points(earned, spent_points(member_id))
+
+
 def balance(member_id: int) -> int:
-    return earned_points(member_id) - spent_points(member_id)
+    return points_of(member_id).balance
 
 
 def orders_of(member_id: int) -> list[PrizeOrder]:

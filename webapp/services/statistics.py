@@ -1,30 +1,37 @@
-"""Aggregated figures of the register (counts only, never member rows)."""
+"""Aggregated figures of the register (counts only, never member rows).
+
+Members are the active members on the day (webapp.services.membership: periodized), so the statistics page
+gives the LO report's total for the same day.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from sqlalchemy import func, select
 
 from webapp.extensions import db
 from webapp.models import Employer, Member, OrgUnit, Workplace
 from webapp.models.choices import OrgLevel
+from webapp.services.membership import active_member_clause
 
 
-def register_counts() -> dict[str, int]:
+def register_counts(day: dt.date | None = None) -> dict[str, int]:
     def count(model, *where):
         return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
     return {
-        "members": count(Member, Member.left_on.is_(None)),
+        "members": count(Member, active_member_clause(day or dt.date.today())),
         "org_units": count(OrgUnit),
         "employers": count(Employer),
         "workplaces": count(Workplace),
     }
 
 
-def members_by_category() -> list[tuple[str, int]]:
+def members_by_category(day: dt.date | None = None) -> list[tuple[str, int]]:
     rows = db.session.execute(
         select(Member.category, func.count(Member.id))
-        .where(Member.left_on.is_(None))
+        .where(active_member_clause(day or dt.date.today()))
         .group_by(Member.category)
         .order_by(Member.category)
     ).all()
@@ -49,11 +56,13 @@ def national_association_of_units() -> dict[int, tuple[int, str, str]]:
     return result
 
 
-def members_by_national_association() -> list[tuple[str, int]]:
+def members_by_national_association(day: dt.date | None = None) -> list[tuple[str, int]]:
     """Active members per national association, counting every unit below it."""
     association_of = national_association_of_units()
     per_unit = db.session.execute(
-        select(Member.home_unit_id, func.count(Member.id)).where(Member.left_on.is_(None)).group_by(Member.home_unit_id)
+        select(Member.home_unit_id, func.count(Member.id))
+        .where(active_member_clause(day or dt.date.today()))
+        .group_by(Member.home_unit_id)
     ).all()
     totals: dict[str, int] = {}
     for unit_id, count in per_unit:

@@ -13,10 +13,10 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import CourseApplication, Employment, Member, MemberDocument, Position
+from webapp.models import CourseApplication, Employment, Member, MemberDocument
 from webapp.models.choices import ApplicationStatus, ContactChoice
 from webapp.security import scope as sc
 from webapp.security.privacy import mask_national_id
@@ -49,22 +49,6 @@ def own_row(model, row_id: int, member: Member):
     return row
 
 
-def representatives(member: Member, today: dt.date) -> list[Position]:
-    """The officers of the member's own unit and the trustees at the member's current workplaces."""
-    workplaces = select(Employment.workplace_id).where(
-        Employment.member_id == member.id, Employment.start_date <= today,
-        or_(Employment.end_date.is_(None), Employment.end_date >= today),
-    )
-    return db.session.scalars(
-        select(Position)
-        .where(
-            or_(Position.org_unit_id == member.home_unit_id, Position.workplace_id.in_(workplaces)),
-            Position.start_date <= today, or_(Position.end_date.is_(None), Position.end_date >= today),
-        )
-        .order_by(Position.workplace_id.is_not(None), Position.type)
-    ).all()
-
-
 class MyPageView(BaseView):
     """Min side: personal and membership data, messages, employments, positions, courses,
     recruitments and documents."""
@@ -76,13 +60,11 @@ class MyPageView(BaseView):
     def _render_page(self, member: Member, errors: dict | None = None, open_section: str | None = None, form=None):
         today = dt.date.today()
         rows = recruitment.recruitments_of(member.id)
-        earned = sum(row.points for row in rows)
-        spent = recruitment.spent_points(member.id)
         return self.render_template(
             "home/mypage.html",
             member=member,
             national_id=mask_national_id(member.national_id),
-            representatives=representatives(member, today),
+            representatives=mypage.representatives(member, today),
             threads=messaging.threads(messaging.thread_grants(get_scope()), limit=5),
             as_party=True,
             employments=mypage.employments_of(member.id),
@@ -90,7 +72,7 @@ class MyPageView(BaseView):
             positions=mypage.current_positions(member.id, today),
             applications=courses.applications_of(member.id),
             recruitments=rows,
-            points={"earned": earned, "spent": spent, "balance": earned - spent},
+            points=recruitment.points_of(member.id, rows),
             documents=documents.documents_of(member.id),
             certificates=self._certificates(member.id),
             insurance_change=mypage.last_insurance_change(member.id),

@@ -6,15 +6,13 @@ from flask import abort, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import Member, OrgUnit, Position
+from webapp.models import OrgUnit
 from webapp.security import roles
 from webapp.security import scope as sc
-from webapp.security.rowfilters import visible_clause
 from webapp.security.scope import get_scope
-from webapp.services import refunds, statistics
+from webapp.services import refunds, statistics, units
 from webapp.services.money import kroner
 
 # Where each role lands after login.
@@ -85,20 +83,10 @@ class UnitPageView(BaseView):
     @has_access
     def index(self):
         unit = db.session.get(OrgUnit, _active_target(sc.UNITS))
-        grants = get_scope().grants
-        member_count = db.session.scalar(
-            select(func.count(Member.id)).where(visible_clause(Member, grants), Member.left_on.is_(None))
-        )
-        child_units = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == unit.id).order_by(OrgUnit.code)).all()
-        officers = db.session.execute(
-            select(Position, Member)
-            .join(Member, Position.member_id == Member.id)
-            .where(Position.org_unit_id == unit.id, Position.end_date.is_(None))
-            .order_by(Position.type)
-        ).all()
+        overview = units.unit_overview(unit, get_scope().grants)
         return self.render_template(
-            "home/unit.html", unit=unit, member_count=member_count, child_units=child_units, officers=officers,
-            refund_documents=refunds.unit_documents(unit.id), kroner=kroner,
+            "home/unit.html", unit=unit, member_count=overview.member_count, child_units=overview.child_units,
+            officers=overview.officers, refund_documents=refunds.unit_documents(unit.id), kroner=kroner,
         )
 
 

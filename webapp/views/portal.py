@@ -29,7 +29,7 @@ from webapp.models.choices import DeviationReason, ListStatus
 from webapp.security import scope as sc
 from webapp.security.privacy import mask_national_id
 from webapp.security.scope import get_scope
-from webapp.services import accounts, deduction_lists
+from webapp.services import accounts, deduction_lists, portal
 from webapp.services import mail as outbox
 from webapp.services.deduction_lists import LineInput, ListError, stored_month
 from webapp.services.money import kroner
@@ -43,29 +43,6 @@ def acting_employer() -> Employer:
     if scope.active is None or scope.active.kind != sc.EMPLOYERS:
         abort(403)
     return db.session.get(Employer, scope.active.target_id)
-
-
-def months_overview(employer_id: int) -> list[dict]:
-    """One row per month with a basis: status, KID, the lists under it."""
-    bases = db.session.scalars(
-        select(DeductionBasis).where(DeductionBasis.employer_id == employer_id).order_by(DeductionBasis.period.desc())
-    ).all()
-    lists = db.session.scalars(
-        select(DeductionList).where(DeductionList.employer_id == employer_id).order_by(DeductionList.created_at)
-    ).all()
-    by_period: dict[str, list[DeductionList]] = {}
-    for deduction_list in lists:
-        by_period.setdefault(deduction_list.period, []).append(deduction_list)
-    rows = []
-    for basis in bases:
-        period_lists = by_period.get(basis.period, [])
-        rows.append({
-            "basis": basis,
-            "month": stored_month(basis.period),
-            "delivered": [lst for lst in period_lists if lst.status == ListStatus.delivered],
-            "draft": next((lst for lst in period_lists if lst.status == ListStatus.draft), None),
-        })
-    return rows
 
 
 class PortalView(BaseView):
@@ -93,12 +70,8 @@ class PortalView(BaseView):
     @has_access
     def index(self):
         employer = acting_employer()
-        contacts = db.session.scalars(
-            select(DeductionContact).where(DeductionContact.employer_id == employer.id)
-            .order_by(DeductionContact.end_date.is_not(None), DeductionContact.start_date)
-        ).all()
-        return self.render_template("portal/index.html", employer=employer, months=months_overview(employer.id),
-                                    contacts=contacts, kroner=kroner)
+        return self.render_template("portal/index.html", employer=employer, months=portal.months_overview(employer.id),
+                                    contacts=portal.contacts_of(employer.id), kroner=kroner)
 
     @expose("/basis/<period>")
     @has_access
@@ -195,7 +168,7 @@ class PortalView(BaseView):
                     return redirect(url_for("PortalView.show_list", list_id=list_id))
         return self.render_template(
             "portal/list_edit.html", deduction_list=deduction_list, month=stored_month(deduction_list.period),
-            reasons=list(DeviationReason), line_errors=line_errors, form=request.form, mask=mask_national_id, kroner=kroner,
+            total_ore=deduction_lists.lines_total_ore(deduction_list.id), reasons=list(DeviationReason), line_errors=line_errors, form=request.form, mask=mask_national_id, kroner=kroner,
         )
 
     @expose("/lists/<int:list_id>/show")
