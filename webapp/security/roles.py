@@ -158,16 +158,11 @@ def names_where(predicate: Callable[[Role], bool]) -> tuple[str, ...]:
     return tuple(role.name for role in ROLES if predicate(role))
 
 
-def has_fact(role_name: str | None, predicate: Callable[[Role], bool]) -> bool:
-    """True when `role_name` is a role of the table and the predicate holds for it; False for unknown names."""
-    role = ROLE_TABLE.get(role_name)
-    return role is not None and predicate(role)
-
-
 # Derived once from the table, for the modules that ask.
 ASSIGNED_ROLES = names_where(lambda role: role.assigned)
 DECLARING_ROLES = names_where(lambda role: role.declares)
 ANSWERING_POSITIONS = tuple(role.position for role in ROLES if role.answers and role.position is not None)
+PARTY_ROLES = names_where(lambda role: role.writes_as_party)
 FULL_NATIONAL_ID_ROLES = names_where(lambda role: role.full_national_id)
 
 

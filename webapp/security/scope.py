@@ -21,20 +21,14 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import DeductionContact, Employer, Member, OrgUnit, Position, Workplace
-from webapp.models.choices import PositionType
 from webapp.security import roles
+
+# What a grant reaches (the kinds of the role table), under the names the row filters use: sc.UNITS, ...
+from webapp.security.roles import AGGREGATE, ALL, EMPLOYERS, MEMBERS, UNITS, WORKPLACES  # noqa: F401
 from webapp.services.membership import is_membership_current
 from webapp.services.periods import current_clause
 
 SESSION_KEY = "acting_option"
-
-# What a grant reaches: every row, aggregates only, or rows under some ids.
-ALL = "all"
-AGGREGATE = "aggregate"
-UNITS = "units"
-WORKPLACES = "workplaces"
-EMPLOYERS = "employers"
-MEMBERS = "members"
 
 
 @dataclass(frozen=True)
@@ -91,6 +85,19 @@ class Scope:
 EMPTY_SCOPE = Scope()
 
 
+def _option(role_name: str, target_id: int | None, target_label: str) -> ActingOption:
+    """An option of `role_name`, reaching what the role table says its grant reaches."""
+    return ActingOption(role_name, roles.ROLE_TABLE[role_name].kind, target_id, target_label)
+
+
+def _position_option(position: Position, unit: OrgUnit | None, workplace: Workplace | None) -> ActingOption | None:
+    """The option a position gives: its role, over its workplace or its unit as the role table's kind says."""
+    role = roles.role_for_position(position.type)
+    if role.kind == WORKPLACES:
+        return _option(role.name, workplace.id, workplace.name) if workplace is not None else None
+    return _option(role.name, unit.id, f"{unit.code} {unit.name}") if unit is not None else None
+
+
 def acting_options(user, today: dt.date | None = None) -> list[ActingOption]:
     """Every option the user can act in today, office first, own page last."""
     today = today or dt.date.today()
@@ -98,7 +105,7 @@ def acting_options(user, today: dt.date | None = None) -> list[ActingOption]:
     assigned = {role.name for role in (user.roles or [])}
     for role in roles.ASSIGNED_ROLES:
         if role in assigned:
-            options.append(ActingOption(role, ALL if role == roles.OFFICE else AGGREGATE, None, ""))
+            options.append(_option(role, None, ""))
 
     member = db.session.execute(select(Member).where(Member.user_id == user.id)).scalar_one_or_none()
     if member is not None:
@@ -110,10 +117,9 @@ def acting_options(user, today: dt.date | None = None) -> list[ActingOption]:
             .order_by(Position.type, Position.id)
         ).all()
         for position, unit, workplace in positions:
-            if position.type == PositionType.workplace_trustee and workplace is not None:
-                options.append(ActingOption(roles.WORKPLACE_TRUSTEE, WORKPLACES, workplace.id, workplace.name))
-            elif unit is not None:
-                options.append(ActingOption(position.type.name, UNITS, unit.id, f"{unit.code} {unit.name}"))
+            option = _position_option(position, unit, workplace)
+            if option is not None:
+                options.append(option)
 
     contacts = db.session.execute(
         select(DeductionContact, Employer)
@@ -125,10 +131,10 @@ def acting_options(user, today: dt.date | None = None) -> list[ActingOption]:
         .order_by(Employer.name)
     ).all()
     for _contact, employer in contacts:
-        options.append(ActingOption(roles.DEDUCTION_CONTACT, EMPLOYERS, employer.id, employer.name))
+        options.append(_option(roles.DEDUCTION_CONTACT, employer.id, employer.name))
 
     if member is not None and is_membership_current(member, today):
-        options.append(ActingOption(roles.MEMBER, MEMBERS, member.id, member.full_name))
+        options.append(_option(roles.MEMBER, member.id, member.full_name))
 
     unique: dict[str, ActingOption] = {}
     for option in options:

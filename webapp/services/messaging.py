@@ -21,7 +21,6 @@ from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
 from webapp.models import Employer, Member, Message, MessageThread, OrgUnit, Position
-from webapp.models.choices import PositionType
 from webapp.security import roles
 from webapp.security import scope as sc
 from webapp.security.rowfilters import visible_clause
@@ -33,9 +32,6 @@ from webapp.services.periods import current_clause
 
 SUBJECT_MAX = 200
 BODY_MAX = 10_000
-PARTY_ROLES = (roles.MEMBER, roles.DEDUCTION_CONTACT)
-# The positions whose holders answer a unit's threads, and are told when one waits.
-ANSWERING_POSITIONS = (PositionType.leader, PositionType.treasurer, PositionType.member_data_admin)
 
 
 class MessageError(ValueError):
@@ -61,7 +57,7 @@ def thread_grants(scope: sc.Scope) -> list[sc.Grant]:
 
 def writes_as_party(scope: sc.Scope) -> bool:
     """Members and deduction contacts write as the party; officers and the office answer for the union."""
-    return scope.active is not None and scope.active.role in PARTY_ROLES
+    return scope.active is not None and scope.active.role in roles.PARTY_ROLES
 
 
 def threads(grants: list[sc.Grant], limit: int | None = None) -> list[MessageThread]:
@@ -74,13 +70,6 @@ def threads(grants: list[sc.Grant], limit: int | None = None) -> list[MessageThr
     if limit:
         query = query.limit(limit)
     return db.session.scalars(query).all()
-
-
-def thread_for(thread_id: int, grants: list[sc.Grant]) -> MessageThread | None:
-    """The thread when the grants reach it; None (answer 404) otherwise."""
-    return db.session.scalars(
-        select(MessageThread).where(MessageThread.id == thread_id, visible_clause(MessageThread, grants))
-    ).first()
 
 
 # ------------------------------------------------------------------ writing
@@ -184,7 +173,7 @@ def union_addresses(thread: MessageThread, today: dt.date | None = None) -> list
         officers = db.session.scalars(
             select(Member).join(Position, Position.member_id == Member.id).where(
                 Position.org_unit_id == thread.org_unit_id,
-                Position.type.in_(ANSWERING_POSITIONS),
+                Position.type.in_(roles.ANSWERING_POSITIONS),  # the holders of these answer the unit's threads
                 current_clause(Position, today),
             )
         ).all()

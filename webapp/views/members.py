@@ -9,8 +9,7 @@ from marshmallow import ValidationError
 from webapp.extensions import db
 from webapp.models import Employment, Member, Position
 from webapp.security.position_grants import PositionTarget, change_refusal, grant_refusal
-from webapp.security.privacy import mask_national_id, national_id_for
-from webapp.security.roles import FULL_NATIONAL_ID_ROLES
+from webapp.security.privacy import national_id_for, national_id_on_screen
 from webapp.security.scope import get_scope
 from webapp.services import audit
 from webapp.views.base import ScopedInterface, ScopedModelRestApi, ScopedModelView, typeahead_field
@@ -64,12 +63,6 @@ CONFIDENTIALITY_NOTICE = _l(
 )
 
 
-def _national_id_column(value):
-    """In the browser one role is active and every listed row is inside it."""
-    scope = get_scope()
-    return value if scope.has_role(*FULL_NATIONAL_ID_ROLES) else mask_national_id(value)
-
-
 class MemberView(ScopedModelView):
     datamodel = ScopedInterface(Member, eager=("home_unit",))
     list_title = show_title = _l("Members")
@@ -85,7 +78,7 @@ class MemberView(ScopedModelView):
     search_columns = ["member_no", "last_name", "first_name", "home_unit", "category", "city", "joined_on", "left_on"]
     order_columns = ["member_no", "last_name", "first_name", "joined_on", "left_on"]
     base_order = ("last_name", "asc")
-    formatters_columns = {"national_id": _national_id_column}
+    formatters_columns = {"national_id": national_id_on_screen}
     extra_args = {"confidentiality_notice": CONFIDENTIALITY_NOTICE}
 
     @expose("/list/")
@@ -184,7 +177,7 @@ class MemberApi(ScopedModelRestApi):
 
     def _mask(self, row: dict) -> None:
         if "national_id" in row:
-            row["national_id"] = national_id_for(row["national_id"], row.get("home_unit_id"), get_scope())
+            row["national_id"] = national_id_for(row["national_id"], get_scope(), row.get("home_unit_id"))
 
     def pre_get(self, data):
         self._mask(data["result"])

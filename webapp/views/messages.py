@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.extensions import db
-from webapp.models import Employer, Member
+from webapp.models import Employer, Member, MessageThread
 from webapp.security import roles
 from webapp.security import scope as sc
-from webapp.security.rowfilters import is_visible
+from webapp.security.rowfilters import scoped_get, scoped_row
 from webapp.security.scope import get_scope
 from webapp.services import messaging
 from webapp.services.messaging import MessageError
@@ -50,10 +50,7 @@ class MessagesView(BaseView):
         return scope
 
     def _thread(self, thread_id: int):
-        thread = messaging.thread_for(thread_id, messaging.thread_grants(self._scope()))
-        if thread is None:
-            abort(404)
-        return thread
+        return scoped_get(MessageThread, thread_id, grants=messaging.thread_grants(self._scope()))
 
     @expose("/")
     @has_access
@@ -108,7 +105,7 @@ class MessagesView(BaseView):
         """What the new-message form offers the acting option."""
         active = scope.active
         if active.role == roles.MEMBER:
-            return {"counterparts": messaging.member_counterparts(db.session.get(Member, active.target_id))}
+            return {"counterparts": messaging.member_counterparts(scoped_get(Member, active.target_id))}
         if active.role == roles.DEDUCTION_CONTACT:
             return {"employers": messaging.contact_employers(scope)}
         if active.kind in (sc.UNITS, sc.ALL):
@@ -120,7 +117,7 @@ class MessagesView(BaseView):
         """Party and union side of a new thread, checked against the acting option."""
         active = scope.active
         if active.role == roles.MEMBER:
-            member = db.session.get(Member, active.target_id)
+            member = scoped_get(Member, active.target_id)
             to = form.get("to", "")
             if to == "office":
                 return {"member_id": member.id, "org_unit_id": None}
@@ -134,8 +131,8 @@ class MessagesView(BaseView):
             return {"employer_id": employer_id, "org_unit_id": None}
         unit_id = active.target_id if active.kind == sc.UNITS else None
         member_id, employer_id = _int(form.get("member_id")), _int(form.get("employer_id"))
-        if member_id and is_visible(Member, member_id, scope.grants):
+        if member_id and scoped_row(Member, member_id, scope.grants) is not None:
             return {"member_id": member_id, "org_unit_id": unit_id}
-        if employer_id and active.kind == sc.ALL and db.session.get(Employer, employer_id) is not None:
+        if employer_id and active.kind == sc.ALL and scoped_row(Employer, employer_id, scope.grants) is not None:
             return {"employer_id": employer_id, "org_unit_id": None}
         raise MessageError(_("To: choose a member from the suggestions."))

@@ -1,8 +1,8 @@
 """The member's own page ("Min side"): each section shown, and edited in place where the member may.
 
 Everything here belongs to the member of the acting option. No route takes a
-member id: rows are looked up by their own id and must belong to that member,
-else the answer is 404.
+member id: rows are looked up by their own id through the row filters
+(`scoped_get`), which admit the member's own rows alone; anyone else's is 404.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from webapp.extensions import db
 from webapp.models import CourseApplication, Employment, Member, MemberDocument
 from webapp.models.choices import ApplicationStatus, ContactChoice
 from webapp.security import scope as sc
-from webapp.security.privacy import mask_national_id
+from webapp.security.privacy import national_id_on_screen
+from webapp.security.rowfilters import scoped_get
 from webapp.security.scope import get_scope
 from webapp.services import courses, documents, messaging, mypage, recruitment
 from webapp.services.courses import CourseError
@@ -35,18 +36,7 @@ def acting_member() -> Member:
     scope = get_scope()
     if scope.active is None or scope.active.kind != sc.MEMBERS:
         abort(403)
-    member = db.session.get(Member, scope.active.target_id)
-    if member is None:
-        abort(404)
-    return member
-
-
-def own_row(model, row_id: int, member: Member):
-    """A row of the member's own; 404 for anyone else's, so ids of others reveal nothing."""
-    row = db.session.get(model, row_id)
-    if row is None or row.member_id != member.id:
-        abort(404)
-    return row
+    return scoped_get(Member, scope.active.target_id)
 
 
 class MyPageView(BaseView):
@@ -63,7 +53,7 @@ class MyPageView(BaseView):
         return self.render_template(
             "home/mypage.html",
             member=member,
-            national_id=mask_national_id(member.national_id),
+            national_id=national_id_on_screen(member.national_id),
             representatives=mypage.representatives(member, today),
             threads=messaging.threads(messaging.thread_grants(get_scope()), limit=5),
             as_party=True,
@@ -112,7 +102,7 @@ class MyPageView(BaseView):
             db.session.rollback()
             flash(_("Nothing was saved: %(problems)s", problems=" ".join(m for msgs in exc.errors.values() for m in msgs)),
                   "danger")
-            return self._render_page(db.session.get(Member, member.id), exc.errors, section, request.form), 422
+            return self._render_page(acting_member(), exc.errors, section, request.form), 422
         if not changes:
             flash(_("No changes."), "info")
         else:
@@ -129,7 +119,7 @@ class MyPageView(BaseView):
     def employment(self):
         member = acting_member()
         replaced_id = request.values.get("employment_id", type=int)
-        replaced = own_row(Employment, replaced_id, member) if replaced_id else None
+        replaced = scoped_get(Employment, replaced_id) if replaced_id else None
         errors = {}
         if request.method == "POST":
             try:
@@ -170,8 +160,8 @@ class MyPageView(BaseView):
     @expose("/applications/<int:application_id>/withdraw", methods=["POST"])
     @has_access
     def withdraw(self, application_id: int):
-        member = acting_member()
-        application = own_row(CourseApplication, application_id, member)
+        acting_member()  # 403 unless acting as a member
+        application = scoped_get(CourseApplication, application_id)
         try:
             courses.withdraw(application)
         except CourseError as exc:
@@ -209,7 +199,7 @@ class MyPageView(BaseView):
     @has_access
     def document(self, document_id: int):
         member = acting_member()
-        row = own_row(MemberDocument, document_id, member)
+        row = scoped_get(MemberDocument, document_id)
         try:
             pdf = documents.document_pdf(row)
         except CourseError:

@@ -15,17 +15,6 @@ from webapp.security.scope import get_scope
 from webapp.services import refunds, statistics, units
 from webapp.services.money import kroner
 
-# Where each role lands after login.
-ROLE_HOMES = {
-    roles.LEADER: "UnitPageView.index",
-    roles.TREASURER: "UnitPageView.index",
-    roles.MEMBER_DATA_ADMIN: "UnitPageView.index",
-    roles.WORKPLACE_TRUSTEE: "MemberView.list",
-    roles.DEDUCTION_CONTACT: "PortalView.index",
-    roles.MEMBER: "MyPageView.index",
-    roles.ANALYST: "StatisticsView.index",
-}
-
 
 class HomeView(IndexView):
     """The landing page: the office's overview, or a redirect to the role's own home."""
@@ -39,7 +28,7 @@ class HomeView(IndexView):
         scope = get_scope()
         if scope.active is None:
             return self.render_template("home/no_role.html")
-        endpoint = ROLE_HOMES.get(scope.active.role)
+        endpoint = roles.home_of(scope.active.role)
         if endpoint:
             return redirect(url_for(endpoint))
         return self.render_template(self.index_template, counts=statistics.register_counts())

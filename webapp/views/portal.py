@@ -27,7 +27,8 @@ from webapp.models import (
 )
 from webapp.models.choices import DeviationReason, ListStatus
 from webapp.security import scope as sc
-from webapp.security.privacy import mask_national_id
+from webapp.security.privacy import national_id_on_screen
+from webapp.security.rowfilters import scoped_get
 from webapp.security.scope import get_scope
 from webapp.services import accounts, deduction_lists, portal
 from webapp.services import mail as outbox
@@ -42,7 +43,7 @@ def acting_employer() -> Employer:
     scope = get_scope()
     if scope.active is None or scope.active.kind != sc.EMPLOYERS:
         abort(403)
-    return db.session.get(Employer, scope.active.target_id)
+    return scoped_get(Employer, scope.active.target_id)
 
 
 class PortalView(BaseView):
@@ -53,12 +54,9 @@ class PortalView(BaseView):
 
     def _list(self, list_id: int, with_members: bool = False) -> DeductionList:
         """The acting employer's list (else 404); `with_members` loads the lines' members in one go."""
-        employer = acting_employer()
+        acting_employer()  # 403 unless acting for an employer
         options = [selectinload(DeductionList.lines).selectinload(DeductionListLine.member)] if with_members else []
-        deduction_list = db.session.get(DeductionList, list_id, options=options)
-        if deduction_list is None or deduction_list.employer_id != employer.id:
-            abort(404)
-        return deduction_list
+        return scoped_get(DeductionList, list_id, options)
 
     def _period(self, period: str) -> Month:
         try:
@@ -94,7 +92,7 @@ class PortalView(BaseView):
             query = query.where(DeductionBasisLine.change.is_not(None))
         lines = db.session.execute(query).all()
         return self.render_template("portal/basis.html", employer=employer, basis=basis, month=month, lines=lines,
-                                    changes_only=changes_only, mask=mask_national_id, kroner=kroner, change_label=change_label)
+                                    changes_only=changes_only, mask=national_id_on_screen, kroner=kroner, change_label=change_label)
 
     @expose("/lists/new/<period>", methods=["POST"])
     @has_access
@@ -168,7 +166,7 @@ class PortalView(BaseView):
                     return redirect(url_for("PortalView.show_list", list_id=list_id))
         return self.render_template(
             "portal/list_edit.html", deduction_list=deduction_list, month=stored_month(deduction_list.period),
-            total_ore=deduction_lists.lines_total_ore(deduction_list.id), reasons=list(DeviationReason), line_errors=line_errors, form=request.form, mask=mask_national_id, kroner=kroner,
+            total_ore=deduction_lists.lines_total_ore(deduction_list.id), reasons=list(DeviationReason), line_errors=line_errors, form=request.form, mask=national_id_on_screen, kroner=kroner,
         )
 
     @expose("/lists/<int:list_id>/show")
@@ -176,7 +174,7 @@ class PortalView(BaseView):
     def show_list(self, list_id: int):
         deduction_list = self._list(list_id)
         return self.render_template("portal/list_show.html", deduction_list=deduction_list,
-                                    month=stored_month(deduction_list.period), mask=mask_national_id, kroner=kroner)
+                                    month=stored_month(deduction_list.period), mask=national_id_on_screen, kroner=kroner)
 
     @expose("/lists/<int:list_id>/pdf")
     @has_access
@@ -200,9 +198,7 @@ class PortalView(BaseView):
         employer = acting_employer()
         try:
             if request.form.get("action") == "remove":
-                contact = db.session.get(DeductionContact, int(request.form.get("contact_id", "0")))
-                if contact is None or contact.employer_id != employer.id:
-                    abort(404)
+                contact = scoped_get(DeductionContact, request.form.get("contact_id", type=int))
                 accounts.end_contact(contact, current_user.id)
                 flash(_("The contact is removed. The history is kept."), "success")
             else:
@@ -232,5 +228,5 @@ def render_deduction_list_pdf(deduction_list: DeductionList) -> bytes:
     chunks = [lines[start : start + PDF_LINES_PER_PARAGRAPH] for start in range(0, len(lines), PDF_LINES_PER_PARAGRAPH)]
     return render_pdf(
         "pdf/deduction_list.html", deduction_list=deduction_list, chunks=chunks, month=stored_month(deduction_list.period),
-        mask=mask_national_id, kroner=kroner, union_name=current_app.config["UNION_NAME"],
+        mask=national_id_on_screen, kroner=kroner, union_name=current_app.config["UNION_NAME"],
     )

@@ -25,13 +25,12 @@ DECLARATION_TEXT = _l(
     "not keep copies longer than the work needs, and follow the union's privacy guide for officers. The duty of "
     "confidentiality continues after my position ends."
 )
-# Roles that see member lists and must have confirmed the declaration.
-DECLARING_ROLES = (roles.LEADER, roles.TREASURER, roles.MEMBER_DATA_ADMIN, roles.WORKPLACE_TRUSTEE)
 
 
 def needs_declaration() -> bool:
+    """Roles that see member lists (the role table's `declares`) confirm the declaration first; the office never."""
     scope = get_scope()
-    if not current_user.is_authenticated or not scope.has_role(*DECLARING_ROLES) or scope.has_role(roles.OFFICE):
+    if not current_user.is_authenticated or not scope.has_role(*roles.DECLARING_ROLES) or scope.has_role(roles.OFFICE):
         return False
     return db.session.scalar(
         select(ConfidentialityDeclaration.id).where(ConfidentialityDeclaration.user_id == current_user.id)
