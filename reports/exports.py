@@ -29,9 +29,9 @@ from reports.membership import (
     lo_report,
     parse_association,
 )
-from reports.pdf import render_pdf
 from webapp.models.choices import EmployerAssociation, ReportKind
 from webapp.services.export_cells import neutralised, neutralised_row
+from webapp.services.pdf import render_pdf
 
 PDF = "application/pdf"
 CSV = "text/csv; charset=utf-8"

@@ -1,43 +1,13 @@
-"""The one way we make PDFs: an HTML template of ours rendered by xhtml2pdf.
+"""The blueprint that puts `reports/templates` on the template path, for the PDFs and report pages.
 
-The DejaVu fonts are embedded, so æøå, dashes and quotes always render. The
-resource policy lets xhtml2pdf read our fonts and nothing else: no files
-elsewhere on disk, no URLs.
+Rendering itself is `webapp.services.pdf.render_pdf` (services render PDFs too, and services
+never import `reports`).
 """
 
 from __future__ import annotations
 
-import io
-import os
+from flask import Blueprint
 
-from flask import Blueprint, render_template
-from xhtml2pdf import pisa
+from webapp.services.pdf import TEMPLATES_DIR
 
-REPORTS_DIR = os.path.dirname(os.path.abspath(__file__))
-FONTS_DIR = os.path.join(REPORTS_DIR, "fonts")
-
-blueprint = Blueprint("reports", __name__, template_folder="templates")
-
-
-class PdfError(RuntimeError):
-    pass
-
-
-def confined_resources(uri: str, rel: str | None = None) -> str:
-    """xhtml2pdf's link callback: only `fonts/<name>` of our own fonts resolves; anything else is refused."""
-    name = uri.split("/", 1)[1] if uri.startswith("fonts/") else None
-    if name and os.path.basename(name) == name:
-        path = os.path.join(FONTS_DIR, name)
-        if os.path.isfile(path):
-            return path
-    raise PdfError(f"resource not allowed in a PDF: {uri}")
-
-
-def render_pdf(template: str, **context) -> bytes:
-    """Render `reports/templates/<template>` with `context` to PDF bytes."""
-    html = render_template(template, **context)
-    buffer = io.BytesIO()
-    status = pisa.CreatePDF(html, dest=buffer, encoding="utf-8", link_callback=confined_resources)
-    if status.err:
-        raise PdfError(f"PDF rendering of {template} failed with {status.err} error(s)")
-    return buffer.getvalue()
+blueprint = Blueprint("reports", __name__, template_folder=TEMPLATES_DIR)

@@ -9,21 +9,16 @@ rendered (per language); a draft's are rendered on every call.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
-from reports.pdf import render_pdf
-from webapp.extensions import db
-from webapp.models import RefundDocument, RefundUnit
+from webapp.models import RefundUnit
 from webapp.models.choices import MemberCategory, RefundStatus
 from webapp.services import refunds
-from webapp.services.money import account_number, decimal_text, kroner
+from webapp.services.money import account_number
+from webapp.services.pdf import render_pdf
 from webapp.services.periods import Quarter
+from webapp.services.refund_documents import kept_pdf
 
 # Lines per paragraph in the member list. xhtml2pdf lays out a table row in about 5 ms and a line of a
 # paragraph in well under 1 ms, so the list is lines (member number first: its digits line up), not a table.
@@ -57,8 +52,6 @@ def _common(refund_unit: RefundUnit) -> dict:
         "run": run,
         "quarter": Quarter.parse(run.quarter),
         "draft": run.status != RefundStatus.approved,
-        "kroner": kroner,
-        "number": decimal_text,
         "account_number": account_number,
         "union_name": current_app.config["UNION_NAME"],
     }
@@ -105,33 +98,10 @@ def render_member_list(refund_unit: RefundUnit) -> bytes:
     )
 
 
-def _kept(refund_unit: RefundUnit, kind: str, render) -> bytes:
-    """An approved quarter's document as first rendered in the current language (rendered now when it is not kept)."""
-    if refund_unit.run.status != RefundStatus.approved:
-        return render(refund_unit)
-    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-    where = (RefundDocument.refund_unit_id == refund_unit.id, RefundDocument.kind == kind, RefundDocument.locale == locale)
-    kept = db.session.scalars(select(RefundDocument.pdf).where(*where)).first()
-    if kept is not None:
-        return kept
-    pdf = render(refund_unit)
-    db.session.add(RefundDocument(refund_unit_id=refund_unit.id, kind=kind, locale=locale, pdf=pdf,
-                                  rendered_at=dt.datetime.now()))
-    try:
-        db.session.commit()
-    except IntegrityError:  # kept by a download at the same moment: the same figures, the same file
-        db.session.rollback()
-    return pdf
-
-
 def letter_pdf(refund_unit: RefundUnit) -> bytes:
-    return _kept(refund_unit, "letter", render_letter)
+    return kept_pdf(refund_unit, "letter", render_letter)
 
 
 def member_list_pdf(refund_unit: RefundUnit) -> bytes:
-    return _kept(refund_unit, "list", render_member_list)
+    return kept_pdf(refund_unit, "list", render_member_list)
 
-
-def forget_kept_documents() -> None:
-    """Drop every kept document (the caller commits): after a privacy purge, lists are rendered anew without the names."""
-    db.session.execute(delete(RefundDocument))

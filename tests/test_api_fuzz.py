@@ -29,7 +29,7 @@ def scoped_models() -> dict[str, type]:
     """resource name -> model, for every scoped ModelRestApi of ours."""
     from flask import current_app
 
-    from webapp.views.base import ScopedModelRestApi
+    from webapp.views.scoped_api import ScopedModelRestApi
 
     return {
         view.resource_name: view.datamodel.obj

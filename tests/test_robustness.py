@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from webapp.models import Member
 from webapp.services import validation as v
 from webapp.services.deduction_lists import LineInput, ListError, parse_csv, parse_line
 from webapp.services.kid import kid_for, parse_kid
@@ -62,7 +63,7 @@ def test_every_generated_national_id_is_accepted_with_its_birth_date(birth, indi
 def test_member_record_rules_never_crash(values):
     record = {"member_no": "7512345", "national_id": "15108695088", "first_name": "A", "last_name": "B", **values}
     try:
-        v.validate_record("Member", record)
+        v.validate_record(Member, record)
     except v.RecordInvalid as exc:
         assert set(exc.errors) <= {"email_to", "left_on", "email_work", "email_private"}
         return

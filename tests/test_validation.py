@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.helpers import api_token, login_as
-from webapp.models import Employer, Member, OrgUnit
+from webapp.models import Employer, Employment, Member, OrgUnit, Position
 from webapp.services import validation as v
 
 VALID_MEMBER = {
@@ -36,13 +36,13 @@ VALID_MEMBER = {
 )
 def test_member_field_rules_name_the_field(app_ctx, field, value, fragment):
     with pytest.raises(v.RecordInvalid) as caught:
-        v.validate_record("Member", {**VALID_MEMBER, field: value})
+        v.validate_record(Member, {**VALID_MEMBER, field: value})
     assert field in caught.value.errors
     assert fragment in " ".join(caught.value.errors[field])
 
 
 def test_valid_member_passes_and_is_normalised(app_ctx):
-    cleaned = v.validate_record("Member", {**VALID_MEMBER, "mobile_private": "912 34 567", "preferred_mobile": "private", "national_id": "151086 95088"})
+    cleaned = v.validate_record(Member, {**VALID_MEMBER, "mobile_private": "912 34 567", "preferred_mobile": "private", "national_id": "151086 95088"})
     assert cleaned["mobile_private"] == "+4791234567"
     assert cleaned["national_id"] == "15108695088"
 
@@ -76,19 +76,19 @@ def test_d_number_is_accepted_and_gives_birth_date(app_ctx):
 )
 def test_member_record_rules(app_ctx, values, field):
     with pytest.raises(v.RecordInvalid) as caught:
-        v.validate_record("Member", {**VALID_MEMBER, **values})
+        v.validate_record(Member, {**VALID_MEMBER, **values})
     assert field in caught.value.errors
 
 
 @pytest.mark.parametrize(
     "model,values,field",
     [
-        ("Employer", {"org_number": "974760674", "name": "X", "customer_no": "12345678"}, "org_number"),
-        ("Employer", {"org_number": "974760673", "name": "X", "customer_no": "1234567"}, "customer_no"),
-        ("OrgUnit", {"code": "X", "name": "Y", "bank_account": "90010741505"}, "bank_account"),
-        ("Employment", {"start_date": dt.date(2024, 2, 1), "end_date": dt.date(2024, 1, 1), "position_pct": 100}, "end_date"),
-        ("Employment", {"start_date": dt.date(2024, 2, 1), "position_pct": 120}, "position_pct"),
-        ("Position", {"type": "leader", "org_unit": None, "workplace": None, "start_date": dt.date(2024, 1, 1)}, "org_unit"),
+        (Employer, {"org_number": "974760674", "name": "X", "customer_no": "12345678"}, "org_number"),
+        (Employer, {"org_number": "974760673", "name": "X", "customer_no": "1234567"}, "customer_no"),
+        (OrgUnit, {"code": "X", "name": "Y", "bank_account": "90010741505"}, "bank_account"),
+        (Employment, {"start_date": dt.date(2024, 2, 1), "end_date": dt.date(2024, 1, 1), "position_pct": 100}, "end_date"),
+        (Employment, {"start_date": dt.date(2024, 2, 1), "position_pct": 120}, "position_pct"),
+        (Position, {"type": "leader", "org_unit": None, "workplace": None, "start_date": dt.date(2024, 1, 1)}, "org_unit"),
     ],
 )
 def test_other_rules(app_ctx, model, values, field):

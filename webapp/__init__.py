@@ -51,6 +51,7 @@ def create_app(config: object | str = "config.Config", instance_path: str | None
     register_error_pages(app)
     register_request_guard(app)
     app.jinja_env.globals["role_label"] = role_label
+    register_template_helpers(app)
 
     from reports.pdf import blueprint as reports_blueprint
 
@@ -60,3 +61,12 @@ def create_app(config: object | str = "config.Config", instance_path: str | None
 
     register_cli(app)
     return app
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Amounts and masked national ids read the same on every page and in every PDF: templates call these
+    helpers, registered here once rather than passed to each render."""
+    from webapp.security.privacy import mask_national_id
+    from webapp.services.money import decimal_text, kroner
+
+    app.jinja_env.globals.update(kroner=kroner, mask=mask_national_id, number=decimal_text)

@@ -10,11 +10,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 
-from reports.pdf import render_pdf
 from webapp.extensions import db
 from webapp.models import Course, CourseApplication, MemberDocument
 from webapp.models.choices import ApplicationStatus, DocumentKind
 from webapp.services import audit
+from webapp.services.pdf import render_pdf
 
 # Applications that hold a seat.
 HOLDING_SEAT = (ApplicationStatus.applied, ApplicationStatus.completed)

@@ -7,12 +7,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
-from reports.pdf import render_pdf
 from webapp.extensions import db
 from webapp.models import MemberDocument
 from webapp.models.choices import DocumentKind
 from webapp.services.courses import certificate_pdf
-from webapp.services.money import account_number, kroner
+from webapp.services.money import account_number
+from webapp.services.pdf import render_pdf
 from webapp.services.validation import FieldError
 
 # An uploaded PDF (a scanned letter, say) is stored in the row; larger files belong in the archive system.
@@ -35,7 +35,7 @@ def document_pdf(document: MemberDocument) -> bytes:
         return certificate_pdf(document.course_application)
     config = current_app.config
     return render_pdf(
-        "pdf/member_document.html", document=document, member=document.member, kroner=kroner,
+        "pdf/member_document.html", document=document, member=document.member,
         account=account_number(config["UNION_ACCOUNT_NUMBER"]), union_name=config["UNION_NAME"],
     )
 

@@ -1,6 +1,6 @@
 """The member's own data: personal and membership details, positions, and reported employment changes.
 
-Every change is validated with the register's own rules (`validate_record("Member", ...)`),
+Every change is validated with the register's own rules (`validate_record(Member, ...)`),
 written whole or not at all, and audited.
 """
 
@@ -104,7 +104,7 @@ def update_member(member: Member, form: Mapping[str, Any], fields: tuple[str, ..
     problems = _length_problems(values)
     if problems:
         raise RecordInvalid(problems)
-    cleaned = validate_record("Member", values)
+    cleaned = validate_record(Member, values)
     new_values = {**values, **cleaned}
     changes = {}
     for name in fields:
@@ -229,7 +229,7 @@ def report_employment_change(
         errors["comment"] = [str(_l("Comment: at most %(count)s characters.", count=500))]
     if not errors:
         try:
-            validate_record("EmploymentChange", {"position_pct": pct, "employer": employer, "workplace": workplace})
+            validate_record(EmploymentChange, {"position_pct": pct, "employer": employer, "workplace": workplace})
         except RecordInvalid as exc:
             errors.update(exc.errors)
     if errors:

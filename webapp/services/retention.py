@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
-from reports.refunds import forget_kept_documents
 from webapp.extensions import db
 from webapp.models import (
     DeductionListLine,
@@ -37,6 +36,7 @@ from webapp.models import (
 )
 from webapp.services import audit, mail
 from webapp.services.periods import Month
+from webapp.services.refund_documents import forget_kept_documents
 
 ANONYMOUS_NAME = "Anonymisert"
 # Deduction list lines keep their amounts; the national id they were reported with goes.

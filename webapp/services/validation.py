@@ -21,7 +21,24 @@ from flask_babel import lazy_gettext as _l
 from stdnum import exceptions as stdnum_errors
 from stdnum.no import fodselsnummer, kontonr, orgnr
 
+from webapp.models import (
+    Course,
+    DeductionContact,
+    Employer,
+    Employment,
+    EmploymentChange,
+    Member,
+    MemberDocument,
+    OrgUnit,
+    Position,
+    Prize,
+    Recruitment,
+    RefundPolicy,
+    RefundPool,
+    Workplace,
+)
 from webapp.models.choices import Gender
+from webapp.models.labels import field_label
 
 
 class FieldError(ValueError):
@@ -245,21 +262,27 @@ def quarter_text(label: str) -> Callable[[Any], str]:
     return rule
 
 
-def number_between(label: str, low: float, high: float, required: bool = True) -> Callable[[Any], Any]:
-    def rule(value: Any) -> Any:
-        if _blank(value):
-            if required:
-                raise FieldError(_l("%(field)s: is required.", field=label))
-            return None
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = None
-        if number is None or not (low <= number <= high):
-            raise FieldError(_l("%(field)s: must be a number from %(low)s to %(high)s.", field=label, low=low, high=high))
-        return value
+def number_between(low: float, high: float, required: bool = True) -> Callable[[Any], Callable[[Any], Any]]:
+    """A rule maker: given the field's label, the rule that the value is a number from low to high."""
 
-    return rule
+    def make(label: str) -> Callable[[Any], Any]:
+        return lambda value: _number_in_range(value, label, low, high, required)
+
+    return make
+
+
+def _number_in_range(value: Any, label: str, low: float, high: float, required: bool) -> Any:
+    if _blank(value):
+        if required:
+            raise FieldError(_l("%(field)s: is required.", field=label))
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not (low <= number <= high):
+        raise FieldError(_l("%(field)s: must be a number from %(low)s to %(high)s.", field=label, low=low, high=high))
+    return value
 
 
 def _refund_shares_rule(values: Mapping[str, Any]) -> dict:
@@ -285,18 +308,26 @@ class ModelRules:
     records: tuple[Callable[[Mapping[str, Any]], dict], ...] = ()
 
 
-_RULES: dict[str, ModelRules] = {
-    "Member": ModelRules(
+def labelled(model: type, **rule_makers: Callable[[Any], Callable[[Any], Any]]) -> dict[str, Callable[[Any], Any]]:
+    """Field rules whose messages name the field, each made with the field's label from the model's label table."""
+    return {name: make(field_label(model, name)) for name, make in rule_makers.items()}
+
+
+def _end_after_start(start: str = "start_date", end: str = "end_date") -> Callable:
+    return date_order_rule(start, end, _l("End date: cannot be before the start date."))
+
+
+_RULES: dict[type, ModelRules] = {
+    Member: ModelRules(
         fields={
             "member_no": member_no,
             "national_id": national_id,
-            "first_name": required_text(_l("First name")),
-            "last_name": required_text(_l("Last name")),
             "postcode": postcode,
             "email_work": email,
             "email_private": email,
             "mobile_work": mobile,
             "mobile_private": mobile,
+            **labelled(Member, first_name=required_text, last_name=required_text),
         },
         records=(
             contact_choice_rule(
@@ -310,83 +341,64 @@ _RULES: dict[str, ModelRules] = {
             date_order_rule("joined_on", "left_on", _l("Date left: cannot be before the date joined.")),
         ),
     ),
-    "OrgUnit": ModelRules(
-        fields={"code": required_text(_l("Code")), "name": required_text(_l("Name")), "bank_account": bank_account}
-    ),
-    "Employer": ModelRules(
+    OrgUnit: ModelRules(fields={"bank_account": bank_account, **labelled(OrgUnit, code=required_text, name=required_text)}),
+    Employer: ModelRules(
         fields={
             "org_number": org_number,
-            "name": required_text(_l("Name")),
             "customer_no": customer_no,
             "postcode": postcode,
+            **labelled(Employer, name=required_text),
         }
     ),
-    "Workplace": ModelRules(fields={"name": required_text(_l("Name"))}),
-    "Employment": ModelRules(
+    Workplace: ModelRules(fields=labelled(Workplace, name=required_text)),
+    Employment: ModelRules(
         fields={"position_pct": position_pct},
-        records=(
-            date_order_rule("start_date", "end_date", _l("End date: cannot be before the start date.")),
-            _employment_workplace_rule,
-        ),
+        records=(_end_after_start(), _employment_workplace_rule),
     ),
-    "Position": ModelRules(
+    Position: ModelRules(records=(_end_after_start(), _position_target_rule)),
+    DeductionContact: ModelRules(fields={"phone": mobile}, records=(_end_after_start(),)),
+    Course: ModelRules(
+        fields=labelled(Course, title=required_text, place=required_text, capacity=positive_whole),
         records=(
-            date_order_rule("start_date", "end_date", _l("End date: cannot be before the start date.")),
-            _position_target_rule,
-        ),
-    ),
-    "DeductionContact": ModelRules(
-        fields={"phone": mobile},
-        records=(date_order_rule("start_date", "end_date", _l("End date: cannot be before the start date.")),),
-    ),
-    "Course": ModelRules(
-        fields={
-            "title": required_text(_l("Title")),
-            "place": required_text(_l("Place")),
-            "capacity": positive_whole(_l("Capacity")),
-        },
-        records=(
-            date_order_rule("starts_on", "ends_on", _l("End date: cannot be before the start date.")),
+            _end_after_start("starts_on", "ends_on"),
             date_order_rule(
                 "application_deadline", "starts_on", _l("Start date: cannot be before the application deadline.")
             ),
         ),
     ),
-    "Prize": ModelRules(fields={"name": required_text(_l("Name")), "points": positive_whole(_l("Points"))}),
-    "Recruitment": ModelRules(records=(_recruitment_rule,)),
-    "MemberDocument": ModelRules(fields={"title": required_text(_l("Title"))}),
-    "EmploymentChange": ModelRules(
+    Prize: ModelRules(fields=labelled(Prize, name=required_text, points=positive_whole)),
+    Recruitment: ModelRules(records=(_recruitment_rule,)),
+    MemberDocument: ModelRules(fields=labelled(MemberDocument, title=required_text)),
+    EmploymentChange: ModelRules(
         fields={"position_pct": position_pct},
         records=(_employment_workplace_rule,),
     ),
-    "RefundPolicy": ModelRules(
-        fields={
-            "valid_from": quarter_text(_l("Valid from")),
-            "pool_ore": number_between(_l("Fixed pool (øre)"), 0, 10**12, required=False),
-            "pool_percent": number_between(_l("Share of dues paid (%)"), 0, 100, required=False),
-            "share_national_association": number_between(_l("Share of national associations (%)"), 0, 100),
-            "share_branch": number_between(_l("Share of branches (%)"), 0, 100),
-            "share_club": number_between(_l("Share of clubs (%)"), 0, 100),
-            "weight_ordinary": number_between(_l("Weight, ordinary"), 0, 10),
-            "weight_apprentice": number_between(_l("Weight, apprentice"), 0, 10),
-            "weight_student": number_between(_l("Weight, student"), 0, 10),
-            "weight_retired": number_between(_l("Weight, retired"), 0, 10),
-            "weight_unemployed": number_between(_l("Weight, unemployed"), 0, 10),
-        },
+    RefundPolicy: ModelRules(
+        fields=labelled(
+            RefundPolicy,
+            valid_from=quarter_text,
+            pool_ore=number_between(0, 10**12, required=False),
+            pool_percent=number_between(0, 100, required=False),
+            share_national_association=number_between(0, 100),
+            share_branch=number_between(0, 100),
+            share_club=number_between(0, 100),
+            weight_ordinary=number_between(0, 10),
+            weight_apprentice=number_between(0, 10),
+            weight_student=number_between(0, 10),
+            weight_retired=number_between(0, 10),
+            weight_unemployed=number_between(0, 10),
+        ),
         records=(_refund_shares_rule, _refund_pool_rule),
     ),
-    "RefundPool": ModelRules(
-        fields={"quarter": quarter_text(_l("Quarter")), "pool_ore": number_between(_l("Pool (øre)"), 0, 10**12)},
-    ),
+    RefundPool: ModelRules(fields=labelled(RefundPool, quarter=quarter_text, pool_ore=number_between(0, 10**12))),
 }
 
 
-def rules_for(model: type | str) -> ModelRules:
-    name = model if isinstance(model, str) else model.__name__
-    return _RULES.get(name, ModelRules())
+def rules_for(model: type) -> ModelRules:
+    return _RULES.get(model, ModelRules())
 
 
-def validate_record(model: type | str, values: Mapping[str, Any]) -> dict[str, Any]:
+def validate_record(model: type, values: Mapping[str, Any]) -> dict[str, Any]:
     """Apply a model's rules to values; return the normalised field values.
 
     Raises RecordInvalid naming every field that breaks a rule.
@@ -412,7 +424,7 @@ def validate_record(model: type | str, values: Mapping[str, Any]) -> dict[str, A
 
 def derive_fields(item: Any) -> None:
     """Fill the fields that follow from others before anything is checked."""
-    if type(item).__name__ == "Employment" and item.workplace is not None and item.employer is None:
+    if isinstance(item, Employment) and item.workplace is not None and item.employer is None:
         item.employer = item.workplace.employer  # the workplace decides the employer
 
 
@@ -433,9 +445,9 @@ def validate_item(item: Any) -> None:
     cleaned = validate_record(model, values)
     for name, value in cleaned.items():
         setattr(item, name, value)
-    if model.__name__ == "Member" and item.national_id:
+    if model is Member and item.national_id:
         item.birth_date, item.gender = person_facts(item.national_id)
-    if model.__name__ == "OrgUnit":
+    if model is OrgUnit:
         problems = org_unit_tree_problems(item)
         if problems:
             raise RecordInvalid(problems)
@@ -462,7 +474,6 @@ _LEVEL_ORDER = ["union", "national_association", "branch", "club"]
 def org_unit_tree_problems(unit: Any) -> dict[str, list[str]]:
     """The tree stays a tree: no unit under itself or its own descendants, and each level below its parent's."""
     from webapp.extensions import db
-    from webapp.models import OrgUnit
 
     parent = unit.parent
     level = _choice_name(unit.level)
@@ -507,23 +518,10 @@ def unique_conflicts(item: Any, may_see: Callable[[type, int], bool] | None = No
             other = query.first()
         if other is None:
             continue
-        label = _UNIQUE_LABELS.get(column.key, column.key)
+        label = field_label(model, column.key)
         if may_see is None or may_see(model, other.id):
             conflicts[column.key] = [str(_l("%(field)s: already exists.", field=label))]
         else:
             conflicts[column.key] = [str(_l("%(field)s: cannot be registered here. Contact the union office.", field=label))]
     return conflicts
 
-
-_UNIQUE_LABELS = {
-    "valid_from": _l("Valid from"),
-    "quarter": _l("Quarter"),
-    "member_no": _l("Membership number"),
-    "national_id": _l("National identity number"),
-    "code": _l("Code"),
-    "org_number": _l("Organisation number"),
-    "customer_no": _l("Customer number"),
-    "user_id": _l("User"),
-    "recruit_id": _l("Recruit"),
-    "course_application_id": _l("Course application"),
-}

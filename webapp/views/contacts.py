@@ -3,7 +3,10 @@
 from flask_babel import lazy_gettext as _l
 
 from webapp.models import DeductionContact
-from webapp.views.base import ScopedInterface, ScopedModelView, typeahead_field
+from webapp.models.labels import labels_for
+from webapp.views.form_fields import typeahead_field
+from webapp.views.scoped_interface import ScopedInterface
+from webapp.views.scoped_views import ScopedModelView
 
 
 class DeductionContactView(ScopedModelView):
@@ -11,13 +14,7 @@ class DeductionContactView(ScopedModelView):
     list_title = show_title = _l("Deduction contacts")
     add_title = _l("New deduction contact")
     edit_title = _l("Edit deduction contact")
-    label_columns = {
-        "user": _l("User"),
-        "employer": _l("Employer"),
-        "phone": _l("Mobile"),
-        "start_date": _l("From"),
-        "end_date": _l("To"),
-    }
+    label_columns = labels_for(DeductionContact)
     list_columns = ["user", "employer", "phone", "start_date", "end_date"]
     show_columns = add_columns = edit_columns = ["user", "employer", "phone", "start_date", "end_date"]
     search_columns = ["start_date", "end_date"]

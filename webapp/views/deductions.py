@@ -17,10 +17,13 @@ from webapp.models import (
     Payment,
     PaymentImport,
 )
+from webapp.models.labels import labels_for
 from webapp.services import accounts, deduction_lists
 from webapp.services import mail as outbox
 from webapp.services.money import kroner
-from webapp.views.base import ScopedInterface, ScopedModelRestApi, ScopedModelView
+from webapp.views.scoped_api import ScopedModelRestApi
+from webapp.views.scoped_interface import ScopedInterface
+from webapp.views.scoped_views import ScopedModelView
 
 READ_ONLY = ["can_list", "can_show"]
 
@@ -39,16 +42,7 @@ class DuesRateView(ScopedModelView):
     list_title = show_title = _l("Dues rates")
     add_title = _l("New dues rate")
     edit_title = _l("Edit dues rate")
-    label_columns = {
-        "valid_from": _l("Valid from"),
-        "percent": _l("Dues (% of pay)"),
-        "monthly_min_ore": _l("Monthly minimum (øre)"),
-        "monthly_max_ore": _l("Monthly maximum (øre)"),
-        "contents_insurance_ore": _l("Contents insurance (øre)"),
-        "travel_insurance_ore": _l("Travel insurance (øre)"),
-        "apprentice_flat_ore": _l("Apprentice flat rate (øre)"),
-        "note": _l("Note"),
-    }
+    label_columns = labels_for(DuesRate)
     list_columns = show_columns = add_columns = edit_columns = list(label_columns)
     search_columns = ["valid_from"]
     base_order = ("valid_from", "desc")

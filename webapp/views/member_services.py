@@ -16,11 +16,15 @@ from wtforms import FileField
 
 from webapp.extensions import db
 from webapp.models import Course, CourseApplication, EmploymentChange, MemberDocument, Prize, PrizeOrder, Recruitment
+from webapp.models.labels import labels_for
 from webapp.services import audit, courses, documents, mypage, recruitment
 from webapp.services.money import kroner
-from webapp.views.base import FieldRuleValidator, ScopedInterface, ScopedModelView, typeahead_field
 from webapp.views.deductions import as_list
 from webapp.views.downloads import download
+from webapp.views.form_fields import typeahead_field
+from webapp.views.form_rules import FieldRuleValidator
+from webapp.views.scoped_interface import ScopedInterface
+from webapp.views.scoped_views import ScopedModelView
 
 READ_ONLY = ["can_list", "can_show"]
 
@@ -51,15 +55,7 @@ class CourseView(ScopedModelView):
     list_title = show_title = _l("Courses")
     add_title = _l("New course")
     edit_title = _l("Edit course")
-    label_columns = {
-        "title": _l("Title"),
-        "description": _l("Description"),
-        "place": _l("Place"),
-        "starts_on": _l("Start date"),
-        "ends_on": _l("End date"),
-        "application_deadline": _l("Application deadline"),
-        "capacity": _l("Capacity"),
-    }
+    label_columns = labels_for(Course)
     list_columns = ["title", "place", "starts_on", "ends_on", "application_deadline", "capacity"]
     show_columns = add_columns = edit_columns = list(label_columns)
     search_columns = ["title", "place", "starts_on", "application_deadline"]
@@ -98,14 +94,7 @@ class RecruitmentView(ScopedModelView):
     list_title = show_title = _l("Recruitments")
     add_title = _l("New recruitment")
     edit_title = _l("Edit recruitment")
-    label_columns = {
-        "recruiter": _l("Recruiter"),
-        "recruit": _l("Recruit"),
-        "recruited_on": _l("Date"),
-        "fixed_points": _l("Points of a collected entry"),
-        "note": _l("Note"),
-        "registered_at": _l("Registered"),
-    }
+    label_columns = labels_for(Recruitment)
     list_columns = ["recruiter", "recruit", "recruited_on", "fixed_points", "note"]
     show_columns = list(label_columns)
     add_columns = edit_columns = ["recruiter", "recruit", "recruited_on", "fixed_points", "note"]
@@ -137,7 +126,7 @@ class PrizeView(ScopedModelView):
     list_title = show_title = _l("Recruitment prizes")
     add_title = _l("New prize")
     edit_title = _l("Edit prize")
-    label_columns = {"name": _l("Name"), "description": _l("Description"), "points": _l("Points"), "active": _l("In the shop")}
+    label_columns = labels_for(Prize)
     list_columns = ["name", "points", "active"]
     show_columns = add_columns = edit_columns = list(label_columns)
     search_columns = ["name", "active"]
@@ -177,10 +166,7 @@ class MemberDocumentView(ScopedModelView):
     list_title = show_title = _l("Member documents")
     add_title = _l("New document")
     base_permissions = ["can_list", "can_show", "can_add", "can_delete", "can_pdf"]
-    label_columns = {
-        "member": _l("Member"), "kind": _l("Kind"), "title": _l("Title"), "created_at": _l("Date"),
-        "body": _l("Text"), "amount_ore": _l("Amount"), "due_date": _l("Due date"), "pdf": _l("PDF file"),
-    }
+    label_columns = labels_for(MemberDocument)
     list_columns = ["created_at", "member", "kind", "title"]
     show_columns = ["created_at", "member", "kind", "title", "body", "amount_ore", "due_date"]
     add_columns = ["member", "kind", "title", "body", "amount_ore", "due_date", "pdf"]
@@ -219,11 +205,7 @@ class EmploymentChangeView(ScopedModelView):
     datamodel = ScopedInterface(EmploymentChange, eager=("member", "employer", "workplace"))
     list_title = show_title = _l("Reported employment changes")
     base_permissions = READ_ONLY
-    label_columns = {
-        "member": _l("Member"), "employer": _l("Employer"), "workplace": _l("Workplace"), "start_date": _l("Start date"),
-        "position_pct": _l("Percentage of full time"), "employment": _l("Replaces"), "comment": _l("Comment"),
-        "status": _l("Status"), "reported_at": _l("Reported"), "decided_at": _l("Dealt with"),
-    }
+    label_columns = labels_for(EmploymentChange)
     list_columns = ["reported_at", "member", "employer", "workplace", "start_date", "position_pct", "status"]
     show_columns = list(label_columns)
     search_columns = ["status", "reported_at"]

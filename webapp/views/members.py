@@ -8,54 +8,22 @@ from marshmallow import ValidationError
 
 from webapp.extensions import db
 from webapp.models import Employment, Member, Position
+from webapp.models.labels import labels_for
 from webapp.security.position_grants import PositionTarget, change_refusal, grant_refusal
 from webapp.security.privacy import national_id_for, national_id_on_screen
 from webapp.security.scope import get_scope
 from webapp.services import audit
-from webapp.views.base import ScopedInterface, ScopedModelRestApi, ScopedModelView, typeahead_field
+from webapp.views.form_fields import typeahead_field
 from webapp.views.privacy import needs_declaration
+from webapp.views.scoped_api import ScopedModelRestApi
+from webapp.views.scoped_interface import ScopedInterface
+from webapp.views.scoped_views import ScopedModelView
 
-MEMBER_LABELS = {
-    "member_no": _l("Membership number"),
-    "national_id": _l("National identity number"),
-    "first_name": _l("First name"),
-    "last_name": _l("Last name"),
-    "address": _l("Address"),
-    "postcode": _l("Postcode"),
-    "city": _l("City"),
-    "email_work": _l("Work e-mail"),
-    "email_private": _l("Private e-mail"),
-    "email_to": _l("Send e-mail to"),
-    "mobile_work": _l("Work mobile"),
-    "mobile_private": _l("Private mobile"),
-    "preferred_mobile": _l("Preferred mobile"),
-    "magazine": _l("Member magazine"),
-    "category": _l("Category"),
-    "home_unit": _l("Organisational unit"),
-    "joined_on": _l("Date joined"),
-    "left_on": _l("Date left"),
-    "travel_insurance": _l("Travel insurance"),
-    "contents_insurance": _l("Contents insurance"),
-}
+MEMBER_LABELS = labels_for(Member)
 MEMBER_EDIT_COLUMNS = [name for name in MEMBER_LABELS]
 
-EMPLOYMENT_LABELS = {
-    "member": _l("Member"),
-    "employer": _l("Employer"),
-    "workplace": _l("Workplace"),
-    "start_date": _l("Start date"),
-    "end_date": _l("End date"),
-    "position_pct": _l("Percentage of full time"),
-    "on_deduction": _l("Payroll deduction"),
-}
-POSITION_LABELS = {
-    "member": _l("Member"),
-    "type": _l("Position"),
-    "org_unit": _l("Organisational unit"),
-    "workplace": _l("Workplace"),
-    "start_date": _l("Start date"),
-    "end_date": _l("End date"),
-}
+EMPLOYMENT_LABELS = labels_for(Employment)
+POSITION_LABELS = labels_for(Position)
 
 CONFIDENTIALITY_NOTICE = _l(
     "Confidentiality: The member list contains information about trade union membership. "

@@ -3,38 +3,19 @@
 from flask_babel import lazy_gettext as _l
 
 from webapp.models import Employer, OrgUnit, Workplace
-from webapp.views.base import ScopedInterface, ScopedModelRestApi, ScopedModelView, typeahead_field
+from webapp.models.labels import labels_for
+from webapp.views.form_fields import typeahead_field
+from webapp.views.scoped_api import ScopedModelRestApi
+from webapp.views.scoped_interface import ScopedInterface
+from webapp.views.scoped_views import ScopedModelView
 
-ORG_UNIT_LABELS = {
-    "code": _l("Code"),
-    "name": _l("Name"),
-    "level": _l("Level"),
-    "parent": _l("Parent unit"),
-    "bank_account": _l("Account number"),
-    "receives_refunds": _l("Receives refunds"),
-}
+ORG_UNIT_LABELS = labels_for(OrgUnit)
 ORG_UNIT_COLUMNS = ["code", "name", "level", "parent", "bank_account", "receives_refunds"]
 
-EMPLOYER_LABELS = {
-    "org_number": _l("Organisation number"),
-    "name": _l("Name"),
-    "address": _l("Address"),
-    "postcode": _l("Postcode"),
-    "city": _l("City"),
-    "association": _l("Employers' association"),
-    "sector": _l("Sector"),
-    "has_deduction_agreement": _l("Deduction agreement"),
-    "customer_no": _l("Customer number"),
-}
+EMPLOYER_LABELS = labels_for(Employer)
 EMPLOYER_COLUMNS = list(EMPLOYER_LABELS)
 
-WORKPLACE_LABELS = {
-    "employer": _l("Employer"),
-    "name": _l("Name"),
-    "municipality": _l("Municipality"),
-    "county": _l("County"),
-    "org_unit": _l("Organisational unit"),
-}
+WORKPLACE_LABELS = labels_for(Workplace)
 WORKPLACE_COLUMNS = list(WORKPLACE_LABELS)
 
 

@@ -14,7 +14,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from reports.pdf import render_pdf
 from webapp.extensions import db
 from webapp.models import (
     DeductionBasis,
@@ -34,6 +33,7 @@ from webapp.services import accounts, deduction_lists, portal
 from webapp.services import mail as outbox
 from webapp.services.deduction_lists import LineInput, ListError, stored_month
 from webapp.services.money import kroner
+from webapp.services.pdf import render_pdf
 from webapp.services.periods import Month, PeriodError
 from webapp.views.deduction_labels import change_label
 from webapp.views.downloads import download

@@ -16,7 +16,8 @@ from webapp.security import roles
 from webapp.security.redirects import safe_next
 from webapp.security.scope import get_scope
 from webapp.services import audit
-from webapp.views.base import ScopedInterface, ScopedModelView
+from webapp.views.scoped_interface import ScopedInterface
+from webapp.views.scoped_views import ScopedModelView
 
 DECLARATION_VERSION = "2026-1"
 DECLARATION_TEXT = _l(

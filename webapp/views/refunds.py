@@ -19,29 +19,19 @@ from flask_login import current_user
 from reports import refunds as documents
 from webapp.extensions import db
 from webapp.models import RefundPolicy, RefundPool, RefundUnit
+from webapp.models.labels import labels_for
 from webapp.security.rowfilters import is_visible
 from webapp.security.scope import get_scope
 from webapp.services import refunds
-from webapp.services.money import decimal_text, kroner, parse_kroner
+from webapp.services.money import parse_kroner
 from webapp.services.periods import PeriodError, Quarter
-from webapp.views.base import ScopedInterface, ScopedModelRestApi, ScopedModelView
 from webapp.views.deductions import ore_formatters
 from webapp.views.downloads import download
+from webapp.views.scoped_api import ScopedModelRestApi
+from webapp.views.scoped_interface import ScopedInterface
+from webapp.views.scoped_views import ScopedModelView
 
-POLICY_LABELS = {
-    "valid_from": _l("Valid from (quarter)"),
-    "pool_ore": _l("Fixed pool (øre)"),
-    "pool_percent": _l("Share of dues paid (%)"),
-    "share_national_association": _l("Share of national associations (%)"),
-    "share_branch": _l("Share of branches (%)"),
-    "share_club": _l("Share of clubs (%)"),
-    "weight_ordinary": _l("Weight, ordinary"),
-    "weight_apprentice": _l("Weight, apprentice"),
-    "weight_student": _l("Weight, student"),
-    "weight_retired": _l("Weight, retired"),
-    "weight_unemployed": _l("Weight, unemployed"),
-    "note": _l("Note"),
-}
+POLICY_LABELS = labels_for(RefundPolicy)
 
 
 class RefundPolicyView(ScopedModelView):
@@ -74,7 +64,7 @@ class RefundPoolView(ScopedModelView):
     list_title = show_title = _l("Refund pools")
     add_title = _l("New refund pool")
     edit_title = _l("Edit refund pool")
-    label_columns = {"quarter": _l("Quarter"), "pool_ore": _l("Pool (øre)"), "note": _l("Note")}
+    label_columns = labels_for(RefundPool)
     list_columns = show_columns = add_columns = edit_columns = ["quarter", "pool_ore", "note"]
     search_columns = ["quarter"]
     base_order = ("quarter", "desc")
@@ -96,7 +86,7 @@ class RefundRunView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        return self.render_template("refunds/runs.html", runs=refunds.runs(), kroner=kroner,
+        return self.render_template("refunds/runs.html", runs=refunds.runs(),
                                     sources=refunds.POOL_SOURCES)
 
     @expose("/calculate", methods=["POST"])
@@ -126,7 +116,7 @@ class RefundRunView(BaseView):
             abort(404)
         return self.render_template(
             "refunds/run.html", run=run, units=refunds.unit_rows(run.id), levels=refunds.level_summary(run.id),
-            kroner=kroner, number=decimal_text, source=refunds.POOL_SOURCES.get(run.pool_source, run.pool_source),
+            source=refunds.POOL_SOURCES.get(run.pool_source, run.pool_source),
         )
 
     @expose("/<quarter>/approve", methods=["POST"])

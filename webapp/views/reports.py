@@ -21,8 +21,9 @@ from webapp.models import ReportDispatch
 from webapp.security import scope as sc
 from webapp.security.rowfilters import register_rule
 from webapp.services.bounds import FIRST_DATE
-from webapp.views.base import ScopedInterface, ScopedModelView
 from webapp.views.downloads import download
+from webapp.views.scoped_interface import ScopedInterface
+from webapp.views.scoped_views import ScopedModelView
 
 # The record of sendings holds no member data: the analyst, who may send reports, sees it too.
 register_rule(ReportDispatch, {sc.AGGREGATE: lambda ids: true()})

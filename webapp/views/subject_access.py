@@ -8,13 +8,13 @@ from flask import abort, current_app, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from reports.pdf import render_pdf
 from webapp.extensions import db
 from webapp.models import Member
 from webapp.security import roles
 from webapp.security import scope as sc
 from webapp.security.scope import get_scope
 from webapp.services import subject_access
+from webapp.services.pdf import render_pdf
 from webapp.views.downloads import download
 
 

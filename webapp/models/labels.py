@@ -1,0 +1,167 @@
+"""What each field of a model is called: one table per model, read by the screens (their `label_columns`)
+and by the validation rules (the field a message names). A label is written once, here.
+"""
+
+from __future__ import annotations
+
+from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
+
+from webapp.models.contacts import DeductionContact
+from webapp.models.courses import Course, CourseApplication
+from webapp.models.deductions import DuesRate
+from webapp.models.documents import MemberDocument
+from webapp.models.member_requests import EmploymentChange
+from webapp.models.members import Employment, Member, Position
+from webapp.models.organisation import Employer, OrgUnit, Workplace
+from webapp.models.recruitment import Prize, Recruitment
+from webapp.models.refunds import RefundPolicy, RefundPool, RefundRun
+
+_FIELD_LABELS: dict[type, dict] = {
+    Member: {
+        "member_no": _l("Membership number"),
+        "national_id": _l("National identity number"),
+        "first_name": _l("First name"),
+        "last_name": _l("Last name"),
+        "address": _l("Address"),
+        "postcode": _l("Postcode"),
+        "city": _l("City"),
+        "email_work": _l("Work e-mail"),
+        "email_private": _l("Private e-mail"),
+        "email_to": _l("Send e-mail to"),
+        "mobile_work": _l("Work mobile"),
+        "mobile_private": _l("Private mobile"),
+        "preferred_mobile": _l("Preferred mobile"),
+        "magazine": _l("Member magazine"),
+        "category": _l("Category"),
+        "home_unit": _l("Organisational unit"),
+        "joined_on": _l("Date joined"),
+        "left_on": _l("Date left"),
+        "travel_insurance": _l("Travel insurance"),
+        "contents_insurance": _l("Contents insurance"),
+    },
+    Employment: {
+        "member": _l("Member"),
+        "employer": _l("Employer"),
+        "workplace": _l("Workplace"),
+        "start_date": _l("Start date"),
+        "end_date": _l("End date"),
+        "position_pct": _l("Percentage of full time"),
+        "on_deduction": _l("Payroll deduction"),
+    },
+    Position: {
+        "member": _l("Member"),
+        "type": _l("Position"),
+        "org_unit": _l("Organisational unit"),
+        "workplace": _l("Workplace"),
+        "start_date": _l("Start date"),
+        "end_date": _l("End date"),
+    },
+    OrgUnit: {
+        "code": _l("Code"),
+        "name": _l("Name"),
+        "level": _l("Level"),
+        "parent": _l("Parent unit"),
+        "bank_account": _l("Account number"),
+        "receives_refunds": _l("Receives refunds"),
+    },
+    Employer: {
+        "org_number": _l("Organisation number"),
+        "name": _l("Name"),
+        "address": _l("Address"),
+        "postcode": _l("Postcode"),
+        "city": _l("City"),
+        "association": _l("Employers' association"),
+        "sector": _l("Sector"),
+        "has_deduction_agreement": _l("Deduction agreement"),
+        "customer_no": _l("Customer number"),
+    },
+    Workplace: {
+        "employer": _l("Employer"),
+        "name": _l("Name"),
+        "municipality": _l("Municipality"),
+        "county": _l("County"),
+        "org_unit": _l("Organisational unit"),
+    },
+    DeductionContact: {
+        "user": _l("User"),
+        "employer": _l("Employer"),
+        "phone": _l("Mobile"),
+        "start_date": _l("From"),
+        "end_date": _l("To"),
+    },
+    DuesRate: {
+        "valid_from": _l("Valid from"),
+        "percent": _l("Dues (% of pay)"),
+        "monthly_min_ore": _l("Monthly minimum (øre)"),
+        "monthly_max_ore": _l("Monthly maximum (øre)"),
+        "contents_insurance_ore": _l("Contents insurance (øre)"),
+        "travel_insurance_ore": _l("Travel insurance (øre)"),
+        "apprentice_flat_ore": _l("Apprentice flat rate (øre)"),
+        "note": _l("Note"),
+    },
+    Course: {
+        "title": _l("Title"),
+        "description": _l("Description"),
+        "place": _l("Place"),
+        "starts_on": _l("Start date"),
+        "ends_on": _l("End date"),
+        "application_deadline": _l("Application deadline"),
+        "capacity": _l("Capacity"),
+    },
+    Recruitment: {
+        "recruiter": _l("Recruiter"),
+        "recruit": _l("Recruit"),
+        "recruited_on": _l("Date"),
+        "fixed_points": _l("Points of a collected entry"),
+        "note": _l("Note"),
+        "registered_at": _l("Registered"),
+    },
+    Prize: {"name": _l("Name"), "description": _l("Description"), "points": _l("Points"), "active": _l("In the shop")},
+    MemberDocument: {
+        "member": _l("Member"), "kind": _l("Kind"), "title": _l("Title"), "created_at": _l("Date"),
+        "body": _l("Text"), "amount_ore": _l("Amount"), "due_date": _l("Due date"), "pdf": _l("PDF file"),
+    },
+    EmploymentChange: {
+        "member": _l("Member"), "employer": _l("Employer"), "workplace": _l("Workplace"), "start_date": _l("Start date"),
+        "position_pct": _l("Percentage of full time"), "employment": _l("Replaces"), "comment": _l("Comment"),
+        "status": _l("Status"), "reported_at": _l("Reported"), "decided_at": _l("Dealt with"),
+    },
+    RefundPolicy: {
+        "valid_from": _l("Valid from (quarter)"),
+        "pool_ore": _l("Fixed pool (øre)"),
+        "pool_percent": _l("Share of dues paid (%)"),
+        "share_national_association": _l("Share of national associations (%)"),
+        "share_branch": _l("Share of branches (%)"),
+        "share_club": _l("Share of clubs (%)"),
+        "weight_ordinary": _l("Weight, ordinary"),
+        "weight_apprentice": _l("Weight, apprentice"),
+        "weight_student": _l("Weight, student"),
+        "weight_retired": _l("Weight, retired"),
+        "weight_unemployed": _l("Weight, unemployed"),
+        "note": _l("Note"),
+    },
+    RefundPool: {"quarter": _l("Quarter"), "pool_ore": _l("Pool (øre)"), "note": _l("Note")},
+    RefundRun: {"quarter": _l("Quarter")},
+}
+
+# What a reference to a row of these models is called, where a unique reference (a member's login, a
+# certificate's course application) is named in a message.
+_ROW_NAMES: dict[type, object] = {User: _l("User"), CourseApplication: _l("Course application")}
+
+
+def labels_for(model: type) -> dict:
+    """The model's labels, as a dict of its own: FAB adds the labels of unlabelled columns to a view's
+    `label_columns` in place, which must not reach the shared table."""
+    return dict(_FIELD_LABELS.get(model, {}))
+
+
+def field_label(model: type, name: str):
+    """The label of a field, or of the relation a foreign key column belongs to; else the name itself."""
+    labels = _FIELD_LABELS.get(model, {})
+    if name in labels:
+        return labels[name]
+    for relationship in model.__mapper__.relationships:
+        if any(column.key == name for column in relationship.local_columns):
+            return labels.get(relationship.key) or _ROW_NAMES.get(relationship.mapper.class_, name)
+    return name

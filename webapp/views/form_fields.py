@@ -1,0 +1,62 @@
+"""Form fields of our own: enum selects labelled in the user's language, and type-ahead selects."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_appbuilder.fields import AJAXSelectField
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from wtforms import SelectField
+from wtforms import validators as wtf_validators
+
+from webapp.models.choices import LabelledEnum
+
+
+class LabelledEnumField(SelectField):
+    """A select of an enum's members, labelled in the user's language."""
+
+    def __init__(self, label=None, validators=None, enum_class: type[LabelledEnum] | None = None, nullable=False, **kw):
+        self.enum_class = enum_class
+        choices = ([("", "—")] if nullable else []) + [(m.name, m.label) for m in enum_class]
+        kw.setdefault("widget", Select2Widget())
+        super().__init__(label, validators, coerce=self._coerce, choices=choices, **kw)
+
+    def _coerce(self, value):
+        if value is None or value == "":
+            return None
+        if isinstance(value, self.enum_class):
+            return value
+        try:
+            return self.enum_class[value]
+        except KeyError:
+            raise ValueError(str(_l("Invalid choice."))) from None
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        super().pre_validate(form)
+
+
+class TypeaheadWidget:
+    """A select2 box that searches the server as the user types."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def __call__(self, field, **kwargs):
+        selected = ""
+        if field.data:
+            row = field.datamodel.get_related_interface(field.col_name).get(field.data)
+            if row is not None:
+                selected = f'<option value="{escape(field.data)}" selected>{escape(str(row))}</option>'
+        endpoint = url_for("TypeaheadView.search", kind=self.kind)
+        return Markup(
+            f'<select id="{escape(field.id)}" name="{escape(field.name)}" class="form-control typeahead" '
+            f'data-endpoint="{escape(endpoint)}" style="width:100%">{selected}</select>'
+        )
+
+
+def typeahead_field(label, datamodel, col_name: str, kind: str, required: bool = True) -> AJAXSelectField:
+    checks = [wtf_validators.DataRequired()] if required else [wtf_validators.Optional()]
+    return AJAXSelectField(label, validators=checks, datamodel=datamodel, col_name=col_name, widget=TypeaheadWidget(kind))
