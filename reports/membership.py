@@ -22,13 +22,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, distinct, func, or_, select
+from sqlalchemy import case, distinct, func, select
 
 from webapp.extensions import db
 from webapp.models import Employer, Employment, Member, OrgUnit, Workplace
 from webapp.models.choices import EmployerAssociation, Gender, MemberCategory, OrgLevel, Sector
 from webapp.services.bounds import FIRST_DATE
 from webapp.services.membership import (
+    active_member_between_clause,
     active_member_clause,
     active_member_in_month_clause,
     employment_counted_clause,
@@ -331,9 +332,7 @@ def membership_development(first: Month, last: Month) -> list[DevelopmentRow]:
         joined = counted & (Member.joined_on > month.previous.first_day)
         left = counted_before & Member.left_on.is_not(None) & (Member.left_on < month.first_day)
         columns += [func.sum(case((condition, 1), else_=0)) for condition in (counted, joined, left)]
-    touched = or_(
-        Member.left_on.is_(None), Member.left_on >= first.previous.first_day
-    ) & (Member.joined_on <= last.first_day)
+    touched = active_member_between_clause(first.previous, last)
     rows = db.session.execute(
         select(Member.category, Member.home_unit_id, *columns).where(touched).group_by(Member.category, Member.home_unit_id)
     ).all()

@@ -24,7 +24,7 @@ from webapp.models.choices import PositionType
 from webapp.security import roles
 from webapp.security import scope as sc
 from webapp.security.rowfilters import visible_clause
-from webapp.services.membership import active_member_clause, is_active_member
+from webapp.services.membership import active_member_between_clause, active_member_clause, is_active_member
 from webapp.services.notices import current_contacts
 from webapp.services.periods import Month, current_clause, current_on
 
@@ -118,6 +118,29 @@ def test_the_sql_twin_of_active_member_agrees_on_every_edge(app_ctx, world, day)
     members = _edge_members(db.session.get(OrgUnit, world.units["AV1"].id), edges)
     found = set(db.session.scalars(select(Member.id).where(Member.id.in_(members), active_member_clause(day))))
     assert {members[mid][0] for mid in found} == {what for what, _day, active in members.values() if active}
+
+
+# A span of months (a refund quarter, a development report) and who is active in some month of it.
+SPAN = (Month(2026, 1), Month(2026, 3))
+SPAN_EDGES = [
+    ("joined on the last month's 1st", dt.date(2026, 3, 1), None, True),
+    ("joined on the last month's 2nd", dt.date(2026, 3, 2), None, False),
+    ("left on the first month's 1st", LONG_AGO, dt.date(2026, 1, 1), True),
+    ("left the day before the span", LONG_AGO, dt.date(2025, 12, 31), False),
+]
+
+
+def test_active_in_a_span_of_months_is_active_in_one_of_its_months(app_ctx, world):
+    first, last = SPAN
+    av1 = db.session.get(OrgUnit, world.units["AV1"].id)
+    members = {_member_with_dates(av1, what, joined, left).id: what for what, joined, left, _active in SPAN_EDGES}
+    db.session.flush()
+    found = {members[mid] for mid in db.session.scalars(
+        select(Member.id).where(Member.id.in_(members), active_member_between_clause(first, last)))}
+    months = [first, first.next, last]
+    by_python = {what for what, joined, left, _active in SPAN_EDGES
+                 if any(is_active_member(Member(joined_on=joined, left_on=left), m.first_day) for m in months)}
+    assert found == by_python == {what for what, *_dates, active in SPAN_EDGES if active}
 
 
 def _relative_edges(today: dt.date) -> list[tuple]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 
 from webapp.models import Employment, Member
 from webapp.services.periods import (
@@ -49,6 +49,11 @@ def active_member_in_month_clause(month: Month):
 def is_membership_current(member: Member, day: dt.date) -> bool:
     """The membership is in force on `day` by its dates as entered (for access, not for counting)."""
     return current_on(member.joined_on, member.left_on, day)
+
+
+def active_member_between_clause(first: Month, last: Month):
+    """SQL: the member is active in at least one month from `first` to `last` (the periodized span overlaps them)."""
+    return (Member.joined_on <= last.first_day) & or_(Member.left_on.is_(None), Member.left_on >= first.first_day)
 
 
 def membership_current_clause(day: dt.date):

@@ -32,7 +32,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, delete, func, insert, literal, or_, select
+from sqlalchemy import case, delete, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
@@ -50,7 +50,8 @@ from webapp.models import (
 from webapp.models.choices import MemberCategory, OrgLevel, RefundStatus
 from webapp.models.refunds import REFUND_LEVELS
 from webapp.services import audit, transitions
-from webapp.services.periods import PeriodError, Quarter, covers_month_clause
+from webapp.services.membership import active_member_between_clause, active_member_in_month_clause
+from webapp.services.periods import PeriodError, Quarter
 
 
 class RefundError(ValueError):
@@ -319,7 +320,7 @@ def _locked_run(quarter: Quarter) -> RefundRun | None:
 
 def _months_counted(quarter: Quarter):
     """SQL: how many of the quarter's months the periodized membership covers (0 to 3)."""
-    cases = [case((covers_month_clause(Member.joined_on, Member.left_on, month), 1), else_=0) for month in quarter.months]
+    cases = [case((active_member_in_month_clause(month), 1), else_=0) for month in quarter.months]
     return reduce(operator.add, cases)
 
 
@@ -339,8 +340,7 @@ def _snapshot_members(run: RefundRun, quarter: Quarter, terms: Terms) -> None:
         )
         .where(
             Member.category.in_(terms.counted_categories),
-            Member.joined_on <= last.first_day,
-            or_(Member.left_on.is_(None), Member.left_on >= first.first_day),
+            active_member_between_clause(first, last),
             months > 0,
         )
     )
