@@ -99,7 +99,8 @@ class Config:
     MAIL_SUPPRESS_SEND = _env_bool("MAIL_SUPPRESS_SEND", False)
     # Seconds to wait for the mail server before the mail waits in the outbox (the request goes on).
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
-    # Days the record of a sent e-mail (recipients, subject; the body goes when sent) is kept; `privacy purge` deletes older.
+    # Days the record of a sent e-mail (recipients, subject; the body goes when sent) is kept;
+    # `privacy purge` deletes older.
     MAIL_OUTBOX_KEEP_DAYS = int(os.environ.get("MAIL_OUTBOX_KEEP_DAYS", "90"))
 
     # Privacy: members who left more than this many months ago are anonymised by `privacy purge`.
@@ -151,7 +152,8 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     AUTH_RATE_LIMITED = False
     MAIL_SUPPRESS_SEND = True
-    SECRET_KEY = "test-only-key-published-in-config-py-never-deploy"  # refused outside tests (webapp/security/secret_key.py)
+    # Refused outside tests (webapp/security/secret_key.py).
+    SECRET_KEY = "test-only-key-published-in-config-py-never-deploy"
     # Passwords in tests are hashed cheaply: the production method (scrypt) costs 0.3 s a login, minutes over the
     # suite. The dummy hash that unknown usernames are checked against uses the same method, so their cost stays equal.
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

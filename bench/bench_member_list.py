@@ -31,7 +31,8 @@ def main() -> int:
         account = db.session.query(DemoAccount).filter_by(role="leader", scope="NTF").first()
         user = app.appbuilder.sm.find_user(username=account.username)
         key = next(o.key for o in acting_options(user) if o.role == "leader" and o.target_label.startswith("NTF"))
-        common_name = db.session.query(Member.last_name).group_by(Member.last_name).order_by(db.func.count().desc()).first()[0]
+        common_name = (db.session.query(Member.last_name).group_by(Member.last_name)
+                       .order_by(db.func.count().desc()).first()[0])
         branch = db.session.query(OrgUnit).filter(OrgUnit.level == "branch").order_by(OrgUnit.code).first()
         members_total = db.session.query(Member).count()
         db.session.remove()
@@ -50,7 +51,8 @@ def main() -> int:
     for label, url in pages.items():
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
-        assert "Taushetsplikt" in response.get_data(as_text=True) or "confidentiality" in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        assert "Taushetsplikt" in page or "confidentiality" in page
         results[label] = timed(lambda url=url: client.get(url), args.runs)
     engine = app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0]
     print(f"member list, officer at the union root, {members_total} members, {engine}, {args.runs} runs each")

@@ -50,7 +50,8 @@ def main() -> int:
                 files = exports.files_for(report)
                 t2 = time.perf_counter()
                 rows = len(report.group_rows()) if spec.code == "lo" else len(report.rows)
-                entry = per_report.setdefault(spec.code, {"query": [], "files": [], "total": report.total, "rows": rows})
+                entry = per_report.setdefault(spec.code,
+                                              {"query": [], "files": [], "total": report.total, "rows": rows})
                 entry["query"].append(t1 - t0)
                 entry["files"].append(t2 - t1)
                 entry["bytes"] = sum(len(f.data) for f in files)
@@ -62,7 +63,8 @@ def main() -> int:
 
     print(f"membership reports at {day}, {members} members, {engine}, {args.runs} runs")
     for code, entry in per_report.items():
-        print(f"  {code:<8} query {statistics.median(entry['query']):6.2f} s   files {statistics.median(entry['files']):6.2f} s"
+        print(f"  {code:<8} query {statistics.median(entry['query']):6.2f} s"
+              f"   files {statistics.median(entry['files']):6.2f} s"
               f"   total {entry['total']:>7} members, {entry['rows']:>5} rows, {entry['bytes'] / 1024:7.0f} KiB")
     print(f"  all reports with their files: median {statistics.median(totals):.2f} s "
           f"(runs: {', '.join(f'{s:.2f}' for s in totals)}); target < 30 s")

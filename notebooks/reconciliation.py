@@ -2,7 +2,8 @@
 # reported on their deduction lists and what they paid; the employers with open issues; deviations by reason.
 # The notebook speaks Norwegian.
 #
-#   DATABASE_URL=... marimo edit notebooks/reconciliation.py     (or, from the project root: python -m notebooks.reconciliation)
+#   DATABASE_URL=... marimo edit notebooks/reconciliation.py
+#   (or, from the project root: python -m notebooks.reconciliation)
 #
 # Every figure comes from reports.reconciliation, which reads the reconciliation that the app keeps on each
 # deduction basis; the notebook only shows it. Click a month in the trend, a status in the status chart or a
@@ -35,7 +36,8 @@ with app.setup:
     )
     from webapp.services.periods import Month
 
-    EMPLOYER_COLUMNS = {"month": ("Måned", month_text), "org_number": ("Org.nr.", None), "employer": ("Arbeidsgiver", None)}
+    EMPLOYER_COLUMNS = {"month": ("Måned", month_text), "org_number": ("Org.nr.", None),
+                        "employer": ("Arbeidsgiver", None)}
     ISSUE_COLUMNS = {
         **EMPLOYER_COLUMNS,
         "status": ("Avstemming", None),

@@ -44,7 +44,8 @@ def dispatch_label(dispatch: ReportDispatch) -> str:
 def recipients_for(spec: ReportSpec) -> list[str]:
     recipients = current_app.config.get("REPORT_RECIPIENTS", {}).get(spec.code, [])
     if not recipients:
-        raise ReportError(f"recipients: none configured for {spec.label} (setting REPORT_RECIPIENTS_{spec.code.upper()})")
+        raise ReportError(f"recipients: none configured for {spec.label} "
+                          f"(setting REPORT_RECIPIENTS_{spec.code.upper()})")
     return list(recipients)
 
 
@@ -54,7 +55,8 @@ def previous_dispatch(spec: ReportSpec, day: dt.date) -> ReportDispatch | None:
         select(ReportDispatch)
         .where(
             ReportDispatch.kind == spec.kind,
-            ReportDispatch.association.is_(None) if spec.association is None else ReportDispatch.association == spec.association,
+            ReportDispatch.association.is_(None) if spec.association is None
+            else ReportDispatch.association == spec.association,
             ReportDispatch.report_date == day,
         )
         .order_by(ReportDispatch.sent_at.desc(), ReportDispatch.id.desc())

@@ -86,7 +86,8 @@ def parse_date(text: str, field_name: str = "date", today: dt.date | None = None
     except ValueError:
         raise ReportError(f"{field_name}: '{text}' is not a date of the form YYYY-MM-DD") from None
     if day > today:
-        raise ReportError(f"{field_name}: {day} is in the future; a report counts the members at today's date or earlier")
+        raise ReportError(f"{field_name}: {day} is in the future; "
+                          "a report counts the members at today's date or earlier")
     if day < FIRST_DATE:
         raise ReportError(f"{field_name}: {day} is before {FIRST_DATE}; no member record is that old")
     return day
@@ -102,7 +103,8 @@ def parse_association(text: str, field_name: str = "association") -> EmployerAss
     raise ReportError(f"{field_name}: '{text}' is not an employer association (one of {names})")
 
 
-_NORWEGIAN_LAST = str.maketrans({"Æ": "\uffff1", "Ø": "\uffff2", "Å": "\uffff3", "æ": "\uffff1", "ø": "\uffff2", "å": "\uffff3"})
+_NORWEGIAN_LAST = str.maketrans({"Æ": "\uffff1", "Ø": "\uffff2", "Å": "\uffff3", "æ": "\uffff1", "ø": "\uffff2",
+                                 "å": "\uffff3"})
 
 
 def norwegian_order(text: str) -> str:
@@ -334,7 +336,9 @@ def membership_development(first: Month, last: Month) -> list[DevelopmentRow]:
         columns += [func.sum(case((condition, 1), else_=0)) for condition in (counted, joined, left)]
     touched = active_member_between_clause(first.previous, last)
     rows = db.session.execute(
-        select(Member.category, Member.home_unit_id, *columns).where(touched).group_by(Member.category, Member.home_unit_id)
+        select(Member.category, Member.home_unit_id, *columns)
+        .where(touched)
+        .group_by(Member.category, Member.home_unit_id)
     ).all()
     association_of = national_association_of_units()
     totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])

@@ -20,7 +20,8 @@ from webapp.services.periods import Month, Quarter
 
 NBSP = "\u00a0"  # between "kr" and the amount and between groups of digits, so a figure never breaks over two lines
 LOCALE = "nb"
-NUMBER_LOCALE = alt.Locale(number=alt.NumberLocale(decimal=",", thousands=NBSP, grouping=[3], currency=[f"kr{NBSP}", ""]))
+NUMBER_LOCALE = alt.Locale(number=alt.NumberLocale(decimal=",", thousands=NBSP, grouping=[3],
+                                                   currency=[f"kr{NBSP}", ""]))
 
 
 def app_reader() -> Callable[..., Any]:

@@ -96,7 +96,8 @@ def play_cycle(months: int, seed: int, today: dt.date | None = None, progress: b
         deduction_basis.generate(month, now=dt.datetime.combine(month.previous.first_day.replace(day=15), dt.time(6)))
         bases = db.session.scalars(select(DeductionBasis).where(DeductionBasis.period == str(month))).all()
         for basis in bases:
-            behaviour.setdefault(basis.employer_id, rng.choices([b for b, _ in BEHAVIOURS], [w for _, w in BEHAVIOURS])[0])
+            behaviour.setdefault(basis.employer_id,
+                                 rng.choices([b for b, _ in BEHAVIOURS], [w for _, w in BEHAVIOURS])[0])
         _record_notices(bases, month)
         result.months += 1
         result.bases += len(bases)
@@ -136,7 +137,8 @@ def _record_notices(bases: list[DeductionBasis], month: Month) -> None:
         db.session.execute(insert(DeductionNotice), rows)
 
 
-def _deliver_lists(bases, month: Month, behaviour, rng, recent: bool, result: CycleResult) -> list[tuple[DeductionBasis, int]]:
+def _deliver_lists(bases, month: Month, behaviour, rng, recent: bool,
+                   result: CycleResult) -> list[tuple[DeductionBasis, int]]:
     """Delivered lists for the month, amounts by the dues rule in force; returns (basis, list total) for each."""
     rate = dues.rate_in_force(month)
     by_basis = _basis_lines_by_basis(month)

@@ -38,8 +38,8 @@ COURSES = [
      -210, 2, 21, 24),
     ("Arbeidsrett i praksis", "Arbeidsmiljøloven, oppsigelse og omstilling med eksempler.", "Folkets Hus, Oslo",
      -95, 1, 14, 30),
-    ("Lønnsforhandlinger i klubben", "Forberedelse, krav og gjennomføring av lokale forhandlinger.", "Scandic Bergen City",
-     40, 2, 20, 20),
+    ("Lønnsforhandlinger i klubben", "Forberedelse, krav og gjennomføring av lokale forhandlinger.",
+     "Scandic Bergen City", 40, 2, 20, 20),
     ("Helse, miljø og sikkerhet (HMS)", "Verneombudets oppgaver og det systematiske HMS-arbeidet.", "Digitalt (Teams)",
      60, 1, 25, 40),
     ("Lederskolen, trinn 1", "For ledere i klubber og avdelinger: styrearbeid, økonomi og verving.", "Trondheim",
@@ -72,8 +72,9 @@ class MyPageSeedResult:
     def summary(self) -> str:
         if self.skipped:
             return f"member pages: {self.skipped}"
-        return (f"member pages: {self.courses} courses ({self.applications} applications), {self.recruitments} recruitments, "
-                f"{self.prizes} prizes ({self.orders} orders), {self.threads} message threads, {self.documents} documents")
+        return (f"member pages: {self.courses} courses ({self.applications} applications), "
+                f"{self.recruitments} recruitments, {self.prizes} prizes ({self.orders} orders), "
+                f"{self.threads} message threads, {self.documents} documents")
 
 
 def _demo_user(role: str) -> DemoAccount | None:
@@ -171,7 +172,8 @@ def _applications(course_rows: list[Course], member: Member | None, now: dt.date
     if member is None:
         return count
     for course in past:
-        application = courses.apply(member.id, course.id, now=dt.datetime.combine(course.application_deadline, dt.time(8)))
+        application = courses.apply(member.id, course.id,
+                                    now=dt.datetime.combine(course.application_deadline, dt.time(8)))
         courses.mark_completed([application.id], now=dt.datetime.combine(course.ends_on, dt.time(16)))
         count += 1
     # One whose deadline has passed (no withdrawing any more) and one that can still be withdrawn.
@@ -200,8 +202,8 @@ def _recruitments(member: Member, today: dt.date, now: dt.datetime) -> int:
                     note=None)
         for recruit_id in paid + waiting
     ]
-    rows.append(Recruitment(recruiter_id=member.id, recruit_id=None, recruited_on=dt.date(2018, 1, 31), fixed_points=150,
-                            note="Vervinger før februar 2018", registered_at=now))
+    rows.append(Recruitment(recruiter_id=member.id, recruit_id=None, recruited_on=dt.date(2018, 1, 31),
+                            fixed_points=150, note="Vervinger før februar 2018", registered_at=now))
     db.session.add_all(rows)
     db.session.commit()
     return len(rows)
@@ -216,8 +218,9 @@ def _member_threads(member: Member, now: dt.datetime) -> int:
     office = _office_user_id()
     first = messaging.start_thread(
         subject="Spørsmål om reiseforsikring", from_party=True, author_id=member.user_id, member_id=member.id,
-        body="Hei!\n\nJeg reiser mye i jobben. Dekker reiseforsikringen også tjenestereiser, eller bare fritid?\n\nHilsen "
-             + member.first_name, now=now - dt.timedelta(days=12, hours=3), notify=False,
+        body="Hei!\n\nJeg reiser mye i jobben. Dekker reiseforsikringen også tjenestereiser, "
+             "eller bare fritid?\n\nHilsen " + member.first_name,
+        now=now - dt.timedelta(days=12, hours=3), notify=False,
     )
     messaging.reply(first, "Hei!\n\nReiseforsikringen gjelder fritidsreiser. Tjenestereiser skal arbeidsgiver dekke. "
                            "Ta gjerne kontakt om du lurer på mer.\n\nVennlig hilsen\nForbundskontoret",
@@ -258,7 +261,8 @@ def _documents(member: Member, today: dt.date, now: dt.datetime) -> int:
                        created_at=dt.datetime.combine(member.joined_on, dt.time(10)),
                        body=f"Kjære {member.first_name}!\n\nVelkommen som medlem. Du finner medlemsfordelene, kursene "
                             "og dine opplysninger på Min side.\n\nVennlig hilsen\nForbundskontoret"),
-        MemberDocument(member_id=member.id, kind=DocumentKind.invoice, title="Faktura: kontingent for permisjonsperiode",
+        MemberDocument(member_id=member.id, kind=DocumentKind.invoice,
+                       title="Faktura: kontingent for permisjonsperiode",
                        created_at=now - dt.timedelta(days=40), amount_ore=45000,
                        due_date=today - dt.timedelta(days=10),
                        body="Kontingent for tre måneder uten trekk i lønn (ulønnet permisjon)."),

@@ -22,13 +22,16 @@ postgres_only = pytest.mark.skipif(
 )
 
 
-def browser_session(base_url: str, username: str, password: str = PASSWORD, acting_key: str | None = None) -> requests.Session:
+def browser_session(base_url: str, username: str, password: str = PASSWORD,
+                    acting_key: str | None = None) -> requests.Session:
     """A logged-in session of the screens (cookie), optionally switched to an acting role key."""
     session = requests.Session()
-    response = session.post(f"{base_url}/login/", data={"username": username, "password": password}, allow_redirects=False)
+    response = session.post(f"{base_url}/login/", data={"username": username, "password": password},
+                            allow_redirects=False)
     assert response.status_code == 302, response.text[:500]
     if acting_key is not None:
-        assert session.post(f"{base_url}/acting/switch", data={"key": acting_key}, allow_redirects=False).status_code == 302
+        assert session.post(f"{base_url}/acting/switch", data={"key": acting_key},
+                            allow_redirects=False).status_code == 302
     return session
 
 

@@ -15,7 +15,8 @@ from webapp.extensions import db
 from webapp.services.database import upgrade_schema
 
 # Tables that hold reference data every test needs (FAB's role rows).
-KEPT_TABLES = {"ab_role", "ab_permission", "ab_view_menu", "ab_permission_view", "ab_permission_view_role", "alembic_version"}
+KEPT_TABLES = {"ab_role", "ab_permission", "ab_view_menu", "ab_permission_view", "ab_permission_view_role",
+               "alembic_version"}
 
 
 def _database_url(tmp_path_factory) -> str:

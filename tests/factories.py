@@ -71,7 +71,8 @@ def make_user(username: str, first: str = "Test", last: str = "Bruker", roles: l
     if _HASH is None:
         _HASH = generate_password_hash(PASSWORD, method=current_app.config["FAB_PASSWORD_HASH_METHOD"])
     user = sm.user_model(
-        first_name=first, last_name=last, username=username, email=f"{username}@test.invalid", active=True, password=_HASH
+        first_name=first, last_name=last, username=username, email=f"{username}@test.invalid", active=True,
+        password=_HASH
     )
     user.roles = [sm.find_role(name) for name in (roles or [])]
     db.session.add(user)
@@ -164,7 +165,8 @@ def build_world() -> World:
     w.members["lf1_direct"] = make_member(lf1, "Lise", "Landsen")
 
     def employment(key, member, place, start=dt.date(2020, 1, 1)):
-        e = Employment(member=member, employer=place.employer, workplace=place, start_date=start, position_pct=100, on_deduction=True)
+        e = Employment(member=member, employer=place.employer, workplace=place, start_date=start, position_pct=100,
+                       on_deduction=True)
         db.session.add(e)
         w.employments[key] = e
         return e
@@ -178,7 +180,8 @@ def build_world() -> World:
         member = make_member(home, key.capitalize(), "Tillitsvalgt")
         user = make_user(member.member_no, member.first_name, member.last_name)
         member.user = user
-        kwargs = {"workplace": unit_or_place} if role_type == PositionType.workplace_trustee else {"org_unit": unit_or_place}
+        at_workplace = role_type == PositionType.workplace_trustee
+        kwargs = {"workplace": unit_or_place} if at_workplace else {"org_unit": unit_or_place}
         pos = Position(member=member, type=role_type, start_date=today - dt.timedelta(days=30), **kwargs)
         db.session.add(pos)
         w.positions[key] = pos

@@ -167,7 +167,8 @@ def test_member_api_shows_only_self(client, world):
     assert response.status_code == 200
     assert response.json["ids"] == [world.members["inside"].id]
     assert client.get(f"/api/v1/member/{world.members['outside'].id}", headers=headers).status_code == 404
-    assert client.put(f"/api/v1/member/{world.members['inside'].id}", json={"first_name": "X"}, headers=headers).status_code in (401, 403)
+    assert client.put(f"/api/v1/member/{world.members['inside'].id}", json={"first_name": "X"},
+                      headers=headers).status_code in (401, 403)
 
 
 def test_treasurer_sees_exactly_the_branch_subtree(client, world, dbs):
@@ -211,7 +212,8 @@ def member_form(world, unit_key: str, **overrides) -> dict:
 
 def member_payload(world, unit_key: str, **overrides) -> dict:
     """The member form as API JSON."""
-    payload = {k: v for k, v in member_form(world, unit_key).items() if k not in ("magazine", "travel_insurance", "contents_insurance")}
+    payload = {k: v for k, v in member_form(world, unit_key).items()
+               if k not in ("magazine", "travel_insurance", "contents_insurance")}
     return {**payload, "home_unit": world.units[unit_key].id, **overrides}
 
 
@@ -278,13 +280,14 @@ def test_api_member_data_admin_registering_someone_outside_the_scope_learns_noth
     headers = api_token(client, world.logins["member_data_admin"])
     payload = member_payload(world, "AV1")
     outside, club = world.members["outside"], world.members["club"]
+    neutral = {"national_id": [neutral_duplicate(client.application, "National identity number")]}
     response = client.post("/api/v1/member/", json={**payload, "national_id": outside.national_id}, headers=headers)
     assert response.status_code == 422
-    assert response.json["message"] == {"national_id": [neutral_duplicate(client.application, "National identity number")]}
+    assert response.json["message"] == neutral
     inside = world.members["inside"]
     response = client.put(f"/api/v1/member/{inside.id}", json={"national_id": outside.national_id}, headers=headers)
     assert response.status_code == 422
-    assert response.json["message"] == {"national_id": [neutral_duplicate(client.application, "National identity number")]}
+    assert response.json["message"] == neutral
     response = client.post("/api/v1/member/", json={**payload, "national_id": club.national_id}, headers=headers)
     assert response.status_code == 422
     assert "finnes allerede" in response.json["message"]["national_id"][0]
@@ -380,7 +383,7 @@ def test_api_national_id_masked_for_treasurer(client, world):
     assert body["national_id"] == member.national_id
 
 
-# ------------------------------------------------------------------ every route that takes an id, for someone else's row
+# ---------------------------------------------------------- every route that takes an id, for someone else's row
 #
 # The portal, Min side, the messages and the documents take row ids (or a month) in the URL. Each case
 # asks as the role that uses the route for a row of another employer or another member (E2, "Per Utenfor",
@@ -408,7 +411,8 @@ DENIED = (302, 401, 403, 404)
 FOREIGN_CASES = [
     ForeignCase("PortalView.basis", "GET", "deduction_contact", "/portal/basis/" + E2_ONLY_PERIOD),
     # A month only E2 has a basis for: the E1 contact is told there is no basis, and no list is made.
-    ForeignCase("PortalView.new_list", "POST", "deduction_contact", "/portal/lists/new/" + E2_ONLY_PERIOD, expected=(302,)),
+    ForeignCase("PortalView.new_list", "POST", "deduction_contact", "/portal/lists/new/" + E2_ONLY_PERIOD,
+                expected=(302,)),
     ForeignCase("PortalView.edit_list", "GET", "deduction_contact", "/portal/lists/{e2_draft}"),
     ForeignCase("PortalView.edit_list", "POST", "deduction_contact", "/portal/lists/{e2_draft}", {"action": "delete"}),
     ForeignCase("PortalView.edit_list", "POST", "deduction_contact", "/portal/lists/{e2_draft}", {"action": "approve"}),
@@ -424,7 +428,8 @@ FOREIGN_CASES = [
     ForeignCase("MessagesView.thread", "GET", "member", "/messages/{member_thread}"),
     ForeignCase("MessagesView.thread", "GET", "deduction_contact", "/messages/{employer_thread}"),
     ForeignCase("MessagesView.reply", "POST", "member", "/messages/{member_thread}/reply", {"body": "Hei"}),
-    ForeignCase("MessagesView.reply", "POST", "deduction_contact", "/messages/{employer_thread}/reply", {"body": "Hei"}),
+    ForeignCase("MessagesView.reply", "POST", "deduction_contact", "/messages/{employer_thread}/reply",
+                {"body": "Hei"}),
     ForeignCase("RefundDocumentView.letter", "GET", "leader", "/refunds/{av2_refund}/letter.pdf"),
     ForeignCase("RefundDocumentView.member_list", "GET", "leader", "/refunds/{av2_refund}/list.pdf"),
     ForeignCase("RefundApi.letter", "GET", "leader", "/api/v1/refund/{av2_refund}/letter", api=True),
@@ -433,8 +438,10 @@ FOREIGN_CASES = [
     ForeignCase("MemberDocumentView.pdf", "GET", "member", "/memberdocumentview/pdf/{other_document}", expected=DENIED),
     ForeignCase("RefundRunView.show", "GET", "leader", "/refundruns/2026-Q1", expected=DENIED),
     ForeignCase("RefundRunView.approve", "POST", "leader", "/refundruns/2026-Q2/approve", expected=DENIED),
-    ForeignCase("MembershipReportView.download", "GET", "member", "/reports/download/lo/2026-03-31.csv", expected=DENIED),
-    ForeignCase("UserStatsChartView.chart", "GET", "deduction_contact", "/userstatschartview/chart/role", expected=DENIED),
+    ForeignCase("MembershipReportView.download", "GET", "member", "/reports/download/lo/2026-03-31.csv",
+                expected=DENIED),
+    ForeignCase("UserStatsChartView.chart", "GET", "deduction_contact", "/userstatschartview/chart/role",
+                expected=DENIED),
 ]
 
 # Routes whose URL parameter names no row of anyone's.
@@ -520,10 +527,11 @@ def foreign(clean_app, world) -> dict[str, int]:
             "other_application": application.id,
             "no_course": 999999,
             "other_employment": world.employments["outside"].id,
-            "member_thread": messaging.start_thread(subject="Saken til Per", body="Hei", author_id=None, from_party=True,
-                                                    member_id=outside, org_unit_id=world.units["AV2"].id, notify=False).id,
-            "employer_thread": messaging.start_thread(subject="Saken til E2", body="Hei", author_id=None, from_party=True,
-                                                      employer_id=e2, notify=False).id,
+            "member_thread": messaging.start_thread(subject="Saken til Per", body="Hei", author_id=None,
+                                                    from_party=True, member_id=outside,
+                                                    org_unit_id=world.units["AV2"].id, notify=False).id,
+            "employer_thread": messaging.start_thread(subject="Saken til E2", body="Hei", author_id=None,
+                                                      from_party=True, employer_id=e2, notify=False).id,
             "av2_refund": db.session.scalar(select(RefundUnit.id).where(RefundUnit.code == "AV2")),
         }
         assert db.session.scalar(select(func.count(DeductionList.id))) == 2
@@ -589,7 +597,8 @@ def test_every_other_screen_is_the_offices(client, world, app):
     (302/401/403, not a 404 that a missing row would also give)."""
     from flask_appbuilder import ModelView
 
-    screens = [view for view in app.appbuilder.baseviews if isinstance(view, ModelView) and type(view).__name__ not in VIEWS]
+    screens = [view for view in app.appbuilder.baseviews if isinstance(view, ModelView)
+               and type(view).__name__ not in VIEWS]
     assert screens
     for role in (role for role in EXPECTED if role != "office"):
         login_as(client, world.logins[role], role)

@@ -30,8 +30,9 @@ def test_api_bad_json_is_400_not_500(client, world):
 
 def test_api_unknown_related_id_is_422(client, world):
     headers = api_token(client, world.logins["office"])
-    response = client.post("/api/v1/position/", json={"member": 999999, "type": "leader", "org_unit": world.units["AV1"].id,
-                                                      "start_date": "2024-01-01"}, headers=headers)
+    response = client.post("/api/v1/position/",
+                           json={"member": 999999, "type": "leader", "org_unit": world.units["AV1"].id,
+                                 "start_date": "2024-01-01"}, headers=headers)
     assert response.status_code in (404, 422)
 
 

@@ -98,7 +98,8 @@ def test_an_action_on_an_id_no_row_can_have_is_not_found(client, world):
 def test_api_huge_id_and_bad_query_answer_json(client, world):
     headers = api_token(client, world.logins["office"])
     for method in ("get", "put", "delete"):
-        response = getattr(client, method)(f"/api/v1/member/{HUGE}", headers=headers, json={} if method == "put" else None)
+        response = getattr(client, method)(f"/api/v1/member/{HUGE}", headers=headers,
+                                           json={} if method == "put" else None)
         assert response.status_code == 404 and response.is_json, method
     negative_page = client.get("/api/v1/member/", headers=headers, query_string={"q": prison.dumps({"page": -1})})
     assert negative_page.status_code == 400 and "q.page" in negative_page.json["message"]

@@ -75,16 +75,20 @@ def test_withdrawing_after_the_deadline_is_refused(client, clean_app, world, dbs
     course.application_deadline = deadline
     dbs.commit()
     page = client.post(f"/minside/applications/{application_id}/withdraw", follow_redirects=True).get_data(as_text=True)
-    message = translated(clean_app, "Withdraw: the application deadline (%(date)s) has passed, so the application can no "
-                                    "longer be withdrawn. Contact the union office.", date=deadline.strftime("%d.%m.%Y"))
+    message = translated(clean_app,
+                         "Withdraw: the application deadline (%(date)s) has passed, so the application can no "
+                         "longer be withdrawn. Contact the union office.",
+                         date=deadline.strftime("%d.%m.%Y"))
     assert message in page
     assert application_of(dbs, world.members["inside"].id).status == ApplicationStatus.applied
     # Nor can anyone apply any more.
     client.get("/logout/")
     as_member(client, world, "outside")
     page = client.post(f"/minside/courses/{course_id}/apply", follow_redirects=True).get_data(as_text=True)
-    assert translated(clean_app, "Course: the application deadline (%(date)s) has passed.", date=deadline.strftime("%d.%m.%Y")) in page
-    assert dbs.scalars(select(CourseApplication).where(CourseApplication.member_id == world.members["outside"].id)).all() == []
+    assert translated(clean_app, "Course: the application deadline (%(date)s) has passed.",
+                      date=deadline.strftime("%d.%m.%Y")) in page
+    outsiders = select(CourseApplication).where(CourseApplication.member_id == world.members["outside"].id)
+    assert dbs.scalars(outsiders).all() == []
 
 
 def test_capacity_is_respected(client, clean_app, world, dbs):
@@ -107,12 +111,14 @@ def test_certificate_after_attendance_holds_the_members_name_and_the_course(clie
     as_member(client, world)
     client.post(f"/minside/courses/{course_id}/apply")
     application = application_of(dbs, world.members["inside"].id)
-    assert "/minside/documents/" not in client.get("/minside/").get_data(as_text=True)  # no certificate before attendance
+    # No certificate before attendance.
+    assert "/minside/documents/" not in client.get("/minside/").get_data(as_text=True)
     client.get("/logout/")
 
     login(client, world.logins["office"])
     ids = [a.id for a in dbs.scalars(select(CourseApplication)).all()]
-    assert client.post("/courseapplicationview/action_post", data={"action": "complete", "rowid": ids}).status_code == 302
+    assert client.post("/courseapplicationview/action_post",
+                       data={"action": "complete", "rowid": ids}).status_code == 302
     assert courses.mark_completed(ids) == 0  # a second time changes nothing
     client.get("/logout/")
 

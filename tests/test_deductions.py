@@ -113,8 +113,8 @@ def test_join_leave_opt_out_and_apprentice_become_start_stop_change_change(cycle
     assert lines[cycle["apprentice"]].change == BasisChange.change
     assert lines[cycle["apprentice"]].change_detail == deduction_basis.APPRENTICE_TO_ORDINARY
     assert lines[cycle["stable"]].change is None
-    basis = db.session.scalars(select(DeductionBasis).where(DeductionBasis.period == "2026-03",
-                                                            DeductionBasis.employer_id == world.employers["E1"].id)).one()
+    basis = db.session.scalars(select(DeductionBasis).where(
+        DeductionBasis.period == "2026-03", DeductionBasis.employer_id == world.employers["E1"].id)).one()
     assert basis.change_count == 4
     assert basis.kid == kid_for("94001761", march)
 
@@ -195,7 +195,9 @@ def test_supplementary_list_after_delivery(cycle, world):
     deduction_basis.generate(Month(2026, 3))
     employer_id = world.employers["E1"].id
     main = deduction_lists.create_list(employer_id, "2026-03", None)
-    deduction_lists.replace_lines(main, [deduction_lists.LineInput(line.national_id, line.name, "100") for line in main.lines])
+    deduction_lists.replace_lines(main,
+                                  [deduction_lists.LineInput(line.national_id, line.name, "100")
+                                   for line in main.lines])
     deduction_lists.approve(main, None)
     extra = deduction_lists.create_list(employer_id, "2026-03", None)
     assert extra.kind.name == "supplementary" and extra.lines == []
@@ -219,7 +221,8 @@ def test_csv_upload_reports_every_bad_row_and_saves_nothing(cycle, world):
     message = str(caught.value)
     assert all(f"Linje {number}: " in message for number in (3, 4, 5, 6)), message
     assert "Linje 2" not in message
-    assert "Beløp: «abc» er ikke et beløp i kroner" in message and "Medlemsnummer: 7588888 står ikke på arbeidsgiverens trekkgrunnlag" in message
+    assert "Beløp: «abc» er ikke et beløp i kroner" in message
+    assert "Medlemsnummer: 7588888 står ikke på arbeidsgiverens trekkgrunnlag" in message
     db.session.refresh(lst)
     assert [(line.national_id, line.amount_ore) for line in lst.lines] == before
 
@@ -270,7 +273,9 @@ def test_adding_unknown_person_by_national_id(cycle, world):
         deduction_lists.add_line(lst, deduction_lists.LineInput(national_id(dt.date(1991, 5, 5), 212), "", "300"))
     # A member of another employer is not on this employer's basis: kept as typed, for the office to resolve.
     known = db.session.get(Member, world.members["outside"].id)
-    line = deduction_lists.add_line(lst, deduction_lists.LineInput(known.national_id, "Som skrevet", "", "other", "moved here"))
+    line = deduction_lists.add_line(lst,
+                                    deduction_lists.LineInput(known.national_id, "Som skrevet", "", "other",
+                                                              "moved here"))
     assert (line.member_id, line.outside_basis, line.name) == (None, True, "Som skrevet")
     assert line.deviation == DeviationReason.other
 

@@ -69,7 +69,8 @@ def test_ordinary_member_pays_percentage_and_both_insurances_on_the_main_employm
     assert (main.ordinary_dues, main.contents_insurance, main.travel_insurance) == (True, True, True)
     assert dues.line_dues_ore(r, 3_333_333, main) == 36_667 + CONTENTS + TRAVEL
     second_job = components(r, main=False)
-    assert (second_job.contents_insurance, second_job.travel_insurance, second_job.fixed_amount_ore) == (False, False, 0)
+    insurances_and_fixed = (second_job.contents_insurance, second_job.travel_insurance, second_job.fixed_amount_ore)
+    assert insurances_and_fixed == (False, False, 0)
     assert dues.line_dues_ore(r, 3_333_333, second_job) == 36_667
 
 
@@ -83,7 +84,8 @@ def test_travel_insurance_opt_out_leaves_contents_insurance():
 def test_apprentice_pays_the_flat_amount_once_whatever_the_pay():
     r = rate("1.1", minimum=5_000)
     main = components(r, apprentice=True)
-    assert (main.ordinary_dues, main.contents_insurance, main.travel_insurance, main.apprentice) == (False, False, False, True)
+    flags = (main.ordinary_dues, main.contents_insurance, main.travel_insurance, main.apprentice)
+    assert flags == (False, False, False, True)
     assert dues.line_dues_ore(r, 3_333_333, main) == APPRENTICE
     assert dues.line_dues_ore(r, 0, main) == APPRENTICE  # the minimum is for percentage dues only
     assert dues.line_dues_ore(r, 3_333_333, components(r, apprentice=True, main=False)) == 0

@@ -42,7 +42,8 @@ def as_member(client, world):
 
 def test_page_shows_the_members_own_sections(client, world):
     page = as_member(client, world).get("/minside/").get_data(as_text=True)
-    for section in ("personal", "membership", "messages", "employments", "positions", "courses", "recruitments", "documents"):
+    for section in ("personal", "membership", "messages", "employments", "positions", "courses", "recruitments",
+                    "documents"):
         assert f'id="{section}"' in page
     assert "Kari Nordmann" in page and world.members["inside"].member_no in page
     assert "Virksomhet E1" in page and "Arbeidssted W1" in page
@@ -83,9 +84,11 @@ def test_send_email_to_an_empty_field_is_refused_with_a_clear_message(client, wo
 
 def test_preferred_mobile_must_point_at_a_filled_number(client, world, dbs):
     as_member(client, world)
-    response = client.post("/minside/edit/personal", data={**PERSONAL, "mobile_work": "91234567", "preferred_mobile": "private"})
+    response = client.post("/minside/edit/personal",
+                           data={**PERSONAL, "mobile_work": "91234567", "preferred_mobile": "private"})
     assert response.status_code == 422
-    assert translated(client.application, "Preferred mobile: must point to a mobile number that is filled in.") in response.get_data(as_text=True)
+    refusal = translated(client.application, "Preferred mobile: must point to a mobile number that is filled in.")
+    assert refusal in response.get_data(as_text=True)
     response = client.post("/minside/edit/personal", data={**PERSONAL, "mobile_work": "12", "preferred_mobile": "work"})
     assert response.status_code == 422
     assert translated(client.application, "Mobile: not a valid phone number.") in response.get_data(as_text=True)
@@ -100,7 +103,8 @@ def test_magazine_and_travel_insurance_take_effect_from_the_next_basis(client, c
         deduction_basis.generate(next_month)  # the next basis has gone out already
         db.session.remove()
     as_member(client, world)
-    response = client.post("/minside/edit/membership", data={"magazine": "1"}, follow_redirects=True)  # insurance unticked
+    response = client.post("/minside/edit/membership", data={"magazine": "1"},
+                           follow_redirects=True)  # insurance unticked
     page = response.get_data(as_text=True)
     member = dbs.get(Member, world.members["inside"].id)
     assert member.magazine is True and member.travel_insurance is False
@@ -129,7 +133,8 @@ def test_member_searches_any_employer_and_its_workplaces_by_name(client, world):
     assert client.get("/typeahead/employer?q=Virksomhet").json["results"] == []  # the scoped search: nothing
     found = client.get("/typeahead/employer_register?q=Virksomhet E2").json["results"]
     assert found == [{"id": world.employers["E2"].id, "text": "Virksomhet E2"}]
-    assert client.get(f"/typeahead/employer_register?q={world.employers['E1'].org_number}").json["results"][0]["id"] == world.employers["E1"].id
+    by_number = client.get(f"/typeahead/employer_register?q={world.employers['E1'].org_number}").json["results"]
+    assert by_number[0]["id"] == world.employers["E1"].id
     workplaces = client.get(f"/typeahead/workplace_register?employer_id={world.employers['E1'].id}").json["results"]
     assert {w["text"] for w in workplaces} == {"Arbeidssted W1", "Arbeidssted W1b"}
     assert client.get("/typeahead/workplace_register?q=Arbeidssted").json["results"] == []  # only per employer
@@ -144,7 +149,8 @@ def test_employment_change_is_reported_and_carried_out_by_the_office(client, wor
             "start_date": start.isoformat(), "position_pct": "80", "employment_id": old.id}
     response = client.post("/minside/employment", data=form)
     assert response.status_code == 422
-    assert translated(client.application, "Workplace: the workplace does not belong to the selected employer.") in response.get_data(as_text=True)
+    refusal = translated(client.application, "Workplace: the workplace does not belong to the selected employer.")
+    assert refusal in response.get_data(as_text=True)
     response = client.post("/minside/employment", data={**form, "position_pct": "120"})
     assert response.status_code == 422
     assert dbs.scalars(select(EmploymentChange)).all() == []
@@ -152,14 +158,16 @@ def test_employment_change_is_reported_and_carried_out_by_the_office(client, wor
     response = client.post("/minside/employment", data={**form, "workplace_id": world.workplaces["W2"].id})
     assert response.status_code == 302
     change = dbs.scalars(select(EmploymentChange)).one()
-    assert (change.status, change.employer_id, change.employment_id) == (RequestStatus.pending, world.employers["E2"].id, old.id)
+    assert (change.status, change.employer_id, change.employment_id) == (RequestStatus.pending,
+                                                                         world.employers["E2"].id, old.id)
     assert "Arbeidssted W2" in client.get("/minside/").get_data(as_text=True)
     dbs.remove()
 
     client.get("/logout/")
     login(client, world.logins["office"])
     assert "Kari Nordmann" in client.get("/employmentchangeview/list/").get_data(as_text=True)
-    assert client.post("/employmentchangeview/action_post", data={"action": "approve", "rowid": [change.id]}).status_code == 302
+    assert client.post("/employmentchangeview/action_post",
+                       data={"action": "approve", "rowid": [change.id]}).status_code == 302
     change = dbs.get(EmploymentChange, change.id)
     new = dbs.get(Employment, change.new_employment_id)
     assert change.status == RequestStatus.approved
@@ -234,7 +242,8 @@ def test_office_uploads_a_scanned_letter_to_a_members_documents(client, clean_ap
     scanned = buffer.getvalue()
     member = world.members["inside"]
     login(client, world.logins["office"])
-    form = {"member": member.id, "kind": "letter", "title": "Skannet brev", "body": "", "amount_ore": "", "due_date": ""}
+    form = {"member": member.id, "kind": "letter", "title": "Skannet brev", "body": "", "amount_ore": "",
+            "due_date": ""}
     refused = client.post("/memberdocumentview/add", data={**form, "pdf": (io.BytesIO(b"just text"), "brev.txt")},
                           content_type="multipart/form-data")
     assert refused.status_code == 200

@@ -6,7 +6,8 @@ import pytest
 
 from tests.helpers import login_as
 
-ROLES = ("office", "leader", "treasurer", "member_data_admin", "workplace_trustee", "deduction_contact", "member", "analyst")
+ROLES = ("office", "leader", "treasurer", "member_data_admin", "workplace_trustee", "deduction_contact", "member",
+         "analyst")
 OFFICE_SCREENS = ("/courseview/list/", "/courseapplicationview/list/", "/recruitmentview/list/", "/prizeview/list/",
                   "/prizeorderview/list/", "/memberdocumentview/list/", "/employmentchangeview/list/")
 # Who has an inbox: the parties and the union side that answers.

@@ -51,7 +51,8 @@ def other(clean_app, world):
         thread = messaging.start_thread(subject="Pers sak", body="Pers hemmelighet", author_id=outside.user_id,
                                         from_party=True, member_id=outside.id, org_unit_id=None, notify=False)
         ids = {
-            "member": outside.id, "employment": world.employments["outside"].id, "position": world.positions["outside"].id,
+            "member": outside.id, "employment": world.employments["outside"].id,
+            "position": world.positions["outside"].id,
             "application": application.id, "course": course_id, "order": order.id, "prize": prize.id,
             "thread": thread.id,
             "document": db.session.scalar(select(MemberDocument.id).where(MemberDocument.member_id == outside.id)),
@@ -65,7 +66,8 @@ def other(clean_app, world):
 def counts(dbs) -> dict:
     dbs.expire_all()
     return {model.__name__: dbs.scalar(select(func.count()).select_from(model))
-            for model in (CourseApplication, MemberDocument, Message, MessageThread, PrizeOrder, EmploymentChange, Recruitment)}
+            for model in (CourseApplication, MemberDocument, Message, MessageThread, PrizeOrder, EmploymentChange,
+                          Recruitment)}
 
 
 def test_member_pages_never_show_another_members_rows(client, world, other, dbs):
@@ -104,7 +106,8 @@ def test_member_pages_never_show_another_members_rows(client, world, other, dbs)
         assert client.get(f"/api/v1/{resource}/{other[key]}", headers=headers).status_code == 404
         listed = client.get(f"/api/v1/{resource}/", headers=headers).json
         assert other[key] not in listed["ids"]
-    assert client.put(f"/api/v1/member/{other['member']}", json={"city": "Bergen"}, headers=headers).status_code in (403, 404, 405)
+    assert client.put(f"/api/v1/member/{other['member']}", json={"city": "Bergen"},
+                      headers=headers).status_code in (403, 404, 405)
 
     assert counts(dbs) == before
     assert dbs.get(CourseApplication, other["application"]).status == ApplicationStatus.applied

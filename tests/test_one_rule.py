@@ -294,7 +294,8 @@ def test_the_basis_and_the_lo_report_choose_the_same_main_employment(app_ctx, wo
     db.session.commit()
     month = Month.of(dt.date.today())
     basis = compute_month(month, rate)
-    travel_at = {employer for employer, lines in basis.items() if member.id in lines and lines[member.id].travel_insurance}
+    travel_at = {employer for employer, lines in basis.items() if member.id in lines
+                 and lines[member.id].travel_insurance}
     assert travel_at == {places[main].employer_id}
     report_main = main_employment_subquery(month.first_day)
     county = db.session.scalar(select(report_main.c.county).where(report_main.c.member_id == member.id))

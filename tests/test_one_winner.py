@@ -116,7 +116,8 @@ def stored_list(app, list_id: int) -> tuple[ListStatus, int, list[int]]:
     """(status, stored total, the amounts of its lines) as in the database."""
     def read():
         deduction_list = db.session.get(DeductionList, list_id)
-        amounts = db.session.scalars(select(DeductionListLine.amount_ore).where(DeductionListLine.list_id == list_id)).all()
+        amounts = db.session.scalars(
+            select(DeductionListLine.amount_ore).where(DeductionListLine.list_id == list_id)).all()
         return deduction_list.status, deduction_list.total_ore, list(amounts)
     return in_app(app, read)
 
@@ -136,12 +137,14 @@ def test_concurrent_approvals_deliver_a_list_once(clean_app, world, draft, live_
     assert total == sum(amounts)
 
 
-def test_approval_racing_saves_of_other_amounts_keeps_the_total_equal_to_the_lines(clean_app, world, draft, live_server):
+def test_approval_racing_saves_of_other_amounts_keeps_the_total_equal_to_the_lines(clean_app, world, draft,
+                                                                                   live_server):
     list_id, line_ids = draft
     url = f"{live_server}/portal/lists/{list_id}"
     contacts = sessions(live_server, world.logins["deduction_contact"])
     approvers, savers = contacts[: N // 2], contacts[N // 2:]
-    calls = [lambda s=s, i=i: s.post(url, data=list_form("approve", line_ids, 100 + i)) for i, s in enumerate(approvers)]
+    calls = [lambda s=s, i=i: s.post(url, data=list_form("approve", line_ids, 100 + i))
+             for i, s in enumerate(approvers)]
     calls += [lambda s=s, i=i: s.post(url, data=list_form("save", line_ids, 500 + i)) for i, s in enumerate(savers)]
     pages = texts(fire_together(calls))
 
@@ -221,11 +224,13 @@ def test_concurrent_approvals_approve_a_quarter_once(clean_app, world, calculate
     assert len(in_app(clean_app, lambda: audit_rows("refund_approve"))) == 1
 
 
-def test_a_recalculation_racing_the_approval_never_changes_an_approved_quarter(clean_app, world, calculated, live_server):
+def test_a_recalculation_racing_the_approval_never_changes_an_approved_quarter(clean_app, world, calculated,
+                                                                               live_server):
     office = sessions(live_server, world.logins["office"])
     approvers, calculators = office[: N // 2], office[N // 2:]
     calls = [lambda s=s: s.post(f"{live_server}/refundruns/{QUARTER}/approve") for s in approvers]
-    calls += [lambda s=s, i=i: s.post(f"{live_server}/refundruns/calculate", data={"quarter": QUARTER, "pool": f"{2000 + i}"})
+    calls += [lambda s=s, i=i: s.post(f"{live_server}/refundruns/calculate",
+                                      data={"quarter": QUARTER, "pool": f"{2000 + i}"})
               for i, s in enumerate(calculators)]
     pages = texts(fire_together(calls))
 
@@ -244,7 +249,8 @@ def test_a_recalculation_racing_the_approval_never_changes_an_approved_quarter(c
         # No calculation was written after the approval, and the stored figures are those approved.
         assert [row.id for row in audit_rows("refund_calculate") if row.id > approval[0].id] == []
         assert f'"pool_ore": {run.pool_ore}' in approval[0].details
-        assert db.session.scalar(select(func.sum(RefundUnit.amount_ore)).where(RefundUnit.run_id == run.id)) == run.pool_ore
+        shared = select(func.sum(RefundUnit.amount_ore)).where(RefundUnit.run_id == run.id)
+        assert db.session.scalar(shared) == run.pool_ore
     in_app(clean_app, check)
 
 
@@ -257,8 +263,8 @@ def order(clean_app, world):
     member_id = world.members["inside"].id
 
     def make():
-        db.session.add(Recruitment(recruiter_id=member_id, fixed_points=100, recruited_on=dt.date.today(), note="Tidligere vervinger",
-                                   registered_at=dt.datetime.now()))
+        db.session.add(Recruitment(recruiter_id=member_id, fixed_points=100, recruited_on=dt.date.today(),
+                                   note="Tidligere vervinger", registered_at=dt.datetime.now()))
         prize = Prize(name="Paraply", points=60, active=True)
         db.session.add(prize)
         db.session.commit()
@@ -276,7 +282,8 @@ def test_concurrent_cancellations_give_the_points_back_once(clean_app, world, or
     order_id, member_id = order
     office = sessions(live_server, world.logins["office"])
     url = f"{live_server}/prizeorderview/action_post"
-    pages = texts(fire_together([lambda s=s: s.post(url, data={"action": "cancel", "rowid": [order_id]}) for s in office]))
+    pages = texts(fire_together([lambda s=s: s.post(url, data={"action": "cancel", "rowid": [order_id]})
+                                 for s in office]))
 
     assert_one_winner(pages, translated(clean_app, "The order is cancelled and the points are given back."),
                       translated(clean_app, "Status: only an order that has not been sent can be cancelled."))
@@ -296,7 +303,8 @@ def test_a_cancellation_racing_sent_either_gives_the_points_back_or_ships(clean_
     cancelled = count_with(pages, translated(clean_app, "The order is cancelled and the points are given back."))
     sent = count_with(pages, translated(clean_app, "The order is marked as sent."))
     assert cancelled + sent == 1
-    assert order_state(clean_app, order_id, member_id) == ((OrderStatus.cancelled, 0) if cancelled else (OrderStatus.sent, 60))
+    expected = (OrderStatus.cancelled, 0) if cancelled else (OrderStatus.sent, 60)
+    assert order_state(clean_app, order_id, member_id) == expected
 
 
 # ------------------------------------------------------------------ access requests and employment changes (office)

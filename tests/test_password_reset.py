@@ -29,8 +29,9 @@ def test_login_page_links_to_forgot_password(client):
 
 def test_link_by_email_works_once(client, world, smtp_server):
     username = world.logins["member"]
-    answer = translated(client.application, "If the username is registered with us, a link to choose a new password is on its way. "
-                                            "The link works once and expires in 24 hours.")
+    answer = translated(client.application,
+                        "If the username is registered with us, a link to choose a new password is on its way. "
+                        "The link works once and expires in 24 hours.")
     assert answer in ask(client, username)
     assert smtp_server.messages[0]["to"] == ["m1@example.no"]  # the member's chosen address
     link = LINK.search(smtp_server.bodies()[0]).group(0)
@@ -91,5 +92,6 @@ def test_a_mail_server_that_is_down_gives_the_same_answer(client, world, monkeyp
 
     monkeypatch.setattr(accounts, "send_password_link", refuse)
     page = ask(client, world.logins["member"])
-    assert translated(client.application, "If the username is registered with us, a link to choose a new password is on its "
-                                          "way. The link works once and expires in 24 hours.") in page
+    assert translated(client.application,
+                      "If the username is registered with us, a link to choose a new password is on its "
+                      "way. The link works once and expires in 24 hours.") in page

@@ -130,7 +130,8 @@ def test_a_member_number_off_the_basis_is_refused_in_the_words_for_a_number_nobo
 
 
 def test_an_upload_keeps_a_member_of_another_employer_as_typed(client, draft, outsider, dbs):
-    response = upload(client, draft, HEADER + f";{outsider.national_id};{TYPED_NAME};100;;\n;{NOBODY};{TYPED_NAME};100;;\n")
+    response = upload(client, draft,
+                      HEADER + f";{outsider.national_id};{TYPED_NAME};100;;\n;{NOBODY};{TYPED_NAME};100;;\n")
     assert flashes(response) == ["2 linjer lest fra filen."]
     lines = stored_lines(dbs, draft)
     assert lines[outsider.national_id] == lines[NOBODY] == (None, TYPED_NAME, 10000, True)
@@ -143,7 +144,8 @@ def test_an_upload_keeps_a_member_of_another_employer_as_typed(client, draft, ou
 def test_api_pdf_and_pages_show_only_what_was_typed(client, draft, outsider, portal, dbs):
     add_person(client, draft, outsider.national_id)
     add_person(client, draft, NOBODY)
-    api = client.get(f"/api/v1/deduction_list/{draft.id}", headers=api_token(client, portal.logins["deduction_contact"]))
+    api = client.get(f"/api/v1/deduction_list/{draft.id}",
+                     headers=api_token(client, portal.logins["deduction_contact"]))
     assert api.status_code == 200
     typed = [line for line in api.json["result"]["lines"] if line["outside_basis"]]
     assert len(typed) == 2

@@ -21,8 +21,8 @@ TODAY = dt.date.today().isoformat()
 SELF_REFUSED = "Member: you cannot give a position to yourself; the union office does that."
 UNIT_REFUSED = ("Organisational unit: a leader registers positions only in the units below the unit they lead; "
                 "the union office registers the others.")
-CHANGE_REFUSED = ("Position: you may change or end only positions of other members in the units below the unit you lead; "
-                  "the union office changes the others.")
+CHANGE_REFUSED = ("Position: you may change or end only positions of other members in the units below the unit "
+                  "you lead; the union office changes the others.")
 
 
 def positions_of(dbs, member_id: int) -> list[tuple[str, int | None, dt.date | None]]:
@@ -170,8 +170,8 @@ def test_screen_leader_cannot_move_a_position_to_their_unit_or_to_themselves(cli
 
 def test_leader_appoints_workplace_representatives_at_their_units_workplaces(client, world, dbs):
     headers = api_token(client, world.logins["leader"])
-    payload = {"member": world.members["inside"].id, "type": "workplace_trustee", "workplace": world.workplaces["W1"].id,
-               "start_date": TODAY}
+    payload = {"member": world.members["inside"].id, "type": "workplace_trustee",
+               "workplace": world.workplaces["W1"].id, "start_date": TODAY}
     assert client.post("/api/v1/position/", json=payload, headers=headers).status_code == 201
     payload["member"] = world.members["leader"].id
     assert client.post("/api/v1/position/", json=payload, headers=headers).status_code == 422

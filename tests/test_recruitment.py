@@ -76,9 +76,12 @@ def test_shop_orders_within_the_points_only(client, clean_app, world, dbs):
     page = client.get("/minside/shop").get_data(as_text=True)
     assert "Paraply" in page
     client.post("/minside/shop/order", data={"prize_id": prize_id, "quantity": "1"})
-    page = client.post("/minside/shop/order", data={"prize_id": prize_id, "quantity": "1"}, follow_redirects=True).get_data(as_text=True)
-    assert translated(clean_app, "Points: the order costs %(cost)s points, but you have %(available)s.", cost=60, available=40) in page
-    page = client.post("/minside/shop/order", data={"prize_id": prize_id, "quantity": "0"}, follow_redirects=True).get_data(as_text=True)
+    page = client.post("/minside/shop/order", data={"prize_id": prize_id, "quantity": "1"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert translated(clean_app, "Points: the order costs %(cost)s points, but you have %(available)s.", cost=60,
+                      available=40) in page
+    page = client.post("/minside/shop/order", data={"prize_id": prize_id, "quantity": "0"},
+                       follow_redirects=True).get_data(as_text=True)
     assert translated(clean_app, "Quantity: must be a whole number from 1 to %(max)s.", max=100) in page
     assert [o.points for o in dbs.scalars(select(PrizeOrder)).all()] == [60]
     assert dbs.get(PointsAccount, member_id).spent_points == 60

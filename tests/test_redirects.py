@@ -1,4 +1,5 @@
-"""Every redirect stays on this site, whatever `next=`, Referer or page history asks for (webapp/security/redirects.py)."""
+"""Every redirect stays on this site, whatever `next=`, Referer or page history asks for
+(webapp/security/redirects.py)."""
 
 from __future__ import annotations
 
@@ -91,7 +92,8 @@ def test_language_switch_and_acting_role_switch(client, world):
         headers = {"Referer": target} if target.isprintable() else {}
         response = client.get("/lang/en", query_string={"next": target}, headers=headers)
         assert response.status_code == 302 and stays_on_site(response.headers["Location"]), target
-        switched = client.post("/acting/switch", query_string={"next": target}, data={"key": "office:all:0"}, headers=headers)
+        switched = client.post("/acting/switch", query_string={"next": target}, data={"key": "office:all:0"},
+                               headers=headers)
         assert switched.status_code == 302 and stays_on_site(switched.headers["Location"]), target
 
 

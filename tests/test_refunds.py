@@ -70,7 +70,8 @@ def pdf_text(data: bytes) -> str:
 
 
 def amounts(run_id: int) -> dict[str, int]:
-    return dict(db.session.execute(select(RefundUnit.code, RefundUnit.amount_ore).where(RefundUnit.run_id == run_id)).all())
+    rows = select(RefundUnit.code, RefundUnit.amount_ore).where(RefundUnit.run_id == run_id)
+    return dict(db.session.execute(rows).all())
 
 
 # ------------------------------------------------------------------ the calculation, pure
@@ -89,7 +90,8 @@ def registers(draw):
     units = [TreeUnit(1, None, "NTF", "Forbundet", OrgLevel.union, False)]
     next_id = 2
     for a in range(draw(st.integers(1, 3))):
-        association = TreeUnit(next_id, 1, f"LF{a}", "Landsforening", OrgLevel.national_association, draw(st.booleans()))
+        association = TreeUnit(next_id, 1, f"LF{a}", "Landsforening", OrgLevel.national_association,
+                               draw(st.booleans()))
         units.append(association)
         next_id += 1
         for b in range(draw(st.integers(0, 3))):
@@ -153,7 +155,8 @@ def test_a_member_counts_for_the_club_the_branch_and_the_association():
               MonthCount(6, MemberCategory.ordinary, 2, 6), MonthCount(6, MemberCategory.retired, 5, 15)]
     terms = Terms(shares={OrgLevel.national_association: Decimal(40), OrgLevel.branch: Decimal(40),
                           OrgLevel.club: Decimal(20)},
-                  weights={category: Decimal(0 if category == MemberCategory.retired else 1) for category in MemberCategory})
+                  weights={category: Decimal(0 if category == MemberCategory.retired else 1)
+                           for category in MemberCategory})
     result = distribute(100_00, units, counts, terms).units
     assert result[2].member_months == 12 and result[2].amount_ore == 40_00
     assert result[3].member_months == 6 and result[6].member_months == 6  # retired do not count
@@ -163,7 +166,8 @@ def test_a_member_counts_for_the_club_the_branch_and_the_association():
 
 
 def test_a_level_without_any_receiving_unit_leaves_its_share_to_the_other_levels():
-    units = [TreeUnit(1, None, "NTF", "F", OrgLevel.union, False), TreeUnit(2, 1, "LF1", "L", OrgLevel.national_association),
+    units = [TreeUnit(1, None, "NTF", "F", OrgLevel.union, False),
+             TreeUnit(2, 1, "LF1", "L", OrgLevel.national_association),
              TreeUnit(3, 2, "AV1", "A", OrgLevel.branch)]
     terms = Terms(shares={OrgLevel.national_association: Decimal(30), OrgLevel.branch: Decimal(50),
                           OrgLevel.club: Decimal(20)},
@@ -202,7 +206,8 @@ def test_calculation_stores_the_figures_and_adds_up(app_ctx):
 
     world = build_world()
     make_policy()
-    add_member(db.session.get(OrgUnit, world.units["KL1"].id), "Pensjonert", "Pensjonist", category=MemberCategory.retired)
+    add_member(db.session.get(OrgUnit, world.units["KL1"].id), "Pensjonert", "Pensjonist",
+               category=MemberCategory.retired)
     db.session.commit()
     run = refunds.calculate(Q1, pool_ore=1000_01)
     assert run.status == RefundStatus.draft and run.pool_source == refunds.POOL_GIVEN
@@ -234,7 +239,8 @@ def test_pool_comes_from_the_quarter_then_the_policy(app_ctx):
     db.session.add(imported)
     db.session.flush()
     for n, (period, amount) in enumerate([("2026-01", 1000_00), ("2026-03", 600_01), ("2026-04", 9999_00)]):
-        db.session.add(Payment(import_id=imported.id, bank_reference=f"r{n}", kid="1", amount_ore=amount, period=period))
+        db.session.add(Payment(import_id=imported.id, bank_reference=f"r{n}", kid="1", amount_ore=amount,
+                               period=period))
     db.session.commit()
     run = refunds.calculate(Q1)
     assert (run.pool_source, run.paid_ore, run.pool_ore) == (refunds.POOL_PAID_SHARE, 1600_01, 400_00)
@@ -547,7 +553,8 @@ def test_notebook_runs_as_a_script(clean_app, world, tmp_path):
     assert script.returncode == 0, script.stderr[-3000:]
     # Exported from another directory: marimo finds webapp through pyproject.toml's pythonpath alone.
     out = tmp_path / "refunds.html"
-    export = subprocess.run([sys.executable, "-m", "marimo", "export", "html", os.path.join(root, "notebooks", "refunds.py"),
+    export = subprocess.run([sys.executable, "-m", "marimo", "export", "html",
+                             os.path.join(root, "notebooks", "refunds.py"),
                              "-o", str(out)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert export.returncode == 0, export.stderr[-3000:]
     html = out.read_text()

@@ -253,7 +253,8 @@ def test_cli_sends_the_lo_report_once(clean_app, world, smtp_server, tmp_path):
 
 def test_cli_sends_an_employer_association_report(clean_app, world, smtp_server, tmp_path):
     day = DAY.isoformat()
-    result = run(clean_app, "reports", "employer-association", "Staten", "--date", day, "--send", "--out", str(tmp_path))
+    result = run(clean_app, "reports", "employer-association", "Staten", "--date", day, "--send", "--out",
+                 str(tmp_path))
     assert result.exit_code == 0, result.output
     message = smtp_server.messages[0]
     assert message["to"] == clean_app.config["REPORT_RECIPIENTS"]["staten"]
@@ -264,7 +265,8 @@ def test_cli_sends_an_employer_association_report(clean_app, world, smtp_server,
     assert ["974760673", "Virksomhet E1", 2] in [list(row) for row in sheet]
     assert csv_rows(files[f"membership-staten-{day}.csv"])[1:] == [[day, "974760673", "Virksomhet E1", "2"]]
     # Another association's report for the same date is another report: no --force needed.
-    other = run(clean_app, "reports", "employer-association", "spekter", "--date", day, "--send", "--out", str(tmp_path))
+    other = run(clean_app, "reports", "employer-association", "spekter", "--date", day, "--send", "--out",
+                str(tmp_path))
     assert other.exit_code == 0, other.output
     assert len(smtp_server.messages) == 2
 

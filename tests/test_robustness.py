@@ -132,7 +132,8 @@ def test_csv_upload_of_any_bytes_is_parsed_or_refused(csv_context, data):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.tuples(st.text(max_size=12), st.text(max_size=8), st.sampled_from(["", "other", "deceased", "x"])),
+@given(rows=st.lists(st.tuples(st.text(max_size=12), st.text(max_size=8),
+                               st.sampled_from(["", "other", "deceased", "x"])),
                      max_size=5))
 def test_csv_lines_name_their_line_number(csv_context, rows):
     text = "medlemsnummer;fodselsnummer;navn;belop;avvik;kommentar\n" + "\n".join(

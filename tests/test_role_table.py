@@ -123,7 +123,8 @@ def test_a_trustee_position_stored_at_a_unit_reaches_no_unit(client, world, dbs)
 
 @pytest.mark.parametrize("contact_id", ["foreign", "abc", str(HUGE_ID), ""])
 def test_portal_removes_only_its_own_contacts(client, world, dbs, contact_id):
-    foreign = dbs.scalars(select(DeductionContact).where(DeductionContact.employer_id == world.employers["E2"].id)).one()
+    foreign = dbs.scalars(
+        select(DeductionContact).where(DeductionContact.employer_id == world.employers["E2"].id)).one()
     login(client, world.logins["deduction_contact"])
     sent = str(foreign.id) if contact_id == "foreign" else contact_id
     response = client.post("/portal/contacts", data={"action": "remove", "contact_id": sent})
@@ -153,5 +154,6 @@ def test_the_office_writes_to_an_employer_it_names(client, world, dbs):
     response = client.post("/messages/new", data={"employer_id": str(employer_id), "subject": "Trekk", "body": "Hei"})
     assert response.status_code == 302
     assert dbs.scalars(select(MessageThread.employer_id)).one() == employer_id
-    assert client.post("/messages/new", data={"employer_id": str(HUGE_ID), "subject": "x", "body": "y"}).status_code == 422
+    assert client.post("/messages/new",
+                       data={"employer_id": str(HUGE_ID), "subject": "x", "body": "y"}).status_code == 422
 

@@ -76,7 +76,8 @@ def test_form_post_without_csrf_token_is_refused(csrf_client, world, dbs):
     assert response.status_code == 400  # no token, no login
     page = csrf_client.get("/login/").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    ok = csrf_client.post("/login/", data={"username": world.logins["office"], "password": PASSWORD, "csrf_token": token})
+    ok = csrf_client.post("/login/",
+                          data={"username": world.logins["office"], "password": PASSWORD, "csrf_token": token})
     assert ok.status_code == 302
     before = dbs.scalar(select(db.func.count()).select_from(OrgUnit))
     refused = csrf_client.post("/orgunitview/add", data={"code": "X9", "name": "Uten token", "level": "club",
@@ -126,7 +127,8 @@ def test_changes_are_audited_with_fields_and_found_by_member(client, world, dbs)
     headers = api_token(client, world.logins["member_data_admin"])
     assert client.put(f"/api/v1/member/{member.id}", json={"city": "Ås", "national_id": "15108695088"},
                       headers=headers).status_code == 200
-    entry = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "update", AuditEntry.member_id == member.id)).one()
+    entry = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "update",
+                                                 AuditEntry.member_id == member.id)).one()
     import json
 
     fields = json.loads(entry.details)["fields"]

@@ -83,7 +83,8 @@ def test_a_copied_cookie_is_refused_after_a_password_reset_by_link(clean_app, wo
     assert opens_with(clean_app, copy, MEMBER_PAGE)
 
     visitor = clean_app.test_client()
-    visitor.post("/password/forgot", data={"username": world.logins["member"], "channel": "email"}, follow_redirects=True)
+    visitor.post("/password/forgot", data={"username": world.logins["member"], "channel": "email"},
+                 follow_redirects=True)
     path = LINK.search(smtp_server.bodies()[0]).group(0).split("127.0.0.1:5000", 1)[-1]
     assert visitor.post(path, data={"password": NEW_PASSWORD, "password_again": NEW_PASSWORD}).status_code == 302
 
@@ -131,7 +132,8 @@ def test_the_office_resetting_a_password_ends_that_users_sessions_only(client, c
         db.session.remove()
     assert login(client, world.logins["office"]).status_code == 302
 
-    response = client.post(f"/resetpassword/form?pk={member_id}", data={"password": NEW_PASSWORD, "conf_password": NEW_PASSWORD})
+    response = client.post(f"/resetpassword/form?pk={member_id}",
+                           data={"password": NEW_PASSWORD, "conf_password": NEW_PASSWORD})
     assert response.status_code == 302
     assert member.get(MEMBER_PAGE).status_code == 302
     assert client.get(OFFICE_PAGE).status_code == 200
@@ -177,7 +179,8 @@ def test_the_forgotten_password_page_is_rate_limited(limited_client, world):
 def test_wrong_passwords_through_the_api_lock_the_account(client, clean_app, world):
     username = world.logins["office"]
     for _ in range(clean_app.config["AUTH_MAX_FAILED_LOGINS"]):
-        response = client.post("/api/v1/security/login", json={"username": username, "password": "Wrong-1!", "provider": "db"})
+        response = client.post("/api/v1/security/login",
+                               json={"username": username, "password": "Wrong-1!", "provider": "db"})
         assert response.status_code == 401
     right = client.post("/api/v1/security/login", json={"username": username, "password": PASSWORD, "provider": "db"})
     assert right.status_code == 401  # locked: the right password is refused too
@@ -207,7 +210,8 @@ def _lock(clean_app, username: str) -> None:
 
 
 @pytest.mark.parametrize("channel", ["form", "api"])
-def test_unknown_and_locked_usernames_cost_the_same_hash_work_as_known_ones(client, clean_app, world, hash_work, channel):
+def test_unknown_and_locked_usernames_cost_the_same_hash_work_as_known_ones(client, clean_app, world, hash_work,
+                                                                            channel):
     def attempt(username: str) -> int:
         hash_work.clear()
         if channel == "form":

@@ -42,7 +42,9 @@ def test_member_field_rules_name_the_field(app_ctx, field, value, fragment):
 
 
 def test_valid_member_passes_and_is_normalised(app_ctx):
-    cleaned = v.validate_record(Member, {**VALID_MEMBER, "mobile_private": "912 34 567", "preferred_mobile": "private", "national_id": "151086 95088"})
+    cleaned = v.validate_record(Member,
+                                {**VALID_MEMBER, "mobile_private": "912 34 567", "preferred_mobile": "private",
+                                 "national_id": "151086 95088"})
     assert cleaned["mobile_private"] == "+4791234567"
     assert cleaned["national_id"] == "15108695088"
 
@@ -86,9 +88,11 @@ def test_member_record_rules(app_ctx, values, field):
         (Employer, {"org_number": "974760674", "name": "X", "customer_no": "12345678"}, "org_number"),
         (Employer, {"org_number": "974760673", "name": "X", "customer_no": "1234567"}, "customer_no"),
         (OrgUnit, {"code": "X", "name": "Y", "bank_account": "90010741505"}, "bank_account"),
-        (Employment, {"start_date": dt.date(2024, 2, 1), "end_date": dt.date(2024, 1, 1), "position_pct": 100}, "end_date"),
+        (Employment, {"start_date": dt.date(2024, 2, 1), "end_date": dt.date(2024, 1, 1), "position_pct": 100},
+         "end_date"),
         (Employment, {"start_date": dt.date(2024, 2, 1), "position_pct": 120}, "position_pct"),
-        (Position, {"type": "leader", "org_unit": None, "workplace": None, "start_date": dt.date(2024, 1, 1)}, "org_unit"),
+        (Position, {"type": "leader", "org_unit": None, "workplace": None, "start_date": dt.date(2024, 1, 1)},
+         "org_unit"),
     ],
 )
 def test_other_rules(app_ctx, model, values, field):
@@ -133,7 +137,8 @@ def test_form_refuses_duplicate_member_number(client, world, dbs):
 def test_form_refuses_bad_employer_and_account(client, world, dbs):
     login_as(client, world.logins["office"])
     page = client.post("/employerview/add", data={
-        "org_number": "123456789", "name": "Feil AS", "association": "nho", "sector": "private", "customer_no": "99999999",
+        "org_number": "123456789", "name": "Feil AS", "association": "nho", "sector": "private",
+        "customer_no": "99999999",
     }).get_data(as_text=True)
     assert "Organisasjonsnummer" in page
     page = client.post("/orgunitview/add", data={
@@ -165,7 +170,8 @@ def test_api_refuses_bad_member_with_422_naming_the_field(client, world, dbs, fi
 def test_api_refuses_bad_employer(client, world, dbs):
     headers = api_token(client, world.logins["office"])
     response = client.post("/api/v1/employer/", json={
-        "org_number": "974760674", "name": "Feil AS", "association": "nho", "sector": "private", "customer_no": "12345678",
+        "org_number": "974760674", "name": "Feil AS", "association": "nho", "sector": "private",
+        "customer_no": "12345678",
     }, headers=headers)
     assert response.status_code == 422
     assert "org_number" in response.json["message"]
@@ -173,7 +179,8 @@ def test_api_refuses_bad_employer(client, world, dbs):
 
 def test_api_accepts_valid_member(client, world, dbs):
     headers = api_token(client, world.logins["office"])
-    payload = {**_form(world), "home_unit": world.units["AV1"].id, "mobile_private": "912 34 567", "preferred_mobile": "private"}
+    payload = {**_form(world), "home_unit": world.units["AV1"].id, "mobile_private": "912 34 567",
+               "preferred_mobile": "private"}
     response = client.post("/api/v1/member/", json=payload, headers=headers)
     assert response.status_code == 201, response.json
     member = dbs.get(Member, response.json["id"])
@@ -183,7 +190,8 @@ def test_api_accepts_valid_member(client, world, dbs):
 
 def test_org_unit_cannot_be_moved_under_its_own_descendant(client, world, dbs):
     headers = api_token(client, world.logins["office"])
-    response = client.put(f"/api/v1/org_unit/{world.units['LF1'].id}", json={"parent": world.units["KL1"].id}, headers=headers)
+    response = client.put(f"/api/v1/org_unit/{world.units['LF1'].id}", json={"parent": world.units["KL1"].id},
+                          headers=headers)
     assert response.status_code == 422
     assert "parent" in response.json["message"] or "level" in response.json["message"]
     assert dbs.get(OrgUnit, world.units["LF1"].id).parent_id == world.units["NTF"].id

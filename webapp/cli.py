@@ -222,10 +222,12 @@ def reports_group():
 
 
 def _report_options(command):
-    command = click.option("--force", is_flag=True, help="Send again although the report was sent for the date.")(command)
+    command = click.option("--force", is_flag=True,
+                           help="Send again although the report was sent for the date.")(command)
     command = click.option("--out", "out_dir", type=click.Path(file_okay=False),
                            help="Directory for the files (default: instance/reports/, setting REPORTS_DIR).")(command)
-    command = click.option("--send", is_flag=True, help="E-mail the files to the report's configured recipients.")(command)
+    command = click.option("--send", is_flag=True,
+                           help="E-mail the files to the report's configured recipients.")(command)
     command = click.option("--date", "date_text", required=True, metavar="YYYY-MM-DD",
                            help="Count the members at this date.")(command)
     return command

@@ -70,7 +70,8 @@ def test_typeahead_finds_member_in_form(page, world):
 
 def test_api_docs_run_under_the_strict_content_security_policy(page, world):
     refused = []
-    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on("console",
+            lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
     log_in(page, world.logins["office"])
     response = page.goto("/swagger/v1")
     assert "unsafe-inline" not in response.headers["content-security-policy"].split("script-src")[1].split(";")[0]

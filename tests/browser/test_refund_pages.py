@@ -11,7 +11,8 @@ def test_office_approves_and_treasurer_downloads(page, world, clean_app, browser
     from webapp.models import RefundPolicy
 
     with clean_app.app_context():
-        db.session.add(RefundPolicy(valid_from="2020-Q1", share_national_association=40, share_branch=40, share_club=20))
+        db.session.add(RefundPolicy(valid_from="2020-Q1", share_national_association=40, share_branch=40,
+                                    share_club=20))
         db.session.commit()
         db.session.remove()
 

@@ -74,7 +74,8 @@ class DeductionBasis(Model):
     not_reported_count = Column(Integer, nullable=False, default=0)
     unknown_reported_count = Column(Integer, nullable=False, default=0)
     deviation_count = Column(Integer, nullable=False, default=0)
-    reconciliation_status = Column(enum_column_type(ReconciliationStatus), nullable=False, default=ReconciliationStatus.no_list)
+    reconciliation_status = Column(enum_column_type(ReconciliationStatus), nullable=False,
+                                   default=ReconciliationStatus.no_list)
     reconciliation_flags = Column(String(200), nullable=False, default="")
 
     employer = relationship("Employer")
@@ -151,7 +152,8 @@ class DeductionList(Model):
     delivered_by = relationship(User, foreign_keys=[delivered_by_id])
     reopened_by = relationship(User, foreign_keys=[reopened_by_id])
     lines = relationship(
-        "DeductionListLine", back_populates="deduction_list", cascade="all, delete-orphan", order_by="DeductionListLine.id"
+        "DeductionListLine", back_populates="deduction_list", cascade="all, delete-orphan",
+        order_by="DeductionListLine.id"
     )
 
     __table_args__ = (Index("ix_deduction_list_employer_period", "employer_id", "period"),)

@@ -123,7 +123,8 @@ _FIELD_LABELS: dict[type, dict] = {
         "body": _l("Text"), "amount_ore": _l("Amount"), "due_date": _l("Due date"), "pdf": _l("PDF file"),
     },
     EmploymentChange: {
-        "member": _l("Member"), "employer": _l("Employer"), "workplace": _l("Workplace"), "start_date": _l("Start date"),
+        "member": _l("Member"), "employer": _l("Employer"), "workplace": _l("Workplace"),
+        "start_date": _l("Start date"),
         "position_pct": _l("Percentage of full time"), "employment": _l("Replaces"), "comment": _l("Comment"),
         "status": _l("Status"), "reported_at": _l("Reported"), "decided_at": _l("Dealt with"),
     },

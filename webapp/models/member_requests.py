@@ -9,7 +9,9 @@ from webapp.models.choices import RequestStatus, enum_column_type
 
 
 class EmploymentChange(Model):
-    """A new employer/workplace as the member reports it. Approving it ends the replaced employment and adds the new one."""
+    """A new employer/workplace as the member reports it.
+
+    Approving it ends the replaced employment and adds the new one."""
 
     __tablename__ = "employment_change"
 

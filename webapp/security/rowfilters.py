@@ -70,6 +70,10 @@ def _approved_runs():
     return select(RefundRun.id).where(RefundRun.status == RefundStatus.approved)
 
 
+def _messages_in_threads(which_threads) -> ColumnElement:
+    return Message.thread_id.in_(select(MessageThread.id).where(which_threads))
+
+
 # For each model: {grant kind: function(ids) -> clause}. A kind not listed reaches nothing.
 _RULES: dict[type, dict[str, Callable[[list[int]], ColumnElement]]] = {
     Member: {
@@ -116,9 +120,9 @@ _RULES: dict[type, dict[str, Callable[[list[int]], ColumnElement]]] = {
         sc.UNITS: lambda ids: MessageThread.org_unit_id.in_(ids),
     },
     Message: {
-        sc.MEMBERS: lambda ids: Message.thread_id.in_(select(MessageThread.id).where(MessageThread.member_id.in_(ids))),
-        sc.EMPLOYERS: lambda ids: Message.thread_id.in_(select(MessageThread.id).where(MessageThread.employer_id.in_(ids))),
-        sc.UNITS: lambda ids: Message.thread_id.in_(select(MessageThread.id).where(MessageThread.org_unit_id.in_(ids))),
+        sc.MEMBERS: lambda ids: _messages_in_threads(MessageThread.member_id.in_(ids)),
+        sc.EMPLOYERS: lambda ids: _messages_in_threads(MessageThread.employer_id.in_(ids)),
+        sc.UNITS: lambda ids: _messages_in_threads(MessageThread.org_unit_id.in_(ids)),
     },
     # The rest of the member's own page belongs to the member alone (and the office).
     CourseApplication: {sc.MEMBERS: lambda ids: CourseApplication.member_id.in_(ids)},

@@ -54,19 +54,22 @@ def user_for_token(token: str):
 
 
 def password_link(user) -> str:
-    return current_app.config["PORTAL_URL"].rstrip("/") + url_for("PasswordView.set_password", token=password_token(user))
+    return current_app.config["PORTAL_URL"].rstrip("/") + url_for("PasswordView.set_password",
+                                                                  token=password_token(user))
 
 
 def send_password_link(user, address: str, reason: str) -> bool:
     """Queue the link's e-mail with the caller's change and commit both; False while it waits in the outbox."""
     body = _(
-        "Hello %(name)s,\n\n%(reason)s\n\nYour username is %(username)s. Choose your password here (the link works once and "
+        "Hello %(name)s,\n\n%(reason)s\n\nYour username is %(username)s. "
+        "Choose your password here (the link works once and "
         "expires in 24 hours):\n%(link)s\n\nKind regards\n%(union)s",
         name=user.get_full_name(), reason=reason, username=user.username, link=password_link(user),
         union=current_app.config["UNION_NAME"],
     )
     return outbox.queue_and_send(
-        Message(subject=_("Your login to %(union)s", union=current_app.config["UNION_NAME"]), recipients=[address], body=body))
+        Message(subject=_("Your login to %(union)s", union=current_app.config["UNION_NAME"]), recipients=[address],
+                body=body))
 
 
 def next_contact_username() -> str:
@@ -90,12 +93,13 @@ def create_contact(employer: Employer, name: str, email: str, phone: str | None,
     sm = current_app.appbuilder.sm
     user = sm.find_user(email=address)
     if user is None:
-        user = sm.user_model(first_name=" ".join(parts[:-1])[:64], last_name=parts[-1][:64], username=next_contact_username(),
-                             email=address, active=True, password="")
+        user = sm.user_model(first_name=" ".join(parts[:-1])[:64], last_name=parts[-1][:64],
+                             username=next_contact_username(), email=address, active=True, password="")
         db.session.add(user)
         db.session.flush()
     active = db.session.scalar(select(DeductionContact.id).where(
-        DeductionContact.user_id == user.id, DeductionContact.employer_id == employer.id, DeductionContact.end_date.is_(None)
+        DeductionContact.user_id == user.id, DeductionContact.employer_id == employer.id,
+        DeductionContact.end_date.is_(None)
     ))
     if active:
         raise AccountError(_("E-mail: %(address)s is already a deduction contact for %(employer)s.",
@@ -104,7 +108,8 @@ def create_contact(employer: Employer, name: str, email: str, phone: str | None,
                                     added_by_id=added_by_id))
     audit.record("add_contact", "employer", employer.id, user=user.username)
     # Saved together with its e-mail (send_password_link commits): mail being down does not undo the contact.
-    send_password_link(user, address, _("You are registered as deduction contact for %(employer)s.", employer=employer.name))
+    send_password_link(user, address,
+                       _("You are registered as deduction contact for %(employer)s.", employer=employer.name))
     return user
 
 

@@ -30,7 +30,8 @@ def _actor() -> dict[str, Any]:
     }
 
 
-def record(action: str, object_type: str, object_id: int | None = None, member_id: int | None = None, **details) -> AuditEntry:
+def record(action: str, object_type: str, object_id: int | None = None, member_id: int | None = None,
+           **details) -> AuditEntry:
     """Add an entry to the current transaction; it is written with the change it describes."""
     entry = AuditEntry(
         at=dt.datetime.now(),

@@ -62,7 +62,8 @@ def apply(member_id: int, course_id: int, now: dt.datetime | None = None) -> Cou
             raise CourseError(_("Course: the application deadline (%(date)s) has passed.",
                                 date=_date(course.application_deadline)))
         application = db.session.scalars(
-            select(CourseApplication).where(CourseApplication.course_id == course.id, CourseApplication.member_id == member_id)
+            select(CourseApplication).where(CourseApplication.course_id == course.id,
+                                            CourseApplication.member_id == member_id)
         ).first()
         if application is not None and application.status in HOLDING_SEAT:
             raise CourseError(_("Course: you have already applied for this course."))
@@ -96,7 +97,8 @@ def withdraw(application: CourseApplication, now: dt.datetime | None = None) -> 
         ))
     application.status = ApplicationStatus.withdrawn
     application.withdrawn_at = now
-    audit.record("withdraw_course", "course_application", application.id, member_id=application.member_id, course=course.id)
+    audit.record("withdraw_course", "course_application", application.id, member_id=application.member_id,
+                 course=course.id)
     db.session.commit()
 
 

@@ -328,7 +328,8 @@ def _set_entries(deduction_list: DeductionList, entries: dict[int, LineInput]) -
             errors[line_id] = _("Line: not on this list.")
             continue
         try:
-            checked[line_id] = parse_line(LineInput(line.national_id, line.name, entry.amount, entry.deviation, entry.comment))
+            checked[line_id] = parse_line(LineInput(line.national_id, line.name, entry.amount, entry.deviation,
+                                                    entry.comment))
         except ListError as exc:
             errors[line_id] = str(exc)
     if errors:
@@ -427,7 +428,8 @@ def csv_template(deduction_list: DeductionList | None = None) -> str:
         member_no = line.basis_member.member_no if line.basis_member else ""
         shown_id = mask_national_id(line.national_id) if member_no else line.national_id
         writer.writerow(neutralised_row(
-            [member_no, shown_id, line.name, amount, line.deviation.name if line.deviation else "", line.comment or ""]))
+            [member_no, shown_id, line.name, amount, line.deviation.name if line.deviation else "",
+             line.comment or ""]))
     return out.getvalue()
 
 
@@ -455,8 +457,8 @@ def parse_csv(data: bytes) -> list[LineInput | None]:
 def _read_rows(reader) -> list[LineInput | None]:
     header = [h.strip().lower() for h in next(reader, [])]
     if "belop" not in header or not ({"medlemsnummer", "fodselsnummer"} & set(header)):
-        raise ListError(_on_line(1, _("Header: it must have belop, and medlemsnummer or fodselsnummer; expected %(columns)s.",
-                                       columns=";".join(CSV_COLUMNS))))
+        raise ListError(_on_line(1, _("Header: it must have belop, and medlemsnummer or fodselsnummer; "
+                                      "expected %(columns)s.", columns=";".join(CSV_COLUMNS))))
     index = {name: header.index(name) for name in CSV_COLUMNS if name in header}
 
     def cell(cells, name):

@@ -64,7 +64,8 @@ def threads(grants: list[sc.Grant], limit: int | None = None) -> list[MessageThr
     query = (
         select(MessageThread)
         .where(visible_clause(MessageThread, grants))
-        .options(joinedload(MessageThread.member), joinedload(MessageThread.employer), joinedload(MessageThread.org_unit))
+        .options(joinedload(MessageThread.member), joinedload(MessageThread.employer),
+                 joinedload(MessageThread.org_unit))
         .order_by(MessageThread.last_message_at.desc(), MessageThread.id.desc())
     )
     if limit:
@@ -132,7 +133,8 @@ def reply(thread: MessageThread, body: str, author_id: int | None, from_party: b
     return message
 
 
-def _add_message(thread: MessageThread, text: str, author_id: int | None, from_party: bool, now: dt.datetime) -> Message:
+def _add_message(thread: MessageThread, text: str, author_id: int | None, from_party: bool,
+                 now: dt.datetime) -> Message:
     message = Message(thread=thread, author_id=author_id, from_party=from_party, body=text, sent_at=now)
     db.session.add(message)
     thread.last_message_at = now

@@ -99,7 +99,8 @@ def notify(month: Month, now: dt.datetime | None = None) -> NotifyResult:
         for contact in contacts:
             queued.append(outbox.queue(Message(subject=subject, recipients=[contact.user.email], body=body)).id)
             db.session.add(
-                DeductionNotice(basis_id=basis.id, user_id=contact.user_id, email=contact.user.email, subject=subject, sent_at=now)
+                DeductionNotice(basis_id=basis.id, user_id=contact.user_id, email=contact.user.email, subject=subject,
+                                sent_at=now)
             )
             result.emails += 1
         basis.notified_at = now

@@ -50,8 +50,8 @@ def _send(user, member: Member | None, channel: str) -> str | None:
     if channel == SMS:
         mobile = _mobile_for(user, member)
         if mobile:
-            send_sms(mobile, _("%(union)s: choose a new password here (the link works once and expires in 24 hours): %(link)s",
-                               union=current_app.config["UNION_NAME"], link=accounts.password_link(user)))
+            send_sms(mobile, _("%(union)s: choose a new password here (the link works once and expires in 24 hours): "
+                               "%(link)s", union=current_app.config["UNION_NAME"], link=accounts.password_link(user)))
             return SMS
     address = (chosen_email(member) if member is not None else None) or user.email
     if not address:

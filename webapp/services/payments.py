@@ -86,7 +86,8 @@ def import_file(filename: str, data: bytes, imported_by: str | None = None) -> I
         chunk = references[start : start + 900]
         known.update(db.session.scalars(select(Payment.bank_reference).where(Payment.bank_reference.in_(chunk))))
     try:
-        batch = PaymentImport(filename=filename, sha256=checksum, imported_at=dt.datetime.now(), imported_by=imported_by)
+        batch = PaymentImport(filename=filename, sha256=checksum, imported_at=dt.datetime.now(),
+                              imported_by=imported_by)
         db.session.add(batch)
         db.session.flush()
         periods = set()

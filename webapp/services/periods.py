@@ -40,7 +40,8 @@ def _check_year(year: int, text: str, field: str, form: str) -> None:
     from webapp.services.bounds import FIRST_PERIOD_YEAR, last_period_year, period_year_allowed
 
     if not period_year_allowed(year):
-        raise PeriodOutOfRange(f"{field}: '{text}' ({form}) must lie in the years {FIRST_PERIOD_YEAR} to {last_period_year()}")
+        raise PeriodOutOfRange(f"{field}: '{text}' ({form}) must lie in the years "
+                               f"{FIRST_PERIOD_YEAR} to {last_period_year()}")
 
 
 @dataclass(frozen=True, order=True)

@@ -37,7 +37,8 @@ def reconcile(period: str, employer_ids: list[int] | None = None) -> int:
 
     lists = _grouped(
         restrict(
-            select(DeductionList.employer_id, func.count(DeductionList.id), func.coalesce(func.sum(DeductionList.total_ore), 0))
+            select(DeductionList.employer_id, func.count(DeductionList.id),
+                   func.coalesce(func.sum(DeductionList.total_ore), 0))
             .where(delivered)
             .group_by(DeductionList.employer_id),
             DeductionList.employer_id,
@@ -91,7 +92,8 @@ def reconcile(period: str, employer_ids: list[int] | None = None) -> int:
         )
     )
     bases = db.session.execute(
-        restrict(select(DeductionBasis.id, DeductionBasis.employer_id).where(DeductionBasis.period == period), DeductionBasis.employer_id)
+        restrict(select(DeductionBasis.id, DeductionBasis.employer_id).where(DeductionBasis.period == period),
+                 DeductionBasis.employer_id)
     ).all()
 
     updates = []

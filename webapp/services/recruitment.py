@@ -54,7 +54,8 @@ def settings() -> tuple[int, int, bool]:
 def paid_months_query(recruit_ids):
     """(member_id, months): the number of distinct months each recruit has paid dues, in one query."""
     return (
-        select(DeductionListLine.member_id.label("member_id"), func.count(distinct(DeductionList.period)).label("months"))
+        select(DeductionListLine.member_id.label("member_id"),
+               func.count(distinct(DeductionList.period)).label("months"))
         .join(DeductionList, DeductionList.id == DeductionListLine.list_id)
         .where(
             DeductionList.status == ListStatus.delivered,
@@ -67,7 +68,8 @@ def paid_months_query(recruit_ids):
 
 def recruitments_of(member_id: int) -> list[RecruitmentRow]:
     points, months_needed, students_earn = settings()
-    recruits = select(Recruitment.recruit_id).where(Recruitment.recruiter_id == member_id, Recruitment.recruit_id.is_not(None))
+    recruits = select(Recruitment.recruit_id).where(Recruitment.recruiter_id == member_id,
+                                                    Recruitment.recruit_id.is_not(None))
     paid = paid_months_query(recruits).subquery()
     rows = db.session.execute(
         select(Recruitment, Member, paid.c.months)
@@ -125,7 +127,9 @@ def balance(member_id: int) -> int:
 
 def orders_of(member_id: int) -> list[PrizeOrder]:
     return db.session.scalars(
-        select(PrizeOrder).where(PrizeOrder.member_id == member_id).order_by(PrizeOrder.ordered_at.desc(), PrizeOrder.id.desc())
+        select(PrizeOrder)
+        .where(PrizeOrder.member_id == member_id)
+        .order_by(PrizeOrder.ordered_at.desc(), PrizeOrder.id.desc())
     ).all()
 
 
@@ -200,7 +204,8 @@ def _try_order(member_id: int, prize_id: int, quantity: int, now: dt.datetime) -
                        status=OrderStatus.ordered)
     db.session.add(order)
     db.session.flush()
-    audit.record("order_prize", "prize_order", order.id, member_id=member_id, prize=prize.id, quantity=quantity, points=cost)
+    audit.record("order_prize", "prize_order", order.id, member_id=member_id, prize=prize.id, quantity=quantity,
+                 points=cost)
     db.session.commit()
     return order
 

@@ -24,7 +24,8 @@ def kept_pdf(refund_unit: RefundUnit, kind: str, render: Callable[[RefundUnit], 
     if refund_unit.run.status != RefundStatus.approved:
         return render(refund_unit)
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-    where = (RefundDocument.refund_unit_id == refund_unit.id, RefundDocument.kind == kind, RefundDocument.locale == locale)
+    where = (RefundDocument.refund_unit_id == refund_unit.id, RefundDocument.kind == kind,
+             RefundDocument.locale == locale)
     kept = db.session.scalars(select(RefundDocument.pdf).where(*where)).first()
     if kept is not None:
         return kept
@@ -39,5 +40,7 @@ def kept_pdf(refund_unit: RefundUnit, kind: str, render: Callable[[RefundUnit], 
 
 
 def forget_kept_documents() -> None:
-    """Drop every kept document (the caller commits): after a privacy purge, lists are rendered anew without the names."""
+    """Drop every kept document (the caller commits).
+
+    After a privacy purge, lists are rendered anew without the names."""
     db.session.execute(delete(RefundDocument))

@@ -85,7 +85,8 @@ def purge(dry_run: bool = False, today: dt.date | None = None) -> PurgeResult:
         return result
     try:
         keep_days = int(current_app.config["MAIL_OUTBOX_KEEP_DAYS"])
-        result.sent_mails_forgotten = mail.forget_sent(dt.datetime.combine(today, dt.time()) - dt.timedelta(days=keep_days))
+        result.sent_mails_forgotten = mail.forget_sent(dt.datetime.combine(today,
+                                                                           dt.time()) - dt.timedelta(days=keep_days))
         if result.members:
             for start in range(0, len(result.members), 500):
                 _anonymise([member_id for member_id, _no, _left in result.members[start : start + 500]], today)

@@ -209,9 +209,11 @@ def _position_target_rule(values: Mapping[str, Any]) -> dict:
     has_workplace = values.get("workplace") is not None or values.get("workplace_id") is not None
     if kind == "workplace_trustee":
         if not has_workplace or has_unit:
-            return {"workplace": _l("Workplace: a workplace representative holds the position at a workplace, not at an organisational unit.")}
+            return {"workplace": _l("Workplace: a workplace representative holds the position at a workplace, "
+                                    "not at an organisational unit.")}
     elif kind is not None and (not has_unit or has_workplace):
-        return {"org_unit": _l("Organisational unit: this position belongs to an organisational unit, not to a workplace.")}
+        return {"org_unit": _l("Organisational unit: this position belongs to an organisational unit, "
+                               "not to a workplace.")}
     return {}
 
 
@@ -257,7 +259,8 @@ def quarter_text(label: str) -> Callable[[Any], str]:
             raise FieldError(_l("%(field)s: must be a quarter from %(first)s to %(last)s.", field=label, first=first,
                                 last=last)) from None
         except PeriodError:
-            raise FieldError(_l("%(field)s: must be a quarter of the form YYYY-Qn (n = 1 to 4).", field=label)) from None
+            raise FieldError(_l("%(field)s: must be a quarter of the form YYYY-Qn (n = 1 to 4).",
+                                field=label)) from None
 
     return rule
 
@@ -341,7 +344,8 @@ _RULES: dict[type, ModelRules] = {
             date_order_rule("joined_on", "left_on", _l("Date left: cannot be before the date joined.")),
         ),
     ),
-    OrgUnit: ModelRules(fields={"bank_account": bank_account, **labelled(OrgUnit, code=required_text, name=required_text)}),
+    OrgUnit: ModelRules(fields={"bank_account": bank_account,
+                                **labelled(OrgUnit, code=required_text, name=required_text)}),
     Employer: ModelRules(
         fields={
             "org_number": org_number,
@@ -522,6 +526,7 @@ def unique_conflicts(item: Any, may_see: Callable[[type, int], bool] | None = No
         if may_see is None or may_see(model, other.id):
             conflicts[column.key] = [str(_l("%(field)s: already exists.", field=label))]
         else:
-            conflicts[column.key] = [str(_l("%(field)s: cannot be registered here. Contact the union office.", field=label))]
+            conflicts[column.key] = [str(_l("%(field)s: cannot be registered here. Contact the union office.",
+                                            field=label))]
     return conflicts
 

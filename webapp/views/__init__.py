@@ -103,8 +103,8 @@ def register_views(appbuilder) -> None:
         appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
     appbuilder.add_view(MessagesView, "Messages", label=_l("Messages"), icon="fa-envelope")
     current_app.jinja_env.globals["latest_threads"] = latest_threads
-    for view in (ActingRoleView, UnitPageView, PortalView, MyPageView, TypeaheadView, PasswordView, AccessRequestFormView,
-                 ForgotPasswordView, ConfidentialityView, SubjectAccessView):
+    for view in (ActingRoleView, UnitPageView, PortalView, MyPageView, TypeaheadView, PasswordView,
+                 AccessRequestFormView, ForgotPasswordView, ConfidentialityView, SubjectAccessView):
         appbuilder.add_view_no_menu(view)
     apis = (OrgUnitApi, EmployerApi, WorkplaceApi, MemberApi, EmploymentApi, PositionApi, DeductionMonthApi,
             DeductionListApi, PaymentApi)

@@ -40,7 +40,8 @@ def check_write(item, permission: str, view_name: str) -> None:
         if problems:
             raise RecordInvalid(problems)
         validate_item(item)
-        conflicts = unique_conflicts(item, may_see=lambda model, pk: is_visible(model, pk, get_scope().grants_for_view(view_name)))
+        grants = get_scope().grants_for_view(view_name)
+        conflicts = unique_conflicts(item, may_see=lambda model, pk: is_visible(model, pk, grants))
     if conflicts:
         raise RecordInvalid(conflicts)
     is_new = item.id is None
@@ -50,9 +51,11 @@ def check_write(item, permission: str, view_name: str) -> None:
     try:
         assert_writable(item, grants)
         if is_new:
-            audit.record("create", type(item).__tablename__, item.id, member_id=audit.member_id_of(item), fields=changes)
+            audit.record("create", type(item).__tablename__, item.id, member_id=audit.member_id_of(item),
+                         fields=changes)
         elif changes:
-            audit.record("update", type(item).__tablename__, item.id, member_id=audit.member_id_of(item), fields=changes)
+            audit.record("update", type(item).__tablename__, item.id, member_id=audit.member_id_of(item),
+                         fields=changes)
     except IntegrityError:
         db.session.rollback()
         # Another request wrote the same unique value meanwhile. No database text: it names the value

@@ -167,7 +167,8 @@ class AccessRequestView(ScopedModelView):
     datamodel = ScopedInterface(AccessRequest, eager=("employer",))
     list_title = show_title = _l("Access requests")
     base_permissions = READ_ONLY
-    label_columns = {"name": _l("Name"), "email": _l("E-mail"), "phone": _l("Mobile"), "org_number": _l("Organisation number"),
+    label_columns = {"name": _l("Name"), "email": _l("E-mail"), "phone": _l("Mobile"),
+                     "org_number": _l("Organisation number"),
                      "employer": _l("Employer"), "requested_at": _l("Requested"), "status": _l("Status"),
                      "decided_at": _l("Decided")}
     list_columns = show_columns = list(label_columns)
@@ -208,8 +209,8 @@ class DeductionMonthApi(ScopedModelRestApi):
     datamodel = ScopedInterface(DeductionBasis)
     base_permissions = ["can_get", "can_info"]
     list_columns = show_columns = [
-        "id", "employer_id", "employer.name", "period", "kid", "notified_at", "delivered", "member_count", "change_count",
-        "list_count", "fixed_total_ore", "reported_total_ore", "paid_total_ore", "not_reported_count",
+        "id", "employer_id", "employer.name", "period", "kid", "notified_at", "delivered", "member_count",
+        "change_count", "list_count", "fixed_total_ore", "reported_total_ore", "paid_total_ore", "not_reported_count",
         "unknown_reported_count", "deviation_count", "reconciliation_status", "reconciliation_flags",
     ]
     search_columns = ["period", "kid", "employer", "reconciliation_status", "delivered"]

@@ -20,16 +20,19 @@ from webapp.extensions import db
 log = logging.getLogger(__name__)
 
 PAGES = {
-    400: (_l("The request could not be used"), _l("Something in the request was missing or wrong. Go back and try again.")),
-    403: (_l("No access"), _l("The role you act in does not give access to this page. Change role in the menu at the top right, "
-                             "or go back.")),
+    400: (_l("The request could not be used"),
+          _l("Something in the request was missing or wrong. Go back and try again.")),
+    403: (_l("No access"),
+          _l("The role you act in does not give access to this page. Change role in the menu at the top right, "
+             "or go back.")),
     404: (_l("Not found"), _l("The page does not exist, or it is outside what you have access to.")),
     405: (_l("Not allowed"), _l("This page cannot be used that way. Go back and try again.")),
     410: (_l("No longer valid"), _l("The link has expired or has already been used.")),
     413: (_l("Too large"), _l("The file or the form is too large.")),
     429: (_l("Too many attempts"), _l("There were too many attempts in a short time. Wait a little and try again.")),
-    500: (_l("Something went wrong"), _l("An error occurred on our side and has been logged. Try again later, or contact "
-                                          "the union office.")),
+    500: (_l("Something went wrong"),
+          _l("An error occurred on our side and has been logged. Try again later, or contact "
+             "the union office.")),
 }
 # Headers of the original answer that still apply to the page.
 KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")

@@ -59,4 +59,5 @@ class TypeaheadWidget:
 
 def typeahead_field(label, datamodel, col_name: str, kind: str, required: bool = True) -> AJAXSelectField:
     checks = [wtf_validators.DataRequired()] if required else [wtf_validators.Optional()]
-    return AJAXSelectField(label, validators=checks, datamodel=datamodel, col_name=col_name, widget=TypeaheadWidget(kind))
+    return AJAXSelectField(label, validators=checks, datamodel=datamodel, col_name=col_name,
+                           widget=TypeaheadWidget(kind))

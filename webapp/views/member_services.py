@@ -154,13 +154,16 @@ class PrizeOrderView(ScopedModelView):
     def sent(self, items):
         return self._each(items, recruitment.mark_sent, _l("The order is marked as sent."))
 
-    @action("cancel", _l("Cancel and give the points back"), _l("Cancel the orders and give the points back?"), "fa-undo")
+    @action("cancel", _l("Cancel and give the points back"), _l("Cancel the orders and give the points back?"),
+            "fa-undo")
     def cancel(self, items):
         return self._each(items, recruitment.cancel_order, _l("The order is cancelled and the points are given back."))
 
 
 class MemberDocumentView(ScopedModelView):
-    """Letters and invoices for members' pages, written here or uploaded as a PDF (certificates come from the courses)."""
+    """Letters and invoices for members' pages, written here or uploaded as a PDF.
+
+    Certificates come from the courses."""
 
     datamodel = ScopedInterface(MemberDocument, eager=("member",))
     list_title = show_title = _l("Member documents")
@@ -187,7 +190,8 @@ class MemberDocumentView(ScopedModelView):
         super().pre_add(item)
 
     def post_add(self, item):
-        _audit("add_member_document", item, item.member_id, kind=item.kind.name, title=item.title, uploaded=bool(item.pdf))
+        _audit("add_member_document", item, item.member_id, kind=item.kind.name, title=item.title,
+               uploaded=bool(item.pdf))
 
     @expose("/pdf/<int:pk>")
     @has_access

@@ -40,7 +40,8 @@ class MemberView(ScopedModelView):
     show_template = "members/show.html"
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
     label_columns = MEMBER_LABELS
-    list_columns = ["member_no", "last_name", "first_name", "national_id", "category", "home_unit", "joined_on", "left_on"]
+    list_columns = ["member_no", "last_name", "first_name", "national_id", "category", "home_unit", "joined_on",
+                    "left_on"]
     show_columns = MEMBER_EDIT_COLUMNS
     add_columns = edit_columns = MEMBER_EDIT_COLUMNS
     search_columns = ["member_no", "last_name", "first_name", "home_unit", "category", "city", "joined_on", "left_on"]
@@ -131,13 +132,18 @@ class PositionView(ScopedModelView):
         super().pre_delete(item)
 
 
-MEMBER_API_COLUMNS = ["id", "member_no", "national_id"] + [c for c in MEMBER_EDIT_COLUMNS if c not in ("member_no", "national_id", "home_unit")] + ["home_unit_id"]
+MEMBER_API_COLUMNS = (
+    ["id", "member_no", "national_id"]
+    + [c for c in MEMBER_EDIT_COLUMNS if c not in ("member_no", "national_id", "home_unit")]
+    + ["home_unit_id"]
+)
 
 
 class MemberApi(ScopedModelRestApi):
     resource_name = "member"
     datamodel = ScopedInterface(Member)
-    list_columns = ["id", "member_no", "national_id", "first_name", "last_name", "category", "home_unit_id", "joined_on", "left_on"]
+    list_columns = ["id", "member_no", "national_id", "first_name", "last_name", "category", "home_unit_id",
+                    "joined_on", "left_on"]
     show_columns = MEMBER_API_COLUMNS
     add_columns = edit_columns = MEMBER_EDIT_COLUMNS
     search_columns = ["member_no", "first_name", "last_name", "home_unit", "category", "joined_on", "left_on"]

@@ -73,7 +73,8 @@ class MessagesView(BaseView):
     def reply(self, thread_id: int):
         thread = self._thread(thread_id)
         try:
-            messaging.reply(thread, request.form.get("body", ""), current_user.id, messaging.writes_as_party(get_scope()))
+            messaging.reply(thread, request.form.get("body", ""), current_user.id,
+                            messaging.writes_as_party(get_scope()))
         except MessageError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
@@ -89,7 +90,8 @@ class MessagesView(BaseView):
         if request.method == "POST":
             try:
                 target = self._target(scope, request.form)
-                thread = messaging.start_thread(subject=request.form.get("subject", ""), body=request.form.get("body", ""),
+                thread = messaging.start_thread(subject=request.form.get("subject", ""),
+                                                body=request.form.get("body", ""),
                                                 author_id=current_user.id, from_party=messaging.writes_as_party(scope),
                                                 **target)
             except MessageError as exc:

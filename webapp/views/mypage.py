@@ -100,7 +100,8 @@ class MyPageView(BaseView):
             changes = mypage.update_member(member, request.form, fields)
         except RecordInvalid as exc:
             db.session.rollback()
-            flash(_("Nothing was saved: %(problems)s", problems=" ".join(m for msgs in exc.errors.values() for m in msgs)),
+            flash(_("Nothing was saved: %(problems)s",
+                    problems=" ".join(m for msgs in exc.errors.values() for m in msgs)),
                   "danger")
             return self._render_page(acting_member(), exc.errors, section, request.form), 422
         if not changes:
@@ -142,7 +143,8 @@ class MyPageView(BaseView):
         today = dt.date.today()
         rows = courses.upcoming_courses(today)
         mine = {a.course_id: a for a in courses.applications_of(member.id)}
-        return self.render_template("mypage/courses.html", courses=rows, taken=courses.seats_taken([c.id for c in rows]),
+        return self.render_template("mypage/courses.html", courses=rows,
+                                    taken=courses.seats_taken([c.id for c in rows]),
                                     mine=mine, today=today, statuses=ApplicationStatus)
 
     @expose("/courses/<int:course_id>/apply", methods=["POST"])
@@ -177,7 +179,8 @@ class MyPageView(BaseView):
     @has_access
     def shop(self):
         member = acting_member()
-        return self.render_template("mypage/shop.html", prizes=recruitment.prizes(), balance=recruitment.balance(member.id),
+        return self.render_template("mypage/shop.html", prizes=recruitment.prizes(),
+                                    balance=recruitment.balance(member.id),
                                     orders=recruitment.orders_of(member.id))
 
     @expose("/shop/order", methods=["POST"])
@@ -185,7 +188,8 @@ class MyPageView(BaseView):
     def order(self):
         member = acting_member()
         try:
-            placed = recruitment.order_prize(member.id, request.form.get("prize_id", type=int), request.form.get("quantity", ""))
+            placed = recruitment.order_prize(member.id, request.form.get("prize_id", type=int),
+                                             request.form.get("quantity", ""))
         except ShopError as exc:
             flash(str(exc), "danger")
         else:

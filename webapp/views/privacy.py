@@ -67,7 +67,8 @@ class AuditLogView(ScopedModelView):
     base_permissions = ["can_list", "can_show"]
     label_columns = {
         "at": _l("Time"), "username": _l("User"), "role": _l("Role"), "scope": _l("Unit"), "action": _l("Action"),
-        "object_type": _l("Object"), "object_id": _l("Object id"), "member_id": _l("Member id"), "details": _l("Details"),
+        "object_type": _l("Object"), "object_id": _l("Object id"), "member_id": _l("Member id"),
+        "details": _l("Details"),
     }
     list_columns = ["at", "username", "role", "scope", "action", "object_type", "object_id", "member_id"]
     show_columns = list(label_columns)

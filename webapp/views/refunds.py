@@ -49,8 +49,8 @@ class RefundPolicyView(ScopedModelView):
         "share_club": _l("The shares of the three levels must add up to 100."),
         "weight_retired": _l("A category with weight 0 is not counted."),
     }
-    list_columns = ["valid_from", "pool_ore", "pool_percent", "share_national_association", "share_branch", "share_club",
-                    "weight_ordinary", "weight_retired"]
+    list_columns = ["valid_from", "pool_ore", "pool_percent", "share_national_association", "share_branch",
+                    "share_club", "weight_ordinary", "weight_retired"]
     show_columns = add_columns = edit_columns = list(POLICY_LABELS)
     search_columns = ["valid_from"]
     base_order = ("valid_from", "desc")
@@ -100,7 +100,8 @@ class RefundRunView(BaseView):
                 try:
                     pool_ore = parse_kroner(pool_text)
                 except (ValueError, ArithmeticError):
-                    raise refunds.RefundError(_("Pool: '%(text)s' is not an amount in kroner.", text=pool_text)) from None
+                    raise refunds.RefundError(_("Pool: '%(text)s' is not an amount in kroner.",
+                                                text=pool_text)) from None
             run = refunds.calculate(quarter, pool_ore, actor=current_user.username)
         except refunds.RefundError as exc:
             flash(str(exc), "danger")

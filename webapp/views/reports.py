@@ -134,7 +134,8 @@ def _files_display(value) -> Markup:
     except ValueError:
         return Markup("")
     items = "".join(
-        f"<li>{escape(f['name'])} <small class='text-muted'>SHA-256 {escape(f['sha256'])}, {int(f['bytes'])} B</small></li>"
+        f"<li>{escape(f['name'])} "
+        f"<small class='text-muted'>SHA-256 {escape(f['sha256'])}, {int(f['bytes'])} B</small></li>"
         for f in files
     )
     return Markup(f"<ul class='list-unstyled'>{items}</ul>")
