@@ -15,7 +15,10 @@ import decimal
 import enum
 import gzip
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby, islice
+from operator import itemgetter
 
 from flask_appbuilder import Model
 from sqlalchemy import Date, DateTime, LargeBinary, Numeric, insert, select, text
@@ -110,6 +113,21 @@ def database_has_rows() -> bool:
 def restore(path: str, replace: bool = False) -> BackupResult:
     header = read_header(path)
     revision = _revision()
+    _check_restorable(header, revision, replace)
+    tables = {table.name: table for table in _tables()}
+    try:
+        for table in reversed(list(tables.values())):
+            db.session.execute(table.delete())
+        _insert_rows(tables, _backup_rows(path, tables))
+        reset_sequences(tables.values())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return BackupResult(path, revision, header["counts"])
+
+
+def _check_restorable(header: dict, revision: str, replace: bool) -> None:
     if header["revision"] != revision:
         raise BackupError(
             f"file: the backup has schema {header['revision']}, the database {revision}; "
@@ -117,43 +135,30 @@ def restore(path: str, replace: bool = False) -> BackupResult:
         )
     if database_has_rows() and not replace:
         raise BackupError("database: it is not empty; restore replaces every row, confirm with --replace")
-    tables = {table.name: table for table in _tables()}
+
+
+def _backup_rows(path: str, tables: dict) -> Iterator[tuple[str, dict]]:
+    """(table name, row) for each row line of the file, its values decoded back to Python."""
     decoders = {
         name: {column.name: _decoder(column) for column in table.columns if _decoder(column)}
         for name, table in tables.items()
     }
-    try:
-        for table in reversed(list(tables.values())):
-            db.session.execute(table.delete())
-        pending: dict[str, list[dict]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as source:
+        source.readline()  # the header
+        for line in source:
+            item = json.loads(line)
+            name, row = item["t"], item["r"]
+            if name not in tables:
+                raise BackupError(f"file: unknown table {name} in the backup")
+            for column, decode in decoders[name].items():
+                if row.get(column) is not None:
+                    row[column] = decode(row[column])
+            yield name, row
 
-        def flush(name: str) -> None:
-            if pending.get(name):
-                db.session.execute(insert(tables[name]), pending[name])
-                pending[name] = []
 
-        current = None
-        with gzip.open(path, "rt", encoding="utf-8") as source:
-            source.readline()
-            for line in source:
-                item = json.loads(line)
-                name, row = item["t"], item["r"]
-                if name not in tables:
-                    raise BackupError(f"file: unknown table {name} in the backup")
-                if name != current and current is not None:
-                    flush(current)
-                current = name
-                for column, decode in decoders[name].items():
-                    if row.get(column) is not None:
-                        row[column] = decode(row[column])
-                pending.setdefault(name, []).append(row)
-                if len(pending[name]) >= CHUNK:
-                    flush(name)
-        if current is not None:
-            flush(current)
-        reset_sequences(tables.values())
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return BackupResult(path, revision, header["counts"])
+def _insert_rows(tables: dict, rows: Iterator[tuple[str, dict]]) -> None:
+    """Insert each table's run of rows in batches of CHUNK, in the order of the file."""
+    for name, run in groupby(rows, key=itemgetter(0)):
+        records = (row for _, row in run)
+        while batch := list(islice(records, CHUNK)):
+            db.session.execute(insert(tables[name]), batch)
