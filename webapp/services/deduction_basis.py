@@ -100,7 +100,9 @@ def rate_for(month: Month) -> DuesRate:
     return rate
 
 
-def compute_month(month: Month, rate: DuesRate, employer_ids: set[int] | None = None) -> dict[int, dict[int, Components]]:
+def compute_month(
+    month: Month, rate: DuesRate, employer_ids: set[int] | None = None
+) -> dict[int, dict[int, Components]]:
     """{employer_id: {member_id: components}} for the month, from the register as it is now."""
     query = (
         select(
@@ -228,78 +230,106 @@ def generate(month: Month, refresh: bool = False, now: dt.datetime | None = None
     try:
         rate = rate_for(month)
         current = compute_month(month, rate)
-        previous = stored_month(month.previous)
-        told_last_month = set(
-            db.session.scalars(select(DeductionBasis.employer_id).where(DeductionBasis.period == str(month.previous)))
-        )
-        missing_previous = set(current) - told_last_month
-        if missing_previous:
-            computed = compute_month(month.previous, rate_for_or_none(month.previous) or rate, missing_previous)
-            previous.update(computed)
-
-        existing = {b.employer_id: b for b in db.session.scalars(select(DeductionBasis).where(DeductionBasis.period == str(month)))}
+        previous = _previous_month(month, rate, current)
+        existing = {b.employer_id: b
+                    for b in db.session.scalars(select(DeductionBasis).where(DeductionBasis.period == str(month)))}
         customers = dict(
             db.session.execute(
                 select(Employer.id, Employer.customer_no).where(Employer.has_deduction_agreement.is_(True))
             ).all()
         )
-        to_build: list[int] = []
-        for employer_id in sorted(set(current) | set(previous)):
-            if employer_id not in customers:
-                continue
-            basis = existing.get(employer_id)
-            if basis is None:
-                to_build.append(employer_id)
-            elif not refresh:
-                result.already_there += 1
-            elif basis.notified_at is not None:
-                result.refused_notified += 1
-            else:
-                to_build.append(employer_id)
-                result.refreshed += 1
-        stale_ids = [existing[e].id for e in to_build if e in existing]
-        if stale_ids:
-            db.session.execute(delete(DeductionBasisLine).where(DeductionBasisLine.basis_id.in_(stale_ids)))
-            db.session.execute(delete(DeductionBasis).where(DeductionBasis.id.in_(stale_ids)))
+        employers = sorted(employer_id for employer_id in set(current) | set(previous) if employer_id in customers)
+        to_build = _employers_to_build(employers, existing, refresh, result)
+        _delete_bases([existing[e].id for e in to_build if e in existing])
         result.created = len(to_build) - result.refreshed
-
-        basis_rows, lines_by_employer = [], {}
-        for employer_id in to_build:
-            lines = diff_lines(previous.get(employer_id, {}), current.get(employer_id, {}))
-            lines_by_employer[employer_id] = lines
-            members = sum(1 for line in lines if line["on_deduction"])
-            changes = sum(1 for line in lines if line["change"] is not None)
-            basis_rows.append({
-                "employer_id": employer_id,
-                "period": str(month),
-                "kid": kid_for(customers[employer_id], month),
-                "rate_id": rate.id,
-                "generated_at": now,
-                "member_count": members,
-                "change_count": changes,
-                "fixed_total_ore": sum(line["fixed_amount_ore"] for line in lines),
-            })
-            result.members += members
-            result.changes += changes
-        if basis_rows:
-            created = db.session.execute(
-                insert(DeductionBasis).returning(
-                    DeductionBasis.id, DeductionBasis.employer_id, sort_by_parameter_order=True
-                ),
-                basis_rows,
-            ).all()
-            line_rows = []
-            for basis_id, employer_id in created:
-                for line in lines_by_employer[employer_id]:
-                    line["basis_id"] = basis_id
-                    line_rows.append(line)
-            for start in range(0, len(line_rows), 5000):
-                db.session.execute(insert(DeductionBasisLine), line_rows[start : start + 5000])
+        lines_by_employer = {
+            employer_id: diff_lines(previous.get(employer_id, {}), current.get(employer_id, {}))
+            for employer_id in to_build
+        }
+        basis_rows = [
+            _basis_row(month, employer_id, customers[employer_id], rate, now, lines, result)
+            for employer_id, lines in lines_by_employer.items()
+        ]
+        _insert_bases(basis_rows, lines_by_employer)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return result
+
+
+def _previous_month(month: Month, rate: DuesRate, current: dict) -> dict[int, dict[int, Components]]:
+    """Last month's components per employer: as told then, or (for an employer not told) as computed now."""
+    previous = stored_month(month.previous)
+    told_last_month = set(
+        db.session.scalars(select(DeductionBasis.employer_id).where(DeductionBasis.period == str(month.previous)))
+    )
+    missing_previous = set(current) - told_last_month
+    if missing_previous:
+        computed = compute_month(month.previous, rate_for_or_none(month.previous) or rate, missing_previous)
+        previous.update(computed)
+    return previous
+
+
+def _employers_to_build(employers: list[int], existing: dict, refresh: bool, result: GenerateResult) -> list[int]:
+    """The employers whose basis is made now; counts the ones left alone in `result`."""
+    to_build: list[int] = []
+    for employer_id in employers:
+        basis = existing.get(employer_id)
+        if basis is None:
+            to_build.append(employer_id)
+        elif not refresh:
+            result.already_there += 1
+        elif basis.notified_at is not None:
+            result.refused_notified += 1
+        else:
+            to_build.append(employer_id)
+            result.refreshed += 1
+    return to_build
+
+
+def _delete_bases(basis_ids: list[int]) -> None:
+    if basis_ids:
+        db.session.execute(delete(DeductionBasisLine).where(DeductionBasisLine.basis_id.in_(basis_ids)))
+        db.session.execute(delete(DeductionBasis).where(DeductionBasis.id.in_(basis_ids)))
+
+
+def _basis_row(month: Month, employer_id: int, customer_no: str, rate: DuesRate, now: dt.datetime, lines: list[dict],
+               result: GenerateResult) -> dict:
+    """The basis row of one employer; adds its members and changes to `result`."""
+    members = sum(1 for line in lines if line["on_deduction"])
+    changes = sum(1 for line in lines if line["change"] is not None)
+    result.members += members
+    result.changes += changes
+    return {
+        "employer_id": employer_id,
+        "period": str(month),
+        "kid": kid_for(customer_no, month),
+        "rate_id": rate.id,
+        "generated_at": now,
+        "member_count": members,
+        "change_count": changes,
+        "fixed_total_ore": sum(line["fixed_amount_ore"] for line in lines),
+    }
+
+
+def _insert_bases(basis_rows: list[dict], lines_by_employer: dict[int, list[dict]]) -> None:
+    """One insert for the bases, then their lines in batches, each line pointing at its new basis."""
+    if not basis_rows:
+        return
+    created = db.session.execute(
+        insert(DeductionBasis).returning(
+            DeductionBasis.id, DeductionBasis.employer_id, sort_by_parameter_order=True
+        ),
+        basis_rows,
+    ).all()
+    line_rows = []
+    for basis_id, employer_id in created:
+        for line in lines_by_employer[employer_id]:
+            line["basis_id"] = basis_id
+            line_rows.append(line)
+    for start in range(0, len(line_rows), 5000):
+        db.session.execute(insert(DeductionBasisLine), line_rows[start : start + 5000])
 
 
 def rate_for_or_none(month: Month) -> DuesRate | None:
