@@ -54,7 +54,8 @@ def chosen_email(member: Member) -> str | None:
 
 
 def chosen_mobile(member: Member) -> str | None:
-    chosen = {ContactChoice.work: member.mobile_work, ContactChoice.private: member.mobile_private}.get(member.preferred_mobile)
+    chosen = {ContactChoice.work: member.mobile_work,
+              ContactChoice.private: member.mobile_private}.get(member.preferred_mobile)
     return chosen or member.mobile_private or member.mobile_work
 
 
@@ -94,7 +95,8 @@ def next_basis_month(today: dt.date) -> Month:
     return month
 
 
-def update_member(member: Member, form: Mapping[str, Any], fields: tuple[str, ...], today: dt.date | None = None) -> dict:
+def update_member(member: Member, form: Mapping[str, Any], fields: tuple[str, ...],
+                  today: dt.date | None = None) -> dict:
     """Apply the member's own changes to `fields`; return {field: (old, new)} of what changed.
 
     Raises RecordInvalid (nothing written) when a value breaks a rule.
@@ -160,7 +162,8 @@ def current_positions(member_id: int, today: dt.date | None = None) -> list[Posi
 
 def representatives(member: Member, today: dt.date) -> list[Position]:
     """The current officers of the member's own unit and the trustees at the member's current workplaces."""
-    workplaces = select(Employment.workplace_id).where(Employment.member_id == member.id, current_clause(Employment, today))
+    workplaces = select(Employment.workplace_id).where(Employment.member_id == member.id,
+                                                       current_clause(Employment, today))
     return db.session.scalars(
         select(Position)
         .where(
@@ -173,7 +176,9 @@ def representatives(member: Member, today: dt.date) -> list[Position]:
 
 def employment_changes_of(member_id: int) -> list[EmploymentChange]:
     return db.session.scalars(
-        select(EmploymentChange).where(EmploymentChange.member_id == member_id).order_by(EmploymentChange.reported_at.desc())
+        select(EmploymentChange)
+        .where(EmploymentChange.member_id == member_id)
+        .order_by(EmploymentChange.reported_at.desc())
     ).all()
 
 
@@ -219,14 +224,8 @@ def report_employment_change(
     pct = _parse_pct(form.get("position_pct"))
     if pct is None:
         errors["position_pct"] = [str(_l("Percentage of full time: must be above 0 and at most 100."))]
-    replaced = None
-    if form.get("employment_id"):
-        replaced = db.session.get(Employment, _int(form.get("employment_id")))
-        if replaced is None or replaced.member_id != member.id:
-            errors["employment"] = [str(_l("Employment: not one of your employments."))]
-    comment = (str(form.get("comment") or "").strip() or None)
-    if comment and len(comment) > 500:
-        errors["comment"] = [str(_l("Comment: at most %(count)s characters.", count=500))]
+    replaced = _replaced_employment(member, form.get("employment_id"), errors)
+    comment = _report_comment(form.get("comment"), errors)
     if not errors:
         try:
             validate_record(EmploymentChange, {"position_pct": pct, "employer": employer, "workplace": workplace})
@@ -248,6 +247,23 @@ def report_employment_change(
     return change
 
 
+def _replaced_employment(member: Member, employment_id: Any, errors: dict[str, list[str]]) -> Employment | None:
+    """The member's own employment that the report replaces, if it names one (else an error in `errors`)."""
+    if not employment_id:
+        return None
+    replaced = db.session.get(Employment, _int(employment_id))
+    if replaced is None or replaced.member_id != member.id:
+        errors["employment"] = [str(_l("Employment: not one of your employments."))]
+    return replaced
+
+
+def _report_comment(text: Any, errors: dict[str, list[str]]) -> str | None:
+    comment = (str(text or "").strip() or None)
+    if comment and len(comment) > 500:
+        errors["comment"] = [str(_l("Comment: at most %(count)s characters.", count=500))]
+    return comment
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(value)
@@ -267,7 +283,8 @@ def _decide(change: EmploymentChange, status: RequestStatus, user_id: int | None
         raise ChangeError(str(_l("Status: the change has already been dealt with.")))
 
 
-def approve_employment_change(change: EmploymentChange, user_id: int | None, now: dt.datetime | None = None) -> Employment:
+def approve_employment_change(change: EmploymentChange, user_id: int | None,
+                              now: dt.datetime | None = None) -> Employment:
     """Carry out a reported change: the new employment is added and the one it replaces ends the day before.
 
     The dates are kept as reported; the periodization rule applies wherever months are counted.
