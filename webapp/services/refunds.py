@@ -83,15 +83,16 @@ def policy_for(quarter: Quarter) -> RefundPolicy:
         select(RefundPolicy).where(RefundPolicy.valid_from <= str(quarter)).order_by(RefundPolicy.valid_from.desc())
     ).first()
     if policy is None:
-        raise RefundError(_("Policy: no refund policy is in force in %(quarter)s; add one valid from %(quarter)s or earlier.",
-                            quarter=quarter))
+        raise RefundError(_("Policy: no refund policy is in force in %(quarter)s; "
+                            "add one valid from %(quarter)s or earlier.", quarter=quarter))
     return policy
 
 
 def dues_paid(quarter: Quarter) -> int:
     """What was paid (matched payments) for the quarter's months, in øre."""
     periods = [str(month) for month in quarter.months]
-    return int(db.session.scalar(select(func.coalesce(func.sum(Payment.amount_ore), 0)).where(Payment.period.in_(periods))))
+    paid = select(func.coalesce(func.sum(Payment.amount_ore), 0)).where(Payment.period.in_(periods))
+    return int(db.session.scalar(paid))
 
 
 @dataclass(frozen=True)
@@ -251,30 +252,7 @@ def distribute(pool_ore: int, units: Iterable[TreeUnit], counts: Iterable[MonthC
         raise RefundError(_("Pool: must be 0 or more."))
     by_id = {unit.id: unit for unit in units}
     result = {unit.id: UnitRefund(unit) for unit in by_id.values() if unit.level in REFUND_LEVELS}
-    chains: dict[int, list[int]] = {}
-
-    def chain(unit_id: int) -> list[int]:
-        """The unit and the units above it that share the pool (guarded against a cycle)."""
-        if unit_id not in chains:
-            found, seen, node = [], set(), by_id.get(unit_id)
-            while node is not None and node.id not in seen:
-                seen.add(node.id)
-                if node.id in result:
-                    found.append(node.id)
-                node = by_id.get(node.parent_id) if node.parent_id is not None else None
-            chains[unit_id] = found
-        return chains[unit_id]
-
-    weights = {category: _hundredths(weight) for category, weight in terms.weights.items()}
-    for count in counts:
-        weight = weights.get(count.category, 0)
-        if weight <= 0 or count.member_months <= 0:
-            continue
-        for unit_id in chain(count.unit_id):
-            refund = result[unit_id]
-            refund.months[count.category] = refund.months.get(count.category, 0) + count.member_months
-            refund.member_count += count.members
-            refund.weighted_hundredths += count.member_months * weight
+    _add_member_months(result, by_id, counts, terms)
 
     eligible: dict[OrgLevel, dict[int, int]] = {level: {} for level in REFUND_LEVELS}
     for unit_id, refund in result.items():
@@ -289,19 +267,53 @@ def distribute(pool_ore: int, units: Iterable[TreeUnit], counts: Iterable[MonthC
         raise RefundError(_("Members: no member-months are counted for any unit that receives refunds; "
                             "there is nothing to share the pool with."))
     level_amounts = largest_remainder(pool_ore, level_weights, REFUND_LEVELS.index)
-
     for level in REFUND_LEVELS:
-        amount = level_amounts.get(level, 0)
-        level_total = sum(eligible[level].values())
-        parts = largest_remainder(amount, eligible[level], lambda unit_id: (by_id[unit_id].code, unit_id))
-        for unit_id, refund in result.items():
-            if refund.unit.level != level:
-                continue
-            refund.level_share_percent = Decimal(terms.shares.get(level, 0))
-            refund.level_pool_ore = amount
-            refund.level_weighted_hundredths = level_total
-            refund.amount_ore = parts.get(unit_id, 0)
+        _split_level(level, level_amounts.get(level, 0), eligible[level], result, by_id, terms)
     return Distribution(pool_ore, result, {level: level_amounts.get(level, 0) for level in REFUND_LEVELS})
+
+
+def _sharing_chain(unit_id: int, by_id: Mapping[int, TreeUnit], sharing: Mapping[int, UnitRefund]) -> list[int]:
+    """The unit and the units above it that share the pool (guarded against a cycle)."""
+    found, seen, node = [], set(), by_id.get(unit_id)
+    while node is not None and node.id not in seen:
+        seen.add(node.id)
+        if node.id in sharing:
+            found.append(node.id)
+        node = by_id.get(node.parent_id) if node.parent_id is not None else None
+    return found
+
+
+def _add_member_months(result: dict[int, UnitRefund], by_id: Mapping[int, TreeUnit], counts: Iterable[MonthCount],
+                       terms: Terms) -> None:
+    """Each count's member-months, weighted by category, to its home unit and every sharing unit above it."""
+    chains: dict[int, list[int]] = {}
+    weights = {category: _hundredths(weight) for category, weight in terms.weights.items()}
+    for count in counts:
+        weight = weights.get(count.category, 0)
+        if weight <= 0 or count.member_months <= 0:
+            continue
+        if count.unit_id not in chains:
+            chains[count.unit_id] = _sharing_chain(count.unit_id, by_id, result)
+        for unit_id in chains[count.unit_id]:
+            refund = result[unit_id]
+            refund.months[count.category] = refund.months.get(count.category, 0) + count.member_months
+            refund.member_count += count.members
+            refund.weighted_hundredths += count.member_months * weight
+
+
+def _split_level(level: OrgLevel, amount: int, eligible: dict[int, int], result: dict[int, UnitRefund],
+                 by_id: Mapping[int, TreeUnit], terms: Terms) -> None:
+    """The level's amount over its eligible units by weighted member-months; every unit of the level shows the
+    level's figures."""
+    level_total = sum(eligible.values())
+    parts = largest_remainder(amount, eligible, lambda unit_id: (by_id[unit_id].code, unit_id))
+    for unit_id, refund in result.items():
+        if refund.unit.level != level:
+            continue
+        refund.level_share_percent = Decimal(terms.shares.get(level, 0))
+        refund.level_pool_ore = amount
+        refund.level_weighted_hundredths = level_total
+        refund.amount_ore = parts.get(unit_id, 0)
 
 
 # ------------------------------------------------------------------ calculate and approve (stored)
@@ -413,7 +425,8 @@ def _store_units(run: RefundRun, distribution: Distribution, terms: Terms) -> No
         db.session.execute(insert(RefundUnitCategory), category_rows)
 
 
-def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli", now: dt.datetime | None = None) -> RefundRun:
+def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli",
+              now: dt.datetime | None = None) -> RefundRun:
     """Calculate the quarter's refund as a draft (again, if a draft exists). Refused once approved.
 
     All or nothing: on any error nothing is written.
@@ -421,7 +434,8 @@ def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli",
     try:
         run = _locked_run(quarter)
         if run is not None and run.status == RefundStatus.approved:
-            raise RefundError(_("Quarter: %(quarter)s is approved and frozen; it cannot be calculated again.", quarter=quarter))
+            raise RefundError(_("Quarter: %(quarter)s is approved and frozen; it cannot be calculated again.",
+                                quarter=quarter))
         policy = policy_for(quarter)
         terms = Terms.from_policy(policy)
         pool = resolve_pool(quarter, policy, pool_ore)
