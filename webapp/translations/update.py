@@ -113,7 +113,8 @@ def extract_template() -> Catalog:
                 template.add(
                     message.id,
                     None,
-                    auto_comments=[f"Listed in Flask-AppBuilder's {FAB_REFERENCE_LOCALE} catalog, not found by extraction."],
+                    auto_comments=[f"Listed in Flask-AppBuilder's {FAB_REFERENCE_LOCALE} catalog, "
+                                   "not found by extraction."],
                     flags=[f for f in message.flags if f != "fuzzy"],
                     context=message.context,
                 )
@@ -197,12 +198,20 @@ def problems(catalog: Catalog) -> Problems:
     for message, errors in catalog.check():
         if message.id not in found.untranslated and _is_format_string(message):
             found.malformed.append((message.id, [str(e) for e in errors]))
+    found.malformed.extend(_template_format_problems(catalog))
+    return found
+
+
+def _template_format_problems(catalog: Catalog) -> list[tuple[str, list[str]]]:
+    """Messages used in templates whose msgid or msgstr the %-formatting there would break."""
+    found = []
     for message in catalog:
         if message.id and _in_templates(message):
             for text in (message.id, message.string):
                 error = _template_format_error(text) if isinstance(text, str) and text else None
                 if error:
-                    found.malformed.append((message.id, [f"in a template {text!r} breaks %-formatting ({error}); write %% for %"]))
+                    found.append((message.id, [f"in a template {text!r} breaks %-formatting ({error}); "
+                                               "write %% for %"]))
     return found
 
 
@@ -284,12 +293,16 @@ def apply_additions(catalog: Catalog, additions: dict[str, str]) -> list[str]:
     return unknown
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m webapp.translations.update", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="write nothing; fail when a catalog or .mo is out of date")
     parser.add_argument("--add", metavar="FILE", action="append", default=[],
                         help="set nb translations from FILE: one 'msgid<TAB>msgstr' per line (may repeat)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     additions = read_additions(args.add)
 
     template = extract_template()
@@ -310,25 +323,38 @@ def main(argv: list[str] | None = None) -> int:
         if found:
             status = 1
         if args.check:
-            if not po_up_to_date(_read(po_path(locale)), po_bytes):
-                print(f"{locale}: {po_path(locale)} is not up to date with the code", file=sys.stderr)
+            if not _files_up_to_date(locale, catalog, po_bytes):
                 status = 1
-            current_mo = _read(mo_path(locale))
-            if current_mo is None or mo_messages(current_mo) != po_messages(catalog):
-                print(f"{locale}: {mo_path(locale)} is not compiled from the .po", file=sys.stderr)
-                status = 1
-            continue
-        current_po = _read(po_path(locale))
-        if current_po is not None and _stable(current_po) != _stable(po_bytes):
-            catalog.revision_date = dt.datetime.now(dt.UTC)
-            po_bytes = render_po(catalog)
-        if _write_if_changed(po_path(locale), po_bytes, _stable):
-            print(f"{locale}: wrote {os.path.relpath(po_path(locale))}")
-        with open(po_path(locale), "rb") as fileobj:
-            compiled = render_mo(read_po(fileobj, locale=locale, domain=DOMAIN))
-        if _write_if_changed(mo_path(locale), compiled):
-            print(f"{locale}: wrote {os.path.relpath(mo_path(locale))}")
+        else:
+            _write_files(locale, catalog, po_bytes)
     return status
+
+
+def _files_up_to_date(locale: str, catalog: Catalog, po_bytes: bytes) -> bool:
+    """Whether the locale's .po and .mo on disk are what the code gives; says what is not."""
+    up_to_date = True
+    if not po_up_to_date(_read(po_path(locale)), po_bytes):
+        print(f"{locale}: {po_path(locale)} is not up to date with the code", file=sys.stderr)
+        up_to_date = False
+    current_mo = _read(mo_path(locale))
+    if current_mo is None or mo_messages(current_mo) != po_messages(catalog):
+        print(f"{locale}: {mo_path(locale)} is not compiled from the .po", file=sys.stderr)
+        up_to_date = False
+    return up_to_date
+
+
+def _write_files(locale: str, catalog: Catalog, po_bytes: bytes) -> None:
+    """Write the locale's .po (a new revision date when its content changed) and compile its .mo."""
+    current_po = _read(po_path(locale))
+    if current_po is not None and _stable(current_po) != _stable(po_bytes):
+        catalog.revision_date = dt.datetime.now(dt.UTC)
+        po_bytes = render_po(catalog)
+    if _write_if_changed(po_path(locale), po_bytes, _stable):
+        print(f"{locale}: wrote {os.path.relpath(po_path(locale))}")
+    with open(po_path(locale), "rb") as fileobj:
+        compiled = render_mo(read_po(fileobj, locale=locale, domain=DOMAIN))
+    if _write_if_changed(mo_path(locale), compiled):
+        print(f"{locale}: wrote {os.path.relpath(mo_path(locale))}")
 
 
 if __name__ == "__main__":
