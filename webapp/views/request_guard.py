@@ -127,7 +127,11 @@ def check_filter_value(datamodel, column: str, value, name: str) -> None:
         return
     if isinstance(value, dict):
         refuse(_("%(field)s: must be a single value.", field=name))
-    text = str(value).strip()
+    _check_filter_text(datamodel, column, str(value).strip(), name)
+
+
+def _check_filter_text(datamodel, column: str, text: str, name: str) -> None:
+    """One typed value against the type of its column."""
     if datamodel.is_relation(column):
         if bounds.row_id(text) is None:
             refuse(_("%(field)s: must be the id of a row.", field=name))
@@ -135,14 +139,18 @@ def check_filter_value(datamodel, column: str, value, name: str) -> None:
         if bounds.whole_number_between(text, -bounds.INT64_MAX, bounds.INT64_MAX) is None:
             refuse(_("%(field)s: must be a whole number.", field=name))
     elif datamodel.is_numeric(column) or datamodel.is_float(column):
-        try:
-            number = float(text)
-        except ValueError:
-            number = None
-        if number is None or not bounds.fits_int64(number):
-            refuse(_("%(field)s: must be a number.", field=name))
+        _check_filter_number(text, name)
     elif datamodel.is_date(column) or datamodel.is_datetime(column):
         _check_filter_date(text, name)
+
+
+def _check_filter_number(text: str, name: str) -> None:
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    if number is None or not bounds.fits_int64(number):
+        refuse(_("%(field)s: must be a number.", field=name))
 
 
 def _check_filter_date(text: str, name: str) -> None:
@@ -234,7 +242,8 @@ def check_api_query(view) -> None:
     _check_query_number(query, "page_size", -1, MAX_PAGE)  # FAB caps the size; -1 asks for its largest
     column = query.get("order_column")
     if column and column not in sortable_columns(view):
-        refuse(_("%(field)s: the list cannot be sorted by %(column)s.", field="q.order_column", column=str(column)[:60]))
+        refuse(_("%(field)s: the list cannot be sorted by %(column)s.", field="q.order_column",
+                 column=str(column)[:60]))
     for position, condition in enumerate(query.get("filters") or []):
         if isinstance(condition, dict) and condition.get("col") in (view.search_columns or []):
             check_filter_value(view.datamodel, condition["col"], condition.get("value"), f"q.filters[{position}].value")
