@@ -7,6 +7,8 @@ points at one (`.ci/run` does both).
 from __future__ import annotations
 
 import os
+import socket
+from contextlib import contextmanager
 
 import pytest
 
@@ -82,6 +84,24 @@ def world(clean_app):
     return built
 
 
+# The month the `portal` fixture makes the deduction bases of.
+PORTAL_PERIOD = "2026-03"
+
+
+@pytest.fixture()
+def portal(clean_app, world):
+    """World with the March basis made for both employers: the deduction portal has a month to show."""
+    from tests.factories import add_initial_rate
+    from webapp.services import deduction_basis
+    from webapp.services.periods import Month
+
+    with clean_app.app_context():
+        add_initial_rate()
+        deduction_basis.generate(Month.parse(PORTAL_PERIOD))
+        db.session.remove()
+    return world
+
+
 @pytest.fixture()
 def dbs(clean_app):
     """The database session inside an app context, for checks after requests."""
@@ -122,24 +142,35 @@ class CapturedMail:
         return [m["message"].get_body(preferencelist=("plain",)).get_content() for m in self.messages]
 
 
-@pytest.fixture()
-def smtp_server(app):
-    """A real SMTP server (aiosmtpd) on 127.0.0.1; the app's mail goes to it during the test."""
-    import socket
-
-    from aiosmtpd.controller import Controller
-
+def free_loopback_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = CapturedMail()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def mail_to_loopback(app, port: int):
+    """The app's mail goes to 127.0.0.1:`port` (really sent) inside the block; its settings come back after."""
     state = app.extensions["mail"]
     saved = (state.server, state.port, state.suppress)
     state.server, state.port, state.suppress = "127.0.0.1", port, False
     try:
-        yield handler
+        yield
     finally:
         state.server, state.port, state.suppress = saved
+
+
+@pytest.fixture()
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; the app's mail goes to it during the test."""
+    from aiosmtpd.controller import Controller
+
+    port = free_loopback_port()
+    handler = CapturedMail()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with mail_to_loopback(app, port):
+            yield handler
+    finally:
         controller.stop()

@@ -14,7 +14,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import func, select
 
 from tests.concurrency import fire_together, postgres_only
-from tests.conftest import CapturedMail
+from tests.conftest import CapturedMail, free_loopback_port, mail_to_loopback
 from tests.factories import add_initial_rate
 from tests.helpers import login, login_as
 from webapp.extensions import db
@@ -51,17 +51,12 @@ class MailServerLater:
 
 @pytest.fixture()
 def mail_down(app):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_loopback_port()
     server = MailServerLater(port)
-    state = app.extensions["mail"]
-    saved = (state.server, state.port, state.suppress)
-    state.server, state.port, state.suppress = "127.0.0.1", port, False
     try:
-        yield server
+        with mail_to_loopback(app, port):
+            yield server
     finally:
-        state.server, state.port, state.suppress = saved
         server.stop()
 
 
