@@ -5,29 +5,15 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.factories import add_initial_rate
+from tests.conftest import PORTAL_PERIOD
 from tests.helpers import api_token, login, login_as
-from webapp.extensions import db
 from webapp.models import AccessRequest, AuditEntry, DeductionList
 from webapp.models.choices import ListStatus
-from webapp.services import deduction_basis
-from webapp.services.periods import Month
 
-PERIOD = "2026-03"
-
-
-@pytest.fixture()
-def portal(clean_app, world):
-    """World with the March basis made for both employers."""
-    with clean_app.app_context():
-        add_initial_rate()
-        deduction_basis.generate(Month.parse(PERIOD))
-        db.session.remove()
-    return world
+PERIOD = PORTAL_PERIOD  # the month the `portal` fixture (conftest) makes the bases of
 
 
 def contact_client(client, world):

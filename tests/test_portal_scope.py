@@ -16,29 +16,18 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import insert, select
 
-from tests.factories import add_initial_rate, national_id
+from tests.conftest import PORTAL_PERIOD
+from tests.factories import national_id
 from tests.helpers import api_token, login, login_as
-from webapp.extensions import db
 from webapp.models import DeductionList, DeductionListLine, Member
 from webapp.models.choices import ListKind, ListStatus
-from webapp.services import deduction_basis, deduction_lists
-from webapp.services.periods import Month
+from webapp.services import deduction_lists
 
-PERIOD = "2026-03"
+PERIOD = PORTAL_PERIOD  # the month the `portal` fixture (conftest) makes the bases of
 HEADER = "medlemsnummer;fodselsnummer;navn;belop;avvik;kommentar\n"
 # A valid national id that no member has.
 NOBODY = national_id(dt.date(1990, 4, 4), 211)
 TYPED_NAME = "Som Skrevet"
-
-
-@pytest.fixture()
-def portal(clean_app, world):
-    """World with the March basis made for both employers."""
-    with clean_app.app_context():
-        add_initial_rate()
-        deduction_basis.generate(Month.parse(PERIOD))
-        db.session.remove()
-    return world
 
 
 @pytest.fixture()

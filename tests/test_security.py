@@ -155,15 +155,8 @@ def test_repeated_logins_from_one_address_are_slowed_down(app, world):
     assert statuses[:3] == [302, 302, 302] and 429 in statuses[3:]
 
 
-def test_downloads_are_audited(client, world, dbs, clean_app):
-    from tests.factories import add_initial_rate
-    from webapp.services import deduction_basis
-    from webapp.services.periods import Month
-
-    with clean_app.app_context():
-        add_initial_rate()
-        deduction_basis.generate(Month(2026, 3))
-        db.session.remove()
+def test_downloads_are_audited(client, portal, dbs):
+    world = portal
     login(client, world.logins["deduction_contact"])
     client.post("/portal/lists/new/2026-03")
     from webapp.models import DeductionList

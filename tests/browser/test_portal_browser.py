@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_pages import log_in
-from tests.factories import add_initial_rate
-from webapp.extensions import db
-from webapp.services import deduction_basis
-from webapp.services.periods import Month
 
 
-def test_contact_registers_and_delivers_a_list(page, world, clean_app):
-    with clean_app.app_context():
-        add_initial_rate()
-        deduction_basis.generate(Month(2026, 3))
-        db.session.remove()
+def test_contact_registers_and_delivers_a_list(page, portal):
+    world = portal
     log_in(page, world.logins["deduction_contact"])
     page.wait_for_url("**/portal/")
     assert "2026/03" in page.inner_text("#months")
