@@ -60,6 +60,17 @@ def texts(responses) -> list[str]:
     return [html.unescape(r.text) for r in responses]
 
 
+def office_race(live_server: str, world, view: str, actions: tuple[str, str], row_id: int) -> list[str]:
+    """N office sessions post the view's two actions in turn on one row, all at once; the pages they get."""
+    office = sessions(live_server, world.logins["office"])
+    url = f"{live_server}/{view}/action_post"
+    odd, even = actions
+    return texts(fire_together([
+        lambda s=s, i=i: s.post(url, data={"action": odd if i % 2 else even, "rowid": [row_id]})
+        for i, s in enumerate(office)
+    ]))
+
+
 def count_with(pages: list[str], text: str) -> int:
     return sum(text in page for page in pages)
 
@@ -293,12 +304,7 @@ def test_concurrent_cancellations_give_the_points_back_once(clean_app, world, or
 
 def test_a_cancellation_racing_sent_either_gives_the_points_back_or_ships(clean_app, world, order, live_server):
     order_id, member_id = order
-    office = sessions(live_server, world.logins["office"])
-    url = f"{live_server}/prizeorderview/action_post"
-    pages = texts(fire_together([
-        lambda s=s, i=i: s.post(url, data={"action": "cancel" if i % 2 else "sent", "rowid": [order_id]})
-        for i, s in enumerate(office)
-    ]))
+    pages = office_race(live_server, world, "prizeorderview", ("cancel", "sent"), order_id)
 
     cancelled = count_with(pages, translated(clean_app, "The order is cancelled and the points are given back."))
     sent = count_with(pages, translated(clean_app, "The order is marked as sent."))
@@ -319,12 +325,7 @@ def test_concurrent_decisions_on_an_access_request_decide_it_once(clean_app, wor
         return request.id
 
     request_id = in_app(clean_app, make)
-    office = sessions(live_server, world.logins["office"])
-    url = f"{live_server}/accessrequestview/action_post"
-    pages = texts(fire_together([
-        lambda s=s, i=i: s.post(url, data={"action": "approve" if i % 2 else "reject", "rowid": [request_id]})
-        for i, s in enumerate(office)
-    ]))
+    pages = office_race(live_server, world, "accessrequestview", ("approve", "reject"), request_id)
 
     approved = sum(any(text in page for text in (
         translated(clean_app, "Approved: the login is created and a link to set the password is sent."),
@@ -355,12 +356,7 @@ def test_concurrent_decisions_on_an_employment_change_register_it_once(clean_app
         return change.id
 
     change_id = in_app(clean_app, make)
-    office = sessions(live_server, world.logins["office"])
-    url = f"{live_server}/employmentchangeview/action_post"
-    pages = texts(fire_together([
-        lambda s=s, i=i: s.post(url, data={"action": "approve" if i % 2 else "reject", "rowid": [change_id]})
-        for i, s in enumerate(office)
-    ]))
+    pages = office_race(live_server, world, "employmentchangeview", ("approve", "reject"), change_id)
 
     registered = count_with(pages, translated(clean_app, "The employment change is registered."))
     rejected = count_with(pages, translated(clean_app, "The employment change is rejected."))
