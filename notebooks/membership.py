@@ -73,6 +73,14 @@ def development_text(overall: list[dict]) -> str:
 
 
 @app.function
+def development_table(rows: list[dict], chart, grouped_by: str):
+    """The table under a development chart: the groups clicked in it (all when none), newest month first."""
+    groups = chosen(chart, "group")
+    return table(sorted(keep(rows, "group", groups), key=lambda row: row["month"], reverse=True),
+                 DEVELOPMENT_COLUMNS, label=f"Utvikling per {grouped_by} ({', '.join(groups) or 'alle'})")
+
+
+@app.function
 def lo_rows(lo: membership.LoReport) -> list[dict]:
     """The LO report one row per group. Call it through `read`: the breakdown names need the app."""
     return [
@@ -165,9 +173,7 @@ def _(by_category):
 
 @app.cell
 def _(by_category, category_chart):
-    _groups = chosen(category_chart, "group")
-    table(sorted(keep(by_category, "group", _groups), key=lambda row: row["month"], reverse=True),
-          DEVELOPMENT_COLUMNS, label=f"Utvikling per kategori ({', '.join(_groups) or 'alle'})")
+    development_table(by_category, category_chart, "kategori")
     return
 
 
@@ -191,9 +197,7 @@ def _(by_unit):
 
 @app.cell
 def _(by_unit, unit_chart):
-    _groups = chosen(unit_chart, "group")
-    table(sorted(keep(by_unit, "group", _groups), key=lambda row: row["month"], reverse=True),
-          DEVELOPMENT_COLUMNS, label=f"Utvikling per landsforening ({', '.join(_groups) or 'alle'})")
+    development_table(by_unit, unit_chart, "landsforening")
     return
 
 
