@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask import g, has_request_context, session
+from flask import abort, g, has_request_context, session
 from sqlalchemy import select
 
 from webapp.extensions import db
@@ -202,6 +202,14 @@ def get_scope() -> Scope:
         else:
             g.scope = build_scope(user, None if via_api else session.get(SESSION_KEY), via_api)
     return g.scope
+
+
+def acting_target_id(kind: str) -> int:
+    """The member, employer or unit the browser acts for, when it acts as that `kind`; 403 otherwise."""
+    scope = get_scope()
+    if scope.active is None or scope.active.kind != kind:
+        abort(403)
+    return scope.active.target_id
 
 
 def choose(option_key: str) -> bool:

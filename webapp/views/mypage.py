@@ -33,10 +33,7 @@ SECTIONS = {"personal": mypage.PERSONAL_FIELDS, "membership": mypage.MEMBERSHIP_
 
 
 def acting_member() -> Member:
-    scope = get_scope()
-    if scope.active is None or scope.active.kind != sc.MEMBERS:
-        abort(403)
-    return scoped_get(Member, scope.active.target_id)
+    return scoped_get(Member, sc.acting_target_id(sc.MEMBERS))
 
 
 class MyPageView(BaseView):

@@ -55,13 +55,6 @@ class ActingRoleView(BaseView):
         return redirect(url_for("HomeView.index"))
 
 
-def _active_target(kind: str) -> int:
-    scope = get_scope()
-    if scope.active is None or scope.active.kind != kind:
-        abort(403)
-    return scope.active.target_id
-
-
 class UnitPageView(BaseView):
     """The org unit's page for its officers: the unit, its officers and its documents."""
 
@@ -71,7 +64,7 @@ class UnitPageView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        unit = db.session.get(OrgUnit, _active_target(sc.UNITS))
+        unit = db.session.get(OrgUnit, sc.acting_target_id(sc.UNITS))
         overview = units.unit_overview(unit, get_scope().grants)
         return self.render_template(
             "home/unit.html", unit=unit, member_count=overview.member_count, child_units=overview.child_units,

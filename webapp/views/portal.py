@@ -28,7 +28,6 @@ from webapp.models.choices import DeviationReason, ListStatus
 from webapp.security import scope as sc
 from webapp.security.privacy import national_id_on_screen
 from webapp.security.rowfilters import scoped_get
-from webapp.security.scope import get_scope
 from webapp.services import accounts, deduction_lists, portal
 from webapp.services import mail as outbox
 from webapp.services.deduction_lists import LineInput, ListError, stored_month
@@ -40,10 +39,7 @@ from webapp.views.downloads import download
 
 
 def acting_employer() -> Employer:
-    scope = get_scope()
-    if scope.active is None or scope.active.kind != sc.EMPLOYERS:
-        abort(403)
-    return scoped_get(Employer, scope.active.target_id)
+    return scoped_get(Employer, sc.acting_target_id(sc.EMPLOYERS))
 
 
 class PortalView(BaseView):
@@ -92,7 +88,8 @@ class PortalView(BaseView):
             query = query.where(DeductionBasisLine.change.is_not(None))
         lines = db.session.execute(query).all()
         return self.render_template("portal/basis.html", employer=employer, basis=basis, month=month, lines=lines,
-                                    changes_only=changes_only, mask=national_id_on_screen, kroner=kroner, change_label=change_label)
+                                    changes_only=changes_only, mask=national_id_on_screen, kroner=kroner,
+                                    change_label=change_label)
 
     @expose("/lists/new/<period>", methods=["POST"])
     @has_access
@@ -116,44 +113,8 @@ class PortalView(BaseView):
             return redirect(url_for("PortalView.show_list", list_id=list_id))
         line_errors: dict[int, str] = {}
         if request.method == "POST":
-            action = request.form.get("action", "save")
             try:
-                if action in ("save", "approve"):
-                    entries = {
-                        line.id: LineInput(
-                            amount=request.form.get(f"amount_{line.id}", ""),
-                            deviation=request.form.get(f"deviation_{line.id}", ""),
-                            comment=request.form.get(f"comment_{line.id}", ""),
-                        )
-                        for line in deduction_list.lines
-                    }
-                    if action == "approve":
-                        deduction_lists.approve(deduction_list, current_user.id, entries)
-                        flash(_("The list is delivered."), "success")
-                        return redirect(url_for("PortalView.show_list", list_id=list_id))
-                    deduction_lists.update_entries(deduction_list, entries)
-                    flash(_("The draft is saved."), "success")
-                elif action == "add":
-                    deduction_lists.add_line(deduction_list, LineInput(
-                        national_id=request.form.get("new_national_id", ""), name=request.form.get("new_name", ""),
-                        amount=request.form.get("new_amount", ""), deviation=request.form.get("new_deviation", ""),
-                        comment=request.form.get("new_comment", ""),
-                    ))
-                    flash(_("The person is added to the list."), "success")
-                elif action.startswith("remove:"):
-                    line_id = action.partition(":")[2]
-                    deduction_lists.remove_line(deduction_list, int(line_id) if line_id.isdigit() else 0)
-                elif action == "upload":
-                    upload = request.files.get("file")
-                    if upload is None or not upload.filename:
-                        raise ListError(_("File: choose a CSV file to upload."))
-                    count = deduction_lists.import_csv(deduction_list, upload.read())
-                    flash(_("%(count)s lines read from the file.", count=count), "success")
-                elif action == "delete":
-                    deduction_lists.delete_draft(deduction_list)
-                    flash(_("The draft is deleted."), "success")
-                    return redirect(url_for("PortalView.index"))
-                return redirect(url_for("PortalView.edit_list", list_id=list_id))
+                return self._carry_out(deduction_list, request.form.get("action", "save"))
             except ListError as exc:
                 db.session.rollback()
                 line_errors = getattr(exc, "errors", {})
@@ -166,15 +127,42 @@ class PortalView(BaseView):
                     return redirect(url_for("PortalView.show_list", list_id=list_id))
         return self.render_template(
             "portal/list_edit.html", deduction_list=deduction_list, month=stored_month(deduction_list.period),
-            total_ore=deduction_lists.lines_total_ore(deduction_list.id), reasons=list(DeviationReason), line_errors=line_errors, form=request.form, mask=national_id_on_screen, kroner=kroner,
+            total_ore=deduction_lists.lines_total_ore(deduction_list.id), reasons=list(DeviationReason),
+            line_errors=line_errors, form=request.form, mask=national_id_on_screen, kroner=kroner,
         )
+
+    def _carry_out(self, deduction_list: DeductionList, action: str):
+        """Do what the edit form's button asks and answer where to go next; raises ListError."""
+        list_id = deduction_list.id
+        if action in ("save", "approve"):
+            entries = _entries_from_form(deduction_list)
+            if action == "approve":
+                deduction_lists.approve(deduction_list, current_user.id, entries)
+                flash(_("The list is delivered."), "success")
+                return redirect(url_for("PortalView.show_list", list_id=list_id))
+            deduction_lists.update_entries(deduction_list, entries)
+            flash(_("The draft is saved."), "success")
+        elif action == "add":
+            deduction_lists.add_line(deduction_list, _new_line_from_form())
+            flash(_("The person is added to the list."), "success")
+        elif action.startswith("remove:"):
+            line_id = action.partition(":")[2]
+            deduction_lists.remove_line(deduction_list, int(line_id) if line_id.isdigit() else 0)
+        elif action == "upload":
+            _import_uploaded_file(deduction_list)
+        elif action == "delete":
+            deduction_lists.delete_draft(deduction_list)
+            flash(_("The draft is deleted."), "success")
+            return redirect(url_for("PortalView.index"))
+        return redirect(url_for("PortalView.edit_list", list_id=list_id))
 
     @expose("/lists/<int:list_id>/show")
     @has_access
     def show_list(self, list_id: int):
         deduction_list = self._list(list_id)
         return self.render_template("portal/list_show.html", deduction_list=deduction_list,
-                                    month=stored_month(deduction_list.period), mask=national_id_on_screen, kroner=kroner)
+                                    month=stored_month(deduction_list.period), mask=national_id_on_screen,
+                                    kroner=kroner)
 
     @expose("/lists/<int:list_id>/pdf")
     @has_access
@@ -221,12 +209,41 @@ class PortalView(BaseView):
 PDF_LINES_PER_PARAGRAPH = 50
 
 
+def _entries_from_form(deduction_list: DeductionList) -> dict[int, LineInput]:
+    """What the contact typed on each line of the list."""
+    return {
+        line.id: LineInput(
+            amount=request.form.get(f"amount_{line.id}", ""),
+            deviation=request.form.get(f"deviation_{line.id}", ""),
+            comment=request.form.get(f"comment_{line.id}", ""),
+        )
+        for line in deduction_list.lines
+    }
+
+
+def _new_line_from_form() -> LineInput:
+    return LineInput(
+        national_id=request.form.get("new_national_id", ""), name=request.form.get("new_name", ""),
+        amount=request.form.get("new_amount", ""), deviation=request.form.get("new_deviation", ""),
+        comment=request.form.get("new_comment", ""),
+    )
+
+
+def _import_uploaded_file(deduction_list: DeductionList) -> None:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ListError(_("File: choose a CSV file to upload."))
+    count = deduction_lists.import_csv(deduction_list, upload.read())
+    flash(_("%(count)s lines read from the file.", count=count), "success")
+
+
 def render_deduction_list_pdf(deduction_list: DeductionList) -> bytes:
     from flask import current_app
 
     lines = deduction_list.lines
     chunks = [lines[start : start + PDF_LINES_PER_PARAGRAPH] for start in range(0, len(lines), PDF_LINES_PER_PARAGRAPH)]
     return render_pdf(
-        "pdf/deduction_list.html", deduction_list=deduction_list, chunks=chunks, month=stored_month(deduction_list.period),
+        "pdf/deduction_list.html", deduction_list=deduction_list, chunks=chunks,
+        month=stored_month(deduction_list.period),
         mask=national_id_on_screen, kroner=kroner, union_name=current_app.config["UNION_NAME"],
     )
