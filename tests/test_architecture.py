@@ -35,3 +35,25 @@ def test_a_broken_contract_fails_the_check(tmp_path):
     result = lint_imports("--config", str(config))
     assert result.returncode != 0
     assert "reports.refunds -> webapp.services" in result.stdout
+
+
+def ruff(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", *args], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
+def test_the_code_passes_lint():
+    """ruff.toml, with its line length and complexity limit, holds for the whole repository."""
+    result = ruff(".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_lint_refuses_a_long_line_and_a_tangled_function(tmp_path):
+    """The check can fail: the project's settings report a line over 120 characters and a function
+    past ten branches."""
+    branches = "".join(f"    if x == {n}:\n        return {n}\n" for n in range(11))
+    probe = tmp_path / "probe.py"
+    probe.write_text(f"TEXT = \"{'x' * 120}\"\n\n\ndef tangled(x):\n{branches}    return -1\n", encoding="utf-8")
+    result = ruff("--config", str(ROOT / "ruff.toml"), "--output-format", "concise", str(probe))
+    assert result.returncode != 0
+    assert "E501" in result.stdout and "C901" in result.stdout
