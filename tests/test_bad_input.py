@@ -252,3 +252,11 @@ def test_a_form_error_naming_a_percent_field_renders(client, world, dbs):
         "weight_retired": "0", "weight_unemployed": "1"})
     assert response.status_code == 200
     assert "Andel av innbetalt kontingent (%): må være et tall fra 0 til 100." in page_text(response)
+
+
+@pytest.mark.parametrize("member_id", [HUGE, "-1", "abc", ""])
+def test_the_offices_subject_access_for_a_member_id_nobody_can_have_is_not_found(client, world, member_id):
+    login_as(client, world.logins["office"])
+    assert client.get("/subject-access/data.json", query_string={"member_id": member_id}).status_code == 404
+    real = world.members["outside"].id  # the parameter still reaches every member for the office
+    assert client.get("/subject-access/data.json", query_string={"member_id": real}).status_code == 200

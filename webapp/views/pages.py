@@ -7,10 +7,10 @@ from flask_appbuilder import BaseView, IndexView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_login import current_user
 
-from webapp.extensions import db
 from webapp.models import OrgUnit
 from webapp.security import roles
 from webapp.security import scope as sc
+from webapp.security.rowfilters import scoped_get
 from webapp.security.scope import get_scope
 from webapp.services import refunds, statistics, units
 from webapp.services.money import kroner
@@ -64,7 +64,7 @@ class UnitPageView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        unit = db.session.get(OrgUnit, sc.acting_target_id(sc.UNITS))
+        unit = scoped_get(OrgUnit, sc.acting_target_id(sc.UNITS))
         overview = units.unit_overview(unit, get_scope().grants)
         return self.render_template(
             "home/unit.html", unit=unit, member_count=overview.member_count, child_units=overview.child_units,

@@ -17,10 +17,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from reports import refunds as documents
-from webapp.extensions import db
 from webapp.models import RefundPolicy, RefundPool, RefundUnit
 from webapp.models.labels import labels_for
-from webapp.security.rowfilters import is_visible
+from webapp.security.rowfilters import scoped_row
 from webapp.security.scope import get_scope
 from webapp.services import refunds
 from webapp.services.money import parse_kroner
@@ -137,9 +136,7 @@ class RefundRunView(BaseView):
 
 def unit_with_documents(refund_unit_id: int, view_name: str) -> RefundUnit | None:
     """The unit's refund row when the acting scope reaches it through `view_name` and it has documents."""
-    if not is_visible(RefundUnit, refund_unit_id, get_scope().grants_for_view(view_name)):
-        return None
-    refund_unit = db.session.get(RefundUnit, refund_unit_id)
+    refund_unit = scoped_row(RefundUnit, refund_unit_id, get_scope().grants_for_view(view_name))
     return refund_unit if refund_unit is not None and refund_unit.receives_refunds else None
 
 

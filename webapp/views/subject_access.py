@@ -8,10 +8,10 @@ from flask import abort, current_app, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from webapp.extensions import db
 from webapp.models import Member
 from webapp.security import roles
 from webapp.security import scope as sc
+from webapp.security.rowfilters import scoped_get
 from webapp.security.scope import get_scope
 from webapp.services import subject_access
 from webapp.services.pdf import render_pdf
@@ -24,10 +24,7 @@ def _member_id() -> int:
     if scope.active and scope.active.kind == sc.MEMBERS:
         return scope.active.target_id
     if scope.has_role(roles.OFFICE):
-        member_id = request.args.get("member_id", type=int)
-        if member_id and db.session.get(Member, member_id):
-            return member_id
-        abort(404)
+        return scoped_get(Member, request.args.get("member_id", type=int)).id
     abort(403)
 
 
