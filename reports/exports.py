@@ -162,7 +162,7 @@ def lo_files(report: LoReport) -> list[ReportFile]:
         _bold_row(sheet)
         for group in report.breakdowns[key]:
             sheet.append([group.label, group.code, group.members])
-        sheet.append([_("Total"), "", sum(group.members for group in report.breakdowns[key])])
+        sheet.append([_("Total"), "", report.total])
         _bold_row(sheet)
         sheet.column_dimensions["A"].width = 42
     summary.column_dimensions["A"].width = 42

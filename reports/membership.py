@@ -156,6 +156,9 @@ class Group:
 
 @dataclass
 class LoReport:
+    """Every breakdown covers every counted member (unknown groups included), so each sums to `total`:
+    screens and files show `total` as each breakdown's total rather than summing again."""
+
     day: dt.date
     total: int
     breakdowns: dict[str, list[Group]]
