@@ -295,3 +295,36 @@ def test_a_change_starting_before_the_replaced_employment_is_left_to_the_office(
     mypage.reject_employment_change(change, None)
     assert db.session.get(EmploymentChange, change.id).status == RequestStatus.rejected
     assert db.session.get(Employment, old.id).end_date is None
+
+
+def _employment_row(page: str, employment_id: int) -> str:
+    start = page.index(f'data-employment="{employment_id}"')
+    return page[start:page.index("</tr>", start)]
+
+
+def test_employments_are_current_by_the_one_rule(client, clean_app, world):
+    """current_on: an employment ending tomorrow (or today) is current and can be changed; one that ended
+    yesterday or starts tomorrow is shown greyed out without the change link."""
+    today = dt.date.today()
+    spans = {"ends_tomorrow": (today - dt.timedelta(days=30), today + dt.timedelta(days=1)),
+             "ends_today": (today - dt.timedelta(days=30), today),
+             "ended_yesterday": (today - dt.timedelta(days=30), today - dt.timedelta(days=1)),
+             "starts_tomorrow": (today + dt.timedelta(days=1), None)}
+    ids = {}
+    with clean_app.app_context():
+        template = db.session.get(Employment, world.employments["inside"].id)
+        for name, (start, end) in spans.items():
+            employment = Employment(member_id=template.member_id, employer_id=template.employer_id,
+                                    workplace_id=template.workplace_id, start_date=start, end_date=end,
+                                    position_pct=50)
+            db.session.add(employment)
+            db.session.flush()
+            ids[name] = employment.id
+        db.session.commit()
+        db.session.remove()
+    page = as_member(client, world).get("/minside/").get_data(as_text=True)
+    for name, employment_id in ids.items():
+        row = _employment_row(page, employment_id)
+        current = name.startswith("ends_")
+        assert ('class="text-muted"' not in row) == current, name
+        assert (f"employment_id={employment_id}" in row) == current, name

@@ -47,6 +47,14 @@ def applications_of(member_id: int) -> list[CourseApplication]:
     ).all()
 
 
+def certificates_of(member_id: int) -> dict[int, int]:
+    """The member's course certificates: course application id -> id of its certificate document."""
+    return dict(db.session.execute(
+        select(MemberDocument.course_application_id, MemberDocument.id)
+        .where(MemberDocument.member_id == member_id, MemberDocument.course_application_id.is_not(None))
+    ).all())
+
+
 def _date(day: dt.date) -> str:
     return day.strftime("%d.%m.%Y")
 

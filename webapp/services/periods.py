@@ -187,3 +187,9 @@ def current_clause(model, day: dt.date):
     """SQL: a row of a dated model (its `start_date` and `end_date`: positions, employments, contact links) is
     current on `day`."""
     return current_on_clause(model.start_date, model.end_date, day)
+
+
+def current_ids(rows, day: dt.date) -> set[int]:
+    """The ids of the dated rows (their `start_date` and `end_date`) current on `day`: the Python twin of
+    `current_clause`, for screens that show current and past rows side by side."""
+    return {row.id for row in rows if current_on(row.start_date, row.end_date, day)}

@@ -13,7 +13,6 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import CourseApplication, Employment, Member, MemberDocument
@@ -25,6 +24,7 @@ from webapp.security.scope import get_scope
 from webapp.services import courses, documents, messaging, mypage, recruitment
 from webapp.services.courses import CourseError
 from webapp.services.money import kroner
+from webapp.services.periods import current_ids
 from webapp.services.recruitment import ShopError
 from webapp.services.validation import RecordInvalid
 from webapp.views.downloads import download
@@ -47,6 +47,7 @@ class MyPageView(BaseView):
     def _render_page(self, member: Member, errors: dict | None = None, open_section: str | None = None, form=None):
         today = dt.date.today()
         rows = recruitment.recruitments_of(member.id)
+        employments = mypage.employments_of(member.id)
         return self.render_template(
             "home/mypage.html",
             member=member,
@@ -54,14 +55,15 @@ class MyPageView(BaseView):
             representatives=mypage.representatives(member, today),
             threads=messaging.threads(messaging.thread_grants(get_scope()), limit=5),
             as_party=True,
-            employments=mypage.employments_of(member.id),
+            employments=employments,
+            current_employments=current_ids(employments, today),
             changes=mypage.employment_changes_of(member.id),
             positions=mypage.current_positions(member.id, today),
             applications=courses.applications_of(member.id),
             recruitments=rows,
             points=recruitment.points_of(member.id, rows),
             documents=documents.documents_of(member.id),
-            certificates=self._certificates(member.id),
+            certificates=courses.certificates_of(member.id),
             insurance_change=mypage.last_insurance_change(member.id),
             next_basis=mypage.next_basis_month(today),
             periodized=mypage.periodized,
@@ -72,14 +74,6 @@ class MyPageView(BaseView):
             today=today,
             statuses=ApplicationStatus,
         )
-
-    @staticmethod
-    def _certificates(member_id: int) -> dict[int, int]:
-        """Course application id -> id of its certificate document."""
-        return dict(db.session.execute(
-            select(MemberDocument.course_application_id, MemberDocument.id)
-            .where(MemberDocument.member_id == member_id, MemberDocument.course_application_id.is_not(None))
-        ).all())
 
     @expose("/")
     @has_access
