@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -193,3 +194,38 @@ def test_remove_a_line_from_a_draft(client, portal, dbs):
     client.post(f"/portal/lists/{draft.id}", data={"action": f"remove:{draft.lines[0].id}"})
     dbs.expire_all()
     assert len(dbs.get(DeductionList, draft.id).lines) == count - 1
+
+
+def test_a_handed_over_contact_is_history_at_once(client, portal, dbs, smtp_server):
+    """current_on: a link holds through its end date, so a hand-over ends it yesterday; the page shows it as
+    history and the contact no longer reaches the portal today."""
+    from webapp.models import DeductionContact
+
+    contact_client(client, portal)
+    client.post("/portal/contacts", data={"action": "add", "name": "Ny Kontakt", "email": "ny@example.no"})
+    own = dbs.scalars(select(DeductionContact).where(DeductionContact.employer_id == portal.employers["E1"].id)).all()
+    old = next(c for c in own if c.user.username == portal.logins["deduction_contact"])
+    new = next(c for c in own if c is not old)
+    page = client.get("/portal/").get_data(as_text=True)
+    assert 'class="text-muted"' not in _contact_row(page, old.id)
+    client.post("/portal/contacts", data={"action": "remove", "contact_id": old.id})
+    dbs.expire_all()
+    assert dbs.get(DeductionContact, old.id).end_date == dt.date.today() - dt.timedelta(days=1)
+    assert client.get("/portal/").status_code in (302, 403)
+    client.get("/logout/")
+    login(client, portal.logins["deduction_contact"])
+    assert client.get("/portal/").status_code in (302, 403)
+
+    with client.application.app_context():
+        from webapp.extensions import db
+        db.session.add(DeductionContact(user_id=old.user_id, employer_id=old.employer_id, start_date=old.start_date))
+        db.session.commit()
+        db.session.remove()
+    page = contact_client(client, portal).get("/portal/").get_data(as_text=True)
+    assert 'class="text-muted"' in _contact_row(page, old.id) and "remove" not in _contact_row(page, old.id)
+    assert 'class="text-muted"' not in _contact_row(page, new.id)
+
+
+def _contact_row(page: str, contact_id: int) -> str:
+    start = page.index(f'data-contact="{contact_id}"')
+    return page[start:page.index("</tr>", start)]

@@ -15,6 +15,7 @@ from webapp.extensions import db
 from webapp.models import AccessRequest, DeductionContact, Employer
 from webapp.services import audit, transitions
 from webapp.services import mail as outbox
+from webapp.services.periods import current_clause
 from webapp.services.validation import FieldError
 from webapp.services.validation import email as check_email
 from webapp.services.validation import mobile as check_mobile
@@ -99,7 +100,7 @@ def create_contact(employer: Employer, name: str, email: str, phone: str | None,
         db.session.flush()
     active = db.session.scalar(select(DeductionContact.id).where(
         DeductionContact.user_id == user.id, DeductionContact.employer_id == employer.id,
-        DeductionContact.end_date.is_(None)
+        current_clause(DeductionContact, dt.date.today())
     ))
     if active:
         raise AccountError(_("E-mail: %(address)s is already a deduction contact for %(employer)s.",
@@ -114,14 +115,18 @@ def create_contact(employer: Employer, name: str, email: str, phone: str | None,
 
 
 def end_contact(contact: DeductionContact, ended_by_id: int | None) -> None:
-    """Hand over: the link ends today; the row stays as history."""
+    """Hand over: the link stops holding at once; the row stays as history.
+
+    A link holds through its end date (`current_on`), so it ends yesterday: the portal and the row filters refuse
+    the contact from today."""
+    today = dt.date.today()
     remaining = db.session.scalar(select(func.count(DeductionContact.id)).where(
-        DeductionContact.employer_id == contact.employer_id, DeductionContact.end_date.is_(None),
+        DeductionContact.employer_id == contact.employer_id, current_clause(DeductionContact, today),
         DeductionContact.id != contact.id,
     ))
     if not remaining:
         raise AccountError(_("Contact: the employer must keep at least one deduction contact; add the new one first."))
-    contact.end_date = dt.date.today()
+    contact.end_date = today - dt.timedelta(days=1)
     audit.record("end_contact", "employer", contact.employer_id, user_id=contact.user_id, by=ended_by_id)
     db.session.commit()
 

@@ -6,6 +6,8 @@ contact of another employer answers 404.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
@@ -33,7 +35,7 @@ from webapp.services import mail as outbox
 from webapp.services.deduction_lists import LineInput, ListError, stored_month
 from webapp.services.money import kroner
 from webapp.services.pdf import render_pdf
-from webapp.services.periods import Month, PeriodError
+from webapp.services.periods import Month, PeriodError, current_ids
 from webapp.views.deduction_labels import change_label
 from webapp.views.downloads import download
 
@@ -64,8 +66,10 @@ class PortalView(BaseView):
     @has_access
     def index(self):
         employer = acting_employer()
+        contacts = portal.contacts_of(employer.id)
         return self.render_template("portal/index.html", employer=employer, months=portal.months_overview(employer.id),
-                                    contacts=portal.contacts_of(employer.id), kroner=kroner)
+                                    contacts=contacts, contacts_in_post=current_ids(contacts, dt.date.today()),
+                                    kroner=kroner)
 
     @expose("/basis/<period>")
     @has_access
