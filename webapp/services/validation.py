@@ -76,10 +76,17 @@ def member_no(value: Any) -> str:
     return text
 
 
+def _compact_digits(number_module, value: Any, length: int, message) -> str:
+    """The number without spaces and separators (python-stdnum's `compact`), refused unless it is `length` digits:
+    the first check of every MOD11 number, before the module validates its check digits."""
+    text = number_module.compact(str(value or ""))
+    if not text.isdigit() or len(text) != length:
+        raise FieldError(message)
+    return text
+
+
 def national_id(value: Any) -> str:
-    text = fodselsnummer.compact(str(value or ""))
-    if not text.isdigit() or len(text) != 11:
-        raise FieldError(_l("National identity number: must be 11 digits."))
+    text = _compact_digits(fodselsnummer, value, 11, _l("National identity number: must be 11 digits."))
     try:
         return fodselsnummer.validate(text)
     except stdnum_errors.InvalidChecksum:
@@ -89,9 +96,7 @@ def national_id(value: Any) -> str:
 
 
 def org_number(value: Any) -> str:
-    text = orgnr.compact(str(value or ""))
-    if not text.isdigit() or len(text) != 9:
-        raise FieldError(_l("Organisation number: must be 9 digits."))
+    text = _compact_digits(orgnr, value, 9, _l("Organisation number: must be 9 digits."))
     try:
         return orgnr.validate(text)
     except stdnum_errors.ValidationError:
@@ -101,9 +106,7 @@ def org_number(value: Any) -> str:
 def bank_account(value: Any) -> str | None:
     if _blank(value):
         return None
-    text = kontonr.compact(str(value))
-    if not text.isdigit() or len(text) != 11:
-        raise FieldError(_l("Account number: must be 11 digits."))
+    text = _compact_digits(kontonr, value, 11, _l("Account number: must be 11 digits."))
     try:
         return kontonr.validate(text)
     except stdnum_errors.ValidationError:
