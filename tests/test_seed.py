@@ -34,6 +34,7 @@ from webapp.models import (
     Workplace,
 )
 from webapp.security.roles import ALL_ROLES
+from webapp.services.periods import current_on_clause
 from webapp.services.validation import person_facts
 
 MEMBERS, EMPLOYERS, SEED = 2000, 100, 7
@@ -73,10 +74,6 @@ def _digest(session, model) -> str:
     for row in session.execute(select(*model.__table__.columns).order_by(model.id)):
         digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
-
-
-def _current(start, end, today):
-    return (start <= today) & ((end.is_(None)) | (end >= today))
 
 
 def _subtree(units: dict[int, OrgUnit], root: int) -> set[int]:
@@ -278,7 +275,7 @@ def test_working_members_belong_to_their_workplace_unit(session):
         .join(Employment, Employment.member_id == Member.id)
         .join(Workplace, Workplace.id == Employment.workplace_id)
         .join(Employer, Employer.id == Employment.employer_id)
-        .where(_current(Employment.start_date, Employment.end_date, today))
+        .where(current_on_clause(Employment.start_date, Employment.end_date, today))
     ).all()
     assert all(home == unit for _c, home, unit, *_ in rows)
     working = session.execute(
@@ -300,7 +297,7 @@ def test_some_members_have_an_ended_earlier_employment(session):
     today = dt.date.today()
     current = set(
         session.execute(
-            select(Employment.member_id).where(_current(Employment.start_date, Employment.end_date, today))
+            select(Employment.member_id).where(current_on_clause(Employment.start_date, Employment.end_date, today))
         ).scalars()
     )
     ended = set(session.execute(select(Employment.member_id).where(Employment.end_date < today)).scalars())
@@ -316,7 +313,7 @@ def test_units_have_current_officers_from_their_subtree(session):
     rows = session.execute(
         select(Position, Member.home_unit_id)
         .join(Member, Member.id == Position.member_id)
-        .where(Position.org_unit_id.is_not(None), _current(Position.start_date, Position.end_date, today))
+        .where(Position.org_unit_id.is_not(None), current_on_clause(Position.start_date, Position.end_date, today))
     ).all()
     for position, home_unit in rows:
         held.setdefault(position.org_unit_id, set()).add(position.type.name)
@@ -337,7 +334,7 @@ def test_trustees_work_at_their_workplace(session):
     trustees = (
         session.execute(
             select(Position).where(
-                Position.type == "workplace_trustee", _current(Position.start_date, Position.end_date, today)
+                Position.type == "workplace_trustee", current_on_clause(Position.start_date, Position.end_date, today)
             )
         )
         .scalars()
@@ -353,7 +350,7 @@ def test_trustees_work_at_their_workplace(session):
             .where(
                 Employment.member_id == position.member_id,
                 Employment.workplace_id == position.workplace_id,
-                _current(Employment.start_date, Employment.end_date, today),
+                current_on_clause(Employment.start_date, Employment.end_date, today),
             )
         ).scalar()
         assert works_there == 1
@@ -368,7 +365,7 @@ def test_officers_and_contacts_have_users(seeded_app, session):
         session.execute(
             select(Member)
             .join(Position, Position.member_id == Member.id)
-            .where(_current(Position.start_date, Position.end_date, today))
+            .where(current_on_clause(Position.start_date, Position.end_date, today))
             .distinct()
         )
         .scalars()
