@@ -1,7 +1,10 @@
 """Test fixtures: one app per test session, a clean database for every test.
 
 The suite runs on SQLite by default, and on PostgreSQL when TEST_DATABASE_URL
-points at one (`.ci/run` does both).
+points at one (`.ci/run` does both). Run in parallel (pytest-xdist, `-n 2` in
+tests/run.sh), each worker has a database of its own: a SQLite file in its
+temporary folder, or on PostgreSQL the database TEST_DATABASE_URL names with the
+worker's name appended, made when missing.
 """
 
 from __future__ import annotations
@@ -15,6 +18,26 @@ import pytest
 from webapp import create_app
 from webapp.extensions import db
 from webapp.services.database import upgrade_schema
+
+
+def _worker_database_url(url: str, worker: str) -> str:
+    """The PostgreSQL database of one xdist worker beside the one `url` names, created when missing."""
+    from sqlalchemy import create_engine, make_url, text
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+# Before any test module reads it: every fixture and test of this worker uses the worker's own database.
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+    os.environ["TEST_DATABASE_URL"] = _worker_database_url(os.environ["TEST_DATABASE_URL"],
+                                                           os.environ["PYTEST_XDIST_WORKER"])
 
 # Tables that hold reference data every test needs (FAB's role rows).
 KEPT_TABLES = {"ab_role", "ab_permission", "ab_view_menu", "ab_permission_view", "ab_permission_view_role",

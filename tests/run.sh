@@ -2,7 +2,9 @@
 # The test command of the README: installs what the tests need, then runs the whole suite.
 #   bash tests/run.sh                 # on SQLite
 #   TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test bash tests/run.sh
-# Extra arguments go to pytest.
+# Extra arguments go to pytest. The tests run in PYTEST_WORKERS processes (default 2, pytest-xdist), a file's
+# tests in one process, each process with a database of its own (tests/conftest.py); PYTEST_WORKERS=0 runs them
+# in this process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +21,4 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-exec python3 -m pytest -p no:cacheprovider "$@"
+exec python3 -m pytest -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
