@@ -13,7 +13,6 @@ from webapp.security import scope as sc
 from webapp.security.rowfilters import scoped_get
 from webapp.security.scope import get_scope
 from webapp.services import refunds, statistics, units
-from webapp.services.money import kroner
 
 
 class HomeView(IndexView):
@@ -68,7 +67,7 @@ class UnitPageView(BaseView):
         overview = units.unit_overview(unit, get_scope().grants)
         return self.render_template(
             "home/unit.html", unit=unit, member_count=overview.member_count, child_units=overview.child_units,
-            officers=overview.officers, refund_documents=refunds.unit_documents(unit.id), kroner=kroner,
+            officers=overview.officers, refund_documents=refunds.unit_documents(unit.id),
         )
 
 

@@ -33,7 +33,6 @@ from webapp.security.rowfilters import scoped_get
 from webapp.services import accounts, deduction_lists, portal
 from webapp.services import mail as outbox
 from webapp.services.deduction_lists import LineInput, ListError, stored_month
-from webapp.services.money import kroner
 from webapp.services.pdf import render_pdf
 from webapp.services.periods import Month, PeriodError, current_ids
 from webapp.views.deduction_labels import change_label
@@ -68,8 +67,7 @@ class PortalView(BaseView):
         employer = acting_employer()
         contacts = portal.contacts_of(employer.id)
         return self.render_template("portal/index.html", employer=employer, months=portal.months_overview(employer.id),
-                                    contacts=contacts, contacts_in_post=current_ids(contacts, dt.date.today()),
-                                    kroner=kroner)
+                                    contacts=contacts, contacts_in_post=current_ids(contacts, dt.date.today()))
 
     @expose("/basis/<period>")
     @has_access
@@ -92,7 +90,7 @@ class PortalView(BaseView):
             query = query.where(DeductionBasisLine.change.is_not(None))
         lines = db.session.execute(query).all()
         return self.render_template("portal/basis.html", employer=employer, basis=basis, month=month, lines=lines,
-                                    changes_only=changes_only, mask=national_id_on_screen, kroner=kroner,
+                                    changes_only=changes_only, mask=national_id_on_screen,
                                     change_label=change_label)
 
     @expose("/lists/new/<period>", methods=["POST"])
@@ -132,7 +130,7 @@ class PortalView(BaseView):
         return self.render_template(
             "portal/list_edit.html", deduction_list=deduction_list, month=stored_month(deduction_list.period),
             total_ore=deduction_lists.lines_total_ore(deduction_list.id), reasons=list(DeviationReason),
-            line_errors=line_errors, form=request.form, mask=national_id_on_screen, kroner=kroner,
+            line_errors=line_errors, form=request.form, mask=national_id_on_screen,
         )
 
     def _carry_out(self, deduction_list: DeductionList, action: str):
@@ -165,8 +163,7 @@ class PortalView(BaseView):
     def show_list(self, list_id: int):
         deduction_list = self._list(list_id)
         return self.render_template("portal/list_show.html", deduction_list=deduction_list,
-                                    month=stored_month(deduction_list.period), mask=national_id_on_screen,
-                                    kroner=kroner)
+                                    month=stored_month(deduction_list.period), mask=national_id_on_screen)
 
     @expose("/lists/<int:list_id>/pdf")
     @has_access
@@ -249,5 +246,5 @@ def render_deduction_list_pdf(deduction_list: DeductionList) -> bytes:
     return render_pdf(
         "pdf/deduction_list.html", deduction_list=deduction_list, chunks=chunks,
         month=stored_month(deduction_list.period),
-        mask=national_id_on_screen, kroner=kroner, union_name=current_app.config["UNION_NAME"],
+        mask=national_id_on_screen, union_name=current_app.config["UNION_NAME"],
     )
