@@ -12,6 +12,7 @@ from seed.context import SeedContext, number_rows
 from seed.identifiers import national_id
 from seed.phases.member_contact import member_rows
 from seed.sampling import add_years, cumulative
+from webapp.services.membership import is_active_membership
 from webapp.services.validation import person_facts
 
 CATEGORY_WEIGHTS = (("ordinary", 80), ("apprentice", 3), ("student", 5), ("retired", 10), ("unemployed", 2))
@@ -76,7 +77,7 @@ def members(ctx: SeedContext) -> None:
     ctx.member_current_wp = jobs.current_wp
     ctx.result.members = n
     ctx.result.active_members = sum(
-        1 for row in ctx.member_rows if row["left_on"] is None or row["left_on"] >= ctx.today
+        1 for row in ctx.member_rows if is_active_membership(row["joined_on"], row["left_on"], ctx.today)
     )
 
 

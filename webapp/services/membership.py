@@ -33,7 +33,12 @@ from webapp.services.periods import (
 
 
 def is_active_member(member: Member, day: dt.date) -> bool:
-    return counts_on(member.joined_on, member.left_on, day)
+    return is_active_membership(member.joined_on, member.left_on, day)
+
+
+def is_active_membership(joined_on: dt.date | None, left_on: dt.date | None, day: dt.date) -> bool:
+    """The same rule over a membership's dates, for rows that are not Member objects yet (the seed's)."""
+    return counts_on(joined_on, left_on, day)
 
 
 def active_member_clause(day: dt.date):
