@@ -226,6 +226,27 @@ def test_a_handed_over_contact_is_history_at_once(client, portal, dbs, smtp_serv
     assert 'class="text-muted"' not in _contact_row(page, new.id)
 
 
+def test_contacts_in_post_today_are_listed_first(client, portal, dbs):
+    """The one rule (periods.current_first): a contact whose end date is still ahead is in post and listed with
+    the others in post, oldest first; one whose end date has passed comes after them."""
+    from webapp.models import DeductionContact
+
+    today = dt.date.today()
+    employer_id = portal.employers["E1"].id
+    open_ended = dbs.scalars(select(DeductionContact).where(DeductionContact.employer_id == employer_id)).one()
+    ending_later = DeductionContact(user_id=open_ended.user_id, employer_id=employer_id,
+                                    start_date=open_ended.start_date - dt.timedelta(days=30),
+                                    end_date=today + dt.timedelta(days=10))
+    ended = DeductionContact(user_id=open_ended.user_id, employer_id=employer_id,
+                             start_date=open_ended.start_date - dt.timedelta(days=60),
+                             end_date=today - dt.timedelta(days=1))
+    dbs.add_all([ending_later, ended])
+    dbs.commit()
+    page = contact_client(client, portal).get("/portal/").get_data(as_text=True)
+    positions = [page.index(f'data-contact="{contact.id}"') for contact in (ending_later, open_ended, ended)]
+    assert positions == sorted(positions)
+
+
 def _contact_row(page: str, contact_id: int) -> str:
     start = page.index(f'data-contact="{contact_id}"')
     return page[start:page.index("</tr>", start)]

@@ -18,6 +18,7 @@ from webapp.extensions import db
 from webapp.models import AuditEntry, DeductionContact, Member
 from webapp.services import accounts, audit
 from webapp.services.mypage import chosen_email, chosen_mobile
+from webapp.services.periods import current_first
 from webapp.services.sms import SmsError, send_sms
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def _mobile_for(user, member: Member | None) -> str | None:
         return chosen_mobile(member)
     return db.session.scalar(
         select(DeductionContact.phone).where(DeductionContact.user_id == user.id, DeductionContact.phone.is_not(None))
-        .order_by(DeductionContact.end_date.is_not(None), DeductionContact.start_date.desc()).limit(1)
+        .order_by(current_first(DeductionContact, dt.date.today()), DeductionContact.start_date.desc()).limit(1)
     )
 
 

@@ -189,6 +189,13 @@ def current_clause(model, day: dt.date):
     return current_on_clause(model.start_date, model.end_date, day)
 
 
+def current_first(model, day: dt.date):
+    """SQL ordering term for display: the rows of a dated model current on `day` before the others."""
+    from sqlalchemy import case
+
+    return case((current_clause(model, day), 0), else_=1)
+
+
 def current_ids(rows, day: dt.date) -> set[int]:
     """The ids of the dated rows (their `start_date` and `end_date`) current on `day`: the Python twin of
     `current_clause`, for screens that show current and past rows side by side."""

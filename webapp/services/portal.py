@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import DeductionBasis, DeductionContact, DeductionList
 from webapp.models.choices import ListStatus
 from webapp.services.deduction_lists import stored_month
+from webapp.services.periods import current_first
 
 
 def months_overview(employer_id: int) -> list[dict]:
@@ -34,8 +37,8 @@ def months_overview(employer_id: int) -> list[dict]:
 
 
 def contacts_of(employer_id: int) -> list[DeductionContact]:
-    """The employer's deduction contacts, those still in post first, each group oldest first (history kept)."""
+    """The employer's deduction contacts, those in post today first, each group oldest first (history kept)."""
     return db.session.scalars(
         select(DeductionContact).where(DeductionContact.employer_id == employer_id)
-        .order_by(DeductionContact.end_date.is_not(None), DeductionContact.start_date)
+        .order_by(current_first(DeductionContact, dt.date.today()), DeductionContact.start_date)
     ).all()
