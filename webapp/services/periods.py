@@ -36,12 +36,19 @@ class PeriodOutOfRange(PeriodError):
     """A well-formed month or quarter outside the years the register works with (webapp.services.bounds)."""
 
 
-def _check_year(year: int, text: str, field: str, form: str) -> None:
+def _year_and_number(pattern: re.Pattern, text: str, field: str, form: str, described: str) -> tuple[int, int]:
+    """The year and the month (or quarter) number of `text` matched by `pattern` (letters in any case); the
+    errors name the field, the form and the year window."""
     from webapp.services.bounds import FIRST_PERIOD_YEAR, last_period_year, period_year_allowed
 
+    match = pattern.match(str(text).strip().upper())
+    if not match:
+        raise PeriodError(f"{field}: '{text}' is not {described}")
+    year = int(match.group(1))
     if not period_year_allowed(year):
         raise PeriodOutOfRange(f"{field}: '{text}' ({form}) must lie in the years "
                                f"{FIRST_PERIOD_YEAR} to {last_period_year()}")
+    return year, int(match.group(2))
 
 
 @dataclass(frozen=True, order=True)
@@ -51,11 +58,7 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        match = _MONTH_RE.match(str(text).strip())
-        if not match:
-            raise PeriodError(f"period: '{text}' is not a month of the form YYYY-MM")
-        _check_year(int(match.group(1)), text, "period", "YYYY-MM")
-        return cls(int(match.group(1)), int(match.group(2)))
+        return cls(*_year_and_number(_MONTH_RE, text, "period", "YYYY-MM", "a month of the form YYYY-MM"))
 
     @classmethod
     def of(cls, day: dt.date) -> Month:
@@ -101,11 +104,8 @@ class Quarter:
 
     @classmethod
     def parse(cls, text: str) -> Quarter:
-        match = _QUARTER_RE.match(str(text).strip().upper())
-        if not match:
-            raise PeriodError(f"quarter: '{text}' is not a quarter of the form YYYY-Qn (n = 1 to 4)")
-        _check_year(int(match.group(1)), text, "quarter", "YYYY-Qn")
-        return cls(int(match.group(1)), int(match.group(2)))
+        return cls(*_year_and_number(_QUARTER_RE, text, "quarter", "YYYY-Qn",
+                                     "a quarter of the form YYYY-Qn (n = 1 to 4)"))
 
     def __str__(self) -> str:
         return f"{self.year:04d}-Q{self.number}"
