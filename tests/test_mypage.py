@@ -328,3 +328,6 @@ def test_employments_are_current_by_the_one_rule(client, clean_app, world):
         current = name.startswith("ends_")
         assert ('class="text-muted"' not in row) == current, name
         assert (f"employment_id={employment_id}" in row) == current, name
+    # Listed current first: the one starting tomorrow (newest) comes after those current today.
+    place = {name: page.index(f'data-employment="{employment_id}"') for name, employment_id in ids.items()}
+    assert max(place["ends_tomorrow"], place["ends_today"]) < place["starts_tomorrow"]

@@ -28,7 +28,7 @@ from webapp.models import (
 )
 from webapp.models.choices import ContactChoice, RequestStatus
 from webapp.services import audit, transitions
-from webapp.services.periods import Month, current_clause, effective_end, effective_start
+from webapp.services.periods import Month, current_clause, current_first, effective_end, effective_start
 from webapp.services.validation import RecordInvalid, validate_record
 
 PERSONAL_FIELDS = (
@@ -144,10 +144,11 @@ def last_insurance_change(member_id: int) -> dict | None:
 # ------------------------------------------------------------------ employments and positions
 
 
-def employments_of(member_id: int) -> list[Employment]:
+def employments_of(member_id: int, today: dt.date | None = None) -> list[Employment]:
+    """The member's employments, those current today first, each group newest first."""
     return db.session.scalars(
         select(Employment).where(Employment.member_id == member_id)
-        .order_by(Employment.end_date.is_not(None), Employment.start_date.desc())
+        .order_by(current_first(Employment, today or dt.date.today()), Employment.start_date.desc())
     ).all()
 
 
