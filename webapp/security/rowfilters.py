@@ -45,6 +45,7 @@ from webapp.models import (
 )
 from webapp.models.choices import RefundStatus
 from webapp.security import scope as sc
+from webapp.services.bounds import INT64_MAX
 from webapp.services.periods import current_clause
 
 
@@ -175,13 +176,11 @@ def is_visible(model: type, pk, grants: Iterable[sc.Grant]) -> bool:
     return db.session.execute(query).first() is not None
 
 
-# The largest id a 64-bit key column holds: a larger one is an id nobody has (no database error text).
-_MAX_ID = 2**63 - 1
-
-
 def scoped_row(model: type, pk, grants: Iterable[sc.Grant], options: Iterable = ()):
-    """The row of `model` with id `pk` when the grants' row rule admits it, else None."""
-    if isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk <= _MAX_ID:
+    """The row of `model` with id `pk` when the grants' row rule admits it, else None.
+
+    An id beyond what a 64-bit key holds is one nobody has (never handed to the database to fail)."""
+    if isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk <= INT64_MAX:
         return None
     mapper_pk = model.__mapper__.primary_key[0]
     query = select(model).where(mapper_pk == pk, visible_clause(model, list(grants))).options(*options)
