@@ -110,6 +110,22 @@ class Config:
     UNION_NAME = os.environ.get("UNION_NAME", "Norsk Tjenesteforbund")
     UNION_ACCOUNT_NUMBER = os.environ.get("UNION_ACCOUNT_NUMBER", "90010741504")
     PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:5000")
+
+    # Direct billing (members who pay the union themselves). Billing periods: "quarter" or "month".
+    DIRECT_BILLING_PERIOD = os.environ.get("DIRECT_BILLING_PERIOD", "quarter")
+    AVTALEGIRO_BILLING_PERIOD = os.environ.get("AVTALEGIRO_BILLING_PERIOD", "month")
+    # An invoice is due this many days after the later of its issue date and its period's first day.
+    INVOICE_DUE_DAYS = int(os.environ.get("INVOICE_DUE_DAYS", "14"))
+    # Days after the due date when the first and the second reminder go out (`invoices remind`).
+    INVOICE_FIRST_REMINDER_DAYS = int(os.environ.get("INVOICE_FIRST_REMINDER_DAYS", "14"))
+    INVOICE_SECOND_REMINDER_DAYS = int(os.environ.get("INVOICE_SECOND_REMINDER_DAYS", "28"))
+    # Where `invoices send` writes the print-ready PDF of the invoices to members without e-mail.
+    INVOICE_PRINT_DIR = os.environ.get("INVOICE_PRINT_DIR", os.path.join(INSTANCE_DIR, "invoices"))
+    # AvtaleGiro: the day of the month a claim is due, and the union's identities at Nets.
+    AVTALEGIRO_DUE_DAY = int(os.environ.get("AVTALEGIRO_DUE_DAY", "20"))
+    NETS_DATA_TRANSMITTER = os.environ.get("NETS_DATA_TRANSMITTER", "00010200")
+    NETS_DATA_RECIPIENT = os.environ.get("NETS_DATA_RECIPIENT", "00008080")
+    AVTALEGIRO_AGREEMENT_ID = os.environ.get("AVTALEGIRO_AGREEMENT_ID", "000000000")
     # The union office's shared mailbox: told when a member or an employer writes to the office.
     OFFICE_EMAIL = os.environ.get("OFFICE_EMAIL", "post@forbundet.example")
     # The largest request body (uploads: deduction lists as CSV, scanned letters as PDF); larger ones answer 413.

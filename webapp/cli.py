@@ -303,7 +303,15 @@ def mail_retry():
         sys.exit(1)
 
 
+@click.group("avtalegiro", help="AvtaleGiro: mandates from the bank, monthly payment claims to it.")
+def avtalegiro_group():
+    pass
+
+
 def register_cli(app) -> None:
+    from webapp.cli_invoices import invoices_group
+
     for command in (roles_group, seed_command, demo_accounts, deductions_group, payments_group, privacy_group,
-                    backup_command, restore_command, refunds_group, reports_group, mail_group):
+                    backup_command, restore_command, refunds_group, reports_group, mail_group, invoices_group,
+                    avtalegiro_group):
         app.cli.add_command(command)

@@ -2,6 +2,14 @@
 
 from flask_appbuilder import Model
 
+from webapp.models.billing import (
+    AvtaleGiroMandate,
+    DirectDuesRate,
+    IncomeBand,
+    Invoice,
+    InvoiceAdjustment,
+    PaymentAllocation,
+)
 from webapp.models.contacts import AccessRequest, DeductionContact
 from webapp.models.courses import Course, CourseApplication
 from webapp.models.deductions import (
@@ -41,6 +49,7 @@ metadata = Model.metadata
 __all__ = [
     "AccessRequest",
     "AuditEntry",
+    "AvtaleGiroMandate",
     "ConfidentialityDeclaration",
     "Course",
     "CourseApplication",
@@ -51,10 +60,14 @@ __all__ = [
     "DeductionListLine",
     "DeductionNotice",
     "DemoAccount",
+    "DirectDuesRate",
     "DuesRate",
     "Employer",
     "Employment",
     "EmploymentChange",
+    "IncomeBand",
+    "Invoice",
+    "InvoiceAdjustment",
     "LoginLock",
     "Member",
     "MemberDocument",
@@ -65,6 +78,7 @@ __all__ = [
     "OutboxAttachment",
     "OutboxMail",
     "Payment",
+    "PaymentAllocation",
     "PaymentImport",
     "PointsAccount",
     "Position",

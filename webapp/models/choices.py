@@ -276,3 +276,74 @@ class ReportKind(LabelledEnum):
     @classmethod
     def labels(cls):
         return {"lo": _l("LO / LO Stat"), "employer_association": _l("Employer association")}
+
+
+class PaymentMethod(LabelledEnum):
+    """How a member pays the dues: through the employer's payroll, or directly by invoice or AvtaleGiro."""
+
+    deduction = "deduction"
+    invoice = "invoice"
+    avtalegiro = "avtalegiro"
+
+    @classmethod
+    def labels(cls):
+        return {"deduction": _l("Payroll deduction"), "invoice": _l("Invoice"), "avtalegiro": _l("AvtaleGiro")}
+
+
+class InvoiceStatus(LabelledEnum):
+    """An invoice's state; `overdue` is an open or partly paid invoice past its due date (never stored)."""
+
+    open = "open"
+    partly_paid = "partly_paid"
+    paid = "paid"
+    overdue = "overdue"
+    credited = "credited"
+    written_off = "written_off"
+
+    @classmethod
+    def labels(cls):
+        return {
+            "open": _l("Open"),
+            "partly_paid": _l("Partly paid"),
+            "paid": _l("Paid"),
+            "overdue": _l("Overdue"),
+            "credited": _l("Credited"),
+            "written_off": _l("Written off"),
+        }
+
+
+class InvoiceAdjustmentKind(LabelledEnum):
+    credit_note = "credit_note"
+    write_off = "write_off"
+
+    @classmethod
+    def labels(cls):
+        return {"credit_note": _l("Credit note"), "write_off": _l("Write-off")}
+
+
+class InvoiceDelivery(LabelledEnum):
+    email = "email"
+    print = "print"
+    avtalegiro = "avtalegiro"
+
+    @classmethod
+    def labels(cls):
+        return {"email": _l("E-mail"), "print": _l("Print"), "avtalegiro": _l("AvtaleGiro claim")}
+
+
+class PaymentFileKind(LabelledEnum):
+    ocr = "ocr"
+    avtalegiro_agreements = "avtalegiro_agreements"
+
+    @classmethod
+    def labels(cls):
+        return {"ocr": _l("OCR giro transactions"), "avtalegiro_agreements": _l("AvtaleGiro agreements")}
+
+
+class LeaveReason(LabelledEnum):
+    resigned = "resigned"
+    non_payment = "non_payment"
+
+    @classmethod
+    def labels(cls):
+        return {"resigned": _l("Resigned"), "non_payment": _l("Non-payment")}

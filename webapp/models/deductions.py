@@ -27,6 +27,7 @@ from webapp.models.choices import (
     DeviationReason,
     ListKind,
     ListStatus,
+    PaymentFileKind,
     ReconciliationStatus,
     enum_column_type,
 )
@@ -200,12 +201,15 @@ class DeductionListLine(Model):
 
 
 class PaymentImport(Model):
-    """One bank OCR giro file; its checksum makes a second import of the same file a no-op."""
+    """One bank file (OCR giro transactions or AvtaleGiro agreements); its checksum makes a second import a no-op."""
 
     __tablename__ = "payment_import"
 
     id = Column(Integer, primary_key=True)
     filename = Column(String(255), nullable=False)
+    kind = Column(enum_column_type(PaymentFileKind), nullable=False, default=PaymentFileKind.ocr,
+                  server_default=PaymentFileKind.ocr.name)
+    mandate_count = Column(Integer, nullable=False, default=0, server_default="0")
     sha256 = Column(String(64), nullable=False, unique=True)
     imported_at = Column(DateTime, nullable=False)
     imported_by = Column(String(128))
@@ -215,7 +219,11 @@ class PaymentImport(Model):
 
 
 class Payment(Model):
-    """An incoming payment with KID, matched to employer and month when the KID is ours."""
+    """A bank transaction with KID: matched to an employer-month, or to a member (and their invoices), or not yet.
+
+    The amount is signed: a reversal (Nets transaction types 18 and 20) or a transaction with the minus sign
+    is negative. An unmatched payment waits in the office's queue until it is matched by hand or returned.
+    """
 
     __tablename__ = "payment"
 
@@ -223,18 +231,32 @@ class Payment(Model):
     import_id = Column(Integer, ForeignKey("payment_import.id"), nullable=False, index=True)
     bank_reference = Column(String(80), nullable=False, unique=True)
     kid = Column(String(25), nullable=False, index=True)
+    transaction_type = Column(Integer)
     amount_ore = Column(BigInteger, nullable=False)
     paid_on = Column(Date)
     payer_account = Column(String(11))
     employer_id = Column(Integer, ForeignKey("employer.id"), index=True)
     period = Column(String(7), index=True)
+    # A member's payment: its allocations go to the member's invoices, the rest is the member's credit.
+    member_id = Column(Integer, ForeignKey("member.id"), index=True)
+    matched_manually = Column(Boolean, nullable=False, default=False, server_default=false())
+    matched_at = Column(DateTime)
+    matched_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    returned_at = Column(DateTime)
+    returned_by_id = Column(Integer, ForeignKey("ab_user.id"))
+    return_reason = Column(String(500))
 
     payment_import = relationship("PaymentImport")
     employer = relationship("Employer")
+    member = relationship("Member")
+    matched_by = relationship(User, foreign_keys=[matched_by_id])
+    returned_by = relationship(User, foreign_keys=[returned_by_id])
+
+    __table_args__ = (Index("ix_payment_unmatched", "employer_id", "member_id", "returned_at"),)
 
     @property
     def matched(self) -> bool:
-        return self.employer_id is not None
+        return self.employer_id is not None or self.member_id is not None
 
 
 class AuditEntry(Model):

@@ -5,7 +5,14 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import relationship
 
-from webapp.models.choices import ContactChoice, Gender, MemberCategory, PositionType, enum_column_type
+from webapp.models.choices import (
+    ContactChoice,
+    Gender,
+    LeaveReason,
+    MemberCategory,
+    PositionType,
+    enum_column_type,
+)
 
 
 class Member(Model):
@@ -33,14 +40,19 @@ class Member(Model):
     home_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=False, index=True)
     joined_on = Column(Date, nullable=False)
     left_on = Column(Date)
+    leave_reason = Column(enum_column_type(LeaveReason))
     travel_insurance = Column(Boolean, nullable=False, default=True)
     contents_insurance = Column(Boolean, nullable=False, default=True)
     user_id = Column(Integer, ForeignKey("ab_user.id"), unique=True)
+    # Declared by the member on Min side; sets the direct dues of an ordinary member paying directly.
+    income_band_id = Column(Integer, ForeignKey("income_band.id"))
+    income_band_declared_on = Column(Date)
     # Set when the retention purge has removed name, contact data and national id.
     anonymised_at = Column(Date)
 
     home_unit = relationship("OrgUnit")
     user = relationship(User)
+    income_band = relationship("IncomeBand")
 
     __table_args__ = (
         Index("ix_member_last_first", "last_name", "first_name"),
