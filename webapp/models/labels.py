@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
 
+from webapp.models.billing import AvtaleGiroMandate, DirectDuesRate, IncomeBand, Invoice, InvoiceAdjustment
 from webapp.models.contacts import DeductionContact
 from webapp.models.courses import Course, CourseApplication
 from webapp.models.deductions import DuesRate
@@ -99,6 +100,36 @@ _FIELD_LABELS: dict[type, dict] = {
         "travel_insurance_ore": _l("Travel insurance (øre)"),
         "apprentice_flat_ore": _l("Apprentice flat rate (øre)"),
         "note": _l("Note"),
+    },
+    IncomeBand: {
+        "code": _l("Code"),
+        "lower_ore": _l("Yearly income from (øre)"),
+        "upper_ore": _l("Yearly income up to (øre)"),
+        "is_default": _l("Default band"),
+    },
+    DirectDuesRate: {
+        "valid_from": _l("Valid from"),
+        "category": _l("Category"),
+        "income_band": _l("Income band"),
+        "monthly_ore": _l("Monthly dues (øre)"),
+        "note": _l("Note"),
+    },
+    Invoice: {
+        "member": _l("Member"), "period": _l("Period"), "kid": _l("KID"), "method": _l("Payment method"),
+        "issued_on": _l("Issued"), "due_date": _l("Due date"), "dues_ore": _l("Dues"),
+        "contents_insurance_ore": _l("Contents insurance"), "travel_insurance_ore": _l("Travel insurance"),
+        "amount_ore": _l("Amount"), "paid_ore": _l("Paid"), "credited_ore": _l("Credited"),
+        "written_off_ore": _l("Written off"), "status": _l("Status"), "sent_at": _l("Sent"),
+        "delivery": _l("Sent by"), "sent_to": _l("Sent to"), "first_reminder_on": _l("First reminder"),
+        "second_reminder_on": _l("Second reminder"),
+    },
+    InvoiceAdjustment: {
+        "invoice": _l("Invoice"), "kind": _l("Kind"), "amount_ore": _l("Amount"), "reason": _l("Reason"),
+        "created_at": _l("Date"), "created_by": _l("By"),
+    },
+    AvtaleGiroMandate: {
+        "member": _l("Member"), "kid": _l("KID"), "notify": _l("Notice of each claim"), "active": _l("Active"),
+        "registered_at": _l("Registered"), "changed_at": _l("Changed"), "deleted_at": _l("Deleted"),
     },
     Course: {
         "title": _l("Title"),

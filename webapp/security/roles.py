@@ -97,6 +97,9 @@ _DEDUCTION_CONTACT = _COMMON + _MESSAGES + [
 _MEMBER = _COMMON + _MESSAGES + [
     _grant("MyPageView|SubjectAccessView", "can_.*"),
     _grant("MemberApi|EmploymentApi|PositionApi", API_READ),
+    # Their own invoices (the row filter admits the member's own; see rowfilters). The office's billing screens
+    # (invoices, payments, mandates, arrears, direct dues) are granted to no other role.
+    _grant("InvoiceApi", API_READ),
 ]
 _ANALYST = _COMMON + [
     _grant("StatisticsView", "can_.*"),

@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement, True_
 
 from webapp.extensions import db
 from webapp.models import (
+    AvtaleGiroMandate,
     CourseApplication,
     DeductionBasis,
     DeductionContact,
@@ -27,6 +28,7 @@ from webapp.models import (
     Employer,
     Employment,
     EmploymentChange,
+    Invoice,
     Member,
     MemberDocument,
     Message,
@@ -112,7 +114,15 @@ _RULES: dict[type, dict[str, Callable[[list[int]], ColumnElement]]] = {
     # The deduction cycle belongs to the employer: its contacts see it, the office sees all.
     DeductionBasis: {sc.EMPLOYERS: lambda ids: DeductionBasis.employer_id.in_(ids)},
     DeductionList: {sc.EMPLOYERS: lambda ids: DeductionList.employer_id.in_(ids)},
-    Payment: {sc.EMPLOYERS: lambda ids: Payment.employer_id.in_(ids)},
+    # A payment matched to an employer-month is the employer's; one matched to a member is the member's.
+    Payment: {
+        sc.EMPLOYERS: lambda ids: Payment.employer_id.in_(ids),
+        sc.MEMBERS: lambda ids: Payment.member_id.in_(ids),
+    },
+    # Direct payment: a member's invoices and AvtaleGiro mandate are the member's (and the office's) alone;
+    # officers, trustees, employers and analysts reach none of them. Adjustments and allocations: office only.
+    Invoice: {sc.MEMBERS: lambda ids: Invoice.member_id.in_(ids)},
+    AvtaleGiroMandate: {sc.MEMBERS: lambda ids: AvtaleGiroMandate.member_id.in_(ids)},
     # Secure messages: the party's own threads; officers answer the threads addressed to units of
     # their subtree; threads addressed to the union office (no unit) are the office's alone.
     MessageThread: {

@@ -24,9 +24,11 @@ from stdnum.no import fodselsnummer, kontonr, orgnr
 from webapp.models import (
     Course,
     DeductionContact,
+    DirectDuesRate,
     Employer,
     Employment,
     EmploymentChange,
+    IncomeBand,
     Member,
     MemberDocument,
     OrgUnit,
@@ -308,6 +310,31 @@ def _refund_pool_rule(values: Mapping[str, Any]) -> dict:
     return {}
 
 
+# The largest monthly direct dues and the largest yearly income a band may name, in øre.
+MAX_MONTHLY_DUES_ORE = 10_000_000
+MAX_YEARLY_INCOME_ORE = 10**11
+
+
+def _income_band_order_rule(values: Mapping[str, Any]) -> dict:
+    lower, upper = values.get("lower_ore"), values.get("upper_ore")
+    try:
+        wrong = not _blank(lower) and not _blank(upper) and float(upper) <= float(lower)
+    except (TypeError, ValueError):
+        return {}
+    return {"upper_ore": _l("Yearly income up to: must be above the lower limit.")} if wrong else {}
+
+
+def _direct_rate_band_rule(values: Mapping[str, Any]) -> dict:
+    """Ordinary members pay by income band; the other categories have one rate each, without a band."""
+    category = _choice_name(values.get("category"))
+    has_band = values.get("income_band") is not None or values.get("income_band_id") is not None
+    if category == "ordinary" and not has_band:
+        return {"income_band": _l("Income band: a rate for ordinary members is for one income band.")}
+    if category is not None and category != "ordinary" and has_band:
+        return {"income_band": _l("Income band: only rates for ordinary members have an income band.")}
+    return {}
+
+
 @dataclass(frozen=True)
 class ModelRules:
     fields: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
@@ -398,6 +425,19 @@ _RULES: dict[type, ModelRules] = {
         records=(_refund_shares_rule, _refund_pool_rule),
     ),
     RefundPool: ModelRules(fields=labelled(RefundPool, quarter=quarter_text, pool_ore=number_between(0, 10**12))),
+    IncomeBand: ModelRules(
+        fields=labelled(
+            IncomeBand,
+            code=required_text,
+            lower_ore=number_between(0, MAX_YEARLY_INCOME_ORE),
+            upper_ore=number_between(0, MAX_YEARLY_INCOME_ORE, required=False),
+        ),
+        records=(_income_band_order_rule,),
+    ),
+    DirectDuesRate: ModelRules(
+        fields=labelled(DirectDuesRate, monthly_ore=number_between(0, MAX_MONTHLY_DUES_ORE)),
+        records=(_direct_rate_band_rule,),
+    ),
 }
 
 
