@@ -9,10 +9,12 @@ reads every employment of the month; the lines are written in bulk.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, delete, insert, select
 
 from webapp.extensions import db
 from webapp.models import DeductionBasis, DeductionBasisLine, DuesRate, Employer, Employment, Member
@@ -24,7 +26,7 @@ from webapp.services.membership import (
     employment_counted_in_month_clause,
     main_employment_order,
 )
-from webapp.services.periods import Month
+from webapp.services.periods import Month, covers_month
 
 # Categories deducted through payroll; the others pay directly or nothing.
 PAYROLL_CATEGORIES = (MemberCategory.ordinary, MemberCategory.apprentice)
@@ -41,6 +43,14 @@ INSURANCE_MOVED = "insurance_moved"
 
 class BasisError(ValueError):
     pass
+
+
+class DeductionEmployment(Protocol):
+    """An employment as `on_payroll_deduction` reads it (a row or an Employment)."""
+
+    start_date: dt.date
+    end_date: dt.date | None
+    on_deduction: bool
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,30 @@ def rate_for(month: Month) -> DuesRate:
     return rate
 
 
+def payroll_deduction_clause(month: Month):
+    """SQL over Employment, Employer and Member: this employment puts its member on payroll deduction in `month`.
+
+    The one rule of who is deducted through payroll (the basis generator's), also read by
+    webapp.services.payment_methods for months that have no basis yet: an employment on deduction at an employer
+    with a deduction agreement, counted in the month, of an active member of a payroll category."""
+    return and_(
+        Employer.has_deduction_agreement.is_(True),
+        Employment.on_deduction.is_(True),
+        employment_counted_in_month_clause(month),
+        active_member_in_month_clause(month),
+        Member.category.in_(PAYROLL_CATEGORIES),
+    )
+
+
+def on_payroll_deduction(category: MemberCategory, joined_on: dt.date | None, left_on: dt.date | None,
+                         employments: Iterable[DeductionEmployment], month: Month) -> bool:
+    """Python twin of `payroll_deduction_clause` for one member: `employments` are the member's employments at
+    employers with a deduction agreement (those are the only ones the clause can pass)."""
+    if category not in PAYROLL_CATEGORIES or not covers_month(joined_on, left_on, month):
+        return False
+    return any(e.on_deduction and covers_month(e.start_date, e.end_date, month) for e in employments)
+
+
 def compute_month(
     month: Month, rate: DuesRate, employer_ids: set[int] | None = None
 ) -> dict[int, dict[int, Components]]:
@@ -117,13 +151,7 @@ def compute_month(
         )
         .join(Member, Member.id == Employment.member_id)
         .join(Employer, Employer.id == Employment.employer_id)
-        .where(
-            Employer.has_deduction_agreement.is_(True),
-            Employment.on_deduction.is_(True),
-            employment_counted_in_month_clause(month),
-            active_member_in_month_clause(month),
-            Member.category.in_(PAYROLL_CATEGORIES),
-        )
+        .where(payroll_deduction_clause(month))
     )
     if employer_ids is not None:
         query = query.where(Employment.employer_id.in_(sorted(employer_ids)))
