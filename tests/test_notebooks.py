@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import pathlib
+import random
 import subprocess
 import sys
 
@@ -70,6 +71,47 @@ def test_reconciliation_functions_write_norwegian():
     assert "40 arbeidsgivermåneder, 38 levert, 35 avstemt, **5 åpne**" in text
     assert f"Forventet (faste beløp) kr{NBSP}3{NBSP}137{NBSP}722,00" in text
     assert f"betalt kr{NBSP}3{NBSP}990{NBSP}000,50." in text
+
+
+def test_direct_payments_text_writes_norwegian():
+    from notebooks.reconciliation import direct_totals_text, period_text
+
+    assert (period_text("2026-Q3"), period_text("2026-08")) == ("3. kvartal 2026", "august 2026")
+    periods = [
+        {"period": "2026-07", "invoices": 10, "billed_ore": 500_000, "paid_ore": 300_000, "credited_ore": 10_000,
+         "written_off_ore": 0, "outstanding_ore": 190_000, "overdue_ore": 90_000, "overdue_count": 3},
+        {"period": "2026-Q3", "invoices": 30, "billed_ore": 313_772_200, "paid_ore": 0, "credited_ore": 0,
+         "written_off_ore": 5_000, "outstanding_ore": 313_767_200, "overdue_ore": 0, "overdue_count": 0},
+    ]
+    totals = {"payments": 1234, "total_ore": 1_000_000, "employer_ore": 600_000, "allocated_ore": 300_000,
+              "credit_ore": 50_000, "members_with_credit": 7, "unmatched_ore": 40_000, "unmatched_count": 2,
+              "returned_ore": 10_000, "returned_count": 1, "unexplained_ore": 0}
+    text = direct_totals_text(periods, totals)
+    assert text.startswith("## Direktebetaling")
+    assert f"40 fakturaer fra juli 2026 til 3. kvartal 2026: fakturert kr{NBSP}3{NBSP}142{NBSP}722,00" in text
+    assert f"**utestående kr{NBSP}3{NBSP}139{NBSP}572,00**, herav forfalt kr{NBSP}900,00 (3 fakturaer)" in text
+    assert f"1{NBSP}234 innbetalinger, i alt kr{NBSP}10{NBSP}000,00" in text
+    assert f"medlemmenes kreditt kr{NBSP}500,00 (7 medlemmer), uavklart kr{NBSP}400,00 (2)" in text
+    assert text.endswith(f"**Uforklart: kr{NBSP}0,00**.")
+    assert "Ingen fakturaer ennå." in direct_totals_text([], totals)
+
+
+def test_direct_payment_figures_are_aggregates_in_norwegian(app_ctx):
+    from notebooks.reconciliation import direct_payment_figures
+    from tests.test_direct_reconciliation import TODAY, _random_year
+
+    _random_year(random.Random(4))
+    shown = direct_payment_figures(TODAY)
+    assert {row["periode"] for row in shown["periods"]} == {
+        "4. kvartal 2025", "2. kvartal 2026", "januar 2026", "februar 2026", "mars 2026"}
+    assert {row["measure"] for row in shown["period_amounts"]} == {"Fakturert", "Betalt", "Utestående"}
+    assert {row["measure"] for row in shown["month_amounts"]} == {"Medlemmenes kreditt", "Uavklart", "Returnert"}
+    assert [row["month"] for row in shown["months"]] == ["2026-06"]
+    assert shown["month_amounts"][0]["måned"] == "juni 2026"
+    assert shown["totals"]["unexplained_ore"] == 0 and shown["totals"]["returned_ore"] == 77_700
+    # Aggregates only: no member, name or national id in any row.
+    keys = {key for rows in shown.values() if isinstance(rows, list) for row in rows for key in row}
+    assert not keys & {"member_id", "member_no", "name", "national_id", "kid"}
 
 
 def test_refunds_functions_write_norwegian(app_ctx, world):
