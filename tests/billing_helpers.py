@@ -38,3 +38,47 @@ def add_direct_rates(valid_from: dt.date = RATES_FROM) -> dict[str, IncomeBand]:
         db.session.add(DirectDuesRate(valid_from=valid_from, category=category, monthly_ore=monthly))
     db.session.commit()
     return bands
+
+
+# ------------------------------------------------------------------ members who pay directly
+
+
+def direct_member(world, first: str, last: str, *, unit: str = "AV1", joined: dt.date = dt.date(2015, 1, 1),
+                  left: dt.date | None = None, email: str | None = "default", **extra):
+    """A member with no employment (so paying directly); `email=None` for one without any address."""
+    from tests.factories import make_member
+    from webapp.models import OrgUnit
+
+    category = extra.pop("category", MemberCategory.ordinary)
+    member = make_member(db.session.get(OrgUnit, world.units[unit].id), first, last, left_on=left, **extra)
+    member.joined_on, member.category = joined, category
+    if email is None:
+        member.email_private = member.email_work = None
+    elif email != "default":
+        member.email_private = email
+    db.session.flush()
+    return member
+
+
+def employ(world, member, *, workplace: str = "W1", start: dt.date = dt.date(2020, 1, 1),
+           end: dt.date | None = None, on_deduction: bool = True):
+    from webapp.models import Employment, Workplace
+
+    place = db.session.get(Workplace, world.workplaces[workplace].id)
+    employment = Employment(member_id=member.id, employer_id=place.employer_id, workplace_id=place.id,
+                            start_date=start, end_date=end, position_pct=100, on_deduction=on_deduction)
+    db.session.add(employment)
+    db.session.flush()
+    return employment
+
+
+def mandate(member, registered: dt.date, *, active: bool = True, notify: bool = False):
+    from webapp.models import AvtaleGiroMandate
+    from webapp.services.kid import member_kid_for
+    from webapp.services.periods import Month
+
+    row = AvtaleGiroMandate(kid=member_kid_for(member.member_no, Month.of(registered)), member_id=member.id,
+                            notify=notify, active=active, registered_at=dt.datetime.combine(registered, dt.time(9)))
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -40,9 +40,15 @@ from webapp.models import Invoice, InvoiceAdjustment, Member, Payment, PaymentAl
 from webapp.models.choices import InvoiceAdjustmentKind, PaymentMethod
 from webapp.services import audit, direct_dues, invoice_ledger, kid, transitions
 from webapp.services.bounds import INT64_MAX, bounded_text
+from webapp.services.invoice_documents import invoice_pdf, remind, send  # the spec's names, here too
 from webapp.services.payment_methods import direct_payer_clause, mandate_clause, month_has_bases
 from webapp.services.periods import Month, Quarter
 from webapp.services.validation import FieldError
+
+__all__ = [
+    "GenerateResult", "InvoiceError", "credit_note", "generate", "generate_avtalegiro_month", "invoice_pdf",
+    "remind", "send", "write_off",
+]
 
 BILLING_UNITS = ("quarter", "month")
 REASON_MAX = 500
