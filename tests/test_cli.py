@@ -37,7 +37,7 @@ def test_deductions_generate_without_rate_fails_cleanly(clean_app, world):
     assert result.exit_code == 2 and "dues rate" in result.output
 
 
-def test_payments_import_file_twice(clean_app, world, tmp_path):
+def test_payments_import_file_twice(clean_app, portal, tmp_path):
     path = tmp_path / "ocr.txt"
     path.write_bytes(build_ocr_file([(kid_for("94001761", Month(2026, 3)), 12345, dt.date(2026, 3, 20)),
                                      ("99999", 500, dt.date(2026, 3, 20))], "90010741504"))
@@ -53,7 +53,7 @@ def test_payments_import_refuses_a_bad_file(clean_app, tmp_path):
     path = tmp_path / "bad.txt"
     path.write_text("hello")
     result = run(clean_app, "payments", "import", str(path))
-    assert result.exit_code == 2 and "file" in result.output
+    assert result.exit_code == 2 and "Linje 1:" in result.output
 
 
 def test_seed_plays_the_deduction_cycle(clean_app):

@@ -25,7 +25,7 @@ from webapp.services import deduction_basis, deduction_lists, notices, payments
 from webapp.services.kid import kid_for, parse_kid
 from webapp.services.periods import Month, covers_month
 
-SAMPLE_OCR = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "ocr_giro_transactions.txt")
+SAMPLE_OCR = os.path.join(os.path.dirname(__file__), "data", "nets", "ocr_giro_transactions.txt")
 
 
 @pytest.mark.parametrize(
@@ -290,9 +290,7 @@ def ocr_file(payments_by_kid: list[tuple[str, int]]) -> bytes:
 
 
 def test_the_banks_sample_file_imports_as_unmatched_payments(app_ctx):
-    """The Nets sample of shared/data: every transaction stored, none of its KIDs ours."""
-    if not os.path.exists(SAMPLE_OCR):
-        pytest.skip("shared/data is not beside the repository")
+    """The Nets sample (tests/data/nets): every transaction stored, none of its KIDs ours."""
     with open(SAMPLE_OCR, "rb") as handle:
         result = payments.import_file("ocr_giro_transactions.txt", handle.read())
     assert result.new == result.transactions == 20 and result.unmatched == 20
@@ -338,5 +336,5 @@ def test_reconciliation_flags_amount_difference_and_unreported(cycle, world):
 
 
 def test_bad_ocr_file_is_refused_with_message(app_ctx):
-    with pytest.raises(payments.PaymentFileError, match="file"):
+    with pytest.raises(payments.PaymentFileError, match=r"^Linje 1: en post er 80 tegn lang"):
         payments.import_file("x.txt", b"this is not an ocr file")

@@ -131,7 +131,8 @@ def payments_group():
     pass
 
 
-@payments_group.command("import", help="Import a bank OCR giro file (Nets format) and match payments by KID.")
+@payments_group.command("import", help="Import a Nets bank file: OCR giro transactions (also AvtaleGiro payments), "
+                                        "matched by KID, or AvtaleGiro agreements (mandates).")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext
 def payments_import(path: str):
@@ -144,6 +145,15 @@ def payments_import(path: str):
     with refused_as("payments import", PaymentFileError):
         result = import_file(os.path.basename(path), data, imported_by="cli")
     click.echo(result.summary())
+
+
+@payments_group.command("rematch", help="Match the unmatched payments whose KID now names an employer-month with a "
+                                        "basis or an invoice.")
+@with_appcontext
+def payments_rematch():
+    from webapp.services.payment_matching import rematch_unmatched
+
+    click.echo(f"{rematch_unmatched()} payments matched")
 
 
 @click.group("refunds", help="The quarterly refund of dues to org units.")
@@ -306,6 +316,28 @@ def mail_retry():
 @click.group("avtalegiro", help="AvtaleGiro: mandates from the bank, monthly payment claims to it.")
 def avtalegiro_group():
     pass
+
+
+@avtalegiro_group.command("claims", help="Write the month's AvtaleGiro payment-claims file (Nets format) to FILE, "
+                                         "after generating the month's AvtaleGiro invoices.")
+@click.argument("month")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="The file to write.")
+@with_appcontext
+def avtalegiro_claims(month: str, out_path: str):
+    from webapp.services import avtalegiro, invoices
+
+    period = _month_argument(month)
+    invoices.generate_avtalegiro_month(period)
+    claims = avtalegiro.build_claims(period)
+    if not claims.count:
+        db.session.rollback()
+        click.echo(f"{claims.summary()}: nothing to claim, no file written")
+        return
+    with open(out_path, "wb") as handle:
+        handle.write(claims.data)
+    avtalegiro.mark_claimed(claims.invoice_ids)
+    db.session.commit()
+    click.echo(f"{claims.summary()}; written to {out_path}")
 
 
 def register_cli(app) -> None:

@@ -1,136 +1,334 @@
-"""Bank payments: import an OCR giro file (Nets format) and match each payment by KID.
+"""Bank files from Nets: OCR giro transactions (with the AvtaleGiro payments among them) and AvtaleGiro agreements.
 
-Every transaction is stored. A KID of ours names the employer (customer
-number) and the month; any other KID stays an unmatched payment for the office.
-The same file imported twice adds nothing (its checksum is kept), and a
-transaction already imported from another file is not stored twice.
+`import_file` reads any of them in one transaction:
+
+- OCR giro transactions: every transaction is stored once (its bank reference is unique; the same file
+  twice adds nothing, its checksum is kept) with its signed amount: a reversal (Nets transaction types 18
+  and 20) or a transaction with the minus sign is negative. Each is matched by KID (payment_matching):
+  an employer KID to the employer-month when it has a deduction basis, a member KID to the invoice with
+  that KID; anything else waits in the office's unmatched queue.
+- AvtaleGiro agreements: new, changed and deleted mandates (webapp.services.avtalegiro).
+- An AvtaleGiro payment-claims file (what the union sends to the bank) is read and counted; no money moved,
+  so nothing is stored.
+
+A malformed file is refused with the number of the line at fault, and nothing is saved.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 import netsgiro
-from sqlalchemy import select
+from flask_babel import gettext as _
+from netsgiro.records import (
+    AssignmentEnd,
+    AssignmentStart,
+    AvtaleGiroAgreement,
+    TransactionAmountItem1,
+    TransactionAmountItem2,
+    TransactionAmountItem3,
+    TransactionSpecification,
+    TransmissionEnd,
+    TransmissionStart,
+)
+from sqlalchemy import insert, select
 
 from webapp.extensions import db
-from webapp.models import Employer, Payment, PaymentImport
-from webapp.services.kid import parse_kid
+from webapp.models import Payment, PaymentImport
+from webapp.models.choices import PaymentFileKind
+from webapp.services import avtalegiro, payment_matching
+from webapp.services.money import kroner
 
 # The largest single payment accepted from a bank file: far above a month's dues of the largest employer,
 # far below what would overflow the sums (64-bit øre). A larger amount means a corrupt or forged file.
 PAYMENT_MAX_ORE = 1_000_000_000 * 100
+# Nets transaction types that take money back (reversals, with KID and with text).
+REVERSAL_TYPES = frozenset({netsgiro.TransactionType.REVERSING_WITH_KID, netsgiro.TransactionType.REVERSING_WITH_TEXT})
+RECORD_LENGTH = 80
+_INSERT_CHUNK = 5000
+
+_RECORD_CLASSES = {
+    record_class.RECORD_TYPE: record_class
+    for record_class in (TransmissionStart, TransmissionEnd, AssignmentStart, AssignmentEnd, TransactionAmountItem1,
+                         TransactionAmountItem2, TransactionAmountItem3, TransactionSpecification, AvtaleGiroAgreement)
+}
 
 
 class PaymentFileError(ValueError):
-    pass
+    """The bank file was refused; the message names the line at fault. Nothing was saved."""
+
+
+def _line_error(line: int, problem: str) -> PaymentFileError:
+    return PaymentFileError(_("Line %(line)s: %(problem)s Nothing was imported.", line=line, problem=problem))
+
+
+# ------------------------------------------------------------------ reading a Nets file
+
+
+@dataclass(slots=True)
+class BankTransaction:
+    """One OCR giro transaction as stored: signed amount in øre, its identity at the bank, the file line."""
+
+    line: int
+    reference: str
+    kid: str
+    transaction_type: int
+    amount_ore: int
+    paid_on: dt.date
+    payer_account: str | None
 
 
 @dataclass
-class ImportResult:
-    filename: str
-    already_imported: bool = False
-    transactions: int = 0
-    new: int = 0
-    duplicates: int = 0
-    matched: int = 0
-    unmatched: int = 0
-    total_ore: int = 0
-    periods: tuple[str, ...] = ()
+class NetsFile:
+    transactions: list[BankTransaction] = field(default_factory=list)
+    agreements: list[tuple[int, netsgiro.Agreement]] = field(default_factory=list)
+    claims: list[tuple[int, netsgiro.PaymentRequest]] = field(default_factory=list)
 
-    def summary(self) -> str:
-        if self.already_imported:
-            return f"{self.filename}: already imported, nothing added"
-        return (
-            f"{self.filename}: {self.transactions} transactions, {self.new} new "
-            f"({self.matched} matched, {self.unmatched} unmatched), {self.duplicates} already known; "
-            f"total {self.total_ore / 100:.2f} kr"
-        )
+    @property
+    def kind(self) -> PaymentFileKind | None:
+        if self.agreements and not self.transactions:
+            return PaymentFileKind.avtalegiro_agreements
+        if self.transactions or not self.claims:
+            return PaymentFileKind.ocr
+        return None  # a payment-claims file: ours, not the bank's
 
 
-def bank_reference(transmission, assignment, transaction) -> str:
+def bank_reference(assignment_number: str, transaction: netsgiro.Transaction) -> str:
     """A transaction's identity at the bank, the same whichever file brings it."""
     return (
-        f"{transaction.bank_date or transaction.date:%Y%m%d}-{assignment.number}-{transaction.centre_id}-"
+        f"{transaction.bank_date or transaction.date:%Y%m%d}-{assignment_number}-{transaction.centre_id}-"
         f"{transaction.day_code}-{transaction.partial_settlement_number}-{transaction.partial_settlement_serial_number}-"
         f"{transaction.number}"
     )
 
 
-def parse_file(data: bytes | str):
-    text = data.decode("iso-8859-1") if isinstance(data, bytes) else data
+def signed_amount_ore(transaction: netsgiro.Transaction, line: int) -> int:
+    """The transaction's amount in øre, negative for a reversal or the minus sign; refused (the whole file)
+    beyond PAYMENT_MAX_ORE."""
+    amount = int(transaction.amount_in_cents)
+    if amount > PAYMENT_MAX_ORE:
+        raise _line_error(line, _("transaction %(number)s: the amount %(amount)s kr is above the largest payment "
+                                  "accepted (%(largest)s kr).", number=transaction.number,
+                                  amount=kroner(amount), largest=kroner(PAYMENT_MAX_ORE, decimals=False)))
+    if transaction.type in REVERSAL_TYPES or transaction.sign == "-":
+        return -amount
+    return amount
+
+
+def _record(line: int, text: str):
+    if len(text) != RECORD_LENGTH:
+        raise _line_error(line, _("a record is %(length)s characters long; this line has %(count)s.",
+                                  length=RECORD_LENGTH, count=len(text)))
+    code = text[6:8]
+    record_class = _RECORD_CLASSES.get(int(code)) if code.isdigit() else None
+    if record_class is None:
+        raise _line_error(line, _("'%(code)s' is not a record type of Nets' files.", code=code))
     try:
-        return netsgiro.parse(text)
-    except Exception as exc:  # netsgiro raises ValueError and friends on malformed records
-        raise PaymentFileError(f"file: not a valid OCR giro file ({exc})") from None
+        return record_class.from_string(text)
+    except (ValueError, TypeError, KeyError):
+        raise _line_error(line, _("the record does not follow Nets' format for record type %(code)s.",
+                                  code=code)) from None
+
+
+def _check_counts(line: int, end, transactions: int, records: int) -> None:
+    """An end record's counts against what was read: a truncated or spliced file is refused."""
+    if end.num_transactions != transactions:
+        raise _line_error(line, _("the end record counts %(expected)s transactions, but %(found)s were read.",
+                                  expected=end.num_transactions, found=transactions))
+    if end.num_records != records:
+        raise _line_error(line, _("the end record counts %(expected)s records, but %(found)s were read.",
+                                  expected=end.num_records, found=records))
+
+
+def _transaction_groups(body: list) -> list[tuple[int, list]]:
+    """The assignment's records grouped by transaction (consecutive records with one transaction number)."""
+    groups: list[tuple[int, list]] = []
+    current = None
+    for line, record in body:
+        if record.transaction_number != current:
+            current = record.transaction_number
+            groups.append((line, []))
+        groups[-1][1].append(record)
+    return groups
+
+
+def _read_assignment(records: list, result: NetsFile) -> int:
+    """Read one assignment (its start and end records included) into `result`; returns its transaction count."""
+    (start_line, start), (end_line, end) = records[0], records[-1]
+    if (end.service_code, end.assignment_type) != (start.service_code, start.assignment_type):
+        raise _line_error(end_line, _("the end record does not belong to the assignment that begins on line "
+                                      "%(start)s.", start=start_line))
+    for line, record in records[1:-1]:
+        if not isinstance(record, (TransactionAmountItem1, TransactionAmountItem2, TransactionAmountItem3,
+                                   TransactionSpecification, AvtaleGiroAgreement)) \
+                or record.service_code != start.service_code:
+            raise _line_error(line, _("the record does not belong in the assignment that begins on line %(start)s.",
+                                      start=start_line))
+    groups = _transaction_groups(records[1:-1])
+    for line, group in groups:
+        try:
+            _read_transaction(start, line, list(group), result)  # netsgiro pops the records it reads
+        except PaymentFileError:
+            raise
+        except Exception:  # netsgiro asserts the order of a transaction's records
+            raise _line_error(line, _("transaction %(number)s: its records are incomplete or out of order.",
+                                      number=group[0].transaction_number)) from None
+    _check_counts(end_line, end, len(groups), len(records))
+    return len(groups)
+
+
+def _read_transaction(start: AssignmentStart, line: int, group: list, result: NetsFile) -> None:
+    if start.service_code == netsgiro.ServiceCode.OCR_GIRO:
+        transaction = netsgiro.Transaction.from_records(group)
+        result.transactions.append(BankTransaction(
+            line=line,
+            reference=bank_reference(start.assignment_number, transaction),
+            kid=(transaction.kid or "").strip(),
+            transaction_type=int(transaction.type),
+            amount_ore=signed_amount_ore(transaction, line),
+            paid_on=transaction.date,
+            payer_account=transaction.debit_account,
+        ))
+    elif start.assignment_type == netsgiro.AssignmentType.AVTALEGIRO_AGREEMENTS:
+        result.agreements.append((line, netsgiro.Agreement.from_records(group)))
+    else:
+        result.claims.append((line, netsgiro.PaymentRequest.from_records(group)))
+
+
+class _Reader:
+    """Walks the records of a file in order: a transmission of assignments of transactions."""
+
+    def __init__(self):
+        self.result = NetsFile()
+        self.state = "before"  # before, transmission, after
+        self.assignment: list = []
+        self.transactions = self.records = self.last_line = 0
+
+    def feed(self, line: int, record) -> None:
+        self.last_line = line
+        if self.state == "after":
+            raise _line_error(line, _("the transmission has ended; nothing may follow its end record."))
+        if self.state == "before":
+            if not isinstance(record, TransmissionStart):
+                raise _line_error(line, _("a file begins with the start of a transmission (record type 10)."))
+            self.state, self.records = "transmission", 1
+            return
+        self.records += 1
+        if self.assignment:
+            self._in_assignment(line, record)
+        elif isinstance(record, AssignmentStart):
+            self.assignment = [(line, record)]
+        elif isinstance(record, TransmissionEnd):
+            _check_counts(line, record, self.transactions, self.records)
+            self.state = "after"
+        else:
+            raise _line_error(line, _("the record lies outside an assignment (an assignment begins with record "
+                                      "type 20)."))
+
+    def _in_assignment(self, line: int, record) -> None:
+        if isinstance(record, (AssignmentStart, TransmissionStart, TransmissionEnd)):
+            raise _line_error(line, _("the assignment that begins on line %(start)s has no end record (type 88).",
+                                      start=self.assignment[0][0]))
+        self.assignment.append((line, record))
+        if isinstance(record, AssignmentEnd):
+            self.transactions += _read_assignment(self.assignment, self.result)
+            self.assignment = []
+
+    def finish(self) -> NetsFile:
+        if self.state == "before":
+            raise PaymentFileError(_("File: it holds no records of a Nets file. Nothing was imported."))
+        if self.assignment:
+            raise _line_error(self.last_line, _("the assignment that begins on line %(start)s has no end record "
+                                                "(type 88).", start=self.assignment[0][0]))
+        if self.state != "after":
+            raise _line_error(self.last_line, _("the file ends before the end of the transmission (record type 89)."))
+        return self.result
+
+
+def read_file(data: bytes | str) -> NetsFile:
+    """Read a Nets file line by line (ISO-8859-1); a malformed one raises PaymentFileError naming the line."""
+    text = data.decode("iso-8859-1") if isinstance(data, bytes) else data
+    reader = _Reader()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            reader.feed(number, _record(number, line))
+    return reader.finish()
+
+
+# ------------------------------------------------------------------ importing
+
+
+@dataclass
+class ImportResult:
+    filename: str
+    kind: PaymentFileKind | None = None
+    already_imported: bool = False
+    transactions: int = 0
+    new: int = 0
+    duplicates: int = 0
+    matched: int = 0
+    employer_matched: int = 0
+    member_matched: int = 0
+    unmatched: int = 0
+    total_ore: int = 0
+    allocated_ore: int = 0
+    periods: tuple[str, ...] = ()
+    mandates: object = None  # avtalegiro.AgreementResult
+    claims: int = 0
+    claims_total_ore: int = 0
+
+    def summary(self) -> str:
+        if self.already_imported:
+            return f"{self.filename}: already imported, nothing added"
+        parts = []
+        if self.kind is None:
+            parts.append(f"{self.claims} AvtaleGiro payment claims ({self.claims_total_ore / 100:.2f} kr), a file "
+                         f"for the bank, not from it: nothing imported")
+        if self.transactions:
+            parts.append(
+                f"{self.transactions} transactions, {self.new} new ({self.matched} matched, {self.unmatched} "
+                f"unmatched; {self.employer_matched} to employer-months, {self.member_matched} to invoices, "
+                f"{self.allocated_ore / 100:.2f} kr allocated), {self.duplicates} already known; "
+                f"total {self.total_ore / 100:.2f} kr"
+            )
+        if self.mandates is not None:
+            parts.append(self.mandates.summary())
+        if not parts:
+            parts.append("no transactions")
+        return f"{self.filename}: " + "; ".join(parts)
 
 
 def import_file(filename: str, data: bytes, imported_by: str | None = None) -> ImportResult:
-    """Store and match every transaction of the file, in one transaction."""
+    """Store and match every transaction of a Nets file, or apply its AvtaleGiro agreements, in one transaction."""
     result = ImportResult(filename=filename)
     checksum = hashlib.sha256(data).hexdigest()
     if db.session.scalar(select(PaymentImport.id).where(PaymentImport.sha256 == checksum)) is not None:
         result.already_imported = True
         return result
-    transmission = parse_file(data)
-    customers = dict(db.session.execute(select(Employer.customer_no, Employer.id)).all())
-    references = [
-        bank_reference(transmission, assignment, transaction)
-        for assignment in transmission.assignments
-        for transaction in assignment.transactions
-    ]
-    known = set()
-    for start in range(0, len(references), 900):
-        chunk = references[start : start + 900]
-        known.update(db.session.scalars(select(Payment.bank_reference).where(Payment.bank_reference.in_(chunk))))
+    nets = read_file(data)
+    result.kind = nets.kind
+    result.claims = len(nets.claims)
+    result.claims_total_ore = sum(claim.amount_in_cents for _line, claim in nets.claims)
+    if result.kind is None:
+        return result
+    now = dt.datetime.now()
     try:
-        batch = PaymentImport(filename=filename, sha256=checksum, imported_at=dt.datetime.now(),
-                              imported_by=imported_by)
+        batch = PaymentImport(filename=filename[:255], sha256=checksum, imported_at=now, imported_by=imported_by,
+                              kind=result.kind)
         db.session.add(batch)
         db.session.flush()
-        periods = set()
-        for assignment in transmission.assignments:
-            for transaction in assignment.transactions:
-                result.transactions += 1
-                reference = bank_reference(transmission, assignment, transaction)
-                if reference in known:
-                    result.duplicates += 1
-                    continue
-                known.add(reference)
-                parsed = parse_kid(transaction.kid or "")
-                employer_id = customers.get(parsed[0]) if parsed else None
-                period = str(parsed[1]) if parsed and employer_id else None
-                amount = checked_amount(transaction)
-                db.session.add(
-                    Payment(
-                        import_id=batch.id,
-                        bank_reference=reference,
-                        kid=(transaction.kid or "").strip(),
-                        amount_ore=amount,
-                        paid_on=transaction.date,
-                        payer_account=transaction.debit_account,
-                        employer_id=employer_id,
-                        period=period,
-                    )
-                )
-                result.new += 1
-                result.total_ore += amount
-                if employer_id:
-                    result.matched += 1
-                    periods.add(period)
-                else:
-                    result.unmatched += 1
+        if nets.transactions:
+            _store_transactions(nets.transactions, batch.id, result, now)
+        if nets.agreements:
+            result.mandates = avtalegiro.import_agreements([agreement for _line, agreement in nets.agreements],
+                                                           batch.id, now)
+            batch.mandate_count = result.mandates.count
         batch.transaction_count = result.new
         batch.matched_count = result.matched
         batch.total_ore = result.total_ore
-        result.periods = tuple(sorted(periods))
-        db.session.flush()
-        from webapp.services.reconciliation import reconcile
-
-        for period in result.periods:
-            reconcile(period)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -138,62 +336,75 @@ def import_file(filename: str, data: bytes, imported_by: str | None = None) -> I
     return result
 
 
-def checked_amount(transaction) -> int:
-    """The transaction's amount in øre, refused (the whole file) when it exceeds PAYMENT_MAX_ORE."""
-    amount = int(transaction.amount_in_cents)
-    if abs(amount) > PAYMENT_MAX_ORE:
-        raise PaymentFileError(
-            f"transaction {transaction.number}: the amount {amount / 100:.2f} kr is above the largest payment accepted "
-            f"({PAYMENT_MAX_ORE // 100} kr); nothing was imported"
-        )
-    return amount
+def _known_references(references: list[str]) -> set[str]:
+    known = set()
+    for chunk in payment_matching.chunks(references):
+        known.update(db.session.scalars(select(Payment.bank_reference).where(Payment.bank_reference.in_(chunk))))
+    return known
 
 
-def match_unmatched() -> int:
-    """Match stored payments whose KID has since become known (e.g. a new employer). Returns how many."""
-    customers = dict(db.session.execute(select(Employer.customer_no, Employer.id)).all())
-    count = 0
-    for payment in db.session.scalars(select(Payment).where(Payment.employer_id.is_(None))):
-        parsed = parse_kid(payment.kid)
-        if parsed and parsed[0] in customers:
-            payment.employer_id = customers[parsed[0]]
-            payment.period = str(parsed[1])
-            count += 1
-    db.session.commit()
-    return count
+def _store_transactions(transactions: list[BankTransaction], import_id: int, result: ImportResult,
+                        now: dt.datetime) -> None:
+    """Insert the file's new transactions in bulk, matched by KID; allocate the members' payments."""
+    result.transactions = len(transactions)
+    known = _known_references([t.reference for t in transactions])
+    fresh = []
+    for transaction in transactions:
+        if transaction.reference in known:
+            result.duplicates += 1
+            continue
+        known.add(transaction.reference)
+        fresh.append(transaction)
+    targets = payment_matching.resolve_kids(t.kid for t in fresh)
+    nothing = payment_matching.Target()
+    rows = []
+    for t in fresh:
+        target = targets.get(t.kid, nothing)
+        matched = target.employer_id is not None or target.member_id is not None
+        rows.append({
+            "import_id": import_id, "bank_reference": t.reference, "kid": t.kid, "transaction_type": t.transaction_type,
+            "amount_ore": t.amount_ore, "paid_on": t.paid_on, "payer_account": t.payer_account,
+            "employer_id": target.employer_id, "period": target.period, "member_id": target.member_id,
+            "matched_at": now if matched else None,
+        })
+    ids = []
+    for chunk in payment_matching.chunks(rows, _INSERT_CHUNK):
+        ids.extend(db.session.execute(
+            insert(Payment).returning(Payment.id, sort_by_parameter_order=True), chunk
+        ).scalars().all())
+    employer_months: dict[str, set[int]] = {}
+    to_allocate = []
+    for payment_id, t in zip(ids, fresh):
+        target = targets.get(t.kid, nothing)
+        result.total_ore += t.amount_ore
+        if target.employer_id is not None:
+            result.employer_matched += 1
+            employer_months.setdefault(target.period, set()).add(target.employer_id)
+        elif target.invoice_id is not None:
+            result.member_matched += 1
+            to_allocate.append((payment_id, t.amount_ore, target.invoice_id))
+    result.new = len(fresh)
+    result.matched = result.employer_matched + result.member_matched
+    result.unmatched = result.new - result.matched
+    result.periods = tuple(sorted(employer_months))
+    touched, result.allocated_ore = payment_matching.allocate(to_allocate, now)
+    payment_matching.settle(employer_months, touched)
 
 
-def build_ocr_file(
-    payments: list[tuple[str, int, dt.date]], account: str, file_number: int = 1, payer_account: str = "12345678903"
-) -> bytes:
-    """An OCR giro file (Nets format) with one incoming payment per (kid, øre, date), as the bank sends it.
+# ------------------------------------------------------------------ writing OCR files (demo data and tests)
+
+
+def build_ocr_file(payments: list[tuple], account: str, file_number: int = 1,
+                   payer_account: str = "12345678903") -> bytes:
+    """An OCR giro file (Nets format) with one transaction per (kid, øre, date[, transaction type]), as the bank
+    sends it. A negative amount is written as a reversal (type 18 with the minus sign); the default type of a
+    payment is "purchase with text" (21), AvtaleGiro payments are type 15.
 
     Used for demo data and tests; the import reads it like any bank file.
     """
-    from decimal import Decimal
-
-    dates = [paid_on for _kid, _amount, paid_on in payments] or [dt.date.today()]
+    dates = [entry[2] for entry in payments] or [dt.date.today()]
     transactions = [
-        netsgiro.Transaction(
-            service_code=netsgiro.ServiceCode.OCR_GIRO,
-            type=netsgiro.TransactionType.PURCHASE_WITH_TEXT,
-            number=number,
-            date=paid_on,
-            amount=Decimal(amount) / 100,
-            kid=kid,
-            reference=f"{number:09d}",
-            text=None,
-            centre_id="13",
-            day_code=paid_on.day,
-            partial_settlement_number=1,
-            partial_settlement_serial_number=f"{file_number % 100000:05d}",
-            sign="0",
-            form_number=f"{number:010d}",
-            bank_date=paid_on,
-            debit_account=payer_account,
-            filler=None,
-        )
-        for number, (kid, amount, paid_on) in enumerate(payments, start=1)
+        _ocr_transaction(number, entry, file_number, payer_account) for number, entry in enumerate(payments, start=1)
     ]
     assignment = netsgiro.Assignment(
         service_code=netsgiro.ServiceCode.OCR_GIRO,
@@ -209,3 +420,30 @@ def build_ocr_file(
         assignments=[assignment],
     )
     return transmission.to_ocr().encode("iso-8859-1")
+
+
+def _ocr_transaction(number: int, entry: tuple, file_number: int, payer_account: str) -> netsgiro.Transaction:
+    kid, amount, paid_on = entry[:3]
+    kind = entry[3] if len(entry) > 3 else None
+    if kind is None:
+        kinds = netsgiro.TransactionType
+        kind = kinds.REVERSING_WITH_KID if amount < 0 else kinds.PURCHASE_WITH_TEXT
+    return netsgiro.Transaction(
+        service_code=netsgiro.ServiceCode.OCR_GIRO,
+        type=kind,
+        number=number,
+        date=paid_on,
+        amount=Decimal(abs(amount)) / 100,
+        kid=kid,
+        reference=f"{number:09d}",
+        text=None,
+        centre_id="13",
+        day_code=paid_on.day,
+        partial_settlement_number=1,
+        partial_settlement_serial_number=f"{file_number % 100000:05d}",
+        sign="-" if amount < 0 else "0",
+        form_number=f"{number:010d}",
+        bank_date=paid_on,
+        debit_account=payer_account,
+        filler=None,
+    )

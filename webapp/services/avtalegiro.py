@@ -1,0 +1,229 @@
+"""AvtaleGiro: the members' mandates as the bank reports them, and the monthly payment claims the union sends.
+
+- Agreements: Nets' AvtaleGiro agreement files list new, changed and deleted mandates, each with the KID it
+  was signed with and whether the member wants the bank to notify them of each claim. A mandate is attached
+  to the member its member KID names (any month part); a KID naming no member of ours is kept without one.
+  A file that lists all active agreements (registration type 0 only) also ends the mandates it leaves out.
+- Claims: `claims_file(month)` is the month's payment-claims file (Nets format, written with netsgiro): one
+  claim per AvtaleGiro invoice of the month with something outstanding whose member has an active mandate, for
+  the outstanding amount and on the invoice's due date, notified by the bank when the member asked for it.
+  The AvtaleGiro payments come back in the ordinary OCR giro files and are matched by the invoice's KID.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import netsgiro
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import insert, select, update
+
+from webapp.extensions import db
+from webapp.models import AvtaleGiroMandate, Invoice, Member
+from webapp.models.choices import InvoiceDelivery, PaymentMethod
+from webapp.services import audit, invoice_ledger
+from webapp.services import kid as kids
+from webapp.services.money import kroner
+from webapp.services.payment_matching import chunks
+from webapp.services.periods import Month
+
+REGISTRATION = netsgiro.AvtaleGiroRegistrationType
+
+
+@dataclass
+class AgreementResult:
+    count: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    ended_by_full_list: int = 0
+    without_member: int = 0
+
+    def summary(self) -> str:
+        text = (f"{self.count} AvtaleGiro agreements: {self.new} new, {self.changed} changed, {self.deleted} deleted, "
+                f"{self.unchanged} unchanged; {self.without_member} name no member of ours")
+        if self.ended_by_full_list:
+            text += f"; {self.ended_by_full_list} mandates not in the full list ended"
+        return text
+
+
+def _member_ids_by_number(numbers: set[str]) -> dict[int, int]:
+    """int(member number) -> member id, for numbers as a member KID carries them (zero-padded to 8 digits)."""
+    candidates = sorted({n.lstrip("0") or "0" for n in numbers} | numbers)
+    found: dict[int, int] = {}
+    for chunk in chunks(candidates):
+        for member_id, member_no in db.session.execute(
+            select(Member.id, Member.member_no).where(Member.member_no.in_(chunk))
+        ):
+            if str(member_no).strip().isdigit():
+                found[int(member_no)] = member_id
+    return found
+
+
+def members_of_kids(values: set[str]) -> dict[str, int]:
+    """KID -> member id, for member KIDs (any month) of members of ours."""
+    numbers = {}
+    for value in values:
+        parsed = kids.parse(value)
+        if parsed is not None and parsed.is_member:
+            numbers[value] = parsed.number
+    by_number = _member_ids_by_number(set(numbers.values()))
+    return {value: by_number[int(number)] for value, number in numbers.items() if int(number) in by_number}
+
+
+def import_agreements(agreements: list[netsgiro.Agreement], import_id: int, now: dt.datetime) -> AgreementResult:
+    """Apply an agreements file's mandates (the last word on a KID in the file wins). The caller commits."""
+    result = AgreementResult(count=len(agreements))
+    latest: dict[str, netsgiro.Agreement] = {}
+    for agreement in agreements:
+        latest[(agreement.kid or "").strip()] = agreement
+    latest.pop("", None)
+    members = members_of_kids(set(latest))
+    existing: dict[str, tuple] = {}
+    for chunk in chunks(sorted(latest)):
+        for row in db.session.execute(
+            select(AvtaleGiroMandate.id, AvtaleGiroMandate.kid, AvtaleGiroMandate.notify, AvtaleGiroMandate.active,
+                   AvtaleGiroMandate.member_id)
+            .where(AvtaleGiroMandate.kid.in_(chunk))
+        ):
+            existing[row.kid] = row
+    inserts, updates = [], []
+    for kid, agreement in latest.items():
+        active = agreement.registration_type != REGISTRATION.DELETED_AGREEMENT
+        member_id = members.get(kid)
+        result.without_member += member_id is None
+        result.deleted += not active
+        values = {"notify": bool(agreement.notify), "active": active, "deleted_at": None if active else now,
+                  "import_id": import_id}
+        row = existing.get(kid)
+        if row is None:
+            result.new += active
+            inserts.append({"kid": kid, "member_id": member_id, "registered_at": now, "changed_at": None, **values})
+        else:
+            same = (row.notify, row.active) == (values["notify"], active)
+            result.unchanged += same
+            result.changed += active and not same
+            updates.append({"id": row.id, "member_id": member_id if member_id is not None else row.member_id,
+                            "changed_at": now, **values})
+    for chunk in chunks(inserts, 5000):
+        db.session.execute(insert(AvtaleGiroMandate), chunk)
+    if updates:
+        db.session.execute(update(AvtaleGiroMandate), updates)
+    if agreements and all(a.registration_type == REGISTRATION.ACTIVE_AGREEMENT for a in agreements):
+        result.ended_by_full_list = _end_mandates_not_listed(set(latest), import_id, now)
+    audit.record("avtalegiro_agreements", "payment_import", import_id, count=result.count, new=result.new,
+                 changed=result.changed, deleted=result.deleted, without_member=result.without_member,
+                 ended_by_full_list=result.ended_by_full_list)
+    return result
+
+
+def _end_mandates_not_listed(listed: set[str], import_id: int, now: dt.datetime) -> int:
+    """A full list of the active agreements: the active mandates it does not name have ended at the bank."""
+    active = db.session.execute(
+        select(AvtaleGiroMandate.id, AvtaleGiroMandate.kid).where(AvtaleGiroMandate.active.is_(True))
+    ).all()
+    ended = [{"id": mandate_id, "active": False, "deleted_at": now, "changed_at": now, "import_id": import_id}
+             for mandate_id, kid in active if kid not in listed]
+    if ended:
+        db.session.execute(update(AvtaleGiroMandate), ended)
+    return len(ended)
+
+
+def active_mandate_notify() -> dict[int, bool]:
+    """member id -> whether the member wants the bank's notice, from the member's newest active mandate."""
+    return dict(db.session.execute(
+        select(AvtaleGiroMandate.member_id, AvtaleGiroMandate.notify)
+        .where(AvtaleGiroMandate.active.is_(True), AvtaleGiroMandate.member_id.is_not(None))
+        .order_by(AvtaleGiroMandate.registered_at, AvtaleGiroMandate.id)
+    ).all())
+
+
+# ------------------------------------------------------------------ the monthly claims file
+
+
+@dataclass
+class Claims:
+    month: Month
+    data: bytes = b""
+    invoice_ids: list[int] = field(default_factory=list)
+    total_ore: int = 0
+    notified: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.invoice_ids)
+
+    def summary(self) -> str:
+        return (f"AvtaleGiro claims {self.month}: {self.count} claims, {self.notified} notified by the bank, "
+                f"total {self.total_ore / 100:.2f} kr")
+
+
+def _claim_rows(month: Month):
+    active_members = select(AvtaleGiroMandate.member_id).where(AvtaleGiroMandate.active.is_(True),
+                                                               AvtaleGiroMandate.member_id.is_not(None))
+    outstanding = invoice_ledger.outstanding_expression()
+    return db.session.execute(
+        select(Invoice.id, Invoice.member_id, Invoice.kid, Invoice.due_date, outstanding, Member.member_no,
+               Member.first_name, Member.last_name)
+        .join(Member, Member.id == Invoice.member_id)
+        .where(Invoice.method == PaymentMethod.avtalegiro, Invoice.first_month == str(month), outstanding > 0,
+               Invoice.member_id.in_(active_members))
+        .order_by(Invoice.id)
+    ).all()
+
+
+def build_claims(month: Month, today: dt.date | None = None) -> Claims:
+    """The month's AvtaleGiro payment claims as a Nets file (ISO-8859-1); empty data when there are none."""
+    today = today or dt.date.today()
+    config = current_app.config
+    claims = Claims(month=month)
+    rows = _claim_rows(month)
+    if not rows:
+        return claims
+    notify = active_mandate_notify()
+    transmission = netsgiro.Transmission(
+        number=f"{today:%y%j}{month.month:02d}", data_transmitter=config["NETS_DATA_TRANSMITTER"],
+        data_recipient=config["NETS_DATA_RECIPIENT"], date=today,
+    )
+    assignment = transmission.add_assignment(
+        service_code=netsgiro.ServiceCode.AVTALEGIRO, assignment_type=netsgiro.AssignmentType.TRANSACTIONS,
+        agreement_id=config["AVTALEGIRO_AGREEMENT_ID"], number=f"{month.year % 100:02d}{month.month:02d}{today:%d}0",
+        account=config["UNION_ACCOUNT_NUMBER"],
+    )
+    reference = _("Union dues %(month)s", month=str(month))[:25]
+    for invoice_id, member_id, kid, due_date, outstanding, member_no, first_name, last_name in rows:
+        notice = notify.get(member_id, False) and _(
+            "Union dues for %(month)s, member number %(member_no)s: %(amount)s kr, due %(due)s, KID %(kid)s.",
+            month=str(month), member_no=member_no, amount=kroner(int(outstanding)),
+            due=due_date.strftime("%d.%m.%Y"), kid=kid)
+        assignment.add_payment_request(kid=kid, due_date=due_date, amount=Decimal(int(outstanding)) / 100,
+                                       reference=reference, payer_name=f"{last_name} {first_name}"[:10],
+                                       bank_notification=notice or False)
+        claims.invoice_ids.append(invoice_id)
+        claims.total_ore += int(outstanding)
+        claims.notified += bool(notice)
+    claims.data = transmission.to_ocr().encode("iso-8859-1", errors="replace") + b"\n"
+    return claims
+
+
+def claims_file(month: Month, today: dt.date | None = None) -> bytes:
+    """The month's AvtaleGiro payment-claims file (Nets format), b"" when nothing is to be claimed."""
+    return build_claims(month, today).data
+
+
+def mark_claimed(invoice_ids: list[int], now: dt.datetime | None = None) -> int:
+    """Record that the invoices went to the bank as AvtaleGiro claims (once: invoices already sent keep their
+    first sending). The caller commits. Returns how many were marked now."""
+    now = now or dt.datetime.now()
+    marked = 0
+    for chunk in chunks(sorted(invoice_ids)):
+        marked += db.session.execute(
+            update(Invoice).where(Invoice.id.in_(chunk), Invoice.sent_at.is_(None))
+            .values(sent_at=now, delivery=InvoiceDelivery.avtalegiro, sent_to="AvtaleGiro")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return marked
