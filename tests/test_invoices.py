@@ -220,6 +220,24 @@ def test_a_bad_billing_period_setting_is_refused(rates, world, app_ctx):
     assert invoice_count() == 0
 
 
+def test_what_a_member_has_to_their_credit_pays_the_next_invoice(rates, world):
+    """An overpayment of the first quarter stays as credit; the second quarter's invoice takes it at once."""
+    from tests.payment_helpers import ocr
+    from webapp.services import payments
+
+    member = world.members["lf1_direct"]
+    invoices.generate(Q1, today=ISSUED)
+    first = the_invoice(member.id)
+    payments.import_file("ocr-1.txt", ocr([(first.kid, 200000)]), "test")
+    assert invoice_ledger.member_credit_ore(member.id) == 200000 - 127800
+    result = invoices.generate(Quarter(2027, 2), today=dt.date(2027, 3, 10))
+    second = invoices_of(member.id)[1]
+    assert (second.paid_ore, second.outstanding_ore, second.status) == (72200, 55600, InvoiceStatus.partly_paid)
+    assert invoice_ledger.member_credit_ore(member.id) == 0
+    assert result.credit_applied_ore == 72200
+    assert "722,00 kr of the members' credit applied to them" in result.summary()
+
+
 # ------------------------------------------------------------------ idempotence and refresh
 
 

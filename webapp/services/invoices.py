@@ -25,7 +25,6 @@ bounded by what is left, a reason, audited, and the invoice's sums kept by invoi
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -36,9 +35,9 @@ from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import Invoice, InvoiceAdjustment, Member, Payment, PaymentAllocation
+from webapp.models import Invoice, InvoiceAdjustment, Member, PaymentAllocation
 from webapp.models.choices import InvoiceAdjustmentKind, PaymentMethod
-from webapp.services import audit, direct_dues, invoice_ledger, kid, transitions
+from webapp.services import audit, direct_dues, invoice_ledger, kid, payment_matching, transitions
 from webapp.services.bounds import INT64_MAX, bounded_text
 from webapp.services.invoice_documents import invoice_pdf, remind, send  # the spec's names, here too
 from webapp.services.payment_methods import direct_payer_clause, mandate_clause, month_has_bases
@@ -75,7 +74,7 @@ class GenerateResult:
     months_already_billed: int = 0
     refused_refresh: int = 0
     without_kid: list[str] = field(default_factory=list)
-    credit_applied_to: int = 0
+    credit_applied_ore: int = 0
 
     def summary(self) -> str:
         from webapp.services.money import kroner
@@ -95,8 +94,8 @@ class GenerateResult:
                      "(no longer billed)")
         if self.refused_refresh:
             text += f"; {self.refused_refresh} not recomputed because they are sent, paid or adjusted"
-        if self.credit_applied_to:
-            text += f"; credit applied for {self.credit_applied_to} members"
+        if self.credit_applied_ore:
+            text += f"; {kroner(self.credit_applied_ore)} kr of the members' credit applied to them"
         if self.without_kid:
             text += (f"; {len(self.without_kid)} members not billed: their member number cannot make a KID "
                      f"(first: {self.without_kid[0]})")
@@ -199,7 +198,7 @@ def _generate_once(period, methods, refresh, today) -> GenerateResult:
         result.members = len(new_members)
         result.refreshed = len(withdrawn_keys & made_keys)
         result.withdrawn = len(withdrawn_keys - made_keys)
-        result.credit_applied_to = _apply_member_credit(new_members)
+        result.credit_applied_ore = _apply_member_credit(new_members)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -346,39 +345,12 @@ def _batches(rows: Iterable[dict], size: int = _BATCH) -> Iterator[list[dict]]:
         yield batch
 
 
-def members_with_credit(member_ids: Iterable[int]) -> list[int]:
-    """Of these members, those with money to their credit (payments no invoice took), set-based."""
-    ids = sorted(set(member_ids))
-    found: list[int] = []
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        paid = dict(db.session.execute(
-            select(Payment.member_id, func.sum(Payment.amount_ore))
-            .where(invoice_ledger.member_payments_clause(), Payment.member_id.in_(chunk)).group_by(Payment.member_id)
-        ).all())
-        if not paid:
-            continue
-        allocated = dict(db.session.execute(
-            select(Payment.member_id, func.sum(PaymentAllocation.amount_ore))
-            .join(Payment, Payment.id == PaymentAllocation.payment_id)
-            .where(invoice_ledger.member_payments_clause(), Payment.member_id.in_(list(paid)))
-            .group_by(Payment.member_id)
-        ).all())
-        found.extend(m for m, total in paid.items() if int(total or 0) - int(allocated.get(m) or 0) > 0)
-    return sorted(found)
-
-
 def _apply_member_credit(member_ids: set[int]) -> int:
-    """Apply the credit of the members who have some to their new invoices; how many members had credit."""
-    if not member_ids or importlib.util.find_spec("webapp.services.payment_matching") is None:
+    """What the members already have to their credit goes to their new invoices (in this transaction); the øre."""
+    if not member_ids:
         return 0
-    from webapp.services import payment_matching
-
-    with_credit = members_with_credit(member_ids)
-    if with_credit:
-        db.session.flush()
-        payment_matching.apply_member_credit(with_credit)
-    return len(with_credit)
+    db.session.flush()
+    return payment_matching.apply_member_credit(member_ids)
 
 
 # ------------------------------------------------------------------ credit notes and write-offs
