@@ -79,3 +79,18 @@ def nothing_saved() -> bool:
 def allocated_to(invoice_id: int) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(PaymentAllocation.amount_ore), 0))
                                  .where(PaymentAllocation.invoice_id == invoice_id)))
+
+
+def agreements_file(entries: list[tuple[str, int, bool]], number: int = 1) -> bytes:
+    """A Nets AvtaleGiro agreements file of (kid, registration type 0/1/2, notify) entries."""
+    transmission = netsgiro.Transmission(number=f"{number:07d}", data_transmitter="00008080",
+                                         data_recipient="00010200", date=PAID_ON)
+    assignment = transmission.add_assignment(
+        service_code=netsgiro.ServiceCode.AVTALEGIRO, assignment_type=netsgiro.AssignmentType.AVTALEGIRO_AGREEMENTS,
+        number=f"{number:07d}", account=ACCOUNT)
+    assignment.transactions.extend(
+        netsgiro.Agreement(service_code=netsgiro.ServiceCode.AVTALEGIRO, number=index, registration_type=kind,
+                           kid=kid, notify=notify)
+        for index, (kid, kind, notify) in enumerate(entries, start=1)
+    )
+    return transmission.to_ocr().encode("iso-8859-1")

@@ -196,10 +196,7 @@ def build_claims(month: Month, today: dt.date | None = None) -> Claims:
     )
     reference = _("Union dues %(month)s", month=str(month))[:25]
     for invoice_id, member_id, kid, due_date, outstanding, member_no, first_name, last_name in rows:
-        notice = notify.get(member_id, False) and _(
-            "Union dues for %(month)s, member number %(member_no)s: %(amount)s kr, due %(due)s, KID %(kid)s.",
-            month=str(month), member_no=member_no, amount=kroner(int(outstanding)),
-            due=due_date.strftime("%d.%m.%Y"), kid=kid)
+        notice = notify.get(member_id, False) and _bank_notice(month, member_no, int(outstanding), due_date, kid)
         assignment.add_payment_request(kid=kid, due_date=due_date, amount=Decimal(int(outstanding)) / 100,
                                        reference=reference, payer_name=f"{last_name} {first_name}"[:10],
                                        bank_notification=notice or False)
@@ -208,6 +205,16 @@ def build_claims(month: Month, today: dt.date | None = None) -> Claims:
         claims.notified += bool(notice)
     claims.data = transmission.to_ocr().encode("iso-8859-1", errors="replace") + b"\n"
     return claims
+
+
+def _bank_notice(month: Month, member_no: str, amount_ore: int, due_date: dt.date, kid: str) -> str:
+    """The text the bank shows the member with a notified claim (lines of at most 80 characters)."""
+    lines = [
+        _("Union dues for %(month)s, member number %(member_no)s.", month=str(month), member_no=member_no),
+        _("Amount %(amount)s kr, due %(due)s, KID %(kid)s.", amount=kroner(amount_ore),
+          due=due_date.strftime("%d.%m.%Y"), kid=kid),
+    ]
+    return "\n".join(line[:80] for line in lines)
 
 
 def claims_file(month: Month, today: dt.date | None = None) -> bytes:

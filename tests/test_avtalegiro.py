@@ -1,0 +1,167 @@
+"""AvtaleGiro: mandates from the bank's agreement files, and the monthly payment-claims file built with netsgiro."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import netsgiro
+import pytest
+from sqlalchemy import select
+
+from tests.billing_helpers import DEFAULT_ORDINARY_MONTH_ORE, add_direct_rates, direct_member
+from tests.factories import add_initial_rate
+from tests.payment_helpers import agreements_file, make_invoice, ocr
+from webapp.extensions import db
+from webapp.models import AvtaleGiroMandate, Invoice, Member
+from webapp.models.choices import InvoiceDelivery, PaymentMethod
+from webapp.services import avtalegiro, payments
+from webapp.services.kid import kid_for, member_kid_for
+from webapp.services.periods import Month
+
+NEW, DELETED, ACTIVE = 1, 2, 0
+MONTH = Month(2027, 1)
+
+
+def mandates() -> dict[str, AvtaleGiroMandate]:
+    db.session.expire_all()
+    return {m.kid: m for m in db.session.scalars(select(AvtaleGiroMandate))}
+
+
+@pytest.fixture()
+def members(app_ctx, world):
+    return {key: db.session.get(Member, world.members[key].id) for key in ("lf1_direct", "inside", "outside")}
+
+
+# ------------------------------------------------------------------ agreements
+
+
+def test_agreements_attach_mandates_to_members_by_member_kid_of_any_month(members):
+    lise, kari = members["lf1_direct"], members["inside"]
+    lise_kid = member_kid_for(lise.member_no, Month(2026, 2))
+    kari_kid = member_kid_for(kari.member_no, Month(2023, 11))
+    strangers = [member_kid_for("99999999", Month(2026, 2)), kid_for("94001761", Month(2026, 2)), "000112000507155"]
+
+    result = payments.import_file("avtaler.txt", agreements_file(
+        [(lise_kid, NEW, True), (kari_kid, NEW, False)] + [(kid, NEW, False) for kid in strangers]))
+
+    assert (result.mandates.new, result.mandates.without_member) == (5, 3)
+    stored = mandates()
+    assert (stored[lise_kid].member_id, stored[lise_kid].notify, stored[lise_kid].active) == (lise.id, True, True)
+    assert (stored[kari_kid].member_id, stored[kari_kid].notify) == (kari.id, False)
+    assert all(stored[kid].member_id is None for kid in strangers)
+
+
+def test_a_changed_and_a_deleted_agreement_update_the_mandate(members):
+    lise, kari = members["lf1_direct"], members["inside"]
+    lise_kid, kari_kid = member_kid_for(lise.member_no, MONTH), member_kid_for(kari.member_no, MONTH)
+    payments.import_file("1.txt", agreements_file([(lise_kid, NEW, False), (kari_kid, NEW, True)], number=1))
+
+    result = payments.import_file("2.txt", agreements_file([(lise_kid, NEW, True), (kari_kid, DELETED, True)],
+                                                           number=2))
+
+    assert (result.mandates.changed, result.mandates.deleted, result.mandates.new) == (1, 1, 0)
+    stored = mandates()
+    assert stored[lise_kid].notify and stored[lise_kid].active and stored[lise_kid].changed_at is not None
+    assert not stored[kari_kid].active and stored[kari_kid].deleted_at is not None
+    assert len(stored) == 2
+
+
+def test_a_full_list_of_active_agreements_ends_the_mandates_it_leaves_out(members):
+    lise, kari = members["lf1_direct"], members["inside"]
+    lise_kid, kari_kid = member_kid_for(lise.member_no, MONTH), member_kid_for(kari.member_no, MONTH)
+    payments.import_file("1.txt", agreements_file([(lise_kid, NEW, False), (kari_kid, NEW, False)], number=1))
+
+    result = payments.import_file("alle.txt", agreements_file([(lise_kid, ACTIVE, False)], number=2))
+
+    assert result.mandates.ended_by_full_list == 1
+    stored = mandates()
+    assert stored[lise_kid].active and not stored[kari_kid].active
+
+
+# ------------------------------------------------------------------ the claims file
+
+
+def mandate_for(member, notify: bool) -> str:
+    kid = member_kid_for(member.member_no, Month(2026, 11))
+    payments.import_file(f"avtale-{member.id}.txt", agreements_file([(kid, NEW, notify)], number=member.id))
+    return kid
+
+
+def claims_of(data: bytes) -> list[netsgiro.PaymentRequest]:
+    transmission = netsgiro.parse(data.decode("iso-8859-1"))
+    assert len(transmission.assignments) == 1
+    assignment = transmission.assignments[0]
+    assert (assignment.service_code, assignment.type) == (netsgiro.ServiceCode.AVTALEGIRO,
+                                                          netsgiro.AssignmentType.TRANSACTIONS)
+    assert assignment.account == "90010741504"
+    return assignment.transactions
+
+
+def test_claims_file_parses_back_to_the_months_claims(members):
+    lise, kari, per = members["lf1_direct"], members["inside"], members["outside"]
+    mandate_for(lise, notify=True)
+    mandate_for(kari, notify=False)
+    lise_inv = make_invoice(lise.id, lise.member_no, MONTH, 42_600, PaymentMethod.avtalegiro)
+    kari_inv = make_invoice(kari.id, kari.member_no, MONTH, 10_000, PaymentMethod.avtalegiro)
+    payments.import_file("delvis.txt", ocr([(kari_inv.kid, 2_500)]))  # partly paid: 75 kr left to claim
+    # Not claimed: no mandate, another month, an invoice payer, a paid claim.
+    make_invoice(per.id, per.member_no, MONTH, 42_600, PaymentMethod.avtalegiro)
+    make_invoice(lise.id, lise.member_no, MONTH.next, 42_600, PaymentMethod.avtalegiro)
+    paid = make_invoice(kari.id, kari.member_no, MONTH.previous, 10_000, PaymentMethod.avtalegiro)
+    payments.import_file("betalt.txt", ocr([(paid.kid, 10_000)], file_number=2))
+
+    claims = avtalegiro.build_claims(MONTH, today=dt.date(2026, 12, 15))
+    parsed = claims_of(claims.data)
+
+    assert [(c.kid, c.amount_in_cents, c.date) for c in parsed] == [
+        (lise_inv.kid, 42_600, lise_inv.due_date), (kari_inv.kid, 7_500, kari_inv.due_date)]
+    assert (claims.count, claims.total_ore, claims.notified) == (2, 50_100, 1)
+    assert claims.invoice_ids == [lise_inv.id, kari_inv.id]
+    notified, by_payee = parsed
+    assert notified.type == netsgiro.TransactionType.AVTALEGIRO_WITH_BANK_NOTIFICATION
+    assert [line.strip() for line in notified.text.splitlines()] == [
+        f"Kontingent for 2027-01, medlemsnummer {lise.member_no}.",
+        f"Beløp 426,00 kr, forfall 20.01.2027, KID {lise_inv.kid}."]
+    assert by_payee.type == netsgiro.TransactionType.AVTALEGIRO_WITH_PAYEE_NOTIFICATION and not by_payee.text
+    assert notified.reference == "Kontingent 2027-01"
+    assert notified.payer_name == f"{lise.last_name} {lise.first_name}"[:10]
+    assert avtalegiro.claims_file(MONTH, today=dt.date(2026, 12, 15)) == claims.data
+
+
+def test_a_claim_is_for_the_outstanding_amount_only_while_the_mandate_is_active(members):
+    lise = members["lf1_direct"]
+    kid = mandate_for(lise, notify=False)
+    make_invoice(lise.id, lise.member_no, MONTH, 42_600, PaymentMethod.avtalegiro)
+    assert avtalegiro.build_claims(MONTH).count == 1
+
+    payments.import_file("slettet.txt", agreements_file([(kid, DELETED, False)], number=99))
+
+    nothing = avtalegiro.build_claims(MONTH)
+    assert nothing.count == 0 and nothing.data == b""
+
+
+def test_the_command_generates_the_months_claim_rows_writes_the_file_and_marks_them_sent(clean_app, world, tmp_path):
+    month = Month.of(dt.date.today()).next
+    with clean_app.app_context():
+        add_initial_rate()
+        add_direct_rates()
+        member = direct_member(world, "Avtale", "Giro")
+        db.session.commit()
+        member_id, member_no = member.id, member.member_no
+        mandate_for(member, notify=True)
+    out = tmp_path / "krav.txt"
+
+    runner = clean_app.test_cli_runner()
+    result = runner.invoke(args=["avtalegiro", "claims", str(month), "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    assert f"AvtaleGiro claims {month}: 1 claims, 1 notified" in result.output
+    [claim] = claims_of(out.read_bytes())
+    assert (claim.kid, claim.amount_in_cents) == (member_kid_for(member_no, month), DEFAULT_ORDINARY_MONTH_ORE)
+    with clean_app.app_context():
+        invoice = db.session.scalars(select(Invoice).where(Invoice.member_id == member_id)).one()
+        assert (invoice.method, invoice.first_month, invoice.kid) == (PaymentMethod.avtalegiro, str(month), claim.kid)
+        assert invoice.delivery == InvoiceDelivery.avtalegiro and invoice.sent_at is not None
+    again = runner.invoke(args=["avtalegiro", "claims", str(month), "--out", str(out)])
+    assert again.exit_code == 0 and "1 claims" in again.output
+    assert runner.invoke(args=["avtalegiro", "claims", "2027-13", "--out", str(out)]).exit_code != 0
