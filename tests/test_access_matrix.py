@@ -442,6 +442,23 @@ FOREIGN_CASES = [
                 expected=DENIED),
     ForeignCase("UserStatsChartView.chart", "GET", "deduction_contact", "/userstatschartview/chart/role",
                 expected=DENIED),
+    # Direct payment: a member reaches their own invoices only; the billing screens are the office's.
+    ForeignCase("MyPageView.invoice_pdf", "GET", "member", "/minside/invoices/{other_invoice}.pdf"),
+    ForeignCase("InvoiceApi.pdf", "GET", "member", "/api/v1/invoice/{other_invoice}/pdf", api=True),
+    ForeignCase("InvoiceView.pdf", "GET", "member", "/invoiceview/pdf/{other_invoice}", expected=DENIED),
+    ForeignCase("InvoiceView.adjust", "POST", "leader", "/invoiceview/adjust/{other_invoice}",
+                {"kind": "write_off", "reason": "x"}, expected=DENIED),
+    ForeignCase("PaymentQueueView.payment", "GET", "deduction_contact", "/payments/{a_payment}", expected=DENIED),
+    ForeignCase("PaymentQueueView.match_invoice", "POST", "deduction_contact", "/payments/{a_payment}/invoice",
+                {"invoice": "1"}, expected=DENIED),
+    ForeignCase("PaymentQueueView.match_employer_month", "POST", "deduction_contact",
+                "/payments/{a_payment}/employer-month", {"employer_id": "1", "period": "2026-03"}, expected=DENIED),
+    ForeignCase("PaymentQueueView.return_payment", "POST", "deduction_contact", "/payments/{a_payment}/return",
+                {"reason": "x"}, expected=DENIED),
+    ForeignCase("PaymentQueueView.undo", "POST", "member", "/payments/{a_payment}/undo", expected=DENIED),
+    ForeignCase("ArrearsView.end_membership", "GET", "leader", "/arrears/{outside_member}/end", expected=DENIED),
+    ForeignCase("ArrearsView.end_membership", "POST", "treasurer", "/arrears/{outside_member}/end", {"reason": "x"},
+                expected=DENIED),
 ]
 
 # Routes whose URL parameter names no row of anyone's.
@@ -493,6 +510,7 @@ def foreign(clean_app, world) -> dict[str, int]:
     course application, employment and message thread, E2's thread, AV2's approved refund letter."""
     from decimal import Decimal
 
+    from tests.billing_screen_helpers import add_invoice, add_payment
     from tests.factories import add_initial_rate
     from tests.mypage_helpers import add_course, deliver_list
     from webapp.models import CourseApplication, DeductionList, Employer, MemberDocument, RefundPolicy, RefundUnit
@@ -533,6 +551,9 @@ def foreign(clean_app, world) -> dict[str, int]:
             "employer_thread": messaging.start_thread(subject="Saken til E2", body="Hei", author_id=None,
                                                       from_party=True, employer_id=e2, notify=False).id,
             "av2_refund": db.session.scalar(select(RefundUnit.id).where(RefundUnit.code == "AV2")),
+            "other_invoice": add_invoice(outside, "2026-Q1", due_date=dt.date(2026, 1, 15)).id,
+            "a_payment": add_payment("9" * 16, 12345).id,
+            "outside_member": outside,
         }
         assert db.session.scalar(select(func.count(DeductionList.id))) == 2
         db.session.remove()
@@ -541,10 +562,14 @@ def foreign(clean_app, world) -> dict[str, int]:
 
 def foreign_state(dbs) -> dict:
     """What a request for someone else's row might change."""
-    from webapp.models import CourseApplication, DeductionList, Message, RefundRun
+    from webapp.models import CourseApplication, DeductionList, InvoiceAdjustment, Member, Message, Payment, RefundRun
 
     dbs.expire_all()
     return {
+        "adjustments": dbs.scalar(select(func.count(InvoiceAdjustment.id))),
+        "payments": sorted((row.id, row.member_id, row.employer_id, row.returned_at) for row in dbs.scalars(
+            select(Payment))),
+        "left": sorted((row.id, row.left_on) for row in dbs.scalars(select(Member))),
         "lists": sorted((row.id, row.employer_id, row.status.name) for row in dbs.scalars(select(DeductionList))),
         "messages": dbs.scalar(select(func.count(Message.id))),
         "applications": sorted((row.id, row.status.name) for row in dbs.scalars(select(CourseApplication))),
@@ -578,10 +603,13 @@ def test_the_foreign_rows_are_real_their_owners_open_them(client, world, foreign
     owners = {"deduction_contact": "20000002", "member": world.members["outside"].member_no}
     for role, username in owners.items():
         login_as(client, username)
+        api_client = client.application.test_client()  # an API client sends its token, not the browser's cookie
+        headers = api_token(api_client, username)
         for case in FOREIGN_CASES:
             if case.role != role or case.method != "GET" or case.expected != (404,):
                 continue
-            response = client.get(case.url.format(**foreign), follow_redirects=True)
+            response = (api_client if case.api else client).get(case.url.format(**foreign), follow_redirects=True,
+                                                                headers=headers if case.api else None)
             assert response.status_code == 200, case.url
             if response.mimetype == "text/html":
                 assert any(marker in response.get_data(as_text=True) for marker in FOREIGN_MARKERS), case.url

@@ -18,10 +18,13 @@ from sqlalchemy import or_, select
 from webapp.extensions import db
 from webapp.models import (
     AuditEntry,
+    AvtaleGiroMandate,
     DeductionBasis,
     Employer,
     Employment,
     EmploymentChange,
+    IncomeBand,
+    Invoice,
     Member,
     Position,
     Workplace,
@@ -318,3 +321,43 @@ def reject_employment_change(change: EmploymentChange, user_id: int | None, now:
     _decide(change, RequestStatus.rejected, user_id, now or dt.datetime.now())
     audit.record("reject_employment_change", "employment_change", change.id, member_id=change.member_id)
     db.session.commit()
+
+
+# ------------------------------------------------------------------ direct payment
+
+
+INCOME_BAND_LABEL = _l("Income band")
+
+
+def income_bands() -> list[IncomeBand]:
+    """The bands a member may declare, lowest first."""
+    return list(db.session.scalars(select(IncomeBand).order_by(IncomeBand.lower_ore, IncomeBand.id)))
+
+
+def declare_income_band(member: Member, band_id: Any, today: dt.date | None = None) -> bool:
+    """The member declares their yearly income band; it sets the dues of invoices not yet made. Returns whether
+    anything changed; refuses (RecordInvalid naming the field) a band that does not exist."""
+    band_number = _int(band_id)
+    band = db.session.get(IncomeBand, band_number) if band_number is not None and 0 < band_number < 2**63 else None
+    if band is None:
+        raise RecordInvalid({"income_band": [str(_l("%(field)s: choose one of the bands.", field=INCOME_BAND_LABEL))]})
+    if member.income_band_id == band.id:
+        return False
+    previous = member.income_band_id
+    member.income_band_id = band.id
+    member.income_band_declared_on = today or dt.date.today()
+    audit.record("declare_income_band", "member", member.id, member_id=member.id, income_band=band.code,
+                 previous_income_band_id=previous)
+    db.session.commit()
+    return True
+
+
+def invoices_of(member_id: int) -> list[Invoice]:
+    """The member's invoices and AvtaleGiro claims, newest first."""
+    return list(db.session.scalars(
+        select(Invoice).where(Invoice.member_id == member_id).order_by(Invoice.first_month.desc(), Invoice.id.desc())))
+
+
+def active_mandate(member_id: int) -> AvtaleGiroMandate | None:
+    return db.session.scalar(select(AvtaleGiroMandate).where(
+        AvtaleGiroMandate.member_id == member_id, AvtaleGiroMandate.active.is_(True)).order_by(AvtaleGiroMandate.id))

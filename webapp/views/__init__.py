@@ -4,6 +4,15 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from webapp.views.accounts import AccessRequestFormView, PasswordView
+from webapp.views.billing import (
+    ArrearsView,
+    DirectDuesRateView,
+    IncomeBandView,
+    InvoiceApi,
+    InvoiceView,
+    MandateView,
+    member_billing,
+)
 from webapp.views.contacts import DeductionContactView
 from webapp.views.deductions import (
     AccessRequestView,
@@ -32,6 +41,7 @@ from webapp.views.mypage import MyPageView
 from webapp.views.organisation import EmployerApi, EmployerView, OrgUnitApi, OrgUnitView, WorkplaceApi, WorkplaceView
 from webapp.views.pages import ActingRoleView, StatisticsView, UnitPageView
 from webapp.views.password_reset import ForgotPasswordView
+from webapp.views.payments_queue import PaymentQueueView
 from webapp.views.portal import PortalView
 from webapp.views.privacy import AuditLogView, ConfidentialityView
 from webapp.views.refunds import RefundApi, RefundDocumentView, RefundPolicyView, RefundPoolView, RefundRunView
@@ -42,6 +52,7 @@ from webapp.views.typeahead import TypeaheadView
 REGISTER = ("Register", _l("Register"))
 DEDUCTIONS = ("Deductions", _l("Deductions"))
 MEMBER_SERVICES = ("MemberServices", _l("Member services"))
+DIRECT_PAYMENT = ("DirectPayment", _l("Direct payment"))
 REFUNDS = ("Refunds", _l("Refunds"))
 REPORTS = ("Reports", _l("Reports"))
 
@@ -71,6 +82,18 @@ def register_views(appbuilder) -> None:
     ]
     for view, name, label, icon in deductions_menu:
         appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
+    category, category_label = DIRECT_PAYMENT
+    direct_payment_menu = [
+        (InvoiceView, "Invoices", _l("Invoices"), "fa-file-text-o"),
+        (PaymentQueueView, "UnmatchedPayments", _l("Unmatched payments"), "fa-question-circle"),
+        (MandateView, "AvtaleGiroMandates", _l("AvtaleGiro mandates"), "fa-handshake-o"),
+        (ArrearsView, "Arrears", _l("Arrears"), "fa-exclamation-triangle"),
+        (DirectDuesRateView, "DirectDuesRates", _l("Direct dues rates"), "fa-percent"),
+        (IncomeBandView, "IncomeBands", _l("Income bands"), "fa-bars"),
+    ]
+    for view, name, label, icon in direct_payment_menu:
+        appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
+    current_app.jinja_env.globals["member_billing"] = member_billing
     category, category_label = REFUNDS
     refunds_menu = [
         (RefundRunView, "RefundRuns", _l("Quarterly refunds"), "fa-undo"),
@@ -107,6 +130,6 @@ def register_views(appbuilder) -> None:
                  AccessRequestFormView, ForgotPasswordView, ConfidentialityView, SubjectAccessView):
         appbuilder.add_view_no_menu(view)
     apis = (OrgUnitApi, EmployerApi, WorkplaceApi, MemberApi, EmploymentApi, PositionApi, DeductionMonthApi,
-            DeductionListApi, PaymentApi)
+            DeductionListApi, PaymentApi, InvoiceApi)
     for api in apis:
         appbuilder.add_api(api)

@@ -18,9 +18,10 @@ from webapp.models import (
     PaymentImport,
 )
 from webapp.models.labels import labels_for
-from webapp.services import accounts, deduction_lists
+from webapp.services import accounts, deduction_lists, payment_queue
 from webapp.services import mail as outbox
 from webapp.services.money import kroner
+from webapp.views.computed_interface import ComputedInterface
 from webapp.views.scoped_api import ScopedModelRestApi
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
@@ -120,17 +121,40 @@ class DeductionListView(ScopedModelView):
         return redirect(self.get_redirect())
 
 
+def _payment_state(payment: Payment) -> str:
+    return payment_queue.state_label(payment)
+
+
+def _payment_direction(payment: Payment) -> str:
+    return str(_l("Reversal") if payment_queue.is_reversal(payment) else _l("Payment"))
+
+
+PAYMENT_LABELS = {
+    "kid": _l("KID"), "amount_ore": _l("Amount"), "paid_on": _l("Paid"), "employer": _l("Employer"),
+    "period": _l("Month"), "payer_account": _l("From account"), "bank_reference": _l("Bank reference"),
+    "member": _l("Member"), "transaction_type": _l("Transaction type"), "direction": _l("Kind"),
+    "state": _l("Matched to"), "matched_manually": _l("Matched by hand"), "matched_at": _l("Matched"),
+    "matched_by": _l("Matched by"), "returned_at": _l("Returned"), "returned_by": _l("Returned by"),
+    "return_reason": _l("Reason for the return"), "payment_import": _l("Payment file"),
+}
+
+
 class PaymentView(ScopedModelView):
-    datamodel = ScopedInterface(Payment, eager=("employer",))
+    """Every bank transaction: signed amount (reversals subtract), to whom it is matched, by hand or returned."""
+
+    datamodel = ComputedInterface(Payment, eager=("employer", "member"),
+                                  computed={"state": _payment_state, "direction": _payment_direction})
     list_title = show_title = _l("Payments")
+    show_template = "billing/payment_show.html"
     base_permissions = READ_ONLY
-    label_columns = {
-        "kid": _l("KID"), "amount_ore": _l("Amount"), "paid_on": _l("Paid"), "employer": _l("Employer"),
-        "period": _l("Month"), "payer_account": _l("From account"), "bank_reference": _l("Bank reference"),
-    }
-    list_columns = ["paid_on", "kid", "amount_ore", "employer", "period"]
-    show_columns = list(label_columns)
-    search_columns = ["kid", "period", "paid_on", "employer"]
+    label_columns = PAYMENT_LABELS
+    list_columns = ["paid_on", "kid", "amount_ore", "direction", "state", "employer", "period", "member",
+                    "matched_manually", "returned_at"]
+    show_columns = ["paid_on", "kid", "amount_ore", "direction", "transaction_type", "state", "employer", "period",
+                    "member", "matched_manually", "matched_at", "matched_by", "returned_at", "returned_by",
+                    "return_reason", "payer_account", "bank_reference", "payment_import"]
+    search_columns = ["kid", "period", "paid_on", "employer", "transaction_type", "matched_manually"]
+    order_columns = ["paid_on", "kid", "amount_ore", "period"]
     base_order = ("paid_on", "desc")
     formatters_columns = ore_formatters("amount_ore")
 
@@ -140,12 +164,15 @@ class PaymentImportView(ScopedModelView):
     list_title = show_title = _l("Payment files")
     base_permissions = READ_ONLY
     label_columns = {
-        "filename": _l("File"), "imported_at": _l("Imported"), "imported_by": _l("By"),
+        "filename": _l("File"), "kind": _l("Kind"), "imported_at": _l("Imported"), "imported_by": _l("By"),
         "transaction_count": _l("Transactions"), "matched_count": _l("Matched"), "total_ore": _l("Total"),
-        "sha256": _l("Checksum"),
+        "mandate_count": _l("Mandates"), "sha256": _l("Checksum"),
     }
-    list_columns = ["filename", "imported_at", "transaction_count", "matched_count", "total_ore"]
+    list_columns = ["filename", "kind", "imported_at", "transaction_count", "matched_count", "total_ore",
+                    "mandate_count"]
     show_columns = list(label_columns)
+    search_columns = ["filename", "kind", "imported_at"]
+    order_columns = ["imported_at", "filename", "transaction_count", "total_ore"]
     base_order = ("imported_at", "desc")
     formatters_columns = ore_formatters("total_ore")
 
@@ -230,9 +257,14 @@ class DeductionListApi(ScopedModelRestApi):
 
 
 class PaymentApi(ScopedModelRestApi):
+    """Every bank transaction (the office); a deduction contact reads the payments matched to its employers.
+    `amount_ore` is signed: a reversal (transaction type 18 or 20) or a minus-signed transaction is negative."""
+
     resource_name = "payment"
     datamodel = ScopedInterface(Payment)
     base_permissions = ["can_get", "can_info"]
-    list_columns = show_columns = ["id", "kid", "amount_ore", "paid_on", "employer_id", "period"]
-    search_columns = ["kid", "period", "employer", "paid_on"]
+    list_columns = show_columns = ["id", "kid", "amount_ore", "paid_on", "employer_id", "period", "transaction_type",
+                                   "member_id", "matched_manually", "matched_at", "returned_at", "return_reason",
+                                   "import_id"]
+    search_columns = ["kid", "period", "employer", "paid_on", "member", "matched_manually", "transaction_type"]
     order_columns = ["paid_on", "amount_ore"]

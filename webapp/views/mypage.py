@@ -9,21 +9,30 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 
 from webapp.extensions import db
-from webapp.models import CourseApplication, Employment, Member, MemberDocument
+from webapp.models import CourseApplication, Employment, Invoice, Member, MemberDocument
 from webapp.models.choices import ApplicationStatus, ContactChoice
 from webapp.security import scope as sc
 from webapp.security.privacy import national_id_on_screen
 from webapp.security.rowfilters import scoped_get
 from webapp.security.scope import get_scope
-from webapp.services import courses, documents, messaging, mypage, recruitment
+from webapp.services import (
+    courses,
+    documents,
+    invoice_documents,
+    invoice_ledger,
+    messaging,
+    mypage,
+    payment_methods,
+    recruitment,
+)
 from webapp.services.courses import CourseError
-from webapp.services.money import kroner
+from webapp.services.money import account_number, kroner
 from webapp.services.periods import current_ids
 from webapp.services.recruitment import ShopError
 from webapp.services.validation import RecordInvalid
@@ -51,6 +60,7 @@ class MyPageView(BaseView):
         return self.render_template(
             "home/mypage.html",
             member=member,
+            **self._payment_facts(member, today),
             national_id=national_id_on_screen(member.national_id),
             representatives=mypage.representatives(member, today),
             threads=messaging.threads(messaging.thread_grants(get_scope()), limit=5),
@@ -74,6 +84,18 @@ class MyPageView(BaseView):
             today=today,
             statuses=ApplicationStatus,
         )
+
+    @staticmethod
+    def _payment_facts(member: Member, today: dt.date) -> dict:
+        """How the member pays and since when, their invoices with the status as shown, the income bands."""
+        return {
+            "payment": payment_methods.payment_method(member, today),
+            "mandate": mypage.active_mandate(member.id),
+            "invoices": [(invoice, invoice_ledger.display_status(invoice, today))
+                         for invoice in mypage.invoices_of(member.id)],
+            "credit_ore": invoice_ledger.member_credit_ore(member.id),
+            "income_bands": mypage.income_bands(),
+        }
 
     @expose("/")
     @has_access
@@ -202,3 +224,39 @@ class MyPageView(BaseView):
         return download(pdf, documents.filename_for(row), "application/pdf", object_type="member_document",
                         object_id=row.id, member_id=member.id, inline=True)
 
+
+    # ------------------------------------------------------------ direct payment
+
+    @expose("/income-band", methods=["POST"])
+    @has_access
+    def income_band(self):
+        member = acting_member()
+        try:
+            changed = mypage.declare_income_band(member, request.form.get("income_band"))
+        except RecordInvalid as exc:
+            db.session.rollback()
+            flash(_("Nothing was saved: %(problems)s",
+                    problems=" ".join(m for msgs in exc.errors.values() for m in msgs)), "danger")
+            return self._render_page(acting_member(), exc.errors, "payment", request.form), 422
+        if changed:
+            flash(_("Your income band is saved. It applies to the invoices made from now on."), "success")
+        else:
+            flash(_("No changes."), "info")
+        return redirect(url_for("MyPageView.index") + "#payment")
+
+    @expose("/invoices")
+    @has_access
+    def invoices(self):
+        member = acting_member()
+        today = dt.date.today()
+        return self.render_template("mypage/invoices.html", member=member, **self._payment_facts(member, today),
+                                    account=account_number(current_app.config["UNION_ACCOUNT_NUMBER"]))
+
+    @expose("/invoices/<int:invoice_id>.pdf")
+    @has_access
+    def invoice_pdf(self, invoice_id: int):
+        member = acting_member()
+        invoice = scoped_get(Invoice, invoice_id)
+        return download(invoice_documents.invoice_pdf(invoice), invoice_documents.invoice_file_name(invoice),
+                        "application/pdf", object_type="invoice", object_id=invoice.id, member_id=member.id,
+                        inline=True)
