@@ -455,7 +455,7 @@ def test_office_member_page_shows_method_credit_and_invoices(office, world, invo
         db.session.remove()
     page = text_of(office.get(f"/memberview/show/{world.members['inside'].id}"))
     assert "Betaling av kontingent" in page
-    assert "Betaler med" in page and "siden" in page
+    assert "Betalingsmåte" in page and "siden" in page
     assert "Tilgode kr 50,00" in page
     assert "2027-Q1" in page and "Forfalt" in page and "2027-04" in page
 
