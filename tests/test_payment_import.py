@@ -142,6 +142,32 @@ def test_employer_kid_matches_only_a_month_with_a_basis(march_basis):
     assert result.periods == ("2026-03",)
 
 
+def test_an_employer_month_whose_payment_was_reversed_shows_no_payment(march_basis):
+    from webapp.models.choices import ReconciliationStatus
+    from webapp.services import deduction_lists
+
+    e1 = march_basis.employers["E1"].id
+    listed = deduction_lists.create_list(e1, "2026-03", None)
+    deduction_lists.replace_lines(listed, [deduction_lists.LineInput(line.national_id, line.name, "100")
+                                           for line in listed.lines])
+    deduction_lists.approve(listed, None)
+    march = kid_for("94001761", Month(2026, 3))
+    reported = 10_000 * len(listed.lines)
+
+    payments.import_file("betaling.txt", ocr([(march, reported)]))
+    basis = db.session.scalars(select(DeductionBasis).where(DeductionBasis.employer_id == e1,
+                                                            DeductionBasis.period == "2026-03")).one()
+    assert (basis.paid_total_ore, basis.reconciliation_status) == (reported, ReconciliationStatus.ok)
+
+    payments.import_file("retur.txt", ocr([(march, -reported)], file_number=2))
+    db.session.refresh(basis)
+    assert (basis.paid_total_ore, basis.reconciliation_status) == (0, ReconciliationStatus.no_payment)
+    # A reversal of more than was paid leaves the month below zero: still no payment, not "amount differs".
+    payments.import_file("retur2.txt", ocr([(march, -5_000)], file_number=3))
+    db.session.refresh(basis)
+    assert (basis.paid_total_ore, basis.reconciliation_flags) == (-5_000, "no_payment")
+
+
 def test_a_payment_for_a_month_without_basis_is_matched_by_rematch_once_the_basis_exists(march_basis):
     from webapp.services.payment_matching import rematch_unmatched
 

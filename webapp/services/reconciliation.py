@@ -3,7 +3,9 @@
 The figures are kept on each basis row, so that the office screen, the API
 and the notebooks read them without recomputing. `reconcile(period)` brings
 them up to date with a handful of grouped queries for all employers at once;
-it runs when a list is delivered or reopened and when payments are imported.
+it runs when a list is delivered or reopened, when payments are imported, and when the office matches a
+payment to an employer-month by hand or undoes that (webapp.services.payment_matching). Payments count with
+their sign: a reversal takes back what it reverses.
 """
 
 from __future__ import annotations
@@ -106,9 +108,10 @@ def reconcile(period: str, employer_ids: list[int] | None = None) -> int:
         flags = []
         if not list_count:
             flags.append(ReconciliationStatus.no_list)
-        if not paid_total:
+        # Payments are signed (reversals subtract): a month whose payments were all taken back has none.
+        if paid_total <= 0:
             flags.append(ReconciliationStatus.no_payment)
-        if list_count and paid_total and int(reported) != int(paid_total):
+        if list_count and paid_total > 0 and int(reported) != int(paid_total):
             flags.append(ReconciliationStatus.amount_differs)
         if missing:
             flags.append(ReconciliationStatus.members_not_reported)
