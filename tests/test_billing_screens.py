@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from tests.billing_screen_helpers import add_invoice, add_payment
+from tests.concurrency import fire_together, postgres_only
 from tests.helpers import login_as
 from webapp.extensions import db
 from webapp.models import (
@@ -467,3 +468,60 @@ def test_officers_see_no_payment_facts_on_the_member_page(client, world, invoice
     page = text_of(response)
     assert "Nordmann" in page
     assert "Betaling av kontingent" not in page and "2027-Q1" not in page
+
+
+# ------------------------------------------------------------------ two tabs, two people: one winner (PostgreSQL)
+
+
+def _office_sessions(live_server, world, count: int):
+    from tests.concurrency import browser_session
+
+    return [browser_session(live_server, world.logins["office"]) for _ in range(count)]
+
+
+@postgres_only
+def test_concurrent_match_and_return_of_one_payment_one_wins(live_server, world, queue, invoices, dbs):
+    url = f"{live_server}/payments/{queue['member']}"
+    overdue_kid = dbs.get(Invoice, invoices["overdue"]).kid
+    calls = [
+        (lambda s=s: s.post(f"{url}/invoice", data={"invoice": overdue_kid}, allow_redirects=False)) if i % 2 else
+        (lambda s=s: s.post(f"{url}/return", data={"reason": "Ukjent"}, allow_redirects=False))
+        for i, s in enumerate(_office_sessions(live_server, world, 6))
+    ]
+    responses = fire_together(calls)
+    assert sorted(r.status_code for r in responses) == [302] + [422] * 5
+    refused = [r.text for r in responses if r.status_code == 422]
+    assert all("Betaling: den er allerede koblet; angre den koblingen først." in text or
+               "Betaling: den er sendt tilbake til betaleren" in text for text in refused)
+    dbs.expire_all()
+    payment = dbs.get(Payment, queue["member"])
+    matched, returned = payment.member_id is not None, payment.returned_at is not None
+    assert matched != returned
+    allocated = dbs.scalar(select(func.coalesce(func.sum(PaymentAllocation.amount_ore), 0)))
+    assert allocated == (50000 if matched else 0)
+    assert dbs.get(Invoice, invoices["overdue"]).outstanding_ore == (40000 if matched else 90000)
+
+
+@postgres_only
+def test_concurrent_credit_notes_never_credit_more_than_is_left(live_server, world, invoices, dbs):
+    url = f"{live_server}/invoiceview/adjust/{invoices['overdue']}"
+    calls = [lambda s=s: s.post(url, data={"kind": "credit_note", "amount": "600", "reason": "Dobbelt"},
+                                allow_redirects=False)
+             for s in _office_sessions(live_server, world, 5)]
+    responses = fire_together(calls)
+    assert sorted(r.status_code for r in responses) == [302] + [422] * 4
+    assert all("høyst det som gjenstår av fakturaen, 300,00 kr" in r.text for r in responses if r.status_code == 422)
+    dbs.expire_all()
+    assert dbs.get(Invoice, invoices["overdue"]).outstanding_ore == 30000
+
+
+@postgres_only
+def test_concurrent_endings_of_a_membership_one_wins(live_server, world, invoices, dbs):
+    url = f"{live_server}/arrears/{world.members['inside'].id}/end"
+    calls = [lambda s=s: s.post(url, data={"reason": "Tre purringer"}, allow_redirects=False)
+             for s in _office_sessions(live_server, world, 4)]
+    responses = fire_together(calls)
+    assert sorted(r.status_code for r in responses) == [302] + [422] * 3
+    assert all("har allerede gått ut" in r.text for r in responses if r.status_code == 422)
+    dbs.expire_all()
+    assert dbs.get(Member, world.members["inside"].id).leave_reason == LeaveReason.non_payment

@@ -120,7 +120,7 @@ _FIELD_LABELS: dict[type, dict] = {
         "contents_insurance_ore": _l("Contents insurance"), "travel_insurance_ore": _l("Travel insurance"),
         "amount_ore": _l("Amount"), "paid_ore": _l("Paid"), "credited_ore": _l("Credited"),
         "written_off_ore": _l("Written off"), "status": _l("Status"), "sent_at": _l("Sent"),
-        "delivery": _l("Sent by"), "sent_to": _l("Sent to"), "first_reminder_on": _l("First reminder"),
+        "delivery": _l("Sent as"), "sent_to": _l("Sent to"), "first_reminder_on": _l("First reminder"),
         "second_reminder_on": _l("Second reminder"),
     },
     InvoiceAdjustment: {

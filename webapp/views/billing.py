@@ -126,7 +126,8 @@ class InvoiceView(ScopedModelView):
         computed={"shown_status": shown_status, "outstanding": outstanding},
         own_filters={"status": [FilterShownStatus], "member_id": [FilterMemberNumber]},
     )
-    list_title = show_title = _l("Invoices")
+    list_title = _l("Invoices")
+    show_title = _l("Invoice")
     show_template = "billing/invoice_show.html"
     base_permissions = READ_ONLY + ["can_adjust"]
     label_columns = INVOICE_LABELS
@@ -283,7 +284,8 @@ class MandateView(ScopedModelView):
     """The members' AvtaleGiro mandates as the bank reported them (agreement files)."""
 
     datamodel = ScopedInterface(AvtaleGiroMandate, eager=("member",))
-    list_title = show_title = _l("AvtaleGiro mandates")
+    list_title = _l("AvtaleGiro mandates")
+    show_title = _l("AvtaleGiro mandate")
     base_permissions = READ_ONLY
     label_columns = labels_for(AvtaleGiroMandate)
     list_columns = ["member", "kid", "active", "notify", "registered_at", "changed_at", "deleted_at"]

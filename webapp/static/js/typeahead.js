@@ -20,5 +20,8 @@ $(function () {
         processResults: function (data) { return { results: data.results }; }
       }
     });
+    // Select2's combobox takes the name of the box's label, so a screen reader says what it is for.
+    var label = $.trim($("label[for='" + box.attr("id") + "']").text());
+    if (label) { box.next(".select2").find(".select2-selection, .select2-selection__rendered").attr("aria-label", label); }
   });
 });
