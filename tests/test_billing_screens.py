@@ -91,6 +91,17 @@ def test_invoice_list_filters_by_membership_number_and_period(office, world, inv
     assert shown == {str(invoices["open"])}
 
 
+def test_invoice_list_filters_by_payment_method(office, world, clean_app, invoices):
+    from webapp.models.choices import PaymentMethod
+
+    with clean_app.app_context():
+        claim = add_invoice(world.members["club"].id, "2027-05", 42600, method=PaymentMethod.avtalegiro).id
+        db.session.remove()
+    page = office.get("/invoiceview/list/?_flt_0_method=avtalegiro").get_data(as_text=True)
+    assert set(re.findall(r"/invoiceview/show/(\d+)", page)) == {str(claim)}
+    assert '\\"avtalegiro\\"\\u003eAvtaleGiro\\u003c/option' in page  # the search box (as JSON) offers labels
+
+
 def test_invoice_list_loads_in_a_fixed_number_of_queries(office, world, clean_app):
     """No query per row: 60 invoices of 60 members take as many statements as 3."""
     from tests.factories import make_member
@@ -365,6 +376,7 @@ def test_payment_files_show_kind_and_mandates(office, clean_app):
 def test_arrears_list_and_ending_a_membership(office, world, invoices, dbs):
     page = text_of(office.get("/arrears/"))
     assert "Nordmann" in page and "Avslutt medlemskap for manglende betaling" in page
+    assert "Medlemmer i restanse: 1" in page and "Æsøy" not in page  # Ola's invoice is paid
     member_id = world.members["inside"].id
     confirm = text_of(office.get(f"/arrears/{member_id}/end"))
     assert "avsluttes for manglende betaling ved utgangen av denne måneden" in confirm

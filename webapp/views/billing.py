@@ -32,7 +32,7 @@ from webapp.models import (
     Member,
     PaymentAllocation,
 )
-from webapp.models.choices import InvoiceStatus
+from webapp.models.choices import InvoiceStatus, MemberCategory, PaymentMethod
 from webapp.models.labels import labels_for
 from webapp.security.rowfilters import scoped_row
 from webapp.security.scope import get_scope
@@ -141,7 +141,9 @@ class InvoiceView(ScopedModelView):
     base_order = ("due_date", "desc")
     search_form_extra_fields = {
         "status": LabelledEnumField(_l("Status"), enum_class=InvoiceStatus, nullable=True),
-        "member_id": StringField(_l("Membership number"), validators=[wtf_validators.Optional()]),
+        "method": LabelledEnumField(_l("Payment method"), enum_class=PaymentMethod, nullable=True),
+        "member_id": StringField(_l("Membership number"), validators=[wtf_validators.Optional()],
+                                 render_kw={"class": "form-control"}),
     }
     formatters_columns = {**ore_formatters(*INVOICE_MONEY), "shown_status": _status_label}
 
@@ -350,6 +352,8 @@ class DirectDuesRateView(ScopedModelView):
     list_columns = show_columns = add_columns = edit_columns = [
         "valid_from", "category", "income_band", "monthly_ore", "note"]
     search_columns = ["valid_from", "category"]
+    search_form_extra_fields = {"category": LabelledEnumField(_l("Category"), enum_class=MemberCategory,
+                                                              nullable=True)}
     order_columns = ["valid_from", "monthly_ore"]
     base_order = ("valid_from", "desc")
     description_columns = {
@@ -361,6 +365,10 @@ class DirectDuesRateView(ScopedModelView):
 
 
 # ------------------------------------------------------------------ arrears
+
+
+# The arrears list shows the members longest in arrears first; a page of all of them would be tens of thousands.
+ARREARS_SHOWN = 500
 
 
 class ArrearsView(BaseView):
@@ -380,7 +388,11 @@ class ArrearsView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        return self.render_template("billing/arrears.html", rows=arrears.arrears_rows(dt.date.today()))
+        today = dt.date.today()
+        total = db.session.scalar(select(func.count(func.distinct(Invoice.member_id)))
+                                  .where(invoice_ledger.overdue_clause(today)))
+        return self.render_template("billing/arrears.html", rows=arrears.arrears_rows(today, limit=ARREARS_SHOWN),
+                                    total=total or 0)
 
     @expose("/<int:member_id>/end", methods=["GET", "POST"])
     @has_access

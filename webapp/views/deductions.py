@@ -17,11 +17,13 @@ from webapp.models import (
     Payment,
     PaymentImport,
 )
+from webapp.models.choices import PaymentFileKind
 from webapp.models.labels import labels_for
 from webapp.services import accounts, deduction_lists, payment_queue
 from webapp.services import mail as outbox
 from webapp.services.money import kroner
 from webapp.views.computed_interface import ComputedInterface
+from webapp.views.form_fields import LabelledEnumField
 from webapp.views.scoped_api import ScopedModelRestApi
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
@@ -172,6 +174,7 @@ class PaymentImportView(ScopedModelView):
                     "mandate_count"]
     show_columns = list(label_columns)
     search_columns = ["filename", "kind", "imported_at"]
+    search_form_extra_fields = {"kind": LabelledEnumField(_l("Kind"), enum_class=PaymentFileKind, nullable=True)}
     order_columns = ["imported_at", "filename", "transaction_count", "total_ore"]
     base_order = ("imported_at", "desc")
     formatters_columns = ore_formatters("total_ore")
