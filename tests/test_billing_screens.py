@@ -537,3 +537,9 @@ def test_concurrent_endings_of_a_membership_one_wins(live_server, world, invoice
     assert all("har allerede gått ut" in r.text for r in responses if r.status_code == 422)
     dbs.expire_all()
     assert dbs.get(Member, world.members["inside"].id).leave_reason == LeaveReason.non_payment
+
+
+def test_payment_detail_names_its_file_and_links_to_the_actions(office, queue):
+    page = office.get(f"/paymentview/show/{queue['reversal']}").get_data(as_text=True)
+    assert "-OCR.txt" in page and "object at 0x" not in page
+    assert f'href="/payments/{queue["reversal"]}"' in page

@@ -137,7 +137,7 @@ PAYMENT_LABELS = {
     "member": _l("Member"), "transaction_type": _l("Transaction type"), "direction": _l("Kind"),
     "state": _l("Matched to"), "matched_manually": _l("Matched by hand"), "matched_at": _l("Matched"),
     "matched_by": _l("Matched by"), "returned_at": _l("Returned"), "returned_by": _l("Returned by"),
-    "return_reason": _l("Reason for the return"), "payment_import": _l("Payment file"),
+    "return_reason": _l("Reason for the return"), "file": _l("Payment file"),
 }
 
 
@@ -145,7 +145,8 @@ class PaymentView(ScopedModelView):
     """Every bank transaction: signed amount (reversals subtract), to whom it is matched, by hand or returned."""
 
     datamodel = ComputedInterface(Payment, eager=("employer", "member"),
-                                  computed={"state": _payment_state, "direction": _payment_direction})
+                                  computed={"state": _payment_state, "direction": _payment_direction,
+                                            "file": lambda payment: payment.payment_import.filename})
     list_title = show_title = _l("Payments")
     show_template = "billing/payment_show.html"
     base_permissions = READ_ONLY
@@ -154,7 +155,7 @@ class PaymentView(ScopedModelView):
                     "matched_manually", "returned_at"]
     show_columns = ["paid_on", "kid", "amount_ore", "direction", "transaction_type", "state", "employer", "period",
                     "member", "matched_manually", "matched_at", "matched_by", "returned_at", "returned_by",
-                    "return_reason", "payer_account", "bank_reference", "payment_import"]
+                    "return_reason", "payer_account", "bank_reference", "file"]
     search_columns = ["kid", "period", "paid_on", "employer", "transaction_type", "matched_manually"]
     order_columns = ["paid_on", "kid", "amount_ore", "period"]
     base_order = ("paid_on", "desc")
