@@ -10,6 +10,15 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
+# The browser tests check pages with axe-core, from npm at the version package-lock.json pins.
+if [ ! -f node_modules/axe-core/axe.min.js ]; then
+  if command -v npm >/dev/null 2>&1; then
+    npm ci --no-audit --no-fund --silent
+  else
+    echo "npm is not installed: the accessibility checks of the browser tests will be skipped" >&2
+  fi
+fi
+
 # Browser tests drive Debian's chromium through playwright (no browser download).
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
