@@ -14,6 +14,7 @@ invoice past its due date, derived on reading (`display_status`, `overdue_clause
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import and_, func, select, update
@@ -77,20 +78,25 @@ def refresh(invoice_ids: Iterable[int]) -> int:
                 .group_by(InvoiceAdjustment.invoice_id, InvoiceAdjustment.kind)
             ).all()
         }
-        rows = []
-        for invoice_id, amount in db.session.execute(
-            select(Invoice.id, Invoice.amount_ore).where(Invoice.id.in_(chunk))
+        # Only rows whose sums or status change are written, one UPDATE per set of equal new values (a bulk
+        # import pays thousands of invoices to the same figures): far faster than one UPDATE per row.
+        changed: dict[tuple, list[int]] = defaultdict(list)
+        for invoice_id, amount, *kept in db.session.execute(
+            select(Invoice.id, Invoice.amount_ore, Invoice.paid_ore, Invoice.credited_ore, Invoice.written_off_ore,
+                   Invoice.status).where(Invoice.id.in_(chunk))
         ).all():
             paid_ore = int(paid.get(invoice_id) or 0)
             credited = int(adjusted.get((invoice_id, InvoiceAdjustmentKind.credit_note)) or 0)
             written_off = int(adjusted.get((invoice_id, InvoiceAdjustmentKind.write_off)) or 0)
-            rows.append({
-                "id": invoice_id, "paid_ore": paid_ore, "credited_ore": credited, "written_off_ore": written_off,
-                "status": stored_status(int(amount), paid_ore, credited, written_off),
-            })
-        if rows:
-            db.session.execute(update(Invoice), rows)
-            updated += len(rows)
+            figures = (paid_ore, credited, written_off, stored_status(int(amount), paid_ore, credited, written_off))
+            if figures != tuple(kept):
+                changed[figures].append(invoice_id)
+            updated += 1
+        for (paid_ore, credited, written_off, status), changed_ids in changed.items():
+            db.session.execute(
+                update(Invoice).where(Invoice.id.in_(changed_ids))
+                .values(paid_ore=paid_ore, credited_ore=credited, written_off_ore=written_off, status=status)
+            )
     return updated
 
 

@@ -158,7 +158,7 @@ def allocate(entries: list[tuple[int, int, int]], now: dt.datetime | None = None
         if share:
             rows.append({"payment_id": payment_id, "invoice_id": invoice_id, "amount_ore": share, "created_at": now})
     for chunk in chunks(rows, 5000):
-        db.session.execute(insert(PaymentAllocation), chunk)
+        db.session.execute(insert(PaymentAllocation.__table__), chunk)
     return {row["invoice_id"] for row in rows}, sum(row["amount_ore"] for row in rows)
 
 
@@ -226,7 +226,7 @@ def apply_member_credit(member_ids: Iterable[int], now: dt.datetime | None = Non
     for member_id, invoice_ids in open_invoices.items():
         rows.extend(_credit_rows(credit.get(member_id, []), invoice_ids, balances, now))
     for chunk in chunks(rows, 5000):
-        db.session.execute(insert(PaymentAllocation), chunk)
+        db.session.execute(insert(PaymentAllocation.__table__), chunk)
     invoice_ledger.refresh({row["invoice_id"] for row in rows})
     return sum(row["amount_ore"] for row in rows)
 
