@@ -27,11 +27,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
@@ -40,7 +41,12 @@ from webapp.models.choices import InvoiceAdjustmentKind, PaymentMethod
 from webapp.services import audit, direct_dues, invoice_ledger, kid, payment_matching, transitions
 from webapp.services.bounds import INT64_MAX, bounded_text
 from webapp.services.invoice_documents import invoice_pdf, remind, send  # the spec's names, here too
-from webapp.services.payment_methods import direct_payer_clause, mandate_clause, month_has_bases
+from webapp.services.payment_methods import (
+    direct_payer_clause,
+    first_mandate_registrations,
+    mandate_cutoff,
+    month_has_bases,
+)
 from webapp.services.periods import Month, Quarter
 from webapp.services.validation import FieldError
 
@@ -102,14 +108,16 @@ class GenerateResult:
         return text
 
 
-@dataclass(frozen=True)
-class _Payer:
+class _Payer(NamedTuple):
     member_id: int
     member_no: str
     category: object
     income_band_id: int | None
     contents_insurance: bool
     travel_insurance: bool
+    # Indices into the run's months.
+    direct_months: tuple[int, ...]
+    mandate_registered_at: dt.datetime | None
 
 
 # ------------------------------------------------------------------ billing periods
@@ -181,17 +189,17 @@ def _generate_once(period, methods, refresh, today) -> GenerateResult:
     now = dt.datetime.now()
     result = GenerateResult(str(period))
     months_by_method = {method: _expanded_months(months_of(period), billing_unit(method)) for method in methods}
-    all_months = sorted({m for months in months_by_method.values() for m in months})
+    months = _Months(sorted({m for method_months in months_by_method.values() for m in method_months}))
     try:
         withdrawn_keys = _delete_unsent(months_by_method, result) if refresh else set()
-        billed = _billed_months(all_months)
-        payers, direct_months = _direct_payers(all_months)
-        table = direct_dues.load()
+        billed = _billed_months(months)
+        payers = _direct_payers(months)
+        pricing = _Pricing(months, direct_dues.load(), today)
         new_members: set[int] = set()
         made_keys: set[tuple[int, str]] = set()
-        for batch in _batches(_invoice_rows(payers, direct_months, billed, months_by_method, table, today, now,
-                                            result)):
-            db.session.execute(insert(Invoice), batch)
+        for batch in _batches(_invoice_rows(payers, billed, months, months_by_method, pricing, now, result)):
+            # Core executemany: measured quicker than the ORM's bulk path and than RETURNING's multi-row INSERTs.
+            db.session.connection().execute(insert(Invoice.__table__), batch)
             for row in batch:
                 new_members.add(row["member_id"])
                 made_keys.add((row["member_id"], row["first_month"]))
@@ -233,90 +241,127 @@ def _delete_unsent(months_by_method: dict[PaymentMethod, list[Month]], result: G
     return keys
 
 
-def _billed_months(months: list[Month]) -> set[tuple[int, Month]]:
-    """(member, month) of every month of `months` an existing invoice covers."""
-    wanted = set(months)
-    first, last = str(months[0].shift(-_LOOKBACK_MONTHS)), str(months[-1])
+class _Months:
+    """The months of a run, by index: sets and runs of small ints are quick over 100,000 members."""
+
+    def __init__(self, months: list[Month]):
+        self.months = months
+        self.index = {month: i for i, month in enumerate(months)}
+        self.text = [str(month) for month in months]
+        self.follows = [i > 0 and months[i] == months[i - 1].next for i in range(len(months))]
+        self.mandate_cutoffs = [mandate_cutoff(month) for month in months]
+
+
+def _billed_months(months: _Months) -> set[tuple[int, int]]:
+    """(member, month index) of every month of the run an existing invoice covers."""
+    first = str(months.months[0].shift(-_LOOKBACK_MONTHS))
     billed = set()
+    # The few distinct (first month, count) pairs, each parsed once.
+    in_run: dict[tuple[str, int], list[int]] = {}
     for member_id, first_month, count in db.session.execute(
         select(Invoice.member_id, Invoice.first_month, Invoice.month_count)
-        .where(Invoice.first_month >= first, Invoice.first_month <= last)
+        .where(Invoice.first_month >= first, Invoice.first_month <= months.text[-1])
     ).all():
-        for month in covered_months(first_month, count):
-            if month in wanted:
-                billed.add((member_id, month))
+        covered = in_run.get((first_month, count))
+        if covered is None:
+            covered = in_run[(first_month, count)] = [
+                months.index[month] for month in covered_months(first_month, count) if month in months.index]
+        billed.update((member_id, i) for i in covered)
     return billed
 
 
-def _direct_payers(months: list[Month]) -> tuple[dict[int, _Payer], dict[Month, dict[int, bool]]]:
-    """The members paying directly in each month: {member: facts}, {month: {member: has a mandate}}."""
-    payers: dict[int, _Payer] = {}
-    by_month: dict[Month, dict[int, bool]] = {}
-    for month in months:
-        rows = db.session.execute(
-            select(Member.id, Member.member_no, Member.category, Member.income_band_id, Member.contents_insurance,
-                   Member.travel_insurance, mandate_clause(month).label("has_mandate"))
-            .where(direct_payer_clause(month, month_has_bases(month)))
-        ).all()
-        in_month = by_month[month] = {}
-        for row in rows:
-            in_month[row.id] = bool(row.has_mandate)
-            if row.id not in payers:
-                payers[row.id] = _Payer(row.id, row.member_no, row.category, row.income_band_id,
-                                        row.contents_insurance, row.travel_insurance)
-    return payers, by_month
+def _direct_payers(months: _Months) -> list[_Payer]:
+    """The members paying directly in any of the months, each with the months they do and a mandate's date.
+
+    One query: a column per month says whether the member pays directly then (the one rule of
+    payment_methods); the mandates are read once beside it."""
+    clauses = [direct_payer_clause(month, month_has_bases(month)) for month in months.months]
+    rows = db.session.execute(
+        select(Member.id, Member.member_no, Member.category, Member.income_band_id, Member.contents_insurance,
+               Member.travel_insurance, *[clause.label(f"direct_{i}") for i, clause in enumerate(clauses)])
+        .where(or_(*clauses))
+        .order_by(Member.id)
+    ).all()
+    mandates = first_mandate_registrations()
+    count = len(clauses)
+    return [
+        _Payer(row[0], row[1], row[2], row[3], row[4], row[5], tuple(i for i in range(count) if row[6 + i]),
+               mandates.get(row[0]))
+        for row in rows
+    ]
 
 
-def _invoice_rows(payers: dict[int, _Payer], direct_months: dict[Month, dict[int, bool]], billed: set,
-                  months_by_method: dict[PaymentMethod, list[Month]], table: direct_dues.DuesTable,
-                  today: dt.date, now: dt.datetime, result: GenerateResult) -> Iterator[dict]:
+class _Pricing:
+    """The amounts of runs of member-months, priced once per kind of member (category, band, insurances)."""
+
+    def __init__(self, months: _Months, table: direct_dues.DuesTable, today: dt.date):
+        self.months, self.table, self.today = months, table, today
+        self._amounts: dict[tuple, tuple[int, int, int]] = {}
+        self._due: dict[tuple, dt.date] = {}
+
+    def amounts(self, payer: _Payer, run: tuple[int, ...]) -> tuple[int, int, int]:
+        key = (run, payer.category, payer.income_band_id, payer.contents_insurance, payer.travel_insurance)
+        found = self._amounts.get(key)
+        if found is None:
+            priced = [self.table.month_dues(self.months.months[i], *key[1:]) for i in run]
+            found = self._amounts[key] = (sum(p.dues_ore for p in priced),
+                                          sum(p.contents_insurance_ore for p in priced),
+                                          sum(p.travel_insurance_ore for p in priced))
+        return found
+
+    def due(self, method: PaymentMethod, first: int) -> dt.date:
+        key = (method, first)
+        if key not in self._due:
+            self._due[key] = due_date(method, self.months.months[first], self.today)
+        return self._due[key]
+
+
+def _invoice_rows(payers: list[_Payer], billed: set, months: _Months,
+                  months_by_method: dict[PaymentMethod, list[Month]], pricing: _Pricing, now: dt.datetime,
+                  result: GenerateResult) -> Iterator[dict]:
     """The new invoice rows, member by member; counts them in `result`."""
-    units = {method: billing_unit(method) for method in months_by_method}
-    for member_id in sorted(payers):
-        payer = payers[member_id]
-        for method, months in months_by_method.items():
-            unit = units[method]
-            open_months = [
-                month for month in months
-                if member_id in direct_months[month]
-                and direct_months[month][member_id] == (method == PaymentMethod.avtalegiro)
-                and (member_id, month) not in billed
-            ]
-            result.months_already_billed += sum(
-                1 for month in months
-                if (member_id, month) in billed and member_id in direct_months[month]
-                and direct_months[month][member_id] == (method == PaymentMethod.avtalegiro)
-            )
-            for run in _runs(open_months, unit):
-                row = _invoice_row(payer, method, run, unit, table, today, now, result)
+    periods = {method: {months.index[m]: billing_period_of(m, billing_unit(method)) for m in method_months}
+               for method, method_months in months_by_method.items()}
+    for payer in payers:
+        by_method: dict[PaymentMethod, list[int]] = {}
+        for i in payer.direct_months:
+            # payment_methods.mandate_counts_in, with the month's cutoff computed once
+            registered = payer.mandate_registered_at
+            method = PaymentMethod.avtalegiro if registered is not None and registered < months.mandate_cutoffs[i] \
+                else PaymentMethod.invoice
+            if i not in periods.get(method, ()):
+                continue
+            if (payer.member_id, i) in billed:
+                result.months_already_billed += 1
+            else:
+                by_method.setdefault(method, []).append(i)
+        for method, indices in by_method.items():
+            for run in _runs(indices, months, periods[method]):
+                row = _invoice_row(payer, method, run, periods[method][run[0]], months, pricing, now, result)
                 if row is not None:
                     yield row
 
 
-def _runs(months: list[Month], unit: str) -> Iterator[list[Month]]:
-    """`months` (sorted) split into runs of consecutive months within one billing period."""
-    run: list[Month] = []
-    for month in months:
-        if run and (month != run[-1].next or billing_period_of(month, unit) != billing_period_of(run[0], unit)):
-            yield run
+def _runs(indices: list[int], months: _Months, periods: dict[int, str]) -> Iterator[tuple[int, ...]]:
+    """Month indices (sorted) split into runs of consecutive months within one billing period."""
+    run: list[int] = []
+    for i in indices:
+        if run and (i != run[-1] + 1 or not months.follows[i] or periods[i] != periods[run[0]]):
+            yield tuple(run)
             run = []
-        run.append(month)
+        run.append(i)
     if run:
-        yield run
+        yield tuple(run)
 
 
-def _invoice_row(payer: _Payer, method: PaymentMethod, run: list[Month], unit: str, table: direct_dues.DuesTable,
-                 today: dt.date, now: dt.datetime, result: GenerateResult) -> dict | None:
-    priced = [table.month_dues(month, payer.category, payer.income_band_id, payer.contents_insurance,
-                               payer.travel_insurance) for month in run]
-    dues_ore = sum(p.dues_ore for p in priced)
-    contents = sum(p.contents_insurance_ore for p in priced)
-    travel = sum(p.travel_insurance_ore for p in priced)
+def _invoice_row(payer: _Payer, method: PaymentMethod, run: tuple[int, ...], period: str, months: _Months,
+                 pricing: _Pricing, now: dt.datetime, result: GenerateResult) -> dict | None:
+    dues_ore, contents, travel = pricing.amounts(payer, run)
     amount = dues_ore + contents + travel
     if amount <= 0:
         return None
     try:
-        member_kid = kid.member_kid_for(payer.member_no, run[0])
+        member_kid = kid.member_kid_for(payer.member_no, months.months[run[0]])
     except ValueError:
         if payer.member_no not in result.without_kid:
             result.without_kid.append(payer.member_no)
@@ -326,9 +371,9 @@ def _invoice_row(payer: _Payer, method: PaymentMethod, run: list[Month], unit: s
     result.months_billed += len(run)
     result.amount_ore += amount
     return {
-        "member_id": payer.member_id, "period": billing_period_of(run[0], unit), "first_month": str(run[0]),
-        "month_count": len(run), "kid": member_kid, "method": method, "issued_on": today,
-        "due_date": due_date(method, run[0], today), "dues_ore": dues_ore, "contents_insurance_ore": contents,
+        "member_id": payer.member_id, "period": period, "first_month": months.text[run[0]],
+        "month_count": len(run), "kid": member_kid, "method": method, "issued_on": pricing.today,
+        "due_date": pricing.due(method, run[0]), "dues_ore": dues_ore, "contents_insurance_ore": contents,
         "travel_insurance_ore": travel, "amount_ore": amount, "paid_ore": 0, "credited_ore": 0,
         "written_off_ore": 0, "status": invoice_ledger.stored_status(amount, 0, 0, 0), "created_at": now,
     }

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from webapp.extensions import db
 from webapp.models import AvtaleGiroMandate, DeductionBasis, DeductionBasisLine, Employer, Employment, Member
@@ -67,15 +67,34 @@ def on_deduction_clause(month: Month, has_bases: bool | None = None):
     )
 
 
+def mandate_cutoff(month: Month) -> dt.datetime:
+    """A mandate counts in `month` when it was registered before this moment (by the end of the month)."""
+    return dt.datetime.combine(month.next.first_day, dt.time())
+
+
+def mandate_counts_in(registered_at: dt.datetime | None, month: Month) -> bool:
+    """Python twin of `mandate_clause` for an active mandate's registration time."""
+    return registered_at is not None and registered_at < mandate_cutoff(month)
+
+
 def mandate_clause(month: Month):
     """SQL over Member: the member has an active AvtaleGiro mandate registered by the end of `month`."""
     return exists(
         select(AvtaleGiroMandate.id).where(
             AvtaleGiroMandate.member_id == Member.id,
             AvtaleGiroMandate.active.is_(True),
-            AvtaleGiroMandate.registered_at < dt.datetime.combine(month.next.first_day, dt.time()),
+            AvtaleGiroMandate.registered_at < mandate_cutoff(month),
         )
     )
+
+
+def first_mandate_registrations() -> dict[int, dt.datetime]:
+    """{member: when their earliest active mandate was registered}, for billing many members at once."""
+    return dict(db.session.execute(
+        select(AvtaleGiroMandate.member_id, func.min(AvtaleGiroMandate.registered_at))
+        .where(AvtaleGiroMandate.active.is_(True), AvtaleGiroMandate.member_id.is_not(None))
+        .group_by(AvtaleGiroMandate.member_id)
+    ).all())
 
 
 def direct_payer_clause(month: Month, has_bases: bool | None = None):
@@ -149,7 +168,7 @@ def _mandate_registered(member_id: int, month: Month) -> dt.date | None:
     registered = db.session.scalar(
         select(AvtaleGiroMandate.registered_at)
         .where(AvtaleGiroMandate.member_id == member_id, AvtaleGiroMandate.active.is_(True),
-               AvtaleGiroMandate.registered_at < dt.datetime.combine(month.next.first_day, dt.time()))
+               AvtaleGiroMandate.registered_at < mandate_cutoff(month))
         .order_by(AvtaleGiroMandate.registered_at).limit(1)
     )
     return registered.date() if registered is not None else None
