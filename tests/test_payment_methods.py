@@ -195,3 +195,20 @@ def test_the_basis_generator_reads_the_shared_rule(app_ctx, world):
     ))
     assert on_basis == by_rule
     assert len(on_basis) == 3 + sum(1 for edge in PAYROLL_EDGES if edge[-1])  # the world's three and the edges
+
+
+@pytest.mark.parametrize("registered, counts", [
+    (dt.datetime(2026, 11, 30, 23, 59), True),  # the month's last minute
+    (dt.datetime(2026, 12, 1, 0, 0), False),  # the next month's first moment
+    (dt.datetime(2026, 1, 1, 0, 0), True),
+])
+def test_the_python_twin_of_the_mandate_rule_agrees_with_the_sql_rule(app_ctx, world, registered, counts):
+    from webapp.models import AvtaleGiroMandate
+    from webapp.services.payment_methods import first_mandate_registrations, mandate_clause, mandate_counts_in
+
+    member = direct_member(world, "Mia", "Mandat")
+    db.session.add(AvtaleGiroMandate(kid="9020000000000000", member_id=member.id, active=True, notify=False,
+                                     registered_at=registered))
+    db.session.commit()
+    in_sql = db.session.scalar(select(Member.id).where(Member.id == member.id, mandate_clause(MONTH))) is not None
+    assert in_sql == mandate_counts_in(first_mandate_registrations()[member.id], MONTH) == counts
