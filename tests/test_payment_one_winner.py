@@ -130,3 +130,16 @@ def test_two_payments_matched_to_one_invoice_at_once_never_overpay_it(setup):
     assert (invoice.paid_ore, invoice.outstanding_ore) == (90_000, 0)
     assert db.session.scalar(select(func.sum(PaymentAllocation.amount_ore))
                              .where(PaymentAllocation.invoice_id == lise_invoice)) == 90_000
+
+
+def test_one_file_imported_twice_at_once_is_stored_once(setup):
+    app, _world, (lise_invoice, _kari_invoice) = setup
+    kid = db.session.get(Invoice, lise_invoice).kid
+    db.session.remove()
+    for round_number in range(ROUNDS):
+        data = ocr([(kid, 1_000), ("1234567890", 500)], file_number=400 + round_number)
+        results = together(app, [lambda d=data: payments.import_file("samme.txt", d)] * 2)
+        assert results == ["ok", "ok"]
+    assert db.session.scalar(select(func.count(Payment.id))) == 2 * ROUNDS
+    invoice = db.session.get(Invoice, lise_invoice)
+    assert invoice.paid_ore == 1_000 * ROUNDS

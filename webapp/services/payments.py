@@ -36,6 +36,7 @@ from netsgiro.records import (
     TransmissionStart,
 )
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import Payment, PaymentImport
@@ -374,7 +375,18 @@ class ImportResult:
 
 
 def import_file(filename: str, data: bytes, imported_by: str | None = None) -> ImportResult:
-    """Store and match every transaction of a Nets file, or apply its AvtaleGiro agreements, in one transaction."""
+    """Store and match every transaction of a Nets file, or apply its AvtaleGiro agreements, in one transaction.
+
+    Two imports at the same time of one file (or of files sharing transactions): the second to commit hits the
+    unique checksum or bank reference, rolls back, and runs again, finding what the first stored."""
+    try:
+        return _import_once(filename, data, imported_by)
+    except IntegrityError:
+        db.session.rollback()
+        return _import_once(filename, data, imported_by)
+
+
+def _import_once(filename: str, data: bytes, imported_by: str | None) -> ImportResult:
     result = ImportResult(filename=filename)
     checksum = hashlib.sha256(data).hexdigest()
     if db.session.scalar(select(PaymentImport.id).where(PaymentImport.sha256 == checksum)) is not None:
