@@ -415,3 +415,11 @@ def test_cli_generate_without_rates_says_which_month(app_ctx, world):
     assert result.exit_code == 2
     assert "invoices generate: period: no direct dues rate for ordinary members" in result.output
     assert invoice_count() == 0
+
+
+def test_without_a_default_band_an_undeclared_ordinary_member_is_refused_by_name_of_the_rule(rates, world):
+    db.session.get(type(rates["middels"]), rates["middels"].id).is_default = False
+    db.session.commit()
+    with pytest.raises(DirectDuesError, match="no income band declared, and none is marked as the default"):
+        invoices.generate(Q1, today=ISSUED)
+    assert invoice_count() == 0

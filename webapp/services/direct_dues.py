@@ -84,6 +84,8 @@ class DuesTable:
         monthly = self.direct_rate_ore(month, category, band)
         if monthly is None:
             band_text = f" (income band {self.band_codes.get(band, band)})" if band is not None else ""
+            if ordinary and band is None:
+                band_text = " (no income band declared, and none is marked as the default)"
             raise DirectDuesError(f"period: no direct dues rate for {category.name} members{band_text} is in force "
                                   f"in {month}; the office must register one")
         if not ordinary:
