@@ -238,6 +238,25 @@ def test_what_a_member_has_to_their_credit_pays_the_next_invoice(rates, world):
     assert "722,00 kr of the members' credit applied to them" in result.summary()
 
 
+def test_a_payment_that_came_before_its_invoice_is_matched_when_the_invoice_is_made(rates, world):
+    """A member who pays with next quarter's KID before the invoice exists waits in the queue, then is matched."""
+    from tests.payment_helpers import ocr
+    from webapp.models import Payment
+    from webapp.services import payments
+
+    member = world.members["lf1_direct"]
+    early_kid = kid.member_kid_for(member.member_no, Q1.months[0])
+    payments.import_file("tidlig.txt", ocr([(early_kid, 127800)]), "test")
+    waiting = db.session.scalars(select(Payment).where(Payment.kid == early_kid)).one()
+    assert waiting.member_id is None
+
+    result = invoices.generate(Q1, today=ISSUED)
+
+    assert result.payments_matched == 1 and "1 waiting payments matched to them" in result.summary()
+    invoice = the_invoice(member.id)
+    assert (invoice.kid, invoice.paid_ore, invoice.status) == (early_kid, 127800, InvoiceStatus.paid)
+
+
 # ------------------------------------------------------------------ idempotence and refresh
 
 

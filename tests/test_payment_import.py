@@ -168,15 +168,15 @@ def test_an_employer_month_whose_payment_was_reversed_shows_no_payment(march_bas
     assert (basis.paid_total_ore, basis.reconciliation_flags) == (-5_000, "no_payment")
 
 
-def test_a_payment_for_a_month_without_basis_is_matched_by_rematch_once_the_basis_exists(march_basis):
+def test_a_payment_for_a_month_without_basis_is_matched_when_the_basis_is_made(march_basis):
     from webapp.services.payment_matching import rematch_unmatched
 
     april = kid_for("94001761", Month(2026, 4))
     payments.import_file("april.txt", ocr([(april, 80_000)]))
     assert payments_by_kid()[april].employer_id is None
 
-    deduction_basis.generate(Month(2026, 4))
-    assert rematch_unmatched() == 1
+    result = deduction_basis.generate(Month(2026, 4))
+    assert result.payments_matched == 1 and "1 waiting payments matched" in result.summary()
     db.session.expire_all()
     payment = payments_by_kid()[april]
     assert payment.period == "2026-04" and not payment.matched_manually

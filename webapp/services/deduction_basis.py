@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, insert, select
 from webapp.extensions import db
 from webapp.models import DeductionBasis, DeductionBasisLine, DuesRate, Employer, Employment, Member
 from webapp.models.choices import BasisChange, MemberCategory
-from webapp.services import dues
+from webapp.services import dues, payment_matching
 from webapp.services.kid import kid_for
 from webapp.services.membership import (
     active_member_in_month_clause,
@@ -79,6 +79,7 @@ class GenerateResult:
     members: int = 0
     changes: int = 0
     employers_refused: list[str] = field(default_factory=list)
+    payments_matched: int = 0
 
     @property
     def changed_anything(self) -> bool:
@@ -100,6 +101,8 @@ class GenerateResult:
             text += f"; {self.already_there} left as they were"
         if self.refused_notified:
             text += f"; {self.refused_notified} not recomputed because their notices have gone out"
+        if self.payments_matched:
+            text += f"; {self.payments_matched} waiting payments matched to the new bases"
         return text
 
 
@@ -283,6 +286,9 @@ def generate(month: Month, refresh: bool = False, now: dt.datetime | None = None
     except Exception:
         db.session.rollback()
         raise
+    if result.created:
+        # Payments that came before their month's basis existed wait in the queue: they match now.
+        result.payments_matched = payment_matching.rematch_unmatched()
     return result
 
 

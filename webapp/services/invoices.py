@@ -81,6 +81,8 @@ class GenerateResult:
     refused_refresh: int = 0
     without_kid: list[str] = field(default_factory=list)
     credit_applied_ore: int = 0
+    # Queued payments that the new invoices now match (paid before their invoice was made).
+    payments_matched: int = 0
 
     def summary(self) -> str:
         from webapp.services.money import kroner
@@ -102,6 +104,8 @@ class GenerateResult:
             text += f"; {self.refused_refresh} not recomputed because they are sent, paid or adjusted"
         if self.credit_applied_ore:
             text += f"; {kroner(self.credit_applied_ore)} kr of the members' credit applied to them"
+        if self.payments_matched:
+            text += f"; {self.payments_matched} waiting payments matched to them"
         if self.without_kid:
             text += (f"; {len(self.without_kid)} members not billed: their member number cannot make a KID "
                      f"(first: {self.without_kid[0]})")
@@ -177,11 +181,14 @@ def generate_avtalegiro_month(month: Month, today: dt.date | None = None) -> Gen
 def _generate(period: Quarter | Month, methods: tuple[PaymentMethod, ...], refresh: bool,
               today: dt.date | None) -> GenerateResult:
     try:
-        return _generate_once(period, methods, refresh, today)
+        result = _generate_once(period, methods, refresh, today)
     except IntegrityError:
         # Another run inserted the same member-months meanwhile: run again, it skips what that run made.
         db.session.rollback()
-        return _generate_once(period, methods, refresh, today)
+        result = _generate_once(period, methods, refresh, today)
+    if result.created:
+        result.payments_matched = payment_matching.rematch_unmatched()
+    return result
 
 
 def _generate_once(period, methods, refresh, today) -> GenerateResult:
