@@ -162,6 +162,17 @@ def test_the_command_generates_the_months_claim_rows_writes_the_file_and_marks_t
         invoice = db.session.scalars(select(Invoice).where(Invoice.member_id == member_id)).one()
         assert (invoice.method, invoice.first_month, invoice.kid) == (PaymentMethod.avtalegiro, str(month), claim.kid)
         assert invoice.delivery == InvoiceDelivery.avtalegiro and invoice.sent_at is not None
-    again = runner.invoke(args=["avtalegiro", "claims", str(month), "--out", str(out)])
+    second = runner.invoke(args=["avtalegiro", "claims", str(month), "--out", str(tmp_path / "krav2.txt")])
+    assert second.exit_code == 0 and "0 claims" in second.output and "no file written" in second.output
+    assert not (tmp_path / "krav2.txt").exists()
+    again = runner.invoke(args=["avtalegiro", "claims", str(month), "--out", str(out), "--again"])
     assert again.exit_code == 0 and "1 claims" in again.output
+    assert [c.kid for c in claims_of(out.read_bytes())] == [claim.kid]
     assert runner.invoke(args=["avtalegiro", "claims", "2027-13", "--out", str(out)]).exit_code != 0
+
+
+def test_two_claims_files_a_minute_apart_have_different_transmission_numbers():
+    morning = dt.datetime(2027, 1, 5, 9, 30)
+    numbers = {avtalegiro.transmission_number(morning + dt.timedelta(minutes=m)) for m in range(0, 24 * 60)}
+    assert len(numbers) == 24 * 60 and all(len(n) == 7 and n.isdigit() for n in numbers)
+    assert avtalegiro.transmission_number(dt.datetime(2027, 12, 31, 23, 59)) == "3651439"

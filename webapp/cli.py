@@ -322,16 +322,19 @@ def avtalegiro_group():
                                          "after generating the month's AvtaleGiro invoices.")
 @click.argument("month")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="The file to write.")
+@click.option("--again", is_flag=True, help="Claim again what an earlier file claimed and is still unpaid "
+                                            "(when the bank did not receive it).")
 @with_appcontext
-def avtalegiro_claims(month: str, out_path: str):
+def avtalegiro_claims(month: str, out_path: str, again: bool):
     from webapp.services import avtalegiro, invoices
 
     period = _month_argument(month)
     invoices.generate_avtalegiro_month(period)
-    claims = avtalegiro.build_claims(period)
+    claims = avtalegiro.build_claims(period, again=again)
     if not claims.count:
         db.session.rollback()
-        click.echo(f"{claims.summary()}: nothing to claim, no file written")
+        hint = "" if again else " (the claims already sent are claimed again with --again)"
+        click.echo(f"{claims.summary()}: nothing to claim, no file written{hint}")
         return
     with open(out_path, "wb") as handle:
         handle.write(claims.data)

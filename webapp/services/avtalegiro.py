@@ -162,37 +162,47 @@ class Claims:
                 f"total {self.total_ore / 100:.2f} kr")
 
 
-def _claim_rows(month: Month):
+def _claim_rows(month: Month, again: bool):
     active_members = select(AvtaleGiroMandate.member_id).where(AvtaleGiroMandate.active.is_(True),
                                                                AvtaleGiroMandate.member_id.is_not(None))
     outstanding = invoice_ledger.outstanding_expression()
+    not_claimed_yet = () if again else (Invoice.sent_at.is_(None),)
     return db.session.execute(
         select(Invoice.id, Invoice.member_id, Invoice.kid, Invoice.due_date, outstanding, Member.member_no,
                Member.first_name, Member.last_name)
         .join(Member, Member.id == Invoice.member_id)
         .where(Invoice.method == PaymentMethod.avtalegiro, Invoice.first_month == str(month), outstanding > 0,
-               Invoice.member_id.in_(active_members))
+               Invoice.member_id.in_(active_members), *not_claimed_yet)
         .order_by(Invoice.id)
     ).all()
 
 
-def build_claims(month: Month, today: dt.date | None = None) -> Claims:
-    """The month's AvtaleGiro payment claims as a Nets file (ISO-8859-1); empty data when there are none."""
+def transmission_number(now: dt.datetime) -> str:
+    """Seven digits that differ between any two files made in a year a minute or more apart (Nets refuses a
+    transmission number it has had): the day of the year and the minute of the day."""
+    return f"{now:%j}{now.hour * 60 + now.minute:04d}"
+
+
+def build_claims(month: Month, today: dt.date | None = None, again: bool = False,
+                 now: dt.datetime | None = None) -> Claims:
+    """The month's AvtaleGiro payment claims not yet sent to the bank (with `again`: also those sent) as a Nets
+    file (ISO-8859-1); empty data when there are none."""
     today = today or dt.date.today()
+    now = now or dt.datetime.combine(today, dt.datetime.now().time())
     config = current_app.config
     claims = Claims(month=month)
-    rows = _claim_rows(month)
+    rows = _claim_rows(month, again)
     if not rows:
         return claims
     notify = active_mandate_notify()
+    number = transmission_number(now)
     transmission = netsgiro.Transmission(
-        number=f"{today:%y%j}{month.month:02d}", data_transmitter=config["NETS_DATA_TRANSMITTER"],
+        number=number, data_transmitter=config["NETS_DATA_TRANSMITTER"],
         data_recipient=config["NETS_DATA_RECIPIENT"], date=today,
     )
     assignment = transmission.add_assignment(
         service_code=netsgiro.ServiceCode.AVTALEGIRO, assignment_type=netsgiro.AssignmentType.TRANSACTIONS,
-        agreement_id=config["AVTALEGIRO_AGREEMENT_ID"], number=f"{month.year % 100:02d}{month.month:02d}{today:%d}0",
-        account=config["UNION_ACCOUNT_NUMBER"],
+        agreement_id=config["AVTALEGIRO_AGREEMENT_ID"], number=number, account=config["UNION_ACCOUNT_NUMBER"],
     )
     reference = _("Union dues %(month)s", month=str(month))[:25]
     for invoice_id, member_id, kid, due_date, outstanding, member_no, first_name, last_name in rows:
