@@ -19,6 +19,7 @@ def prepare_database(demo_members: int) -> None:
     from seed.cycle import play_cycle
     from seed.generator import database_is_empty, generate
     from seed.mypage import seed_member_page
+    from seed.phases.direct_billing import play_direct_billing
     from seed.refunds import seed_refunds
     from webapp.services.database import upgrade_schema
 
@@ -28,6 +29,7 @@ def prepare_database(demo_members: int) -> None:
             print(f"Empty database: seeding {demo_members} demo members ...")
             generate(members=demo_members, employers=max(50, demo_members // 10), seed=1, reset=False, progress=True)
             play_cycle(12, seed=1, progress=True)
+            play_direct_billing(seed=1, months=12, progress=True)
             seed_member_page(seed=1)
             seed_refunds()
 

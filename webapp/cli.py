@@ -41,7 +41,7 @@ def roles_sync():
 @click.option("--employers", default=300, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--seed", "seed_value", default=1, show_default=True, type=int)
 @click.option("--months", default=12, show_default=True, type=click.IntRange(0, 36),
-              help="Months of the deduction cycle to play (0 skips it).")
+              help="Months of the deduction cycle and of direct billing to play (0 skips them).")
 @click.option("--reset", is_flag=True, help="Empty the database first.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @with_appcontext
@@ -49,6 +49,7 @@ def seed_command(members: int, employers: int, seed_value: int, months: int, res
     from seed.cycle import play_cycle
     from seed.generator import SeedRefused, generate
     from seed.mypage import seed_member_page
+    from seed.phases.direct_billing import play_direct_billing
     from seed.refunds import seed_refunds
 
     ensure_roles()
@@ -56,6 +57,7 @@ def seed_command(members: int, employers: int, seed_value: int, months: int, res
         result = generate(members=members, employers=employers, seed=seed_value, reset=reset, progress=not quiet)
     click.echo(result.summary())
     click.echo(play_cycle(months, seed_value, progress=not quiet).summary())
+    click.echo(play_direct_billing(seed_value, months, progress=not quiet).summary())
     click.echo(seed_member_page(seed_value).summary())
     click.echo(seed_refunds().summary())
 

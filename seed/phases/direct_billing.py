@@ -1,0 +1,464 @@
+"""Demo data for direct payment: the last twelve months of invoices, AvtaleGiro, bank files, reminders and
+arrears, played through the real services. Runs after the deduction cycle (seed/cycle.py), whose bases say who
+is on payroll deduction and so who pays directly.
+
+First the direct dues as data (seed/data/direct_dues.json: income bands and monthly rates per category, in
+force from 1 January some years back and regulated this January), and most ordinary members who pay directly
+declare their band (mypage.declare_income_band). Then the months are played from the first month of the
+quarter eleven months back to this month, on simulated days:
+
+- before the year, and in some months on the 10th, the bank's AvtaleGiro agreements file arrives (written with
+  netsgiro, read by payments.import_file): new mandates, some with notice of each claim; later a few changed
+  and deleted;
+- on the 1st the quarter's invoices are generated (invoices.generate: a new quarter, or members who became
+  direct payers since) and, in the newest two quarters (SENT_QUARTERS), sent (invoices.send: e-mail with the
+  PDF, or the office's print file); the invoices of the earlier quarters are billed, paid and reconciled but
+  not sent, since each invoice sent is a commit and a mail of its own and the demo must stay quick;
+- on the 5th the month's AvtaleGiro claims are made (invoices.generate_avtalegiro_month, avtalegiro.build_claims
+  and mark_claimed) and the payers' banks pay them on the due day, now and then not;
+- the members pay as their habit says (on time, late, part, too much, not at all) and the bank's OCR files
+  arrive on the 15th and the last day (payments.build_ocr_file, payments.import_file), reminders go out on
+  the same days (invoices.remind);
+- last month: a payment with a mistyped KID (the office matches it by hand), one from an unknown payer
+  (returned), two that stay in the queue, an AvtaleGiro payment reversed by the bank, a credit note, a full
+  credit and a write-off; today the office ends one membership for non-payment.
+
+Nothing leaves the machine: mail is suppressed while the demo plays (the outbox records the mails as sent,
+and drops their attachments, so those PDFs are not rendered: direct_bank.unrendered_attachments).
+The services stamp rows with the wall clock; the demo clock (direct_bank.demo_clock) moves those stamps to
+the simulated day, so that the screens read like a year that happened and mandates count from their file's day.
+A member paying by invoice gets a demo login, so Min side shows invoices too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+from werkzeug.security import generate_password_hash
+
+from seed.phases import direct_bank as bank
+from seed.reference import load
+from webapp.extensions import db
+from webapp.models import (
+    AvtaleGiroMandate,
+    DemoAccount,
+    DirectDuesRate,
+    IncomeBand,
+    Invoice,
+    Member,
+    Payment,
+    PaymentAllocation,
+    PaymentImport,
+)
+from webapp.models.choices import InvoiceStatus, MemberCategory, PaymentMethod
+from webapp.services import arrears, avtalegiro, invoices, mypage, payment_matching, payment_methods, payments
+from webapp.services.kid import member_kid_for
+from webapp.services.periods import Month, Quarter
+
+DATA = load("direct_dues.json")
+FIRST_FILE_NUMBER = 7000
+# Of the members paying directly: a mandate before the year, and the chance of one arriving in each month.
+MANDATE_BEFORE, MANDATE_PER_MONTH = 0.45, 0.015
+NOTIFY = 0.3
+# The quarters whose invoices are sent (e-mail and print file) and reminded, the newest: each invoice sent is
+# a commit and a mail, each page of a print file a PDF page, and the demo must stay quick.
+SENT_QUARTERS = 2
+DEMO_NOTE = "Member paying directly by invoice: invoices, reminders and payments on own page"
+
+
+@dataclass
+class DirectBillingResult:
+    months: list[str] = field(default_factory=list)
+    bands_declared: int = 0
+    mandates: int = 0
+    invoices: int = 0
+    avtalegiro_claims: int = 0
+    payments: int = 0
+    unmatched: int = 0
+    returned: int = 0
+    reminders: int = 0
+    in_arrears: int = 0
+    seconds: float = 0.0
+    skipped: str = ""
+
+    def summary(self) -> str:
+        if self.skipped:
+            return f"direct billing: {self.skipped}"
+        return (f"direct billing: {len(self.months)} months ({self.months[0]} to {self.months[-1]}), "
+                f"{self.bands_declared} income bands declared, {self.mandates} AvtaleGiro mandates, "
+                f"{self.invoices} invoices and {self.avtalegiro_claims} AvtaleGiro claims, {self.payments} payments "
+                f"({self.unmatched} unmatched, {self.returned} returned), {self.reminders} reminders, "
+                f"{self.in_arrears} members in arrears, in {self.seconds:.1f} s")
+
+
+def play_direct_billing(seed: int = 1, months: int = 12, today: dt.date | None = None,
+                        progress: bool = False) -> DirectBillingResult:
+    """Play the months of direct billing that end with today's month (0 months: nothing)."""
+    result = DirectBillingResult()
+    if months <= 0:
+        result.skipped = "skipped (no months)"
+        return result
+    started = time.perf_counter()
+    today = today or dt.date.today()
+    _forget_earlier_demo_files()
+    ensure_direct_rates(today)
+    year = Year(seed, months, today, result)
+    with bank.fast_commits(), bank.mail_stays_here(), bank.unrendered_attachments():
+        year.play(progress)
+    _count(result, today)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def ensure_direct_rates(today: dt.date) -> None:
+    """The income bands and direct dues rates of seed/data/direct_dues.json, unless bands exist already."""
+    if db.session.scalar(select(IncomeBand.id).limit(1)) is not None:
+        return
+    bands = {row["code"]: IncomeBand(**{key: row[key] for key in ("code", "lower_ore", "upper_ore", "is_default")})
+             for row in DATA["income_bands"]}
+    db.session.add_all(bands.values())
+    db.session.flush()
+    for rates in DATA["rates"]:
+        valid_from = dt.date(today.year - rates["years_back"], 1, 1)
+        for code, monthly in rates["ordinary"].items():
+            db.session.add(DirectDuesRate(valid_from=valid_from, category=MemberCategory.ordinary,
+                                          income_band_id=bands[code].id, monthly_ore=monthly, note=rates["note"]))
+        for category in MemberCategory:
+            if category != MemberCategory.ordinary:
+                db.session.add(DirectDuesRate(valid_from=valid_from, category=category,
+                                              monthly_ore=rates[category.value], note=rates["note"]))
+    db.session.commit()
+
+
+def _forget_earlier_demo_files() -> None:
+    """A reset of the register leaves the demo's bank files (and their unmatched payments) behind: drop them, so
+    that the same files are read again instead of being taken for ones already imported."""
+    imports = select(PaymentImport.id).where(PaymentImport.imported_by == bank.IMPORTED_BY)
+    demo_payments = select(Payment.id).where(Payment.import_id.in_(imports))
+    db.session.execute(delete(PaymentAllocation).where(PaymentAllocation.payment_id.in_(demo_payments)))
+    db.session.execute(delete(Payment).where(Payment.import_id.in_(imports)))
+    db.session.execute(delete(AvtaleGiroMandate).where(AvtaleGiroMandate.import_id.in_(imports)))
+    db.session.execute(delete(PaymentImport).where(PaymentImport.imported_by == bank.IMPORTED_BY))
+    db.session.commit()
+
+
+def _count(result: DirectBillingResult, today: dt.date) -> None:
+    def count(query) -> int:
+        return int(db.session.scalar(query) or 0)
+
+    result.mandates = count(select(func.count(AvtaleGiroMandate.id)))
+    result.invoices = count(select(func.count(Invoice.id)).where(Invoice.method == PaymentMethod.invoice))
+    result.avtalegiro_claims = count(select(func.count(Invoice.id)).where(Invoice.method == PaymentMethod.avtalegiro))
+    from_bank = Payment.import_id.in_(select(PaymentImport.id).where(PaymentImport.imported_by == bank.IMPORTED_BY))
+    result.payments = count(select(func.count(Payment.id)).where(from_bank))
+    result.unmatched = count(select(func.count(Payment.id)).where(from_bank, payment_matching.unmatched_clause()))
+    result.returned = count(select(func.count(Payment.id)).where(from_bank, Payment.returned_at.is_not(None)))
+    result.reminders = count(select(func.count(Invoice.first_reminder_on))) + count(
+        select(func.count(Invoice.second_reminder_on)))
+    result.in_arrears = len(arrears.arrears_rows(today))
+
+
+class Year:
+    """One played year: the random choices made up front, then the months day by day."""
+
+    def __init__(self, seed: int, months: int, today: dt.date, result: DirectBillingResult):
+        self.rng = random.Random(seed * 104_729 + 13)
+        self.today = today
+        current = Month.of(today)
+        first = current.shift(-(months - 1)).quarter.months[0]
+        count = (current.year * 12 + current.month) - (first.year * 12 + first.month) + 1
+        self.months = [first.shift(i) for i in range(count)]
+        result.months = [str(m) for m in self.months]
+        self.sent_from = current.shift(-3 * (SENT_QUARTERS - 1)).quarter
+        self.result = result
+        self.pending: list[bank.BankTransaction] = []
+        self.last_invoice_id = int(db.session.scalar(select(func.max(Invoice.id))) or 0)
+        self.file_number = FIRST_FILE_NUMBER
+        self.office_id = _demo_user_id("office")
+        self.special: dict = {}
+        self.member_no: dict[int, str] = {}
+        self.habits: dict[int, str] = {}
+        self.mandate_month: dict[int, int] = {}
+        self.notify: dict[int, bool] = {}
+
+    # -------------------------------------------------------------- the plan
+
+    def plan(self) -> None:
+        """Who pays directly in the months, their habits and mandates; the demo login; the declared bands."""
+        months_direct: dict[int, int] = {}
+        for month in self.months:
+            for member_id in db.session.scalars(payment_methods.direct_payers(month)):
+                months_direct[member_id] = months_direct.get(member_id, 0) + 1
+        ids = sorted(months_direct)
+        members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(ids)))} if ids else {}
+        self.member_no = {member_id: member.member_no for member_id, member in members.items()}
+        for member_id in ids:
+            self.habits[member_id] = bank.choose_habit(self.rng)
+            chance = self.rng.random()
+            if chance < MANDATE_BEFORE:
+                self.mandate_month[member_id] = -1
+            elif chance < MANDATE_BEFORE + MANDATE_PER_MONTH * len(self.months) and len(self.months) > 1:
+                self.mandate_month[member_id] = self.rng.randrange(1, len(self.months))
+            self.notify[member_id] = self.rng.random() < NOTIFY
+        self._ensure_habits(ids)
+        self._demo_login([members[member_id] for member_id in ids if months_direct[member_id] == len(self.months)])
+        self._declare_bands([members[member_id] for member_id in ids])
+
+    def _ensure_habits(self, ids: list[int]) -> None:
+        """At least one member paying by invoice of each rare habit, so that a small demo shows partly paid
+        invoices, arrears and a membership ended for non-payment too."""
+        by_invoice = [member_id for member_id in ids if member_id not in self.mandate_month]
+        for habit in (bank.NEVER, bank.STOPS, bank.PARTIAL):
+            if by_invoice and habit not in (self.habits[member_id] for member_id in by_invoice):
+                self.habits[by_invoice[self.rng.randrange(len(by_invoice))]] = habit
+
+    def _demo_login(self, all_year: list[Member]) -> None:
+        """A login for a member who pays by invoice all year (and pays late, so reminders show)."""
+        candidates = [member for member in all_year
+                      if member.id not in self.mandate_month and member.user_id is None
+                      and self.habits[member.id] in (bank.RELIABLE, bank.LATE)
+                      and member.category == MemberCategory.ordinary and mypage.chosen_email(member)]
+        if not candidates:
+            return
+        member = candidates[self.rng.randrange(len(candidates))]
+        self.habits[member.id] = bank.LATE
+        self.special["demo_member"] = member.id
+        config = current_app.config
+        user = current_app.appbuilder.sm.user_model(
+            first_name=member.first_name[:64], last_name=member.last_name[:64], username=member.member_no,
+            email=f"{member.member_no}@brukere.forbundet.example", active=True,
+            password=generate_password_hash(config["DEMO_PASSWORD"],
+                                            method=config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"), salt_length=16),
+            created_on=dt.datetime.combine(self.today, dt.time(6)), changed_on=dt.datetime.combine(self.today,
+                                                                                                   dt.time(6)),
+        )
+        db.session.add(user)
+        db.session.flush()
+        member.user_id = user.id
+        db.session.add(DemoAccount(username=member.member_no, role="member", scope=member.member_no, note=DEMO_NOTE))
+        db.session.commit()
+
+    def _declare_bands(self, members: list[Member]) -> None:
+        """Most ordinary members who pay directly have declared their income band on Min side."""
+        bands = {band.code: band.id for band in mypage.income_bands()}
+        shares = DATA["income_band_shares"]
+        choices, weights = list(shares), list(shares.values())
+        first_day = self.months[0].first_day
+        declarations = []
+        for member in members:
+            code = self.rng.choices(choices, weights)[0]
+            if member.category == MemberCategory.ordinary and code in bands:
+                declarations.append((member.id, bands[code], first_day - dt.timedelta(days=self.rng.randint(40, 700))))
+        db.session.expunge_all()  # each declaration commits: the session holds one member at a time
+        declared = 0
+        with bank.demo_clock(dt.datetime.combine(first_day - dt.timedelta(days=40), dt.time(20))):
+            for member_id, band_id, on in declarations:
+                member = db.session.get(Member, member_id)
+                declared += mypage.declare_income_band(member, band_id, today=on)
+                db.session.expunge(member)
+        self.result.bands_declared = declared
+
+    # -------------------------------------------------------------- the months
+
+    def play(self, progress: bool) -> None:
+        self.plan()
+        before = self.months[0].first_day - dt.timedelta(days=20)
+        with bank.demo_clock(dt.datetime.combine(before, dt.time(7))):
+            self._agreements(before, [(m, bank.NEW_OR_CHANGED) for m, at in self.mandate_month.items() if at == -1])
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(self.months), desc="direct billing", unit="month")
+        for index, month in enumerate(self.months):
+            for day, hour, step in self._steps(month):
+                if day <= self.today:
+                    with bank.demo_clock(dt.datetime.combine(day, dt.time(hour))):
+                        step(index, month, day)
+            if bar:
+                bar.update(1)
+        if bar:
+            bar.close()
+        with bank.demo_clock(dt.datetime.combine(self.today, dt.time(14))):
+            self._end_one_membership()
+
+    def _steps(self, month: Month) -> list:
+        last, mid = month.last_day, month.first_day.replace(day=15)
+        office = month == self.months[-2] if len(self.months) > 1 else False
+        steps = [(month.first_day, 8, self._bill), (month.first_day.replace(day=5), 9, self._claim),
+                 (month.first_day.replace(day=10), 7, self._mandates_of_month),
+                 (mid, 6, self._bank_day), (mid, 10, self._remind), (last, 6, self._bank_day), (last, 10, self._remind)]
+        if month == month.quarter.months[-1]:
+            steps.append((mid, 11, self._bill_ahead))
+        if office:
+            steps.insert(1, (month.first_day.replace(day=2), 12, self._queue_specials))
+            steps.append((last, 13, self._office))
+        return steps
+
+    def _bill(self, index: int, month: Month, day: dt.date) -> None:
+        """The quarter's invoices (members paying directly since they were made: new members, mandates ended)."""
+        self._invoices(month.quarter, day)
+
+    def _bill_ahead(self, index: int, month: Month, day: dt.date) -> None:
+        """The next quarter's invoices go out two weeks before it starts."""
+        self._invoices(month.next.quarter, day)
+
+    def _invoices(self, quarter: Quarter, day: dt.date) -> None:
+        """Generate (and, in the newest quarters, send) the quarter's invoices; the members' payments follow."""
+        invoices.generate(quarter, today=day)
+        if quarter >= self.sent_from:
+            invoices.send(quarter, today=day)
+        halfway = str(self.months[len(self.months) // 2])
+        new = db.session.execute(
+            select(Invoice.id, Invoice.member_id, Invoice.kid, Invoice.first_month, Invoice.issued_on,
+                   Invoice.due_date, Invoice.amount_ore, Invoice.paid_ore, Invoice.credited_ore,
+                   Invoice.written_off_ore)
+            .where(Invoice.id > self.last_invoice_id, Invoice.method == PaymentMethod.invoice).order_by(Invoice.id)
+        ).all()
+        for invoice in new:
+            habit = self.habits.get(invoice.member_id, bank.RELIABLE)
+            self.pending.extend(bank.invoice_payments(invoice, habit, self.rng, invoice.first_month >= halfway))
+        self.last_invoice_id = max([self.last_invoice_id, *(invoice.id for invoice in new)])
+
+    def _claim(self, index: int, month: Month, day: dt.date) -> None:
+        """The month's AvtaleGiro claims go to the bank; the payers' banks pay them on the due day."""
+        invoices.generate_avtalegiro_month(month, today=day)
+        claims = avtalegiro.build_claims(month, day)
+        avtalegiro.mark_claimed(claims.invoice_ids)
+        db.session.commit()
+        rows = db.session.execute(
+            select(Invoice.kid, Invoice.due_date, Invoice.amount_ore - Invoice.paid_ore - Invoice.credited_ore
+                   - Invoice.written_off_ore).where(Invoice.id.in_(claims.invoice_ids)).order_by(Invoice.id)
+        ).all() if claims.invoice_ids else []
+        paid = bank.claim_payments([tuple(row) for row in rows], self.rng)
+        self.pending.extend(paid)
+        if month == self.months[-2] and paid:
+            reversed_payment = paid[0]
+            self.pending.append(bank.BankTransaction(reversed_payment.day + dt.timedelta(days=3), reversed_payment.kid,
+                                                     -reversed_payment.amount_ore))
+
+    def _mandates_of_month(self, index: int, month: Month, day: dt.date) -> None:
+        """New mandates of the month; halfway a few members change their notice, later two mandates end."""
+        entries = [(member_id, bank.NEW_OR_CHANGED) for member_id, at in self.mandate_month.items() if at == index]
+        earlier = sorted(member_id for member_id, at in self.mandate_month.items() if at == -1)
+        if index == len(self.months) // 2:
+            for member_id in earlier[:3]:
+                self.notify[member_id] = not self.notify[member_id]
+                entries.append((member_id, bank.NEW_OR_CHANGED))
+        if index == 2 * len(self.months) // 3:
+            entries.extend((member_id, bank.DELETED) for member_id in earlier[3:5])
+        if entries:
+            self._agreements(day, entries)
+
+    def _agreements(self, day: dt.date, entries: list[tuple[int, int]]) -> None:
+        if not entries:
+            return
+        start = Month.of(day)
+        agreements = [(self._mandate_kid(member_id, start), kind, self.notify[member_id])
+                      for member_id, kind in entries]
+        self._import(f"AVTALEGIRO.{day.isoformat()}.demo.txt", bank.agreements_file(agreements, day,
+                                                                                    self._next_file()))
+
+    def _mandate_kid(self, member_id: int, month: Month) -> str:
+        """The KID the member registered the mandate with: that of the invoice they had then (a mandate changed
+        later keeps its KID)."""
+        found = db.session.scalar(select(AvtaleGiroMandate.kid).where(AvtaleGiroMandate.member_id == member_id))
+        return found or member_kid_for(self.member_no[member_id], month)
+
+    def _bank_day(self, index: int, month: Month, day: dt.date) -> None:
+        due = sorted(t for t in self.pending if t.day <= day)
+        if not due:
+            return
+        self.pending = [t for t in self.pending if t.day > day]
+        self._import(f"OCR.{day.isoformat()}.demo.txt", bank.ocr_file(due, self._next_file()))
+
+    def _remind(self, index: int, month: Month, day: dt.date) -> None:
+        invoices.remind(day)
+
+    def _import(self, filename: str, data: bytes) -> None:
+        payments.import_file(filename, data, imported_by=bank.IMPORTED_BY)
+
+    def _next_file(self) -> int:
+        self.file_number += 1
+        return self.file_number
+
+    # -------------------------------------------------------------- last month's specials and the office
+
+    def _queue_specials(self, index: int, month: Month, day: dt.date) -> None:
+        """Payments the matching cannot place: a mistyped KID, two unknown payers, a member on deduction's KID."""
+        demo_kids = set(db.session.scalars(select(Invoice.kid).where(
+            Invoice.member_id == self.special.get("demo_member", 0))))
+        typo = next((t for t in sorted(self.pending) if Month.of(t.day) == month and t.kind == bank.GIRO
+                     and t.amount_ore > 0 and t.kid not in demo_kids), None)
+        if typo is not None:
+            self.pending.remove(typo)
+            self.special["typo"] = (bank.typo_kid(typo.kid), typo.kid)
+            self.pending.append(bank.BankTransaction(typo.day, self.special["typo"][0], typo.amount_ore))
+        self.special["unknown"] = [bank.unmatched_kid(self.rng) for _ in range(2)]
+        for offset, kid in enumerate(self.special["unknown"]):
+            self.pending.append(bank.BankTransaction(month.first_day.replace(day=12 + offset), kid,
+                                                     self.rng.randint(200, 900) * 100))
+        on_deduction = db.session.scalar(select(Member.member_no).where(payment_methods.on_deduction_clause(month))
+                                         .order_by(Member.id).limit(1))
+        if on_deduction is not None:
+            self.pending.append(bank.BankTransaction(month.first_day.replace(day=14),
+                                                     member_kid_for(on_deduction, month), 42_600))
+
+    def _office(self, index: int, month: Month, day: dt.date) -> None:
+        """The office works the queue (one matched by hand, one returned) and adjusts three invoices."""
+        if "typo" in self.special:
+            payment_id = db.session.scalar(select(Payment.id).where(Payment.kid == self.special["typo"][0]))
+            invoice_id = db.session.scalar(select(Invoice.id).where(Invoice.kid == self.special["typo"][1]))
+            if payment_id and invoice_id:
+                payment_matching.match_to_invoice(payment_id, invoice_id, self.office_id)
+        returned = db.session.scalar(select(Payment.id).where(Payment.kid == self.special["unknown"][0]))
+        if returned:
+            payment_matching.return_payment(returned, "Ukjent innbetaler; beløpet er sendt tilbake til avsenderens "
+                                            "konto", self.office_id)
+        self._adjust((bank.NEVER, bank.STOPS), lambda invoice: invoices.credit_note(
+            invoice.id, invoice.outstanding_ore, "Feilfakturert: medlemmet hadde trekk i lønn i perioden",
+            self.office_id))
+        self._adjust((bank.STOPS, bank.NEVER), lambda invoice: invoices.credit_note(
+            invoice.id, min(invoice.outstanding_ore, invoice.dues_ore // invoice.month_count),
+            "Permisjon uten lønn én måned: kontingenten for måneden krediteres", self.office_id))
+        self._adjust((bank.PARTIAL, bank.LATE), lambda invoice: invoices.write_off(
+            invoice.id, None, "Restbeløpet avskrives etter avtale med medlemmet", self.office_id))
+
+    def _adjust(self, habits: tuple[str, ...], action) -> None:
+        """`action` on the oldest unsettled, unadjusted invoice of a member of the first of `habits` that has one
+        (never the demo login's)."""
+        for habit in habits:
+            members = [member_id for member_id, h in self.habits.items()
+                       if h == habit and member_id != self.special.get("demo_member")]
+            invoice = db.session.scalars(
+                select(Invoice).where(Invoice.member_id.in_(members), Invoice.method == PaymentMethod.invoice,
+                                      Invoice.status.in_((InvoiceStatus.open, InvoiceStatus.partly_paid)),
+                                      Invoice.credited_ore == 0, Invoice.written_off_ore == 0)
+                .order_by(Invoice.due_date, Invoice.id).limit(1)
+            ).first() if members else None
+            if invoice is not None:
+                action(invoice)
+                return
+
+    def _end_one_membership(self) -> None:
+        """The office ends the membership of the member who has paid nothing longest."""
+        never = {member_id for member_id, habit in self.habits.items() if habit == bank.NEVER}
+        for row in arrears.arrears_rows(self.today):
+            if row.member_id in never and row.left_on is None:
+                arrears.end_membership_for_non_payment(row.member_id, self.office_id, self.today,
+                                                       reason="Ingen betaling etter to purringer")
+                return
+
+
+def _demo_user_id(role: str) -> int | None:
+    username = db.session.scalar(select(DemoAccount.username).where(DemoAccount.role == role)
+                                 .order_by(DemoAccount.id).limit(1))
+    if username is None:
+        return None
+    user_model = current_app.appbuilder.sm.user_model
+    return db.session.scalar(select(user_model.id).where(user_model.username == username))
