@@ -41,6 +41,7 @@ from webapp.models.refunds import (
     RefundUnit,
     RefundUnitCategory,
 )
+from webapp.models.regions import OperatingUnit
 from webapp.models.reports import ReportDispatch
 from webapp.models.sessions import SessionGeneration
 
@@ -74,6 +75,7 @@ __all__ = [
     "Message",
     "MessageThread",
     "Model",
+    "OperatingUnit",
     "OrgUnit",
     "OutboxAttachment",
     "OutboxMail",

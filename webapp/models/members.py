@@ -93,15 +93,18 @@ class Position(Model):
     id = Column(Integer, primary_key=True)
     member_id = Column(Integer, ForeignKey("member.id"), nullable=False, index=True)
     type = Column(enum_column_type(PositionType), nullable=False)
-    # An org unit for unit offices, a workplace for workplace trustees.
+    # An org unit for unit offices, a workplace for workplace trustees; or, for either, an employer's
+    # region or operating unit (every workplace below it).
     org_unit_id = Column(Integer, ForeignKey("org_unit.id"), index=True)
     workplace_id = Column(Integer, ForeignKey("workplace.id"), index=True)
+    operating_unit_id = Column(Integer, ForeignKey("operating_unit.id"), index=True)
     start_date = Column(Date, nullable=False)
     end_date = Column(Date)
 
     member = relationship("Member", backref="positions")
     org_unit = relationship("OrgUnit")
     workplace = relationship("Workplace")
+    operating_unit = relationship("OperatingUnit")
 
     def __repr__(self) -> str:
-        return f"{self.type} {self.org_unit or self.workplace}"
+        return f"{self.type} {self.org_unit or self.workplace or self.operating_unit}"

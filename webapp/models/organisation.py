@@ -51,9 +51,12 @@ class Workplace(Model):
     municipality = Column(String(80))
     county = Column(String(40), index=True)
     org_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=False, index=True)
+    # The employer's region or operating unit the workplace belongs to, if any (webapp/models/regions.py).
+    operating_unit_id = Column(Integer, ForeignKey("operating_unit.id"), index=True)
 
     employer = relationship("Employer", backref="workplaces")
     org_unit = relationship("OrgUnit")
+    operating_unit = relationship("OperatingUnit", backref="workplaces")
 
     def __repr__(self) -> str:
         return f"{self.name} ({self.employer.name})" if self.employer else self.name
