@@ -40,7 +40,9 @@ DATES = [TODAY, Month.of(TODAY).shift(-3).first_day + dt.timedelta(days=9)]
 COUNT = r"[1-9](?:\d|\\u00a0)*"
 MARKERS = {
     "reconciliation.py": [rf"\(alle viste m\\u00e5neder\): {COUNT}", rf"Arbeidsgivere med \\u00e5pne saker: {COUNT}",
-                          r"Trekkm\\u00e5neder fra [a-z]+ \d{4} til [a-z]+ \d{4}"],
+                          r"Trekkm\\u00e5neder fra [a-z]+ \d{4} til [a-z]+ \d{4}",
+                          # direct payments: invoices of the seeded year, and not one øre unexplained
+                          rf"{COUNT} fakturaer fra [1-4a-z. ]+ \d{{4}} til", r"Uforklart: kr\\u00a00,00"],
     "membership.py": [rf"{COUNT} medlemmer i [a-z]+ \d{{4}}", rf"\({COUNT} forskjellige medlemmer\)"],
     "refunds.py": [r"Refusjon for [1-4]\. kvartal \d{4}", r"kr\\u00a0[1-9]"],
 }
@@ -187,3 +189,20 @@ def test_reconciliation_chart_selections_pick_what_filters_the_tables(demo, monk
     # The open-issues table filtered by that selection holds exactly the employers the bar counts.
     selected = [row for row in defs["issues"] if row["month"] == status["month"] and row["status"] == status["status"]]
     assert len(selected) == status["employers"]
+
+
+def test_direct_payments_chart_selection_picks_the_periods_of_the_table(demo, monkeypatch):
+    """Clicking a period in the direct-payments chart selects the period the table below filters on."""
+    import importlib.util
+
+    monkeypatch.setattr("config.Config.SQLALCHEMY_DATABASE_URI", demo.config["SQLALCHEMY_DATABASE_URI"])
+    spec = importlib.util.spec_from_file_location("reconciliation_direct", ROOT / "notebooks" / "reconciliation.py")
+    notebook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(notebook)
+    _outputs, defs = notebook.app.run()
+    chart, chosen, periods = defs["direct_chart"], defs["chosen"], defs["direct_periods"]
+    assert periods and chosen(chart, "period") == []
+    period = periods[-1]["period"]
+    chart._value = chart._convert_value({"periods": {"period": [period], "vlPoint": {"or": [{"period": period}]}}})
+    assert chosen(chart, "period") == [period]
+    assert [row["period"] for row in defs["keep"](periods, "period", [period])] == [period]
