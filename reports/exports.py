@@ -91,7 +91,7 @@ class ReportFile:
 
 
 def base_name(spec: ReportSpec, day: dt.date) -> str:
-    return f"membership-{spec.code}-{day.isoformat()}"
+    return f"medlemstall-{spec.code}-{day.isoformat()}"
 
 
 def _csv_bytes(header: list[str], rows: list[list]) -> bytes:

@@ -181,7 +181,7 @@ def test_bad_input_names_the_field():
 
 def test_files_hold_the_figures_and_no_national_ids(app_ctx, world):
     report, files = exports.build(exports.LO, DAY)
-    assert [f.name for f in files] == [f"membership-lo-{DAY.isoformat()}.{ext}" for ext in ("pdf", "csv", "xlsx")]
+    assert [f.name for f in files] == [f"medlemstall-lo-{DAY.isoformat()}.{ext}" for ext in ("pdf", "csv", "xlsx")]
     pdf, csv_file, xlsx = files
     text = pdf_text(pdf.data)
     assert "LO / LO Stat" in text and "Vestland" in text and DAY.strftime("%d.%m.%Y") in text
@@ -213,34 +213,34 @@ def test_cli_sends_the_lo_report_once(clean_app, world, smtp_server, tmp_path):
     result = run(clean_app, "reports", "lo", "--date", day, "--send", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     paths = [line for line in result.output.splitlines() if line.startswith(str(tmp_path))]
-    assert [p.rsplit("/", 1)[1] for p in paths] == [f"membership-lo-{day}.{e}" for e in ("pdf", "csv", "xlsx")]
+    assert [p.rsplit("/", 1)[1] for p in paths] == [f"medlemstall-lo-{day}.{e}" for e in ("pdf", "csv", "xlsx")]
     assert len(smtp_server.messages) == 1
     sent = smtp_server.messages[0]
     assert sorted(sent["to"]) == sorted(clean_app.config["REPORT_RECIPIENTS"]["lo"])
     files = attachments(sent["message"])
-    assert set(files) == {f"membership-lo-{day}.{e}" for e in ("pdf", "csv", "xlsx")}
+    assert set(files) == {f"medlemstall-lo-{day}.{e}" for e in ("pdf", "csv", "xlsx")}
     with clean_app.app_context():
         total = members_counted(DAY)
-    text = pdf_text(files[f"membership-lo-{day}.pdf"])
+    text = pdf_text(files[f"medlemstall-lo-{day}.pdf"])
     assert "LO / LO Stat" in text and DAY.strftime("%d.%m.%Y") in text and str(total) in text
-    cells = xlsx_cells(files[f"membership-lo-{day}.xlsx"])
+    cells = xlsx_cells(files[f"medlemstall-lo-{day}.xlsx"])
     summary = next(iter(cells.values()))
     assert summary[3][1] == total
     gender_sheet = next(rows for rows in cells.values() if any(r and r[1] == "female" for r in rows))
     assert sum(r[2] for r in gender_sheet if r and r[1] in ("female", "male", "unknown")) == total
-    assert csv_rows(files[f"membership-lo-{day}.csv"])[1][4] == str(total)
-    assert (tmp_path / f"membership-lo-{day}.pdf").read_bytes() == files[f"membership-lo-{day}.pdf"]
+    assert csv_rows(files[f"medlemstall-lo-{day}.csv"])[1][4] == str(total)
+    assert (tmp_path / f"medlemstall-lo-{day}.pdf").read_bytes() == files[f"medlemstall-lo-{day}.pdf"]
     with clean_app.app_context():
         dispatch = db.session.scalar(select(ReportDispatch))
         assert dispatch.member_total == total and dispatch.sent_by == "cli" and not dispatch.forced
-        assert exports.ReportFile("x", files[f"membership-lo-{day}.xlsx"], "").sha256 in dispatch.files
+        assert exports.ReportFile("x", files[f"medlemstall-lo-{day}.xlsx"], "").sha256 in dispatch.files
 
     # The same report for the same date again: refused, nothing sent, nothing written.
-    (tmp_path / f"membership-lo-{day}.pdf").unlink()
+    (tmp_path / f"medlemstall-lo-{day}.pdf").unlink()
     again = run(clean_app, "reports", "lo", "--date", day, "--send", "--out", str(tmp_path))
     assert again.exit_code != 0 and "--force" in again.output and "already sent" in again.output
     assert len(smtp_server.messages) == 1
-    assert not (tmp_path / f"membership-lo-{day}.pdf").exists()
+    assert not (tmp_path / f"medlemstall-lo-{day}.pdf").exists()
     with clean_app.app_context():
         assert db.session.scalar(select(func.count(ReportDispatch.id))) == 1
 
@@ -259,11 +259,11 @@ def test_cli_sends_an_employer_association_report(clean_app, world, smtp_server,
     message = smtp_server.messages[0]
     assert message["to"] == clean_app.config["REPORT_RECIPIENTS"]["staten"]
     files = attachments(message["message"])
-    text = pdf_text(files[f"membership-staten-{day}.pdf"])
+    text = pdf_text(files[f"medlemstall-staten-{day}.pdf"])
     assert "974760673" in text and "Virksomhet E1" in text and "971524960" not in text
-    sheet = next(iter(xlsx_cells(files[f"membership-staten-{day}.xlsx"]).values()))
+    sheet = next(iter(xlsx_cells(files[f"medlemstall-staten-{day}.xlsx"]).values()))
     assert ["974760673", "Virksomhet E1", 2] in [list(row) for row in sheet]
-    assert csv_rows(files[f"membership-staten-{day}.csv"])[1:] == [[day, "974760673", "Virksomhet E1", "2"]]
+    assert csv_rows(files[f"medlemstall-staten-{day}.csv"])[1:] == [[day, "974760673", "Virksomhet E1", "2"]]
     # Another association's report for the same date is another report: no --force needed.
     other = run(clean_app, "reports", "employer-association", "spekter", "--date", day, "--send", "--out",
                 str(tmp_path))
