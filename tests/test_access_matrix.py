@@ -420,6 +420,9 @@ FOREIGN_CASES = [
     ForeignCase("PortalView.show_list", "GET", "deduction_contact", "/portal/lists/{e2_delivered}/show"),
     ForeignCase("PortalView.list_pdf", "GET", "deduction_contact", "/portal/lists/{e2_delivered}/pdf"),
     ForeignCase("PortalView.list_template", "GET", "deduction_contact", "/portal/lists/{e2_draft}/template.csv"),
+    ForeignCase("PortalView.approve_list", "GET", "deduction_contact", "/portal/lists/{e2_draft}/approve"),
+    ForeignCase("PortalView.approve_list", "POST", "deduction_contact", "/portal/lists/{e2_draft}/approve"),
+    ForeignCase("PortalView.remove_contact", "GET", "deduction_contact", "/portal/contacts/{e2_contact}/remove"),
     ForeignCase("MyPageView.document", "GET", "member", "/minside/documents/{other_document}"),
     ForeignCase("MyPageView.withdraw", "POST", "member", "/minside/applications/{other_application}/withdraw"),
     # Courses are offered to every member: the id to try is one nobody has.
@@ -513,7 +516,15 @@ def foreign(clean_app, world) -> dict[str, int]:
     from tests.billing_screen_helpers import add_invoice, add_payment
     from tests.factories import add_initial_rate
     from tests.mypage_helpers import add_course, deliver_list
-    from webapp.models import CourseApplication, DeductionList, Employer, MemberDocument, RefundPolicy, RefundUnit
+    from webapp.models import (
+        CourseApplication,
+        DeductionContact,
+        DeductionList,
+        Employer,
+        MemberDocument,
+        RefundPolicy,
+        RefundUnit,
+    )
     from webapp.models.choices import ApplicationStatus, DocumentKind, ListStatus
     from webapp.services import deduction_basis, messaging, refunds
     from webapp.services.periods import Month, Quarter
@@ -554,6 +565,7 @@ def foreign(clean_app, world) -> dict[str, int]:
             "other_invoice": add_invoice(outside, "2026-Q1", due_date=dt.date(2026, 1, 15)).id,
             "a_payment": add_payment("9" * 16, 12345).id,
             "outside_member": outside,
+            "e2_contact": db.session.scalar(select(DeductionContact.id).where(DeductionContact.employer_id == e2)),
         }
         assert db.session.scalar(select(func.count(DeductionList.id))) == 2
         db.session.remove()
@@ -562,10 +574,20 @@ def foreign(clean_app, world) -> dict[str, int]:
 
 def foreign_state(dbs) -> dict:
     """What a request for someone else's row might change."""
-    from webapp.models import CourseApplication, DeductionList, InvoiceAdjustment, Member, Message, Payment, RefundRun
+    from webapp.models import (
+        CourseApplication,
+        DeductionContact,
+        DeductionList,
+        InvoiceAdjustment,
+        Member,
+        Message,
+        Payment,
+        RefundRun,
+    )
 
     dbs.expire_all()
     return {
+        "contacts": sorted((row.id, row.end_date) for row in dbs.scalars(select(DeductionContact))),
         "adjustments": dbs.scalar(select(func.count(InvoiceAdjustment.id))),
         "payments": sorted((row.id, row.member_id, row.employer_id, row.returned_at) for row in dbs.scalars(
             select(Payment))),

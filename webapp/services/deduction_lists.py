@@ -5,6 +5,13 @@ empty), is edited as a draft, and is delivered on approval: then it is locked
 until the office reopens it (which is logged). A list can also be uploaded as
 CSV; every bad row is reported with its line number and nothing is saved.
 
+A draft keeps whatever is filled in: what is typed must be well-formed (an amount in bounds, a known deviation,
+texts within their lengths), but a line may still lack its amount. Completeness is checked on approval only,
+line by line (`incomplete_lines`). The union prefills what it knows: the fixed part of each member's dues from
+the basis (the insurances, the apprentices' flat amount); for ordinary members the percentage of pay comes on
+top and stays for the employer to add, so a main list's line holding only that fixed part is not complete.
+"Same as last month" copies what the employer reported for the same person in the month before.
+
 A list belongs to a month with a basis for its employer, and tells the employer's contact nothing from
 the register beyond that basis (engineering rule 13): a national id or membership number resolves to a
 member only when the member is on the employer's basis for the list's month (STOP lines included, as the
@@ -20,6 +27,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -32,7 +40,7 @@ from webapp.security.privacy import mask_national_id
 from webapp.services import audit, transitions
 from webapp.services.bounds import bounded_text
 from webapp.services.export_cells import neutralised_row, restored
-from webapp.services.money import kroner, parse_kroner
+from webapp.services.money import decimal_text, kroner, parse_kroner
 from webapp.services.periods import Month
 from webapp.services.reconciliation import reconcile
 from webapp.services.validation import FieldError
@@ -148,14 +156,16 @@ def create_list(employer_id: int, period: str, user_id: int | None) -> Deduction
         basis = basis_for(employer_id, period)
         if basis is not None:
             rows = db.session.execute(
-                select(Member.id, Member.national_id, Member.first_name, Member.last_name)
+                select(Member.id, Member.national_id, Member.first_name, Member.last_name,
+                       DeductionBasisLine.fixed_amount_ore)
                 .join(DeductionBasisLine, DeductionBasisLine.member_id == Member.id)
                 .where(DeductionBasisLine.basis_id == basis.id, DeductionBasisLine.on_deduction.is_(True))
                 .order_by(Member.last_name, Member.first_name)
             ).all()
+            # The fixed part is what the union knows; an amount of 0 would only look like a report.
             deduction_list.lines = [
-                DeductionListLine(member_id=m_id, national_id=nid, name=f"{first} {last}")
-                for m_id, nid, first, last in rows
+                DeductionListLine(member_id=m_id, national_id=nid, name=f"{first} {last}", amount_ore=fixed or None)
+                for m_id, nid, first, last, fixed in rows
             ]
     db.session.commit()
     return deduction_list
@@ -246,6 +256,7 @@ def _bounded_text(text, label, max_length: int, line_no: int | None) -> str:
 def parse_line(row: LineInput, line_no: int | None = None, basis: BasisMembers | None = None) -> dict:
     """A checked line as column values; raises ListError naming the line and the field.
 
+    Only the form of what is typed is checked here: a draft line may lack its amount (see `incomplete_lines`).
     A membership number resolves only among the `basis` members (without a basis, none does)."""
     nid = _national_id_of(row, line_no, basis)
     amount = _amount_ore(row.amount, line_no)
@@ -259,10 +270,6 @@ def parse_line(row: LineInput, line_no: int | None = None, basis: BasisMembers |
             allowed = ", ".join(reason.name for reason in DeviationReason)
             raise ListError(_on_line(line_no, _("Deviation: '%(value)s' is not one of %(allowed)s.",
                                                    value=row.deviation, allowed=allowed))) from None
-    if amount is None and deviation is None:
-        raise ListError(_on_line(line_no, _("Amount: give the amount deducted, or a deviation with its reason.")))
-    if deviation == DeviationReason.other and not comment:
-        raise ListError(_on_line(line_no, _("Comment: a deviation 'other' needs a comment.")))
     return {"national_id": nid, "name": name, "amount_ore": amount, "deviation": deviation, "comment": comment or None}
 
 
@@ -374,26 +381,139 @@ def lines_total_ore(list_id: int) -> int:
     )
 
 
-def approve(deduction_list: DeductionList, user_id: int | None, entries: dict[int, LineInput] | None = None) -> None:
-    """Deliver and lock the list, after saving `entries` (when given) in the same transaction;
-    every line must have an amount or a deviation.
+# ------------------------------------------------------------------ what the union knows of a line
 
+
+@dataclass(frozen=True)
+class LineHint:
+    """What the union knows of one line: the fixed part of the member's dues on the month's basis (None when the
+    person is not on its deduction), whether the percentage of pay comes on top (`percent` of it), and the amount
+    the employer reported for the same person the month before (None when it reported none)."""
+
+    fixed_ore: int | None = None
+    percent: Decimal | None = None
+    last_month_ore: int | None = None
+
+    def only_fixed(self, line: DeductionListLine) -> bool:
+        """True when an ordinary member's line holds the fixed part alone, with no deviation to explain it: the
+        percentage of pay has not been added to what the union prefilled."""
+        return (self.percent is not None and line.deviation is None and line.amount_ore is not None
+                and line.amount_ore == (self.fixed_ore or 0))
+
+    def waiting(self, line: DeductionListLine) -> bool:
+        """True when the line still waits for its amount (none yet, or the prefilled fixed part alone)."""
+        return line.deviation is None and (line.amount_ore is None or self.only_fixed(line))
+
+
+def last_month_amounts(employer_id: int, period: str) -> dict[str, int]:
+    """What the employer reported per person (by national id) in its delivered lists of the month before."""
+    previous = str(stored_month(period).previous)
+    rows = db.session.execute(
+        select(DeductionListLine.national_id, func.sum(DeductionListLine.amount_ore))
+        .join(DeductionList, DeductionList.id == DeductionListLine.list_id)
+        .where(DeductionList.employer_id == employer_id, DeductionList.period == previous,
+               DeductionList.status == ListStatus.delivered, DeductionListLine.amount_ore.is_not(None))
+        .group_by(DeductionListLine.national_id)
+    ).all()
+    # A main and a supplementary list together may exceed what one line may hold: then there is nothing to copy.
+    return {nid: int(total) for nid, total in rows if total <= MAX_LINE_AMOUNT_ORE}
+
+
+def line_hints(deduction_list: DeductionList) -> dict[int, LineHint]:
+    """The hint of every line of the list, by line id (a few queries, whatever the list's length)."""
+    basis = basis_for(deduction_list.employer_id, deduction_list.period)
+    components: dict[int, tuple[int, bool]] = {}
+    if basis is not None:
+        components = {member_id: (fixed, ordinary) for member_id, fixed, ordinary in db.session.execute(
+            select(DeductionBasisLine.member_id, DeductionBasisLine.fixed_amount_ore, DeductionBasisLine.ordinary_dues)
+            .where(DeductionBasisLine.basis_id == basis.id, DeductionBasisLine.on_deduction.is_(True))
+        )}
+    percent = Decimal(basis.rate.percent) if basis is not None else None
+    last = last_month_amounts(deduction_list.employer_id, deduction_list.period)
+    hints = {}
+    for line in deduction_list.lines:
+        fixed, ordinary = components.get(line.member_id, (None, False)) if line.on_basis else (None, False)
+        hints[line.id] = LineHint(fixed, percent if ordinary else None, last.get(line.national_id))
+    return hints
+
+
+def incomplete_lines(deduction_list: DeductionList) -> dict[int, str]:
+    """What keeps each line from being delivered, by line id (empty when the list is complete).
+
+    A line needs an amount or a deviation, a deviation 'other' its comment, and on a main list an ordinary
+    member's line more than the fixed part the union prefilled (or a deviation saying why not)."""
+    hints = line_hints(deduction_list) if deduction_list.kind == ListKind.main else {}
+    problems: dict[int, str] = {}
+    for line in deduction_list.lines:
+        hint = hints.get(line.id)
+        if line.amount_ore is None and line.deviation is None:
+            problems[line.id] = _("Amount: give the amount deducted, or a deviation with its reason.")
+        elif line.deviation == DeviationReason.other and not line.comment:
+            problems[line.id] = _("Comment: a deviation 'other' needs a comment.")
+        elif hint is not None and hint.only_fixed(line):
+            problems[line.id] = _(
+                "Amount: %(amount)s kroner is only the fixed part from the basis; add the dues of %(percent)s %% of "
+                "pay, or give a deviation with its reason.", amount=kroner(line.amount_ore),
+                percent=decimal_text(hint.percent))
+    return problems
+
+
+def same_as_last_month(deduction_list: DeductionList, entries: dict[int, LineInput],
+                       line_id: int | None = None) -> int:
+    """Save the typed `entries`, then give lines the amount the employer reported for the same person the month
+    before: the one line `line_id` (whatever it held), or else every line still waiting for its amount (typed
+    amounts and deviations stay). Returns how many lines got an amount; all in one transaction."""
+    _check_draft(deduction_list)
+    _set_entries(deduction_list, entries)
+    if line_id is not None and all(line.id != line_id for line in deduction_list.lines):
+        raise ListError(_("Line: not on this list."))
+    hints = line_hints(deduction_list)
+    filled = 0
+    for line in deduction_list.lines:
+        hint = hints[line.id]
+        chosen = line.id == line_id if line_id is not None else hint.waiting(line)
+        if chosen and hint.last_month_ore is not None:
+            line.amount_ore = hint.last_month_ore
+            filled += 1
+    db.session.commit()
+    return filled
+
+
+def approve(deduction_list: DeductionList, user_id: int | None, entries: dict[int, LineInput] | None = None,
+            expected_total_ore: int | None = None) -> None:
+    """Deliver and lock the list, after saving `entries` (when given) in the same transaction;
+    every line must be complete (`incomplete_lines`), else ListError whose `errors` maps line ids to messages.
+
+    `expected_total_ore` is the total the contact confirmed: when the lines were changed since (in another tab),
+    the approval is refused so that nobody delivers a list they have not seen.
     The list row stays locked from the check to the commit, so a save in another tab either comes
     before (and is delivered) or after (and is refused): the total is always the sum of the lines."""
     _check_draft(deduction_list)
     if entries is not None:
         _set_entries(deduction_list, entries)
-    incomplete = [line.name for line in deduction_list.lines if line.amount_ore is None and line.deviation is None]
-    if incomplete:
-        raise ListError(_("Lines: %(count)s members have neither an amount nor a deviation (first: %(name)s).",
-                          count=len(incomplete), name=incomplete[0]))
+    problems = incomplete_lines(deduction_list)
+    if problems:
+        raise incomplete_error(deduction_list, problems)
     db.session.flush()
     total = lines_total_ore(deduction_list.id)
+    if expected_total_ore is not None and total != expected_total_ore:
+        raise ListError(_("List: the list was changed meanwhile (the total is now %(total)s kroner); check it and "
+                          "approve it again.", total=kroner(total)))
     if not transitions.claim(DeductionList, deduction_list.id, ListStatus.draft, status=ListStatus.delivered,
                              total_ore=total, delivered_at=dt.datetime.now(), delivered_by_id=user_id):
         raise delivered_and_locked()
     reconcile(deduction_list.period, [deduction_list.employer_id])
     db.session.commit()
+
+
+def incomplete_error(deduction_list: DeductionList, problems: dict[int, str]) -> ListError:
+    """The refusal of an approval: how many lines are not complete, the first of them by name."""
+    names = {line.id: line.name for line in deduction_list.lines}
+    error = ListError(_("The list cannot be delivered yet: %(count)s lines are not complete.", count=len(problems))
+                      + " " + joined([f"{names.get(line_id, line_id)}: {message}"
+                                      for line_id, message in problems.items()], shown=5))
+    error.errors = problems
+    return error
 
 
 def reopen(deduction_list: DeductionList, user_id: int | None, reason: str = "") -> None:

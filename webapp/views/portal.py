@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -33,6 +33,7 @@ from webapp.security.rowfilters import scoped_get
 from webapp.services import accounts, deduction_lists, portal
 from webapp.services import mail as outbox
 from webapp.services.deduction_lists import LineInput, ListError, stored_month
+from webapp.services.money import account_number
 from webapp.services.pdf import render_pdf
 from webapp.services.periods import Month, PeriodError, current_ids
 from webapp.views.deduction_labels import change_label
@@ -67,7 +68,8 @@ class PortalView(BaseView):
         employer = acting_employer()
         contacts = portal.contacts_of(employer.id)
         return self.render_template("portal/index.html", employer=employer, months=portal.months_overview(employer.id),
-                                    contacts=contacts, contacts_in_post=current_ids(contacts, dt.date.today()))
+                                    contacts=contacts, contacts_in_post=current_ids(contacts, dt.date.today()),
+                                    account=union_account())
 
     @expose("/basis/<period>")
     @has_access
@@ -114,9 +116,14 @@ class PortalView(BaseView):
                 flash(str(deduction_lists.delivered_and_locked()), "danger")
             return redirect(url_for("PortalView.show_list", list_id=list_id))
         line_errors: dict[int, str] = {}
+        form = request.form
         if request.method == "POST":
             try:
                 return self._carry_out(deduction_list, request.form.get("action", "save"))
+            except IncompleteList as incomplete:  # saved as a draft, but not complete: say what each line lacks
+                line_errors, form = incomplete.errors, {}
+                flash(_("The draft is saved."), "success")
+                flash(str(incomplete.error), "danger")
             except ListError as exc:
                 db.session.rollback()
                 line_errors = getattr(exc, "errors", {})
@@ -124,46 +131,90 @@ class PortalView(BaseView):
                 # Another request may have delivered or deleted the list meanwhile: show where it went.
                 if isinstance(exc, deduction_lists.ListGone):
                     return redirect(url_for("PortalView.index"))
-                deduction_list = self._list(list_id, with_members=True)
-                if deduction_list.status != ListStatus.draft:
-                    return redirect(url_for("PortalView.show_list", list_id=list_id))
+            deduction_list = self._list(list_id, with_members=True)
+            if deduction_list.status != ListStatus.draft:
+                return redirect(url_for("PortalView.show_list", list_id=list_id))
         return self.render_template(
             "portal/list_edit.html", deduction_list=deduction_list, month=stored_month(deduction_list.period),
             total_ore=deduction_lists.lines_total_ore(deduction_list.id), reasons=list(DeviationReason),
-            line_errors=line_errors, form=request.form, mask=national_id_on_screen,
+            line_errors=line_errors, form=form, mask=national_id_on_screen,
+            hints=deduction_lists.line_hints(deduction_list),
+            payment=portal.payment_information(deduction_list.employer_id, deduction_list.period),
+            account=union_account(),
         )
 
     def _carry_out(self, deduction_list: DeductionList, action: str):
         """Do what the edit form's button asks and answer where to go next; raises ListError."""
         list_id = deduction_list.id
-        if action in ("save", "approve"):
-            entries = _entries_from_form(deduction_list)
-            if action == "approve":
-                deduction_lists.approve(deduction_list, current_user.id, entries)
-                flash(_("The list is delivered."), "success")
-                return redirect(url_for("PortalView.show_list", list_id=list_id))
-            deduction_lists.update_entries(deduction_list, entries)
+        here = url_for("PortalView.edit_list", list_id=list_id)
+        if action == "save":
+            deduction_lists.update_entries(deduction_list, _entries_from_form(deduction_list))
             flash(_("The draft is saved."), "success")
+        elif action == "approve":
+            # What is typed is saved first, as a draft; delivering it is asked for on the confirmation page.
+            deduction_lists.update_entries(deduction_list, _entries_from_form(deduction_list))
+            problems = deduction_lists.incomplete_lines(deduction_list)
+            if problems:
+                raise IncompleteList(problems, deduction_lists.incomplete_error(deduction_list, problems))
+            return redirect(url_for("PortalView.approve_list", list_id=list_id))
+        elif action == "same_all" or action.startswith("same:"):
+            line_id = _line_id(action) if action.startswith("same:") else None
+            count = deduction_lists.same_as_last_month(deduction_list, _entries_from_form(deduction_list), line_id)
+            flash(_("%(count)s lines have the amount of last month.", count=count), "success" if count else "info")
+            return redirect(here + (f"#line-{line_id}" if line_id else "#list-lines"))
         elif action == "add":
             deduction_lists.add_line(deduction_list, _new_line_from_form())
             flash(_("The person is added to the list."), "success")
         elif action.startswith("remove:"):
-            line_id = action.partition(":")[2]
-            deduction_lists.remove_line(deduction_list, int(line_id) if line_id.isdigit() else 0)
+            deduction_lists.remove_line(deduction_list, _line_id(action))
         elif action == "upload":
             _import_uploaded_file(deduction_list)
         elif action == "delete":
             deduction_lists.delete_draft(deduction_list)
             flash(_("The draft is deleted."), "success")
             return redirect(url_for("PortalView.index"))
-        return redirect(url_for("PortalView.edit_list", list_id=list_id))
+        return redirect(here)
+
+    @expose("/lists/<int:list_id>/approve", methods=["GET", "POST"])
+    @has_access
+    def approve_list(self, list_id: int):
+        """The confirmation of a delivery: what is about to be delivered, then "Yes, approve and deliver"."""
+        deduction_list = self._list(list_id, with_members=True)
+        if deduction_list.status != ListStatus.draft:
+            if request.method == "POST":
+                flash(str(deduction_lists.delivered_and_locked()), "danger")
+            return redirect(url_for("PortalView.show_list", list_id=list_id))
+        if request.method == "POST":
+            try:
+                deduction_lists.approve(deduction_list, current_user.id,
+                                        expected_total_ore=request.form.get("total_ore", type=int))
+            except ListError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+                if isinstance(exc, deduction_lists.ListGone):
+                    return redirect(url_for("PortalView.index"))
+                return redirect(url_for("PortalView.edit_list", list_id=list_id))
+            flash(_("The list is delivered."), "success")
+            return redirect(url_for("PortalView.show_list", list_id=list_id))
+        problems = deduction_lists.incomplete_lines(deduction_list)
+        if problems:
+            flash(str(deduction_lists.incomplete_error(deduction_list, problems)), "danger")
+            return redirect(url_for("PortalView.edit_list", list_id=list_id))
+        return self.render_template(
+            "portal/list_approve.html", deduction_list=deduction_list, month=stored_month(deduction_list.period),
+            total_ore=deduction_lists.lines_total_ore(deduction_list.id),
+            deviations=[line for line in deduction_list.lines if line.deviation is not None],
+        )
 
     @expose("/lists/<int:list_id>/show")
     @has_access
     def show_list(self, list_id: int):
         deduction_list = self._list(list_id)
         return self.render_template("portal/list_show.html", deduction_list=deduction_list,
-                                    month=stored_month(deduction_list.period), mask=national_id_on_screen)
+                                    month=stored_month(deduction_list.period), mask=national_id_on_screen,
+                                    payment=portal.payment_information(deduction_list.employer_id,
+                                                                       deduction_list.period),
+                                    account=union_account())
 
     @expose("/lists/<int:list_id>/pdf")
     @has_access
@@ -181,6 +232,17 @@ class PortalView(BaseView):
         return download(deduction_lists.csv_template(deduction_list), f"trekkliste-{deduction_list.period}.csv",
                         "text/csv; charset=utf-8", object_type="deduction_list", object_id=deduction_list.id)
 
+    @expose("/contacts/<int:contact_id>/remove")
+    @has_access
+    def remove_contact(self, contact_id: int):
+        """The confirmation of a hand-over: who loses access (the contact themselves, said plainly)."""
+        acting_employer()
+        contact = scoped_get(DeductionContact, contact_id)
+        if contact.id not in current_ids([contact], dt.date.today()):
+            return redirect(url_for("PortalView.index") + "#contacts")
+        return self.render_template("portal/contact_remove.html", contact=contact,
+                                    yourself=contact.user_id == current_user.id)
+
     @expose("/contacts", methods=["POST"])
     @has_access
     def contacts(self):
@@ -190,6 +252,8 @@ class PortalView(BaseView):
                 contact = scoped_get(DeductionContact, request.form.get("contact_id", type=int))
                 accounts.end_contact(contact, current_user.id)
                 flash(_("The contact is removed. The history is kept."), "success")
+                if contact.user_id == current_user.id:
+                    return _left_the_portal(employer)
             else:
                 user = accounts.create_contact(employer, request.form.get("name", ""), request.form.get("email", ""),
                                                request.form.get("phone", ""), current_user.id)
@@ -202,6 +266,34 @@ class PortalView(BaseView):
             db.session.rollback()
             flash(str(exc), "danger")
         return redirect(url_for("PortalView.index") + "#contacts")
+
+
+class IncompleteList(Exception):
+    """An approval asked for while lines are not complete: the draft was saved; `errors` by line id."""
+
+    def __init__(self, errors: dict[int, str], error: ListError):
+        super().__init__(str(error))
+        self.errors, self.error = errors, error
+
+
+def _left_the_portal(employer: Employer):
+    """A contact who removed themselves acts for the employer no more, from this moment: the acting role is
+    dropped from the session and the scope resolved again, so the home page offers what is left (if anything)."""
+    session.pop(sc.SESSION_KEY, None)
+    g.pop("scope", None)
+    flash(_("You are no longer a deduction contact of %(employer)s.", employer=employer.name), "info")
+    return redirect(url_for("HomeView.index"))
+
+
+def union_account() -> str:
+    """The union's account number for payments, as people write it (9001 07 41504)."""
+    return account_number(current_app.config["UNION_ACCOUNT_NUMBER"])
+
+
+def _line_id(action: str) -> int:
+    """The line id of a per-line button's value (`remove:12`, `same:12`); 0 (no line) when it is not a number."""
+    line_id = action.partition(":")[2]
+    return int(line_id) if line_id.isdigit() else 0
 
 
 # Lines per paragraph of the PDF. xhtml2pdf lays out one long table in quadratic time (a 2,000-line list took
@@ -239,8 +331,6 @@ def _import_uploaded_file(deduction_list: DeductionList) -> None:
 
 
 def render_deduction_list_pdf(deduction_list: DeductionList) -> bytes:
-    from flask import current_app
-
     lines = deduction_list.lines
     chunks = [lines[start : start + PDF_LINES_PER_PARAGRAPH] for start in range(0, len(lines), PDF_LINES_PER_PARAGRAPH)]
     return render_pdf(
