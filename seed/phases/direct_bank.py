@@ -207,4 +207,5 @@ def fast_commits() -> Iterator[None]:
         yield
     finally:
         db.session.remove()
-        db.engine.dispose()
+        if db.engine.url.database not in (None, "", ":memory:"):  # an in-memory database lives in its connection
+            db.engine.dispose()
