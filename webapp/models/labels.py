@@ -17,6 +17,7 @@ from webapp.models.members import Employment, Member, Position
 from webapp.models.organisation import Employer, OrgUnit, Workplace
 from webapp.models.recruitment import Prize, Recruitment
 from webapp.models.refunds import RefundPolicy, RefundPool, RefundRun
+from webapp.models.regions import OperatingUnit
 
 _FIELD_LABELS: dict[type, dict] = {
     Member: {
@@ -55,6 +56,7 @@ _FIELD_LABELS: dict[type, dict] = {
         "type": _l("Position"),
         "org_unit": _l("Organisational unit"),
         "workplace": _l("Workplace"),
+        "operating_unit": _l("Operating unit"),
         "start_date": _l("Start date"),
         "end_date": _l("End date"),
     },
@@ -83,6 +85,12 @@ _FIELD_LABELS: dict[type, dict] = {
         "municipality": _l("Municipality"),
         "county": _l("County"),
         "org_unit": _l("Organisational unit"),
+        "operating_unit": _l("Operating unit"),
+    },
+    OperatingUnit: {
+        "employer": _l("Employer"),
+        "name": _l("Name"),
+        "parent": _l("Part of operating unit"),
     },
     DeductionContact: {
         "user": _l("User"),

@@ -34,6 +34,7 @@ class PositionTarget:
     type: str | None
     org_unit_id: int | None
     workplace_id: int | None
+    operating_unit_id: int | None = None
 
     @classmethod
     def of(cls, position: Position) -> PositionTarget:
@@ -44,6 +45,7 @@ class PositionTarget:
             type=getattr(kind, "name", kind),
             org_unit_id=_id_of(position, "org_unit"),
             workplace_id=_id_of(position, "workplace"),
+            operating_unit_id=_id_of(position, "operating_unit"),
         )
 
 
@@ -94,6 +96,10 @@ def grant_refusal(scope: sc.Scope, target: PositionTarget) -> dict[str, str]:
 def _leader_refusal(scope: sc.Scope, led_units: set[int], target: PositionTarget) -> dict[str, str]:
     if target.member_id is not None and target.member_id == _own_member_id(scope):
         return {"member": str(_l("Member: you cannot give a position to yourself; the union office does that."))}
+    if target.operating_unit_id is not None:
+        return {"operating_unit": str(_l(
+            "Operating unit: positions for an employer's operating units are registered by the union office."
+        ))}
     subtree = sc.unit_subtree_ids(led_units)
     # Strictly below: the unit's parent lies in the subtree (the led unit itself has its parent above it).
     if target.org_unit_id is not None and _parent_of(target.org_unit_id) not in subtree:

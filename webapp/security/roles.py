@@ -85,6 +85,7 @@ _MEMBER_DATA_ADMIN = _COMMON + _OFFICER_READ + [
     _grant("EmploymentApi", API_WRITE),
 ]
 _WORKPLACE_TRUSTEE = _COMMON + [
+    _grant("UnitPageView", "can_.*"),  # the page of their workplace, or of their region and what lies below it
     _grant("MemberView|WorkplaceView", VIEW_READ),
     _grant("MemberApi|WorkplaceApi", API_READ),
     _grant("Register|Members|Workplaces", "menu_access"),

@@ -4,6 +4,11 @@
 edit, delete, action, dropdown and API call applies. A model without a rule
 here is visible to the office alone. No grants means no rows.
 
+A region's grant (an officer or representative for an employer's operating unit)
+reaches the workplaces below it: it is a workplace grant over those ids (see
+`scope.grant_for`), so every workplace rule below serves regions too. The
+regions themselves (the tree) are the office's.
+
 `assert_writable` is the write-side twin: after a change is flushed, the row
 and every row it points at must still be visible to the grants that may make
 that change, else the change is refused and rolled back.
@@ -86,6 +91,9 @@ _RULES: dict[type, dict[str, Callable[[list[int]], ColumnElement]]] = {
     },
     Employment: {
         sc.UNITS: lambda ids: Employment.member_id.in_(_members_in_units(ids)),
+        # An officer of a region: the employments at its workplaces of the people working there today.
+        sc.WORKPLACES: lambda ids: Employment.workplace_id.in_(ids) & Employment.member_id.in_(
+            _members_at_workplaces(ids)),
         sc.MEMBERS: lambda ids: Employment.member_id.in_(ids),
     },
     Position: {

@@ -31,6 +31,7 @@ from webapp.models import (
     IncomeBand,
     Member,
     MemberDocument,
+    OperatingUnit,
     OrgUnit,
     Position,
     Prize,
@@ -208,10 +209,18 @@ def date_order_rule(start: str, end: str, message: str) -> Callable:
     return rule
 
 
+def _has(values: Mapping[str, Any], relation: str) -> bool:
+    return values.get(relation) is not None or values.get(f"{relation}_id") is not None
+
+
 def _position_target_rule(values: Mapping[str, Any]) -> dict:
     kind = _choice_name(values.get("type"))
-    has_unit = values.get("org_unit") is not None or values.get("org_unit_id") is not None
-    has_workplace = values.get("workplace") is not None or values.get("workplace_id") is not None
+    has_unit, has_workplace = _has(values, "org_unit"), _has(values, "workplace")
+    if _has(values, "operating_unit"):  # any position may be held for an employer's region, then for nothing else
+        if kind is not None and (has_unit or has_workplace):
+            return {"operating_unit": _l("Operating unit: a position held for an operating unit is not also held at "
+                                         "an organisational unit or a workplace.")}
+        return {}
     if kind == "workplace_trustee":
         if not has_workplace or has_unit:
             return {"workplace": _l("Workplace: a workplace representative holds the position at a workplace, "
@@ -219,6 +228,14 @@ def _position_target_rule(values: Mapping[str, Any]) -> dict:
     elif kind is not None and (not has_unit or has_workplace):
         return {"org_unit": _l("Organisational unit: this position belongs to an organisational unit, "
                                "not to a workplace.")}
+    return {}
+
+
+def _workplace_region_rule(values: Mapping[str, Any]) -> dict:
+    region, employer = values.get("operating_unit"), values.get("employer")
+    if region is not None and employer is not None and region.employer_id != employer.id:
+        return {"operating_unit": _l("Operating unit: the operating unit belongs to another employer than the "
+                                     "workplace.")}
     return {}
 
 
@@ -384,7 +401,8 @@ _RULES: dict[type, ModelRules] = {
             **labelled(Employer, name=required_text),
         }
     ),
-    Workplace: ModelRules(fields=labelled(Workplace, name=required_text)),
+    Workplace: ModelRules(fields=labelled(Workplace, name=required_text), records=(_workplace_region_rule,)),
+    OperatingUnit: ModelRules(fields=labelled(OperatingUnit, name=required_text)),
     Employment: ModelRules(
         fields={"position_pct": position_pct},
         records=(_end_after_start(), _employment_workplace_rule),
@@ -498,6 +516,12 @@ def validate_item(item: Any) -> None:
         problems = org_unit_tree_problems(item)
         if problems:
             raise RecordInvalid(problems)
+    if model is OperatingUnit:
+        with_ids = {"employer_id": getattr(item.employer, "id", item.employer_id),
+                    "parent_id": getattr(item.parent, "id", item.parent_id)}
+        problems = operating_unit_tree_problems(item.id, **with_ids)
+        if problems:
+            raise RecordInvalid(problems)
 
 
 def column_bound_problems(item: Any) -> dict[str, list[str]]:
@@ -538,6 +562,48 @@ def org_unit_tree_problems(unit: Any) -> dict[str, list[str]]:
     if level in _LEVEL_ORDER and _LEVEL_ORDER.index(level) <= _LEVEL_ORDER.index(_choice_name(parent.level)):
         return {"level": [str(_l("Level: must be below the level of the parent unit."))]}
     return {}
+
+
+def operating_unit_tree_problems(unit_id: int | None, employer_id: int | None, parent_id: int | None
+                                 ) -> dict[str, list[str]]:
+    """An employer's operating units stay a tree of that employer: the parent is one of its operating units and not
+    the unit itself or a unit below it; what lies below a unit (units, workplaces) stays with its employer."""
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+
+    problems: dict[str, list[str]] = {}
+    if parent_id is not None and unit_id is not None:
+        node, seen = parent_id, set()
+        with db.session.no_autoflush:
+            while node is not None and node not in seen:  # the walk ends even on a broken tree
+                if node == unit_id:
+                    problems["parent"] = [str(_l("Part of operating unit: an operating unit cannot be placed under "
+                                                 "itself or under an operating unit below it."))]
+                    break
+                seen.add(node)
+                node = db.session.scalar(select(OperatingUnit.parent_id).where(OperatingUnit.id == node))
+    if parent_id is not None and "parent" not in problems:
+        parent_employer = db.session.scalar(select(OperatingUnit.employer_id).where(OperatingUnit.id == parent_id))
+        if parent_employer != employer_id:
+            problems["parent"] = [str(_l("Part of operating unit: must be an operating unit of the same employer."))]
+    if unit_id is not None and employer_id is not None and _has_below_of_other_employer(unit_id, employer_id):
+        problems["employer"] = [str(_l("Employer: workplaces or operating units of the present employer lie below "
+                                       "this operating unit; move them first."))]
+    return problems
+
+
+def _has_below_of_other_employer(unit_id: int, employer_id: int) -> bool:
+    from sqlalchemy import or_, select
+
+    from webapp.extensions import db
+
+    with db.session.no_autoflush:
+        child = select(OperatingUnit.id).where(OperatingUnit.parent_id == unit_id,
+                                               OperatingUnit.employer_id != employer_id)
+        workplace = select(Workplace.id).where(Workplace.operating_unit_id == unit_id,
+                                               Workplace.employer_id != employer_id)
+        return db.session.execute(select(or_(child.exists(), workplace.exists()))).scalar()
 
 
 def unique_conflicts(item: Any, may_see: Callable[[type, int], bool] | None = None) -> dict[str, list[str]]:

@@ -38,7 +38,16 @@ from webapp.views.member_services import (
 from webapp.views.members import EmploymentApi, EmploymentView, MemberApi, MemberView, PositionApi, PositionView
 from webapp.views.messages import MessagesView, latest_threads
 from webapp.views.mypage import MyPageView
-from webapp.views.organisation import EmployerApi, EmployerView, OrgUnitApi, OrgUnitView, WorkplaceApi, WorkplaceView
+from webapp.views.organisation import (
+    EmployerApi,
+    EmployerView,
+    OperatingUnitApi,
+    OperatingUnitView,
+    OrgUnitApi,
+    OrgUnitView,
+    WorkplaceApi,
+    WorkplaceView,
+)
 from webapp.views.pages import ActingRoleView, StatisticsView, UnitPageView
 from webapp.views.password_reset import ForgotPasswordView
 from webapp.views.payments_queue import PaymentQueueView
@@ -66,6 +75,7 @@ def register_views(appbuilder) -> None:
         (OrgUnitView, "OrgUnits", _l("Organisational units"), "fa-sitemap"),
         (EmployerView, "Employers", _l("Employers"), "fa-building"),
         (WorkplaceView, "Workplaces", _l("Workplaces"), "fa-map-marker"),
+        (OperatingUnitView, "OperatingUnits", _l("Operating units"), "fa-object-group"),
         (DeductionContactView, "DeductionContacts", _l("Deduction contacts"), "fa-address-book"),
     ]
     for view, name, label, icon in menu:
@@ -130,6 +140,6 @@ def register_views(appbuilder) -> None:
                  AccessRequestFormView, ForgotPasswordView, ConfidentialityView, SubjectAccessView):
         appbuilder.add_view_no_menu(view)
     apis = (OrgUnitApi, EmployerApi, WorkplaceApi, MemberApi, EmploymentApi, PositionApi, DeductionMonthApi,
-            DeductionListApi, PaymentApi, InvoiceApi)
+            DeductionListApi, PaymentApi, InvoiceApi, OperatingUnitApi)
     for api in apis:
         appbuilder.add_api(api)

@@ -99,6 +99,8 @@ class PositionView(ScopedModelView):
     add_form_extra_fields = edit_form_extra_fields = {
         "member": typeahead_field(_l("Member"), datamodel, "member", "member"),
         "workplace": typeahead_field(_l("Workplace"), datamodel, "workplace", "workplace", required=False),
+        "operating_unit": typeahead_field(_l("Operating unit"), datamodel, "operating_unit", "operating_unit",
+                                          required=False),
     }
 
     # Registering a position grants access: the same rule as the API (webapp/security/position_grants.py),
@@ -178,7 +180,8 @@ class EmploymentApi(ScopedModelRestApi):
 class PositionApi(ScopedModelRestApi):
     resource_name = "position"
     datamodel = ScopedInterface(Position)
-    list_columns = show_columns = ["id", "member_id", "type", "org_unit_id", "workplace_id", "start_date", "end_date"]
+    list_columns = show_columns = ["id", "member_id", "type", "org_unit_id", "workplace_id", "operating_unit_id",
+                                   "start_date", "end_date"]
     add_columns = edit_columns = list(POSITION_LABELS)
     search_columns = ["member", "type", "org_unit", "workplace", "start_date", "end_date"]
     order_columns = ["start_date", "end_date", "type"]

@@ -12,7 +12,7 @@ from webapp.security import roles
 from webapp.security import scope as sc
 from webapp.security.rowfilters import scoped_get
 from webapp.security.scope import get_scope
-from webapp.services import refunds, statistics, units
+from webapp.services import refunds, regions, statistics, units
 
 
 class HomeView(IndexView):
@@ -27,7 +27,8 @@ class HomeView(IndexView):
         scope = get_scope()
         if scope.active is None:
             return self.render_template("home/no_role.html")
-        endpoint = roles.home_of(scope.active.role)
+        # A region's representative or officer lands on the region's page, as an officer on the unit's.
+        endpoint = "UnitPageView.index" if scope.active.kind == sc.REGIONS else roles.home_of(scope.active.role)
         if endpoint:
             return redirect(url_for(endpoint))
         return self.render_template(self.index_template, counts=statistics.register_counts())
@@ -55,7 +56,8 @@ class ActingRoleView(BaseView):
 
 
 class UnitPageView(BaseView):
-    """The org unit's page for its officers: the unit, its officers and its documents."""
+    """The page of what the acting option is for: an org unit (its officers, its documents), or an employer's region
+    or a workplace. The units (regions, workplaces) right below it are links that switch to them."""
 
     route_base = "/unit"
     default_view = "index"
@@ -63,10 +65,20 @@ class UnitPageView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        unit = scoped_get(OrgUnit, sc.acting_target_id(sc.UNITS))
-        overview = units.unit_overview(unit, get_scope().grants)
+        scope = get_scope()
+        active = scope.active
+        if active is None or active.kind not in (sc.UNITS, sc.REGIONS, sc.WORKPLACES):
+            abort(403)
+        below = [option for option in scope.options_below(active) if option.depth == 1]
+        if active.kind != sc.UNITS:
+            place = regions.place_overview(active, scope.grants)
+            if place is None:
+                abort(404)
+            return self.render_template("home/region.html", place=place, kind=active.kind, options_below=below)
+        unit = scoped_get(OrgUnit, active.target_id)
+        overview = units.unit_overview(unit, scope.grants)
         return self.render_template(
-            "home/unit.html", unit=unit, member_count=overview.member_count, child_units=overview.child_units,
+            "home/unit.html", unit=unit, member_count=overview.member_count, options_below=below,
             officers=overview.officers, refund_documents=refunds.unit_documents(unit.id),
         )
 

@@ -9,7 +9,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import or_, select
 
 from webapp.extensions import db
-from webapp.models import Employer, Member, OrgUnit, Workplace
+from webapp.models import Employer, Member, OperatingUnit, OrgUnit, Workplace
 from webapp.security.rowfilters import visible_clause
 from webapp.security.scope import get_scope
 
@@ -27,6 +27,7 @@ SEARCHES = {
     "employer": (Employer, ("name", "org_number"), ("name",)),
     "workplace": (Workplace, ("name",), ("name",)),
     "org_unit": (OrgUnit, ("code", "name"), ("code",)),
+    "operating_unit": (OperatingUnit, ("name",), ("name",)),
     "user": (User, ("username", "first_name", "last_name"), ("username",)),
 }
 
@@ -51,8 +52,8 @@ def search_rows(kind: str, text: str, employer_id: int | None = None) -> list[di
     for term in terms:
         pattern = _like(term)
         query = query.filter(or_(*(getattr(model, c).ilike(pattern, escape="\\") for c in columns)))
-    if model is Workplace and employer_id:
-        query = query.filter(Workplace.employer_id == employer_id)
+    if model in (Workplace, OperatingUnit) and employer_id:
+        query = query.filter(model.employer_id == employer_id)
     rows = query.order_by(*(getattr(model, c) for c in order)).limit(LIMIT).all()
     return [{"id": row.id, "text": str(row)} for row in rows]
 
