@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request
+from flask import flash, redirect, request, url_for
 from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -112,15 +112,18 @@ class DeductionListView(ScopedModelView):
     @action("reopen", _l("Reopen"), _l("Open the delivered list for changes again? This is logged."), "fa-unlock",
             multiple=False)
     def reopen(self, items):
+        reopened = None
         for item in as_list(items):
             # The service re-checks the status under a row lock: of concurrent reopenings one wins.
             try:
+                reopened = item.id
                 deduction_lists.reopen(item, current_user.id, reason=request.form.get("reason", ""))
                 flash(str(_l("The list is open for changes again.")), "success")
             except deduction_lists.ListError as exc:
                 db.session.rollback()
                 flash(str(exc), "warning")
-        return redirect(self.get_redirect())
+        # The office reopens a list to look at it: it lands on the list, not on the overview.
+        return redirect(url_for(".show", pk=reopened) if reopened is not None else self.get_redirect())
 
 
 def _payment_state(payment: Payment) -> str:
