@@ -16,6 +16,7 @@ from wtforms import FileField
 
 from webapp.extensions import db
 from webapp.models import Course, CourseApplication, EmploymentChange, MemberDocument, Prize, PrizeOrder, Recruitment
+from webapp.models.choices import RequestStatus
 from webapp.models.labels import labels_for
 from webapp.services import audit, courses, documents, mypage, recruitment
 from webapp.services.money import kroner
@@ -219,6 +220,13 @@ class EmploymentChangeView(ScopedModelView):
         _change_each(items, lambda item: change(item, current_user.id), mypage.ChangeError, done)
         self.update_redirect()
         return redirect(self.get_redirect())
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        """A change that is decided shows no decision buttons (the services would refuse them anyway)."""
+        widgets = super()._get_show_widget(pk, item, widgets, actions, show_fieldsets)
+        if item.status != RequestStatus.pending:
+            widgets["show"].template_args["actions"] = {}
+        return widgets
 
     @action("approve", _l("Register the change"),
             _l("Register the reported employment and end the one it replaces the day before?"), "fa-check")
