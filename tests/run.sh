@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
-# The browser tests check pages with axe-core, from npm at the version package-lock.json pins.
-if [ ! -f node_modules/axe-core/axe.min.js ]; then
+# The browser tests check pages with axe-core, and tests/test_vendor_assets.py the copies of Vega, from npm at the
+# versions package-lock.json pins.
+if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/vega-interpreter/package.json ]; then
   if command -v npm >/dev/null 2>&1; then
     npm ci --no-audit --no-fund --silent
   else

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.models import OrgUnit
@@ -13,6 +14,7 @@ from webapp.security import scope as sc
 from webapp.security.rowfilters import scoped_get
 from webapp.security.scope import get_scope
 from webapp.services import refunds, regions, statistics, units
+from webapp.views.charts import bar_chart
 
 
 class HomeView(IndexView):
@@ -92,9 +94,14 @@ class StatisticsView(BaseView):
     @expose("/")
     @has_access
     def index(self):
+        by_association = statistics.members_by_national_association()
+        by_category = statistics.members_by_category()
         return self.render_template(
             "home/statistics.html",
             counts=statistics.register_counts(),
-            by_association=statistics.members_by_national_association(),
-            by_category=statistics.members_by_category(),
+            by_association=by_association,
+            by_category=by_category,
+            association_chart=bar_chart(by_association, _("National association"), _("Members"),
+                                        _("Active members by national association")),
+            category_chart=bar_chart(by_category, _("Category"), _("Members"), _("Active members by category")),
         )
