@@ -1,0 +1,146 @@
+"""Member list and page of a workplace representative for an employer's region, on the 100,000-member dataset.
+
+    python bench/bench_region_member_list.py [--db URL] [--runs 30]
+
+The database (default: its own SQLite file, instance/bench_regions_100k.db) is seeded when empty. When it has no
+operating units yet, the employer with the most people at work is made as big as a large state agency or a hospital
+trust: it takes over the workplaces (and the employments there) of the next biggest employers until it has
+`--workplaces` of them (default 600; this changes only the benchmark's own database). It gets a tree of regions over
+them (4 regions with 3 operating units in each, the workplaces spread over the 12), and one of the people working in
+its first region a login and a representative position for that region. Measured in-process (Flask test client:
+routing, the scope with its recursive queries, the row filter, rendering; no network): the region's page, the member
+list's first page, a name search, and the first page after switching to an operating unit below.
+Target (as the officer's member list of issue 2): median under 150 ms on SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.common import bench_app, bench_arguments, timed
+
+DEFAULT_DB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "instance",
+                          "bench_regions_100k.db")
+REGIONS, UNITS_PER_REGION = 4, 3
+
+
+def build_regions(app, wanted_workplaces: int) -> None:
+    """The biggest employer's workplaces under a tree of regions, and a representative for its first region."""
+    from sqlalchemy import func, select, update
+
+    from webapp.extensions import db
+    from webapp.models import ConfidentialityDeclaration, Employment, Member, OperatingUnit, Position, Workplace
+    from webapp.models.choices import PositionType
+    from webapp.services.periods import current_clause
+
+    today = dt.date.today()
+    by_size = db.session.execute(
+        select(Employment.employer_id).where(current_clause(Employment, today))
+        .group_by(Employment.employer_id).order_by(func.count().desc(), Employment.employer_id)
+    ).scalars().all()
+    employer_id = by_size[0]
+    for other in by_size[1:]:
+        have = db.session.scalar(select(func.count(Workplace.id)).where(Workplace.employer_id == employer_id))
+        if have >= wanted_workplaces:
+            break
+        db.session.execute(update(Workplace).where(Workplace.employer_id == other).values(employer_id=employer_id))
+        db.session.execute(update(Employment).where(Employment.employer_id == other).values(employer_id=employer_id))
+    leaves = []
+    for r in range(REGIONS):
+        region = OperatingUnit(employer_id=employer_id, name=f"Region {r + 1}")
+        db.session.add(region)
+        for u in range(UNITS_PER_REGION):
+            unit = OperatingUnit(employer_id=employer_id, name=f"Driftsenhet {r + 1}.{u + 1}", parent=region)
+            db.session.add(unit)
+            leaves.append(unit)
+    db.session.flush()
+    workplaces = db.session.scalars(select(Workplace).where(Workplace.employer_id == employer_id)
+                                    .order_by(Workplace.id)).all()
+    for index, workplace in enumerate(workplaces):
+        workplace.operating_unit_id = leaves[index % len(leaves)].id
+    first_region = leaves[0].parent_id
+    region_workplaces = [w.id for i, w in enumerate(workplaces) if leaves[i % len(leaves)].parent_id == first_region]
+    member = db.session.scalars(
+        select(Member).join(Employment, Employment.member_id == Member.id)
+        .where(Employment.workplace_id.in_(region_workplaces), current_clause(Employment, today),
+               Member.user_id.is_(None)).order_by(Member.id).limit(1)
+    ).one()
+    user = app.appbuilder.sm.add_user(member.member_no, member.first_name, member.last_name,
+                                      f"{member.member_no}@bench.invalid", [], password=app.config["DEMO_PASSWORD"])
+    member.user_id = user.id
+    db.session.add(Position(member_id=member.id, type=PositionType.workplace_trustee, operating_unit_id=first_region,
+                            start_date=today - dt.timedelta(days=30)))
+    db.session.add(ConfidentialityDeclaration(user_id=user.id, confirmed_at=dt.datetime.now(), text_version="bench"))
+    db.session.commit()
+
+
+def main() -> int:
+    parser = bench_arguments(runs=30)
+    parser.add_argument("--workplaces", type=int, default=600, help="workplaces of the employer with regions")
+    args = parser.parse_args()
+    app = bench_app(args.db or "sqlite:///" + DEFAULT_DB, args.members, args.employers)
+    from sqlalchemy import func, select
+
+    from webapp.extensions import db
+    from webapp.models import Employment, Member, OperatingUnit, Position
+    from webapp.security.scope import REGIONS as REGION_KIND
+    from webapp.security.scope import acting_options, options_below, region_workplace_ids
+    from webapp.services.periods import current_clause
+
+    with app.app_context():
+        if db.session.scalar(select(func.count(OperatingUnit.id))) == 0:
+            build_regions(app, args.workplaces)
+        position = db.session.scalars(select(Position).where(Position.operating_unit_id.is_not(None))).first()
+        member = db.session.get(Member, position.member_id)
+        user = app.appbuilder.sm.get_user_by_id(member.user_id)
+        option = next(o for o in acting_options(user) if o.kind == REGION_KIND)
+        below = next(o for o in options_below(option) if o.kind == REGION_KIND)
+        workplaces = len(region_workplace_ids({option.target_id}))
+        reached = db.session.scalar(select(func.count(func.distinct(Employment.member_id))).where(
+            Employment.workplace_id.in_(region_workplace_ids({option.target_id})),
+            current_clause(Employment, dt.date.today())))
+        members_total = db.session.scalar(select(func.count(Member.id)))
+        common_name = db.session.scalar(select(Member.last_name).group_by(Member.last_name)
+                                        .order_by(func.count().desc()).limit(1))
+        username = user.username
+        db.session.remove()
+
+    client = app.test_client()
+    response = client.post("/login/", data={"username": username, "password": app.config["DEMO_PASSWORD"]})
+    assert response.status_code == 302, "login failed"
+    assert client.post("/acting/switch", data={"key": option.key}).status_code == 302
+
+    pages = {
+        "region page": "/unit/",
+        "member list, first page": "/memberview/list/",
+        f"name search (contains '{common_name}')": f"/memberview/list/?_flt_2_last_name={common_name}",
+    }
+    results = {}
+    listed = None
+    for label, url in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        if url == "/memberview/list/":
+            listed = response.get_data(as_text=True).count("/memberview/show/")
+        results[label] = timed(lambda url=url: client.get(url), args.runs)
+    assert client.post("/acting/switch", data={"key": below.key}).status_code == 302
+    assert client.get("/memberview/list/").status_code == 200
+    results[f"member list after switching to {below.target_label}"] = timed(
+        lambda: client.get("/memberview/list/"), args.runs)
+
+    engine = app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0]
+    print(f"region representative ({option.target_label}: {workplaces} workplaces, {reached} people at work there), "
+          f"{members_total} members, {engine}, {args.runs} runs each; first page lists {listed} links")
+    for label, figures in results.items():
+        print(f"  {label:<55} median {figures['median_ms']:7.1f} ms   p90 {figures['p90_ms']:7.1f} ms")
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
