@@ -20,6 +20,7 @@ def prepare_database(demo_members: int) -> None:
     from seed.generator import database_is_empty, generate
     from seed.mypage import seed_member_page
     from seed.phases.direct_billing import play_direct_billing
+    from seed.phases.regions import seed_regions
     from seed.refunds import seed_refunds
     from webapp.services.database import upgrade_schema
 
@@ -32,6 +33,7 @@ def prepare_database(demo_members: int) -> None:
             play_direct_billing(seed=1, months=12, progress=True)
             seed_member_page(seed=1)
             seed_refunds()
+            seed_regions()
 
 
 def print_logins(port: int) -> None:
