@@ -205,11 +205,12 @@ def _(by_unit, unit_chart):
 def _(day_choice, read):
     lo = read(membership.lo_report, day_choice.value)
     lo_table = read(lo_rows, lo)
-    return lo, lo_table
+    lo_title = read(getattr, lo, "title")  # a translated title: in the app's context, or it stays English
+    return lo, lo_table, lo_title
 
 
 @app.cell
-def _(lo, lo_table):
+def _(lo, lo_table, lo_title):
     _pick = alt.selection_point(fields=["breakdown"], bind="legend", name="breakdown")
     lo_chart = mo.ui.altair_chart(norwegian(
         alt.Chart(pl.DataFrame(lo_table))
@@ -220,7 +221,7 @@ def _(lo, lo_table):
                 tooltip=[alt.Tooltip("breakdown:N", title="Inndeling"), alt.Tooltip("group:N", title="Gruppe"),
                          alt.Tooltip("members:Q", title="Medlemmer")])
         .add_params(_pick)
-        .properties(title=f"{lo.title}: {count_text(lo.total)} medlemmer per {date_text(lo.day)} "
+        .properties(title=f"{lo_title}: {count_text(lo.total)} medlemmer per {date_text(lo.day)} "
                           "(klikk en inndeling for å filtrere)", width=560, height=alt.Step(11))
     ))
     lo_chart
@@ -241,17 +242,18 @@ def _(lo_chart, lo_table):
 def _(association_choice, day_choice, read):
     _association = membership.EmployerAssociation[association_choice.value]
     enterprise_report = read(membership.employer_association_report, _association, day_choice.value)
+    enterprise_title = read(getattr, enterprise_report, "title")
     enterprises = [{"org_number": row.org_number, "enterprise": row.name, "members": row.members}
                    for row in enterprise_report.rows]
-    return enterprise_report, enterprises
+    return enterprise_report, enterprise_title, enterprises
 
 
 @app.cell
-def _(enterprise_report, enterprises):
-    mo.stop(not enterprises, mo.md(f"{enterprise_report.title}: ingen medlemsvirksomheter i registeret."))
+def _(enterprise_report, enterprise_title, enterprises):
+    mo.stop(not enterprises, mo.md(f"{enterprise_title}: ingen medlemsvirksomheter i registeret."))
     _top = sorted(enterprises, key=lambda row: -row["members"])[:20]
     mo.vstack([
-        mo.md(f"### {enterprise_report.title} per {date_text(enterprise_report.day)}\n\n"
+        mo.md(f"### {enterprise_title} per {date_text(enterprise_report.day)}\n\n"
               f"{count_text(len(enterprises))} virksomheter, {count_text(enterprise_report.total)} medlemmer ansatt "
               f"({count_text(enterprise_report.distinct_members)} forskjellige medlemmer)."),
         norwegian(

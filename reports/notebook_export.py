@@ -44,6 +44,11 @@ def copy_frontend(out_dir: Path) -> str:
     return name
 
 
+def is_notebook(path: Path) -> bool:
+    """A marimo notebook (a file that makes a `marimo.App`), not a helper module such as __init__.py."""
+    return "marimo.App(" in path.read_text(encoding="utf-8")
+
+
 def export_offline(notebook: Path, out_dir: Path) -> Path:
     """Run the notebook, write `<out_dir>/<name>.html` and the frontend beside it; the page's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -64,8 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     for notebook in args.notebooks:
         if not notebook.is_file():
             parser.error(f"notebooks: {notebook} is not a file")
+    # `notebooks/*.py` also names the package's __init__.py: only marimo notebooks are exported.
+    notebooks = [notebook for notebook in args.notebooks if is_notebook(notebook)]
+    if not notebooks:
+        parser.error("notebooks: none of the files is a marimo notebook")
     try:
-        for notebook in args.notebooks:
+        for notebook in notebooks:
             print(export_offline(notebook, args.output))
     except subprocess.CalledProcessError as error:
         print(f"marimo export failed with exit code {error.returncode}", file=sys.stderr)

@@ -142,3 +142,34 @@ def test_relative_sqlite_url_resolves_against_the_project_root(tmp_path):
     result = subprocess.run([sys.executable, "-c", "import config; print(config.Config.SQLALCHEMY_DATABASE_URI)"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == f"sqlite:///{ROOT / 'instance' / 'medlem.db'}", result.stderr
+
+
+def test_tables_are_norwegian_html_tables():
+    from reports.notebook_support import ROWS_AT_MOST, table
+
+    rows = [{"name": "Avdeling <Øst>", "amount": 313_772_200, "month": "2026-08"},
+            {"name": "Klubb", "amount": None, "month": "2026-09"}]
+    html = table(rows, {"name": ("Enhet", None), "amount": ("Beløp", kr_text), "month": ("Måned", month_text)},
+                 label="Per enhet").text
+    assert "<caption" in html and "Per enhet: 2 rader" in html
+    assert '<th scope="col" style="padding: 3px 8px; text-align: right">Beløp</th>' in html  # numbers right-aligned
+    assert f">kr{NBSP}3{NBSP}137{NBSP}722,00</td>" in html and ">august 2026</td>" in html
+    assert "Avdeling &lt;Øst&gt;" in html  # names are text, never markup
+    assert "<marimo-table" not in html and "rows" not in html
+    assert "Ingen rader." in table([], {"name": ("Enhet", None)}).text
+    assert "1 rad<" in table(rows[:1], {"name": ("Enhet", None)}).text
+    many = table([{"n": number} for number in range(ROWS_AT_MOST + 5)], {"n": ("Nr.", count_text)}).text
+    assert f"{count_text(ROWS_AT_MOST + 5)} rader, de første {count_text(ROWS_AT_MOST)} vises" in many
+    assert many.count("<tr>") == ROWS_AT_MOST
+
+
+def test_export_skips_files_that_are_not_notebooks(tmp_path, monkeypatch):
+    from reports import notebook_export
+
+    exported = []
+    monkeypatch.setattr(notebook_export, "export_offline", lambda notebook, out: exported.append(notebook.name))
+    assert notebook_export.main([str(ROOT / "notebooks" / "__init__.py"), str(ROOT / "notebooks" / "refunds.py"),
+                                 "-o", str(tmp_path)]) == 0
+    assert exported == ["refunds.py"]
+    with pytest.raises(SystemExit):
+        notebook_export.main([str(ROOT / "notebooks" / "__init__.py"), "-o", str(tmp_path)])
