@@ -62,6 +62,8 @@ def test_the_edit_page_shows_the_fixed_part_and_the_percentage_to_add(client, mo
     assert "kr 176,00 + 1,1 %" in kari and 'value="176,00"' in kari
     lars = re.search(rf'<tr id="line-{line["apprentice"]}".*?</tr>', page, re.S).group(0)
     assert "kr 42,00" in lars and "%" not in re.search(r'class="basis-part[^>]*>(.*?)</td>', lars, re.S).group(1)
+    ola = re.search(rf'<tr id="line-{line["club"]}".*?</tr>', page, re.S).group(0)
+    assert re.search(r'class="basis-part[^>]*>(.*?)</td>', ola, re.S).group(1).strip() == "1,1 %"
     assert "legger du til prosentkontingenten" in page
 
 

@@ -24,6 +24,7 @@ def test_contact_registers_and_delivers_a_list(page, portal):
         box.fill("312,50")
     screenshot(page, "portal-list-edit")
     page.click("button[value=approve]")
+    page.click("#confirm-approve")  # "Godkjenn og lever" asks first
     page.wait_for_selector("#list-status")
     assert "Levert" in page.inner_text("#list-status")
     screenshot(page, "portal-list-delivered")
