@@ -318,3 +318,23 @@ def test_only_the_office_reaches_the_tree(client, world, regions, role):
     assert client.get("/api/v1/operating_unit/", headers=headers).status_code in (401, 403)
     assert client.post("/api/v1/operating_unit/", headers=headers,
                        json={"employer": world.employers["E1"].id, "name": "Ny"}).status_code in (401, 403)
+
+
+def test_the_office_gives_a_position_for_a_region_and_it_takes_effect(client, world, regions, dbs):
+    headers = api_token(client, world.logins["office"])
+    response = client.post("/api/v1/position/", headers=headers, json={
+        "member": world.members["outside"].id, "type": "workplace_trustee", "operating_unit": regions.west,
+        "start_date": dt.date.today().isoformat()})
+    assert response.status_code == 201, response.json
+    assert response.json["result"]["operating_unit"] == regions.west
+    login_as(client, world.logins["office"], "office")
+    assert client.get("/positionview/add").status_code == 200
+    client.get("/logout/")
+    with client.application.app_context():
+        db.session.add(ConfidentialityDeclaration(user_id=world.members["outside"].user_id,
+                                                  confirmed_at=dt.datetime.now(), text_version="test"))
+        db.session.commit()
+        db.session.remove()
+    login_as(client, world.members["outside"].member_no, TRUSTEE)
+    names = listed_names(client)
+    assert "Vestland" in names and "Nordmann" not in names and "Æsøy" not in names
