@@ -329,6 +329,7 @@ def test_the_office_gives_a_position_for_a_region_and_it_takes_effect(client, wo
     assert response.json["result"]["operating_unit"] == regions.west
     login_as(client, world.logins["office"], "office")
     assert client.get("/positionview/add").status_code == 200
+    assert "Region Vest (Virksomhet E1)" in client.get("/positionview/list/").get_data(as_text=True)
     client.get("/logout/")
     with client.application.app_context():
         db.session.add(ConfidentialityDeclaration(user_id=world.members["outside"].user_id,

@@ -87,12 +87,12 @@ class EmploymentView(ScopedModelView):
 
 
 class PositionView(ScopedModelView):
-    datamodel = ScopedInterface(Position, eager=("member", "org_unit", "workplace"))
+    datamodel = ScopedInterface(Position, eager=("member", "org_unit", "workplace", "operating_unit"))
     list_title = show_title = _l("Positions")
     add_title = _l("New position")
     edit_title = _l("Edit position")
     label_columns = POSITION_LABELS
-    list_columns = ["member", "type", "org_unit", "workplace", "start_date", "end_date"]
+    list_columns = ["member", "type", "org_unit", "workplace", "operating_unit", "start_date", "end_date"]
     show_columns = add_columns = edit_columns = list(POSITION_LABELS)
     search_columns = ["type", "org_unit", "start_date", "end_date"]
     base_order = ("start_date", "desc")
