@@ -219,6 +219,15 @@ def test_the_office_builds_the_tree_on_its_screens(client, world, regions, dbs):
     login_as(client, world.logins["office"], "office")
     listing = client.get("/operatingunitview/list/").get_data(as_text=True)
     assert "Region Øst" in listing and "Driftsenhet Oslo" in listing
+    form = client.get(f"/operatingunitview/edit/{regions.oslo}").get_data(as_text=True)
+    assert 'data-employer-field="employer"' in form
+    assert f'<option value="{regions.east}" selected>Region Øst (Virksomhet E1)</option>' in form
+    form = client.get(f"/workplaceview/edit/{world.workplaces['W1'].id}").get_data(as_text=True)
+    assert f'<option value="{regions.oslo}" selected>Driftsenhet Oslo (Virksomhet E1)</option>' in form
+    found = client.get(f"/typeahead/operating_unit?q=Region&employer_id={world.employers['E2'].id}").json["results"]
+    assert found == []  # the employer's own units only
+    found = client.get(f"/typeahead/operating_unit?q=Region&employer_id={world.employers['E1'].id}").json["results"]
+    assert {row["id"] for row in found} == {regions.east, regions.west}
     response = client.post("/operatingunitview/add", data={
         "employer": str(world.employers["E1"].id), "parent": str(regions.oslo), "name": "Kontor Grünerløkka"})
     assert response.status_code == 302
