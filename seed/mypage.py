@@ -142,6 +142,14 @@ def _prizes() -> list[Prize]:
     return rows
 
 
+def _applied_at(course: Course, now: dt.datetime, days_before_deadline: int) -> dt.datetime:
+    """When a demo application was made: some days before the course's deadline, and never after `now` (a course
+    whose deadline is weeks ahead was applied for in the last days, not on a date still to come)."""
+    before_deadline = dt.datetime.combine(course.application_deadline - dt.timedelta(days=days_before_deadline),
+                                          dt.time(12))
+    return min(before_deadline, now.replace(microsecond=0) - dt.timedelta(days=1, hours=2))
+
+
 def _applications(course_rows: list[Course], member: Member | None, now: dt.datetime, rng: random.Random) -> int:
     """Other members fill some seats (in bulk); the demo member took the two past courses and applied for two ahead."""
     others = db.session.scalars(
@@ -155,7 +163,7 @@ def _applications(course_rows: list[Course], member: Member | None, now: dt.date
     rows = []
     for course in course_rows:
         taken = rng.randint(course.capacity // 3, course.capacity * 2 // 3)
-        applied_at = dt.datetime.combine(course.application_deadline - dt.timedelta(days=10), dt.time(12))
+        applied_at = _applied_at(course, now, days_before_deadline=10)
         for member_id in rng.sample(others, min(taken, len(others))):
             if (course.id, member_id) in already:
                 continue
@@ -179,8 +187,7 @@ def _applications(course_rows: list[Course], member: Member | None, now: dt.date
     # One whose deadline has passed (no withdrawing any more) and one that can still be withdrawn.
     ahead = sorted((c for c in course_rows if c.starts_on > now.date()), key=lambda c: c.application_deadline)
     for course in ahead[:2]:
-        applied_at = dt.datetime.combine(course.application_deadline - dt.timedelta(days=7), dt.time(8))
-        courses.apply(member.id, course.id, now=applied_at)
+        courses.apply(member.id, course.id, now=_applied_at(course, now, days_before_deadline=7))
         count += 1
     return count
 
