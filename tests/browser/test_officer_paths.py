@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from tests.browser.accessibility import axe_context, serious_violations
 from tests.browser.conftest import screenshot
 from tests.browser.test_pages import log_in
+from tests.test_regions import regions  # noqa: F401 (the fixture)
 
 
 def association_leader_with_refunds(clean_app, world) -> str:
@@ -79,5 +80,25 @@ def test_association_leader_switches_to_a_branch_and_downloads_its_refund_letter
         page.wait_for_url("**/unit/")
         assert page.inner_text("#unit-name").strip() == "KL1 Klubb Ås"
         screenshot(page, "officer-association-leader-at-club")
+    finally:
+        context.close()
+
+
+def test_region_representative_lands_on_the_region_and_goes_down_to_a_workplace(world, regions, browser,  # noqa: F811
+                                                                                 live_server):
+    context = axe_context(browser, live_server)
+    page = context.new_page()
+    try:
+        log_in(page, regions.trustee, "workplace_trustee")
+        page.wait_for_url("**/unit/")
+        assert page.inner_text("#unit-name").strip() == "Region Øst"
+        assert page.inner_text("#member-count").strip() == "2"
+        assert serious_violations(page, {"include": [["#units-below"], ["#acting-role"]]}) == []
+        screenshot(page, "officer-region-representative")
+        page.click(f'#units-below button[data-key="workplace_trustee:workplaces:{world.workplaces["W1b"].id}"]')
+        page.wait_for_url("**/memberview/list/**")
+        listed = page.inner_text("body")
+        assert "Æsøy" in listed and "Nordmann" not in listed and "Vestland" not in listed
+        assert "Arbeidssted W1b" in page.inner_text("#acting-role-label")
     finally:
         context.close()

@@ -241,8 +241,7 @@ def _regions_below(option: ActingOption) -> list[ActingOption]:
     """The workplaces and regions below a region: each region's own workplaces first, then its regions."""
     tree = _region_tree({option.target_id})
     regions = db.session.execute(
-        select(OperatingUnit.id, OperatingUnit.parent_id, OperatingUnit.name, Employer.name.label("employer_name"))
-        .join(Employer, Employer.id == OperatingUnit.employer_id)
+        select(OperatingUnit.id, OperatingUnit.parent_id, OperatingUnit.name)
         .where(OperatingUnit.id.in_(select(tree.c.id)), OperatingUnit.id != option.target_id)
     ).all()
     workplaces = db.session.execute(
@@ -251,14 +250,14 @@ def _regions_below(option: ActingOption) -> list[ActingOption]:
     ).all()
     children: dict = {}
     for row in workplaces:  # a region's own workplaces first (sort key 0), then its regions (1)
-        children.setdefault(("r", row.operating_unit_id), []).append(((0, row.name, row.id), ("w", row.id), row))
+        children.setdefault(("r", row.operating_unit_id), []).append(((0, row.name, row.id), ("w", row.id),
+                                                                      (WORKPLACES, row)))
     for row in regions:
-        children.setdefault(("r", row.parent_id), []).append(((1, row.name, row.id), ("r", row.id), row))
+        children.setdefault(("r", row.parent_id), []).append(((1, row.name, row.id), ("r", row.id), (REGIONS, row)))
 
-    def make(row, depth):
-        if hasattr(row, "employer_name"):
-            return ActingOption(option.role, REGIONS, row.id, region_label(row.name, row.employer_name), depth)
-        return ActingOption(option.role, WORKPLACES, row.id, row.name, depth)
+    def make(kind_and_row, depth):  # below a region, all of one employer: named without it
+        kind, row = kind_and_row
+        return ActingOption(option.role, kind, row.id, row.name, depth)
 
     return _in_tree_order(("r", option.target_id), children, make)
 
