@@ -17,7 +17,7 @@ from webapp.models.choices import MemberCategory, RefundStatus
 from webapp.services import refunds
 from webapp.services.money import account_number
 from webapp.services.pdf import render_pdf
-from webapp.services.periods import Quarter
+from webapp.services.periods import Quarter, period_label
 from webapp.services.refund_documents import kept_pdf
 
 # Lines per paragraph in the member list. xhtml2pdf lays out a table row in about 5 ms and a line of a
@@ -26,23 +26,24 @@ LIST_CHUNK = 50
 
 
 def letter_title(quarter: str) -> str:
-    return _("Refund %(quarter)s", quarter=quarter)
+    return _("Refund %(quarter)s", quarter=period_label(quarter))
 
 
 def list_title(quarter: str) -> str:
-    return _("Refund list %(quarter)s", quarter=quarter)
+    return _("Refund list %(quarter)s", quarter=period_label(quarter))
 
 
 def _filename(title: str, refund_unit: RefundUnit) -> str:
     return f"{title} {refund_unit.code}.pdf".replace(" ", "_")
 
 
+# File names keep the quarter's code (2026-Q2): no spaces or dots in them, and they sort by quarter.
 def letter_filename(refund_unit: RefundUnit) -> str:
-    return _filename(letter_title(refund_unit.run.quarter), refund_unit)
+    return _filename(_("Refund %(quarter)s", quarter=refund_unit.run.quarter), refund_unit)
 
 
 def list_filename(refund_unit: RefundUnit) -> str:
-    return _filename(list_title(refund_unit.run.quarter), refund_unit)
+    return _filename(_("Refund list %(quarter)s", quarter=refund_unit.run.quarter), refund_unit)
 
 
 def _common(refund_unit: RefundUnit) -> dict:

@@ -238,7 +238,7 @@ def test_form_refuses_absurd_amounts_naming_the_field_without_database_text(clie
     page = page_text(response)
     assert response.status_code == 200
     assert "Kontingent (% av lønn): tallet er for stort." in page
-    assert "Minstebeløp per måned (øre): tallet er for stort." in page
+    assert "Minstebeløp per måned (kr): tallet er for stort." in page
     assert not any(word in page for word in ("psycopg", "SQL", "OverflowError", "out of range"))
     assert dbs.query(DuesRate).count() == 0
 

@@ -255,7 +255,7 @@ def test_queue_pages_answer_a_bad_page_with_400(office, queue):
 
 def test_match_to_an_invoice_then_undo(office, queue, invoices, dbs):
     page = text_of(office.get(f"/payments/{queue['member']}"))
-    assert "Koble til 2027-Q1 (utestående kr 900,00)" in page
+    assert "Koble til 1. kvartal 2027 (utestående kr 900,00)" in page
     overdue_kid = dbs.get(Invoice, invoices["overdue"]).kid
     response = office.post(f"/payments/{queue['member']}/invoice", data={"invoice": overdue_kid},
                            follow_redirects=True)
@@ -318,7 +318,7 @@ def test_match_to_an_employer_month_needs_a_basis(office, world, queue, dbs, cle
     response = office.post(f"/payments/{queue['employer']}/employer-month", data={"employer_id": e1,
                                                                                   "period": "2027-01"},
                            follow_redirects=True)
-    assert "Innbetalingen er koblet til Virksomhet E1, 2027-01." in text_of(response)
+    assert "Innbetalingen er koblet til Virksomhet E1, januar 2027." in text_of(response)
     dbs.expire_all()
     payment = dbs.get(Payment, queue["employer"])
     assert (payment.employer_id, payment.period, payment.matched_manually) == (e1, "2027-01", True)
@@ -419,7 +419,7 @@ def bands(clean_app) -> dict[str, int]:
 
 def test_office_adds_a_direct_dues_rate(office, bands, dbs):
     form = {"valid_from": "2027-01-01", "category": "ordinary", "income_band": str(bands["hoy"]),
-            "monthly_ore": "35000", "note": "Høy inntekt"}
+            "monthly_ore": "350", "note": "Høy inntekt"}  # kroner
     office.post("/directduesrateview/add", data=form)
     rate = dbs.scalar(select(DirectDuesRate))
     assert (rate.category, rate.income_band_id, rate.monthly_ore) == (MemberCategory.ordinary, bands["hoy"], 35000)
@@ -429,8 +429,8 @@ def test_office_adds_a_direct_dues_rate(office, bands, dbs):
 @pytest.mark.parametrize("changes,message", [
     ({"income_band": ""}, "Inntektstrinn: en sats for ordinære medlemmer gjelder ett inntektstrinn."),
     ({"category": "student"}, "Inntektstrinn: bare satser for ordinære medlemmer har inntektstrinn."),
-    ({"monthly_ore": "10000001"}, "Kontingent per måned (øre): må være et tall fra 0 til 10000000."),
-    ({"monthly_ore": "-1"}, "Kontingent per måned (øre): må være et tall fra 0 til 10000000."),
+    ({"monthly_ore": "100000,01"}, "Kontingent per måned (kr): må være et beløp fra kr 0,00 til kr 100 000,00."),
+    ({"monthly_ore": "-1"}, "Kontingent per måned (kr): må være et beløp fra kr 0,00 til kr 100 000,00."),
     ({"valid_from": "1800-01-01"}, "Gjelder fra"),
 ])
 def test_a_bad_direct_dues_rate_is_refused(office, bands, dbs, changes, message):
@@ -470,7 +470,7 @@ def test_office_member_page_shows_method_credit_and_invoices(office, world, invo
     assert "Betaling av kontingent" in page
     assert "Betalingsmåte" in page and "siden" in page
     assert "Tilgode kr 50,00" in page
-    assert "2027-Q1" in page and "Forfalt" in page and "2027-04" in page
+    assert "1. kvartal 2027" in page and "Forfalt" in page and "april 2027" in page
 
 
 def test_officers_see_no_payment_facts_on_the_member_page(client, world, invoices):
@@ -479,7 +479,7 @@ def test_officers_see_no_payment_facts_on_the_member_page(client, world, invoice
     assert response.status_code == 200
     page = text_of(response)
     assert "Nordmann" in page
-    assert "Betaling av kontingent" not in page and "2027-Q1" not in page
+    assert "Betaling av kontingent" not in page and "1. kvartal 2027" not in page
 
 
 # ------------------------------------------------------------------ two tabs, two people: one winner (PostgreSQL)

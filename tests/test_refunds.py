@@ -334,7 +334,7 @@ def test_letter_and_list_show_unit_amount_and_norwegian_letters(app_ctx):
     letter = pdf_text(render_letter(kl1))
     assert "Klubb Ås" in letter
     assert kroner(kl1.amount_ore).replace("\u00a0", " ") in letter and kl1.amount_ore > 0
-    assert "9001 07 41504" in letter and "2026-Q1" in letter
+    assert "9001 07 41504" in letter and "1. kvartal 2026" in letter and "2026-Q1" not in letter
     listing = pdf_text(render_member_list(kl1))
     assert "Klubb Ås" in listing and "Bæø-Ærlig, Åse Øydis" in listing and "Æsøy, Ola" in listing
     assert "periodi" in listing  # the note that the list can differ from today's member list
@@ -370,10 +370,10 @@ def test_treasurer_sees_own_documents_and_not_another_branchs_by_any_route(clien
     ids = approved_world
     login_as(client, world.logins["treasurer"], "treasurer")
     page = client.get("/unit/").get_data(as_text=True)
-    assert "Refusjon 2026-Q1" in page or "Refund 2026-Q1" in page
+    assert "Refusjon 1. kvartal 2026" in page
     assert f"/refunds/{ids['2026-Q1', 'AV1']}/letter.pdf" in page
     assert f"/refunds/{ids['2026-Q1', 'AV1']}/list.pdf" in page
-    assert "2026-Q2" not in page  # a draft is not published
+    assert "2026-Q2" not in page and "2. kvartal 2026" not in page  # a draft is not published
     for url in document_urls(ids["2026-Q1", "AV1"]) + document_urls(ids["2026-Q1", "KL1"]):
         response = client.get(url)
         assert response.status_code == 200 and response.mimetype == "application/pdf", url
@@ -418,7 +418,7 @@ def test_an_approved_quarters_documents_are_rendered_once_and_a_drafts_every_tim
     assert rendered == [approved, draft, draft]  # a draft follows its latest calculation
     # In English the list is rendered (and kept) in English.
     client.get("/lang/en")
-    assert "Refund list 2026-Q1" in pdf_text(client.get(f"/refunds/{approved}/list.pdf").data)
+    assert "Refund list Q1 2026" in pdf_text(client.get(f"/refunds/{approved}/list.pdf").data)
     assert sorted(dbs.scalars(select(RefundDocument.locale)).all()) == ["en", "nb"]
     # A privacy purge drops them: a list is rendered anew without the anonymised names.
     from webapp.services.retention import purge
@@ -496,7 +496,7 @@ def test_office_policy_screen_validates_the_split(client, world, dbs):
     data["share_branch"] = "60"
     client.post("/refundpolicyview/add", data=data)
     assert dbs.scalars(select(RefundPolicy.valid_from)).all() == ["2026-Q2"]
-    assert "2026-Q2" in client.get("/refundpolicyview/list/").get_data(as_text=True)
+    assert "2. kvartal 2026" in client.get("/refundpolicyview/list/").get_data(as_text=True)
     client.post("/refundpoolview/add", data={"quarter": "2026-Q2", "pool_ore": "-5"})
     assert dbs.scalar(select(func.count(RefundPool.id))) == 0
 

@@ -49,6 +49,9 @@ def create_app(config: object | str = "config.Config", instance_path: str | None
     from webapp.views.request_guard import register_request_guard
 
     register_error_pages(app)
+    from webapp.views.flash_guard import register_flash_guard
+
+    register_flash_guard(app)
     register_request_guard(app)
     app.jinja_env.globals["role_label"] = role_label
     register_template_helpers(app)
@@ -68,5 +71,6 @@ def register_template_helpers(app: Flask) -> None:
     helpers, registered here once rather than passed to each render."""
     from webapp.security.privacy import mask_national_id
     from webapp.services.money import decimal_text, kroner
+    from webapp.services.periods import period_label
 
-    app.jinja_env.globals.update(kroner=kroner, mask=mask_national_id, number=decimal_text)
+    app.jinja_env.globals.update(kroner=kroner, mask=mask_national_id, number=decimal_text, period=period_label)

@@ -102,24 +102,24 @@ _FIELD_LABELS: dict[type, dict] = {
     DuesRate: {
         "valid_from": _l("Valid from"),
         "percent": _l("Dues (% of pay)"),
-        "monthly_min_ore": _l("Monthly minimum (øre)"),
-        "monthly_max_ore": _l("Monthly maximum (øre)"),
-        "contents_insurance_ore": _l("Contents insurance (øre)"),
-        "travel_insurance_ore": _l("Travel insurance (øre)"),
-        "apprentice_flat_ore": _l("Apprentice flat rate (øre)"),
+        "monthly_min_ore": _l("Monthly minimum (kr)"),
+        "monthly_max_ore": _l("Monthly maximum (kr)"),
+        "contents_insurance_ore": _l("Contents insurance (kr)"),
+        "travel_insurance_ore": _l("Travel insurance (kr)"),
+        "apprentice_flat_ore": _l("Apprentice flat rate (kr)"),
         "note": _l("Note"),
     },
     IncomeBand: {
         "code": _l("Code"),
-        "lower_ore": _l("Yearly income from (øre)"),
-        "upper_ore": _l("Yearly income up to (øre)"),
+        "lower_ore": _l("Yearly income from (kr)"),
+        "upper_ore": _l("Yearly income up to (kr)"),
         "is_default": _l("Default band"),
     },
     DirectDuesRate: {
         "valid_from": _l("Valid from"),
         "category": _l("Category"),
         "income_band": _l("Income band"),
-        "monthly_ore": _l("Monthly dues (øre)"),
+        "monthly_ore": _l("Monthly dues (kr)"),
         "note": _l("Note"),
     },
     Invoice: {
@@ -169,7 +169,7 @@ _FIELD_LABELS: dict[type, dict] = {
     },
     RefundPolicy: {
         "valid_from": _l("Valid from (quarter)"),
-        "pool_ore": _l("Fixed pool (øre)"),
+        "pool_ore": _l("Fixed pool (kr)"),
         "pool_percent": _l("Share of dues paid (%)"),
         "share_national_association": _l("Share of national associations (%)"),
         "share_branch": _l("Share of branches (%)"),
@@ -181,7 +181,7 @@ _FIELD_LABELS: dict[type, dict] = {
         "weight_unemployed": _l("Weight, unemployed"),
         "note": _l("Note"),
     },
-    RefundPool: {"quarter": _l("Quarter"), "pool_ore": _l("Pool (øre)"), "note": _l("Note")},
+    RefundPool: {"quarter": _l("Quarter"), "pool_ore": _l("Pool (kr)"), "note": _l("Note")},
     RefundRun: {"quarter": _l("Quarter")},
 }
 

@@ -15,7 +15,7 @@ from flask_appbuilder.utils.limit import Limit
 from flask_limiter.util import get_remote_address
 from werkzeug.security import check_password_hash
 
-from webapp.security import sessions
+from webapp.security import sessions, user_views
 from webapp.security.scope import get_scope
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,11 @@ class LimitedSecurityApi(SecurityApi):
 
 class UnionSecurityManager(SecurityManager):
     security_api = LimitedSecurityApi
+    # FAB's user screens, with roles by label, yes/no and Norwegian dates (webapp.security.user_views).
+    userdbmodelview = user_views.UserDBModelView
+    rolemodelview = user_views.RoleModelView
+    groupmodelview = user_views.UserGroupModelView
+    userstatschartview = user_views.UserStatsChartView
 
     def get_user_roles(self, user) -> list:
         """The roles of the acting scope, not every role the user could take.

@@ -54,5 +54,9 @@ def uploaded_pdf(upload) -> bytes | None:
     return data
 
 
+# A document's file name says what it is in Norwegian, as the union's letters are called (brev-38.pdf).
+FILE_STEMS = {DocumentKind.letter: "brev", DocumentKind.invoice: "faktura", DocumentKind.certificate: "kursbevis"}
+
+
 def filename_for(document: MemberDocument) -> str:
-    return f"{document.kind.name}-{document.id}.pdf"
+    return f"{FILE_STEMS[document.kind]}-{document.id}.pdf"

@@ -128,6 +128,26 @@ class Quarter:
         return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
 
 
+def period_label(period) -> str:
+    """A month or quarter as people read it, in the request's language: '2026-Q3' -> '3. kvartal 2026',
+    '2026-07' -> 'juli 2026' (English: 'Q3 2026', 'July 2026'). Codes stay for input, URLs and files; every
+    page, PDF and message that shows a period to a person goes through here. Anything else comes back as it is."""
+    from flask_babel import format_date, gettext
+
+    if isinstance(period, Month):
+        period = str(period)
+    elif isinstance(period, Quarter):
+        period = str(period)
+    text = str(period or "").strip()
+    quarter = _QUARTER_RE.match(text.upper())
+    if quarter:
+        return gettext("Q%(number)s %(year)s", number=int(quarter.group(2)), year=quarter.group(1))
+    month = _MONTH_RE.match(text)
+    if month:
+        return format_date(dt.date(int(month.group(1)), int(month.group(2)), 1), "LLLL y")
+    return text
+
+
 def effective_start(day: dt.date) -> dt.date:
     """The first day a join (or an employment start) counts: the 1st of the next month, or the day itself on a 1st."""
     if day.day == 1:

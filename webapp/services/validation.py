@@ -42,6 +42,7 @@ from webapp.models import (
 )
 from webapp.models.choices import Gender
 from webapp.models.labels import field_label
+from webapp.services.money import kroner
 
 
 class FieldError(ValueError):
@@ -310,6 +311,24 @@ def _number_in_range(value: Any, label: str, low: float, high: float, required: 
     return value
 
 
+def amount_between(low_ore: int, high_ore: int, required: bool = True) -> Callable[[Any], Callable[[Any], Any]]:
+    """A rule maker for an amount in øre that people type in kroner: the message gives the limits in kroner."""
+
+    def make(label: str) -> Callable[[Any], Any]:
+        def rule(value: Any) -> Any:
+            try:
+                return _number_in_range(value, label, low_ore, high_ore, required)
+            except FieldError:
+                if _blank(value):
+                    raise
+                raise FieldError(_l("%(field)s: must be an amount from kr %(low)s to kr %(high)s.", field=label,
+                                    low=kroner(low_ore), high=kroner(high_ore))) from None
+
+        return rule
+
+    return make
+
+
 def _refund_shares_rule(values: Mapping[str, Any]) -> dict:
     shares = [values.get(name) for name in ("share_national_association", "share_branch", "share_club")]
     try:
@@ -429,7 +448,7 @@ _RULES: dict[type, ModelRules] = {
         fields=labelled(
             RefundPolicy,
             valid_from=quarter_text,
-            pool_ore=number_between(0, 10**12, required=False),
+            pool_ore=amount_between(0, 10**12, required=False),
             pool_percent=number_between(0, 100, required=False),
             share_national_association=number_between(0, 100),
             share_branch=number_between(0, 100),
@@ -442,18 +461,18 @@ _RULES: dict[type, ModelRules] = {
         ),
         records=(_refund_shares_rule, _refund_pool_rule),
     ),
-    RefundPool: ModelRules(fields=labelled(RefundPool, quarter=quarter_text, pool_ore=number_between(0, 10**12))),
+    RefundPool: ModelRules(fields=labelled(RefundPool, quarter=quarter_text, pool_ore=amount_between(0, 10**12))),
     IncomeBand: ModelRules(
         fields=labelled(
             IncomeBand,
             code=required_text,
-            lower_ore=number_between(0, MAX_YEARLY_INCOME_ORE),
-            upper_ore=number_between(0, MAX_YEARLY_INCOME_ORE, required=False),
+            lower_ore=amount_between(0, MAX_YEARLY_INCOME_ORE),
+            upper_ore=amount_between(0, MAX_YEARLY_INCOME_ORE, required=False),
         ),
         records=(_income_band_order_rule,),
     ),
     DirectDuesRate: ModelRules(
-        fields=labelled(DirectDuesRate, monthly_ore=number_between(0, MAX_MONTHLY_DUES_ORE)),
+        fields=labelled(DirectDuesRate, monthly_ore=amount_between(0, MAX_MONTHLY_DUES_ORE)),
         records=(_direct_rate_band_rule,),
     ),
 }

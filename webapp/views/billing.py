@@ -39,6 +39,7 @@ from webapp.security.scope import get_scope
 from webapp.services import arrears, invoice_documents, invoice_ledger, invoices, payment_methods
 from webapp.services.bounds import INT64_MAX
 from webapp.services.money import kroner, parse_kroner
+from webapp.services.periods import period_label
 from webapp.views.computed_interface import ComputedInterface
 from webapp.views.deductions import ore_formatters
 from webapp.views.downloads import download
@@ -145,7 +146,7 @@ class InvoiceView(ScopedModelView):
         "member_id": StringField(_l("Membership number"), validators=[wtf_validators.Optional()],
                                  render_kw={"class": "form-control"}),
     }
-    formatters_columns = {**ore_formatters(*INVOICE_MONEY), "shown_status": _status_label}
+    formatters_columns = {**ore_formatters(*INVOICE_MONEY), "shown_status": _status_label, "period": period_label}
 
     def _invoice(self, pk) -> Invoice:
         invoice = scoped_row(Invoice, pk, get_scope().grants_for_view(self.class_permission_name))
@@ -359,7 +360,7 @@ class DirectDuesRateView(ScopedModelView):
     description_columns = {
         "valid_from": _l("The rate applies from this date until the next rate of the same category and band."),
         "income_band": _l("Only for ordinary members; leave empty for the other categories."),
-        "monthly_ore": _l("The monthly dues in øre, without the insurances (they follow the dues rates)."),
+        "monthly_ore": _l("The monthly dues in kroner, without the insurances (they follow the dues rates)."),
     }
     formatters_columns = ore_formatters("monthly_ore")
 

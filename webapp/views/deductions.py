@@ -17,7 +17,7 @@ from webapp.models import (
     Payment,
     PaymentImport,
 )
-from webapp.models.choices import PaymentFileKind
+from webapp.models.choices import PaymentFileKind, ReconciliationStatus
 from webapp.models.labels import labels_for
 from webapp.services import accounts, deduction_lists, payment_queue
 from webapp.services import mail as outbox
@@ -38,6 +38,12 @@ def as_list(items) -> list:
 
 def ore_formatters(*columns: str) -> dict:
     return {column: (lambda value: kroner(value)) for column in columns}
+
+
+def reconciliation_flags(codes) -> str:
+    """The stored flags ('no_list,no_payment') by their labels: 'Ingen trekkliste, Ingen innbetaling'."""
+    labels = ReconciliationStatus.labels()
+    return ", ".join(str(labels.get(code, code)) for code in (codes or "").split(",") if code)
 
 
 class DuesRateView(ScopedModelView):
@@ -87,7 +93,8 @@ class DeductionMonthView(ScopedModelView):
     search_columns = ["period", "reconciliation_status", "delivered", "kid"]
     order_columns = ["period", "kid", "member_count", "reported_total_ore", "paid_total_ore", "reconciliation_status"]
     base_order = ("period", "desc")
-    formatters_columns = ore_formatters("fixed_total_ore", "reported_total_ore", "paid_total_ore")
+    formatters_columns = {**ore_formatters("fixed_total_ore", "reported_total_ore", "paid_total_ore"),
+                          "reconciliation_flags": reconciliation_flags}
 
 
 class DeductionListView(ScopedModelView):

@@ -1,4 +1,5 @@
-"""Form fields of our own: enum selects labelled in the user's language, and type-ahead selects."""
+"""Form fields of our own: enum selects labelled in the user's language, amounts typed in kroner, and type-ahead
+selects."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from flask_appbuilder.fields import AJAXSelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from wtforms import SelectField
+from wtforms import SelectField, StringField
 from wtforms import validators as wtf_validators
 
 from webapp.models.choices import LabelledEnum
+from webapp.services.money import kroner, parse_kroner
 
 
 class LabelledEnumField(SelectField):
@@ -36,6 +38,29 @@ class LabelledEnumField(SelectField):
         if self.data is None:
             return
         super().pre_validate(form)
+
+
+class KronerField(StringField):
+    """An amount as people write it, in kroner ('1 234,50' or '1234.5'), held in øre: the screens show øre
+    columns in kroner, so their forms take kroner too."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return kroner(self.data) if isinstance(self.data, int) else ""
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "") or ""
+        self.raw_data = [text]
+        if not text.strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_kroner(text)
+        except (ValueError, ArithmeticError):
+            self.data = None
+            raise ValueError(str(_l("%(field)s: '%(text)s' is not an amount in kroner.", field=self.label.text,
+                                    text=text[:40]))) from None
 
 
 class TypeaheadWidget:

@@ -178,7 +178,7 @@ class MemberDocumentView(ScopedModelView):
     base_order = ("created_at", "desc")
     formatters_columns = {"amount_ore": kroner}
     description_columns = {
-        "amount_ore": _l("For an invoice: the amount in øre (e.g. 45000 for NOK 450)."),
+        "amount_ore": _l("For an invoice: the amount in kroner (e.g. 450)."),
         "pdf": _l("A scanned letter or another PDF (at most 10 MB). Without a file, the PDF is made from the text."),
     }
     add_form_extra_fields = {

@@ -21,6 +21,7 @@ from webapp.security.scope import get_scope
 from webapp.services import payment_matching, payment_queue
 from webapp.services.bounds import row_id
 from webapp.services.money import kroner
+from webapp.services.periods import period_label
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
@@ -90,7 +91,7 @@ class PaymentQueueView(BaseView):
         except ValueError as exc:
             return self._refused(payment, "employer_month", str(exc))
         return self._done(payment_id, _("The payment is matched to %(employer)s, %(month)s.",
-                                        employer=employer.name, month=period))
+                                        employer=employer.name, month=period_label(period)))
 
     @expose("/<int:payment_id>/invoice", methods=["POST"])
     @has_access

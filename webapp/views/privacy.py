@@ -6,9 +6,11 @@ import datetime as dt
 
 from flask import redirect, request, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectField
 
 from webapp.extensions import db
 from webapp.models import AuditEntry, ConfidentialityDeclaration
@@ -16,6 +18,7 @@ from webapp.security import roles
 from webapp.security.redirects import safe_next
 from webapp.security.scope import get_scope
 from webapp.services import audit
+from webapp.views import audit_labels
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
 
@@ -74,3 +77,13 @@ class AuditLogView(ScopedModelView):
     show_columns = list(label_columns)
     search_columns = ["member_id", "username", "at", "action", "object_type"]
     base_order = ("at", "desc")
+    # The log stores codes; the screen shows and searches them by label.
+    formatters_columns = {"action": audit_labels.action_label, "object_type": audit_labels.object_label,
+                          "role": lambda codes: ", ".join(roles.role_label(code) for code in (codes or "").split(",")
+                                                          if code)}
+    search_form_extra_fields = {
+        "action": SelectField(_l("Action"), choices=lambda: audit_labels.choices(audit_labels.ACTION_LABELS),
+                              widget=Select2Widget()),
+        "object_type": SelectField(_l("Object"), choices=lambda: audit_labels.choices(audit_labels.OBJECT_LABELS),
+                                   widget=Select2Widget()),
+    }

@@ -23,7 +23,7 @@ from webapp.security.rowfilters import scoped_row
 from webapp.security.scope import get_scope
 from webapp.services import refunds
 from webapp.services.money import parse_kroner
-from webapp.services.periods import PeriodError, Quarter
+from webapp.services.periods import PeriodError, Quarter, period_label
 from webapp.views.deductions import ore_formatters
 from webapp.views.downloads import download
 from webapp.views.scoped_api import ScopedModelRestApi
@@ -53,7 +53,7 @@ class RefundPolicyView(ScopedModelView):
     show_columns = add_columns = edit_columns = list(POLICY_LABELS)
     search_columns = ["valid_from"]
     base_order = ("valid_from", "desc")
-    formatters_columns = ore_formatters("pool_ore")
+    formatters_columns = {**ore_formatters("pool_ore"), "valid_from": period_label}
 
 
 class RefundPoolView(ScopedModelView):
@@ -67,7 +67,7 @@ class RefundPoolView(ScopedModelView):
     list_columns = show_columns = add_columns = edit_columns = ["quarter", "pool_ore", "note"]
     search_columns = ["quarter"]
     base_order = ("quarter", "desc")
-    formatters_columns = ore_formatters("pool_ore")
+    formatters_columns = {**ore_formatters("pool_ore"), "quarter": period_label}
 
 
 class RefundRunView(BaseView):
@@ -105,7 +105,7 @@ class RefundRunView(BaseView):
         except refunds.RefundError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("RefundRunView.index"))
-        flash(_("%(quarter)s is calculated: a draft, to be approved.", quarter=run.quarter), "success")
+        flash(_("%(quarter)s is calculated: a draft, to be approved.", quarter=period_label(run.quarter)), "success")
         return redirect(url_for("RefundRunView.show", quarter=run.quarter))
 
     @expose("/<quarter>")
@@ -128,9 +128,10 @@ class RefundRunView(BaseView):
             flash(str(exc), "danger")
             return redirect(url_for("RefundRunView.index"))
         if changed:
-            flash(_("%(quarter)s is approved. The documents are on the units' pages.", quarter=run.quarter), "success")
+            flash(_("%(quarter)s is approved. The documents are on the units' pages.", quarter=period_label(run.quarter)),
+                  "success")
         else:
-            flash(_("%(quarter)s was already approved; nothing changed.", quarter=run.quarter), "info")
+            flash(_("%(quarter)s was already approved; nothing changed.", quarter=period_label(run.quarter)), "info")
         return redirect(url_for("RefundRunView.show", quarter=run.quarter))
 
 

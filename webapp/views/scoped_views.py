@@ -15,7 +15,7 @@ from webapp.services.bounds import column_bound_rules
 from webapp.services.validation import RecordInvalid, rules_for
 from webapp.views.checked_writes import check_write
 from webapp.views.display import display_value, enum_display
-from webapp.views.form_fields import LabelledEnumField
+from webapp.views.form_fields import KronerField, LabelledEnumField
 from webapp.views.form_rules import FieldRuleValidator, RecordRuleValidator, with_validators
 
 
@@ -29,7 +29,19 @@ class ScopedModelView(ModelView):
         self.datamodel.view_name = self.class_permission_name or self.__class__.__name__
         self._add_domain_form_fields()
         self._add_display_formatters()
+        self._add_enum_search_fields()
         super().__init__(**kwargs)
+
+    def _add_enum_search_fields(self) -> None:
+        """The search filters offer an enum's members by label (FAB's own select lists the stored codes)."""
+        columns = self.datamodel.obj.__table__.columns
+        fields = dict(self.search_form_extra_fields or {})
+        for name in self.search_columns or []:
+            enum_class = getattr(getattr(columns.get(name), "type", None), "enum_class", None)
+            if enum_class is not None and name not in fields:
+                fields[name] = LabelledEnumField(self.label_columns.get(name, name), enum_class=enum_class,
+                                                 nullable=True)
+        self.search_form_extra_fields = fields
 
     def _add_display_formatters(self) -> None:
         """Show enums by label, dates the Norwegian way and missing values as nothing."""
@@ -63,9 +75,15 @@ class ScopedModelView(ModelView):
         }
         for name in columns:
             column = model.__table__.columns.get(name)
-            if column is None or not hasattr(column.type, "enum_class") or column.type.enum_class is None:
+            if column is None or name in extra:
                 continue
-            if name in extra:
+            if name.endswith("_ore"):  # shown in kroner, so typed in kroner
+                required = [] if column.nullable else [wtf_validators.InputRequired()]
+                extra[name] = KronerField(self.label_columns.get(name, name), validators=required + validators.get(
+                    name, []), description=(self.description_columns or {}).get(name, ""), render_kw={
+                    "class": "form-control"})
+                continue
+            if not hasattr(column.type, "enum_class") or column.type.enum_class is None:
                 continue
             required = [] if column.nullable else [wtf_validators.InputRequired()]
             extra[name] = LabelledEnumField(

@@ -15,6 +15,7 @@ from webapp.security.rowfilters import scoped_get
 from webapp.security.scope import get_scope
 from webapp.services import subject_access
 from webapp.services.pdf import render_pdf
+from webapp.views import subject_access_pdf
 from webapp.views.downloads import download
 
 
@@ -48,6 +49,8 @@ class SubjectAccessView(BaseView):
     @has_access
     def as_pdf(self):
         member_id, data = self._data()
-        pdf = render_pdf("pdf/subject_access.html", data=data, union_name=current_app.config["UNION_NAME"])
+        pdf = render_pdf("pdf/subject_access.html", data=data, sections=subject_access_pdf.sections(data),
+                         generated_at=subject_access_pdf.generated_at(data),
+                         union_name=current_app.config["UNION_NAME"])
         return download(pdf, f"innsyn-{member_id}.pdf", "application/pdf", object_type="subject_access",
                         object_id=member_id, member_id=member_id)
