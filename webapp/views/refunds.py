@@ -128,8 +128,8 @@ class RefundRunView(BaseView):
             flash(str(exc), "danger")
             return redirect(url_for("RefundRunView.index"))
         if changed:
-            flash(_("%(quarter)s is approved. The documents are on the units' pages.", quarter=period_label(run.quarter)),
-                  "success")
+            flash(_("%(quarter)s is approved. The documents are on the units' pages.",
+                    quarter=period_label(run.quarter)), "success")
         else:
             flash(_("%(quarter)s was already approved; nothing changed.", quarter=period_label(run.quarter)), "info")
         return redirect(url_for("RefundRunView.show", quarter=run.quarter))
