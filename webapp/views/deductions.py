@@ -27,6 +27,7 @@ from webapp.views.form_fields import LabelledEnumField
 from webapp.views.scoped_api import ScopedModelRestApi
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
+from webapp.views.transaction_types import transaction_type_label
 
 READ_ONLY = ["can_list", "can_show"]
 
@@ -169,7 +170,7 @@ class PaymentView(ScopedModelView):
     search_columns = ["kid", "period", "paid_on", "employer", "transaction_type", "matched_manually"]
     order_columns = ["paid_on", "kid", "amount_ore", "period"]
     base_order = ("paid_on", "desc")
-    formatters_columns = ore_formatters("amount_ore")
+    formatters_columns = {**ore_formatters("amount_ore"), "transaction_type": transaction_type_label}
 
 
 class PaymentImportView(ScopedModelView):

@@ -22,6 +22,7 @@ from webapp.services import payment_matching, payment_queue
 from webapp.services.bounds import row_id
 from webapp.services.money import kroner
 from webapp.services.periods import period_label
+from webapp.views.transaction_types import transaction_type_label
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
@@ -66,6 +67,7 @@ class PaymentQueueView(BaseView):
             state_label=payment_queue.state_label(payment), candidates=candidates,
             allocations=payment_queue.allocations_of(payment.id) if payment.member_id else [],
             errors=errors or {}, form=request.form if request.method == "POST" else {},
+            transaction_type=transaction_type_label(payment.transaction_type),
         ), status
 
     def _refused(self, payment: Payment, field: str, message: str):
