@@ -149,6 +149,17 @@ def read_page(html: str) -> VisibleText:
     return page
 
 
+def pdf_problems(data: bytes) -> list[tuple[str, str]]:
+    """Codes in a PDF's text: a quarter code, a stored code with an underscore, True/False."""
+    from pypdf import PdfReader
+
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    found = [("quarter code", code) for code in re.findall(r"\b\d{4}-Q[1-4]\b", text)]
+    found += [("code", code) for code in re.findall(r"\b[a-z]+_[a-z_]+\b", text) if code in CODES]
+    found += [("English", word) for word in re.findall(r"\b(?:True|False|None)\b", text)]
+    return found
+
+
 # ------------------------------------------------------------------ walking
 
 
@@ -216,6 +227,9 @@ class Walk:
         match = re.search(r'filename="?([^";]+)', disposition)
         if match:
             self.files.append((url, match.group(1)))
+        if response.mimetype == "application/pdf":
+            for found, text in pdf_problems(response.data):
+                self.findings[(found, text)].append(f"{url} (PDF)")
 
     def report(self) -> str:
         return "\n".join(f"{kind}: {text!r} on {len(urls)} pages, e.g. {urls[0]}"

@@ -25,6 +25,7 @@ from webapp.models.choices import LabelledEnum
 from webapp.models.labels import field_label, labels_for
 from webapp.security.roles import role_label
 from webapp.services.money import decimal_text, kroner
+from webapp.services.periods import period_label
 from webapp.views import audit_labels
 
 TABLE_LABELS = {
@@ -213,7 +214,7 @@ def value_text(table, column, value) -> str:
         return coded(value)
     referenced = _referenced(column, value)
     if referenced is not None:
-        return referenced
+        return period_label(referenced)  # a refund run is named by its quarter
     typed = _typed_text(column, value)
     if typed is not None:
         return typed
@@ -224,7 +225,7 @@ def value_text(table, column, value) -> str:
             return decimal_text(Decimal(str(value)))
         except InvalidOperation:
             return str(value)
-    return str(value)
+    return period_label(value)  # '2026-Q3' -> '3. kvartal 2026'; other text as it is
 
 
 def _section(table, rows: list[dict], title: str | None = None) -> Section:
