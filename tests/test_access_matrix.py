@@ -472,6 +472,7 @@ NOT_A_ROW = {
     "TypeaheadView.search": "a kind of row; what it finds is scoped (test_typeahead_is_scoped)",
     "PasswordView.set_password": "a one-time token (tests/test_password_reset.py)",
     "MyPageView.edit": "a section of the member's own page",
+    "GuideView.role": "a role name: the guide is public (tests/test_guide.py)",
 }
 # FAB's generic routes of a screen or an API: covered per view by test_screen_access and test_api_access,
 # and for every other screen by test_every_other_screen_is_the_offices.

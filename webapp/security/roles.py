@@ -58,6 +58,7 @@ _COMMON = [
     _grant("ResetMyPasswordView", "can_this_form_(get|post)"),
     _grant("UserInfoEditView", "can_this_form_(get|post)"),
     _grant("UserDBModelView", "can_userinfo"),
+    _grant("UserGuide", "menu_access"),  # the menu's link to the user guide (webapp/views/guide.py)
 ]
 
 # Secure messages: members and deduction contacts write to the union; officers answer for their units.

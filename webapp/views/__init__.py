@@ -26,6 +26,7 @@ from webapp.views.deductions import (
     PaymentImportView,
     PaymentView,
 )
+from webapp.views.guide import GuideView
 from webapp.views.member_services import (
     CourseApplicationView,
     CourseView,
@@ -137,8 +138,10 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(MessagesView, "Messages", label=_l("Messages"), icon="fa-envelope")
     current_app.jinja_env.globals["latest_threads"] = latest_threads
     for view in (ActingRoleView, UnitPageView, PortalView, MyPageView, TypeaheadView, PasswordView,
-                 AccessRequestFormView, ForgotPasswordView, ConfidentialityView, SubjectAccessView):
+                 AccessRequestFormView, ForgotPasswordView, ConfidentialityView, SubjectAccessView, GuideView):
         appbuilder.add_view_no_menu(view)
+    # Every role's menu: the guide of the role acted in (roles.py grants the menu item to all of them).
+    appbuilder.add_link("UserGuide", href="/guide/mine", label=_l("Help"), icon="fa-question-circle")
     apis = (OrgUnitApi, EmployerApi, WorkplaceApi, MemberApi, EmploymentApi, PositionApi, DeductionMonthApi,
             DeductionListApi, PaymentApi, InvoiceApi, OperatingUnitApi)
     for api in apis:
