@@ -70,8 +70,9 @@ ENGLISH_FILE_WORDS = {"letter", "invoice", "certificate", "membership", "report"
                       "data", "subject", "access", "document", "basis", "template", "deduction"}
 
 
-def problem(text: str, attribute: bool = False) -> str | None:
-    """What is wrong with one visible text, or None."""
+def problem(text: str, attribute: bool = False, typed: bool = False) -> str | None:
+    """What is wrong with one visible text, or None. `attribute`: a title, placeholder or label read out;
+    `typed`: the value of a form field, where a quarter is typed as its code (2026-Q3)."""
     stripped = text.strip().rstrip(":*").strip()
     if not stripped:
         return None
@@ -82,7 +83,7 @@ def problem(text: str, attribute: bool = False) -> str | None:
     parts = [part.strip() for part in stripped.split(",")]
     if all(part in CODES for part in parts):
         return "code"
-    if not attribute and QUARTER_CODE.match(stripped):
+    if not attribute and not typed and QUARTER_CODE.match(stripped):
         return "quarter code"
     if not attribute and ENGLISH_NUMBER.match(stripped):
         return "English number"
@@ -99,6 +100,7 @@ class VisibleText(HTMLParser):
     VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
             "wbr"}
     SPOKEN = ("title", "placeholder", "aria-label", "alt")
+    FILLED = ("text", "number", "search", "email", "tel")
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -116,6 +118,8 @@ class VisibleText(HTMLParser):
                 self.texts.append((f"{tag}@{name}", values[name], True))
         if tag == "input" and values.get("type") in ("submit", "button") and values.get("value"):
             self.texts.append((f"{tag}@value", values["value"], True))
+        if tag == "input" and values.get("type", "text") in self.FILLED and values.get("value"):
+            self.texts.append(("input value", values["value"], False))  # a prefilled number reads 100, not 100.00
         if tag not in self.VOID:
             self.open.append(tag)
 
@@ -216,7 +220,7 @@ class Walk:
                 continue
             page = read_page(response.get_data(as_text=True))
             for where, text, attribute in page.texts:
-                found = problem(text, attribute)
+                found = problem(text, attribute, typed=where.endswith("input value"))
                 if found:
                     self.findings[(found, text)].append(f"{url} ({where})")
             queue += [link for link in (_local(url, href) for href in page.links) if link and link not in seen]
@@ -492,6 +496,11 @@ def test_a_percentage_of_full_time_reads_as_a_whole_number(client, world):
     page = client.get(f"/employmentview/show/{world.employments['inside'].id}").get_data(as_text=True)
     texts = [text for _, text, _ in read_page(page).texts]
     assert "Stillingsprosent" in texts and "100" in texts and "100.00" not in texts
+    form = client.get("/employmentview/add").get_data(as_text=True)
+    assert 'name="position_pct"' in form and 'value="100"' in form  # the default, as people write it
+    employment = world.employments["inside"]
+    edit = client.get(f"/employmentview/edit/{employment.id}").get_data(as_text=True)
+    assert 'id="position_pct" name="position_pct" type="text" value="100"' in edit or 'value="100"' in edit
 
 
 def test_reconciliation_flags_read_as_labels(app):
@@ -499,3 +508,24 @@ def test_reconciliation_flags_read_as_labels(app):
 
     with app.test_request_context():
         assert reconciliation_flags("no_list,no_payment") == "Ingen trekkliste, Ingen innbetaling"
+
+
+def test_a_decimal_is_typed_with_a_comma_or_a_point(app):
+    from decimal import Decimal
+
+    from werkzeug.datastructures import MultiDict
+    from wtforms import Form
+
+    from webapp.views.form_fields import NorwegianDecimalField
+
+    class Percentage(Form):
+        share = NorwegianDecimalField("Stillingsprosent")
+
+    with app.test_request_context():
+        for typed, read in (("37,5", Decimal("37.5")), ("37.5", Decimal("37.5")), ("1 000,25", Decimal("1000.25"))):
+            form = Percentage(MultiDict({"share": typed}))
+            assert form.validate() and form.share.data == read, typed
+        assert Percentage(data={"share": Decimal("100.00")}).share._value() == "100"
+        refused = Percentage(MultiDict({"share": "hundre"}))
+        assert not refused.validate()
+        assert refused.share.errors == ["Stillingsprosent: «hundre» er ikke et tall."]

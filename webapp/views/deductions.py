@@ -17,12 +17,13 @@ from webapp.models import (
     Payment,
     PaymentImport,
 )
-from webapp.models.choices import PaymentFileKind, ReconciliationStatus
+from webapp.models.choices import PaymentFileKind, ReconciliationStatus, RequestStatus
 from webapp.models.labels import labels_for
 from webapp.services import accounts, deduction_lists, payment_queue
 from webapp.services import mail as outbox
 from webapp.services.money import kroner
 from webapp.views.computed_interface import ComputedInterface
+from webapp.views.display import enum_display
 from webapp.views.form_fields import LabelledEnumField
 from webapp.views.scoped_api import ScopedModelRestApi
 from webapp.views.scoped_interface import ScopedInterface
@@ -216,6 +217,9 @@ class AccessRequestView(ScopedModelView):
     list_columns = show_columns = list(label_columns)
     search_columns = ["status", "org_number", "email"]
     base_order = ("requested_at", "desc")
+    # The status is stored as the code of a RequestStatus (pending, approved, rejected): shown and searched by label.
+    formatters_columns = {"status": enum_display(RequestStatus)}
+    search_form_extra_fields = {"status": LabelledEnumField(_l("Status"), enum_class=RequestStatus, nullable=True)}
 
     def _decide(self, items, approve: bool):
         for item in as_list(items):

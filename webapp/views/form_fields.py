@@ -3,16 +3,18 @@ selects."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from flask import url_for
 from flask_appbuilder.fields import AJAXSelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from wtforms import SelectField, StringField
+from wtforms import DecimalField, SelectField, StringField
 from wtforms import validators as wtf_validators
 
 from webapp.models.choices import LabelledEnum
-from webapp.services.money import kroner, parse_kroner
+from webapp.services.money import decimal_text, kroner, parse_kroner
 
 
 class LabelledEnumField(SelectField):
@@ -60,6 +62,27 @@ class KronerField(StringField):
         except (ValueError, ArithmeticError):
             self.data = None
             raise ValueError(str(_l("%(field)s: '%(text)s' is not an amount in kroner.", field=self.label.text,
+                                    text=text[:40]))) from None
+
+
+class NorwegianDecimalField(DecimalField):
+    """A number with a decimal comma and no trailing zeros (Stillingsprosent 100, 37,5); a point is read too."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else decimal_text(self.data).replace("\u00a0", "")
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        text = str(valuelist[0])
+        try:
+            self.data = Decimal(text.replace("\u00a0", "").replace(" ", "").replace(",", "."))
+        except (InvalidOperation, ValueError):
+            self.data = None
+            raise ValueError(str(_l("%(field)s: '%(text)s' is not a number.", field=self.label.text,
                                     text=text[:40]))) from None
 
 

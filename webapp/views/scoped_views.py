@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, request
 from flask_appbuilder import ModelView, expose
+from sqlalchemy import Numeric
 from wtforms import validators as wtf_validators
 
 from webapp.extensions import db
@@ -15,7 +16,7 @@ from webapp.services.bounds import column_bound_rules
 from webapp.services.validation import RecordInvalid, rules_for
 from webapp.views.checked_writes import check_write
 from webapp.views.display import display_value, enum_display
-from webapp.views.form_fields import KronerField, LabelledEnumField
+from webapp.views.form_fields import KronerField, LabelledEnumField, NorwegianDecimalField
 from webapp.views.form_rules import FieldRuleValidator, RecordRuleValidator, with_validators
 
 
@@ -77,11 +78,13 @@ class ScopedModelView(ModelView):
             column = model.__table__.columns.get(name)
             if column is None or name in extra:
                 continue
-            if name.endswith("_ore"):  # shown in kroner, so typed in kroner
-                required = [] if column.nullable else [wtf_validators.InputRequired()]
-                extra[name] = KronerField(self.label_columns.get(name, name), validators=required + validators.get(
+            field_class = KronerField if name.endswith("_ore") else (  # shown in kroner, so typed in kroner
+                NorwegianDecimalField if isinstance(column.type, Numeric) else None)
+            if field_class is not None:
+                required = [wtf_validators.Optional()] if column.nullable else [wtf_validators.InputRequired()]
+                extra[name] = field_class(self.label_columns.get(name, name), validators=required + validators.get(
                     name, []), description=(self.description_columns or {}).get(name, ""), render_kw={
-                    "class": "form-control"})
+                    "class": "form-control"}, default=self.datamodel.get_col_default(name))
                 continue
             if not hasattr(column.type, "enum_class") or column.type.enum_class is None:
                 continue
