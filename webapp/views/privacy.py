@@ -18,7 +18,7 @@ from webapp.security import roles
 from webapp.security.redirects import safe_next
 from webapp.security.scope import get_scope
 from webapp.services import audit
-from webapp.views import audit_labels
+from webapp.views import audit_labels, subject_access_pdf
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
 
@@ -79,6 +79,7 @@ class AuditLogView(ScopedModelView):
     base_order = ("at", "desc")
     # The log stores codes; the screen shows and searches them by label.
     formatters_columns = {"action": audit_labels.action_label, "object_type": audit_labels.object_label,
+                          "details": subject_access_pdf.audit_details,
                           "role": lambda codes: ", ".join(roles.role_label(code) for code in (codes or "").split(",")
                                                           if code)}
     search_form_extra_fields = {
