@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 from pypdf import PdfReader
 
@@ -30,7 +31,7 @@ def lo_pdf(app, day: dt.date, more_associations: int = 0) -> PdfReader:
     """The LO report's PDF; `more_associations` made-up national associations make its last table run over pages."""
     with app.test_request_context("/"):
         report = membership.lo_report(day)
-        report.breakdowns["org_unit"] += [membership.Group(f"LF{number}", f"Landsforening nr. {number}", 0)
+        report.breakdowns["org_unit"] += [membership.Group(f"LF{number}", f"Landsforening nr. {number}", number * 123)
                                           for number in range(100, 100 + more_associations)]
         files = exports.lo_files(report)
     [pdf] = [file for file in files if file.name.endswith(".pdf")]
@@ -44,6 +45,7 @@ def test_lo_report_headings_and_footer(app_ctx, world):
     for heading in ("Medlemmer etter kategori", "Medlemmer etter kjønn", "Medlemmer etter aldersgruppe",
                     "Medlemmer etter fylke", "Medlemmer etter sektor", "Medlemmer etter landsforening"):
         assert heading in text
+    assert re.search(r"Landsforening nr. 100\n 12\s300\n", text), text[:3000]  # numbers the Norwegian way
     for column in ("Kategori", "Kjønn", "Aldersgruppe", "Fylke", "Sektor", "Landsforening"):
         assert f"\n{column}\n{column} " not in text  # a heading that repeats the column name under it
     for number, page in enumerate(reader.pages, start=1):
