@@ -63,6 +63,7 @@ def _codes() -> set[str]:
 ENGLISH = _english_msgids() | FAB_ENGLISH
 CODES = _codes()
 QUARTER_CODE = re.compile(r"^\d{4}-Q[1-4]$")
+MONTH_CODE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 ENGLISH_NUMBER = re.compile(r"^-?\d+\.\d+$|^\d{1,3}(,\d{3})+(\.\d+)?$")  # 100.00, 1,234.50
 EXCEPTION_TEXT = re.compile(r"\[Errno \d+\]|Traceback|Exception:|Error:")
 # English words of file names (the stems of what the app hands out).
@@ -85,6 +86,8 @@ def problem(text: str, attribute: bool = False, typed: bool = False) -> str | No
         return "code"
     if not attribute and not typed and QUARTER_CODE.match(stripped):
         return "quarter code"
+    if not attribute and not typed and MONTH_CODE.match(stripped):
+        return "month code"
     if not attribute and ENGLISH_NUMBER.match(stripped):
         return "English number"
     return None
@@ -323,7 +326,7 @@ def test_the_office_walk_covers_the_screens_and_their_rows(clean_app, demo):
 @pytest.mark.parametrize("text,expected", [
     ("Cancel", "English"), ("True", "English"), ("Members", "English"), ("Medlemmer", None),
     ("no_list,no_payment", "code"), ("pending", "code"), ("office", "code"), ("Forbundskontoret", None),
-    ("2026-Q3", "quarter code"), ("3. kvartal 2026", None), ("[Errno 111] Connection refused", "exception text"),
+    ("2026-Q3", "quarter code"), ("3. kvartal 2026", None), ("2026-11", "month code"), ("november 2026", None), ("[Errno 111] Connection refused", "exception text"),
     ("Status", None), ("KID", None), ("100.00", "English number"), ("100", None), ("1 234,50", None),
 ])
 def test_the_rule_finds_english_and_codes(text, expected):

@@ -22,6 +22,7 @@ from webapp.models.labels import labels_for
 from webapp.services import accounts, deduction_lists, payment_queue
 from webapp.services import mail as outbox
 from webapp.services.money import kroner
+from webapp.services.periods import period_label
 from webapp.views.computed_interface import ComputedInterface
 from webapp.views.display import enum_display
 from webapp.views.form_fields import LabelledEnumField
@@ -96,7 +97,7 @@ class DeductionMonthView(ScopedModelView):
     order_columns = ["period", "kid", "member_count", "reported_total_ore", "paid_total_ore", "reconciliation_status"]
     base_order = ("period", "desc")
     formatters_columns = {**ore_formatters("fixed_total_ore", "reported_total_ore", "paid_total_ore"),
-                          "reconciliation_flags": reconciliation_flags}
+                          "reconciliation_flags": reconciliation_flags, "period": period_label}
 
 
 class DeductionListView(ScopedModelView):
@@ -116,7 +117,7 @@ class DeductionListView(ScopedModelView):
     show_columns = list(label_columns)
     search_columns = ["period", "status", "kind"]
     base_order = ("period", "desc")
-    formatters_columns = ore_formatters("total_ore")
+    formatters_columns = {**ore_formatters("total_ore"), "period": period_label}
 
     @action("reopen", _l("Reopen"), _l("Open the delivered list for changes again? This is logged."), "fa-unlock",
             multiple=False)
@@ -171,7 +172,8 @@ class PaymentView(ScopedModelView):
     search_columns = ["kid", "period", "paid_on", "employer", "transaction_type", "matched_manually"]
     order_columns = ["paid_on", "kid", "amount_ore", "period"]
     base_order = ("paid_on", "desc")
-    formatters_columns = {**ore_formatters("amount_ore"), "transaction_type": transaction_type_label}
+    formatters_columns = {**ore_formatters("amount_ore"), "transaction_type": transaction_type_label,
+                          "period": period_label}
 
 
 class PaymentImportView(ScopedModelView):
