@@ -315,16 +315,21 @@ def test_match_to_an_employer_month_needs_a_basis(office, world, queue, dbs, cle
         add_initial_rate()
         deduction_basis.generate(Month(2027, 1))
         db.session.remove()
-    response = office.post(f"/payments/{queue['employer']}/employer-month", data={"employer_id": e1,
-                                                                                  "period": "2027-01"},
+    # Making the basis matched the payment with the employer's KID by itself; a payment without a KID is matched
+    # to the employer-month by hand.
+    dbs.expire_all()
+    automatic = dbs.get(Payment, queue["employer"])
+    assert (automatic.employer_id, automatic.period, automatic.matched_manually) == (e1, "2027-01", False)
+    response = office.post(f"/payments/{queue['junk']}/employer-month", data={"employer_id": e1,
+                                                                              "period": "2027-01"},
                            follow_redirects=True)
     assert "Innbetalingen er koblet til Virksomhet E1, januar 2027." in text_of(response)
     dbs.expire_all()
-    payment = dbs.get(Payment, queue["employer"])
+    payment = dbs.get(Payment, queue["junk"])
     assert (payment.employer_id, payment.period, payment.matched_manually) == (e1, "2027-01", True)
     basis = dbs.scalar(select(DeductionBasis).where(DeductionBasis.employer_id == e1,
                                                     DeductionBasis.period == "2027-01"))
-    assert basis.paid_total_ore == 123400
+    assert basis.paid_total_ore == 123400 + 1000
 
 
 def test_return_needs_a_reason_and_can_be_undone(office, queue, dbs):
