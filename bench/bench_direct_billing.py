@@ -15,6 +15,9 @@ The dataset is its own database (default: SQLite file instance/bench_direct_100k
 --db): the benchmark register (seed.generator) with every member active and no employment on payroll
 deduction, so that every member pays directly, and the demo's direct dues rates. The setup (not timed) also
 imports an AvtaleGiro agreements file with a mandate for every member, after the quarter's invoices are made.
+On PostgreSQL the tables are analysed after every bulk change of the setup and between runs, as autovacuum
+does in production (`--no-analyze` leaves the statistics as they are: on a server with autovacuum off, the
+planner then works from the statistics of the empty tables).
 """
 
 from __future__ import annotations
@@ -37,15 +40,34 @@ DEFAULT_DB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
 TARGETS = {"invoices": 10.0, "claims": 10.0, "import": 20.0}
 
 
+ANALYZE = True
+
+
+def analyze() -> None:
+    """Fresh planner statistics on PostgreSQL (autovacuum's job in production)."""
+    from sqlalchemy import text
+
+    from webapp.extensions import db
+
+    db.session.commit()
+    if ANALYZE and db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))
+
+
 def measure(step: Callable[[], object], reset: Callable[[], None], runs: int) -> tuple[list[float], float, object]:
     """`step` timed `runs` times after `reset`, then once more under tracemalloc: seconds, peak MiB, last result."""
     seconds, result = [], None
     for _ in range(runs):
+        analyze()  # the deletes of `reset` after a bulk step need fresh statistics too
         reset()
+        analyze()
         started = time.perf_counter()
         result = step()
         seconds.append(time.perf_counter() - started)
+    analyze()
     reset()
+    analyze()
     tracemalloc.start()
     step()
     peak = tracemalloc.get_traced_memory()[1] / 2**20
@@ -86,6 +108,7 @@ def prepare(today: dt.date) -> int:
     db.session.commit()
     ensure_rate()
     ensure_direct_rates(today)
+    analyze()
     assert db.session.scalar(select(func.count(DeductionBasis.id))) == 0, "the bench database has deduction bases"
     return int(db.session.scalar(select(func.count(Member.id))))
 
@@ -120,6 +143,7 @@ def import_mandates(month, today: dt.date) -> None:
                             for index, number in enumerate(numbers)], today, 1)
     started = time.perf_counter()
     result = payments.import_file("AVTALEGIRO.bench.txt", data, imported_by="bench")
+    analyze()
     print(f"  setup: agreements file with {len(numbers):,} mandates imported in {time.perf_counter() - started:.2f} s "
           f"({result.summary()})")
 
@@ -187,8 +211,11 @@ def bench_import(quarter, runs: int) -> None:
 
 
 def main() -> int:
+    global ANALYZE
     parser = bench_arguments(runs=2)
+    parser.add_argument("--no-analyze", action="store_true", help="never ANALYZE (PostgreSQL)")
     args = parser.parse_args()
+    ANALYZE = not args.no_analyze
     app = bench_app(args.db or "sqlite:///" + DEFAULT_DB, args.members, args.employers)
 
     from webapp.extensions import db
