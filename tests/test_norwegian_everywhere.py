@@ -326,7 +326,8 @@ def test_the_office_walk_covers_the_screens_and_their_rows(clean_app, demo):
 @pytest.mark.parametrize("text,expected", [
     ("Cancel", "English"), ("True", "English"), ("Members", "English"), ("Medlemmer", None),
     ("no_list,no_payment", "code"), ("pending", "code"), ("office", "code"), ("Forbundskontoret", None),
-    ("2026-Q3", "quarter code"), ("3. kvartal 2026", None), ("2026-11", "month code"), ("november 2026", None), ("[Errno 111] Connection refused", "exception text"),
+    ("2026-Q3", "quarter code"), ("3. kvartal 2026", None), ("2026-11", "month code"), ("november 2026", None),
+    ("[Errno 111] Connection refused", "exception text"),
     ("Status", None), ("KID", None), ("100.00", "English number"), ("100", None), ("1 234,50", None),
 ])
 def test_the_rule_finds_english_and_codes(text, expected):

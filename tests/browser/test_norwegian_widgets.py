@@ -44,10 +44,11 @@ def test_date_picker_and_confirmation_dialog_speak_bokmal(page, world):
 
 
 def test_english_is_one_switch_away_in_the_widgets(page, world):
-    log_in(page, world.logins["member_data_admin"], "member_data_admin")
-    page.wait_for_load_state("networkidle")  # the role's choice is stored before the language is (one cookie)
+    # The switch on the login page, before logging in: the language stays for the session that follows.
+    page.goto("/login/")
     page.goto("/lang/en")
     page.wait_for_load_state("networkidle")
+    log_in(page, world.logins["member_data_admin"], "member_data_admin")
     page.goto("/employmentview/add")
     page.click("#member + .select2 .select2-selection")
     page.wait_for_selector(".select2-results__message")

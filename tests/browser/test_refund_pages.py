@@ -35,7 +35,7 @@ def test_office_approves_and_treasurer_downloads(page, world, clean_app, browser
     log_in(officer, world.logins["treasurer"], "treasurer")
     officer.goto("/unit/")
     documents = officer.locator("#refund-documents")
-    assert "2026-Q1" in documents.inner_text()
+    assert "1. kvartal 2026" in documents.inner_text()
     screenshot(officer, "unit-page-refund-documents")
     for link in (".refund-letter", ".refund-list"):
         href = documents.locator(link).first.get_attribute("href")
