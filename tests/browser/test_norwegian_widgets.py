@@ -49,7 +49,10 @@ def test_english_is_one_switch_away_in_the_widgets(page, world):
     page.goto("/lang/en")
     page.wait_for_load_state("networkidle")
     log_in(page, world.logins["member_data_admin"], "member_data_admin")
+    page.wait_for_url(lambda url: "/acting/choose" not in url and "/login" not in url)  # the role chosen
+    page.wait_for_load_state("networkidle")
     page.goto("/employmentview/add")
+    assert page.locator("html").get_attribute("lang") == "en"
     page.click("#member + .select2 .select2-selection")
     page.wait_for_selector(".select2-results__message")
     assert re.search(r"Please enter 2 or more characters", page.inner_text(".select2-results__message"))
