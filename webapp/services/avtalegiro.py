@@ -200,10 +200,11 @@ def build_claims(month: Month, today: dt.date | None = None, again: bool = False
         number=number, data_transmitter=config["NETS_DATA_TRANSMITTER"],
         data_recipient=config["NETS_DATA_RECIPIENT"], date=today,
     )
-    assignment = transmission.add_assignment(
-        service_code=netsgiro.ServiceCode.AVTALEGIRO, assignment_type=netsgiro.AssignmentType.TRANSACTIONS,
+    assignment = _ClaimsAssignment(
+        service_code=netsgiro.ServiceCode.AVTALEGIRO, type=netsgiro.AssignmentType.TRANSACTIONS,
         agreement_id=config["AVTALEGIRO_AGREEMENT_ID"], number=number, account=config["UNION_ACCOUNT_NUMBER"],
     )
+    transmission.assignments.append(assignment)
     reference = _("Union dues %(month)s", month=str(month))[:25]
     for invoice_id, member_id, kid, due_date, outstanding, member_no, first_name, last_name in rows:
         notice = notify.get(member_id, False) and _bank_notice(month, member_no, int(outstanding), due_date, kid)
@@ -215,6 +216,28 @@ def build_claims(month: Month, today: dt.date | None = None, again: bool = False
         claims.notified += bool(notice)
     claims.data = transmission.to_ocr().encode("iso-8859-1", errors="replace") + b"\n"
     return claims
+
+
+class _ClaimsAssignment(netsgiro.Assignment):
+    """netsgiro's assignment, with its claims turned into records once.
+
+    netsgiro counts an assignment's records by making them (for the assignment's and the transmission's end
+    records), so `to_ocr` made every claim's records three times: two thirds of a 100,000-claim file's time.
+    """
+
+    def _claim_records(self) -> list:
+        records = self.__dict__.get("_records")
+        if records is None:
+            records = self.__dict__["_records"] = [r for claim in self.transactions for r in claim.to_records()]
+        return records
+
+    def get_num_records(self) -> int:
+        return 2 + len(self._claim_records())
+
+    def to_records(self):
+        yield self._get_start_record()
+        yield from self._claim_records()
+        yield self._get_end_record()
 
 
 def _bank_notice(month: Month, member_no: str, amount_ore: int, due_date: dt.date, kid: str) -> str:
