@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from seed.phases import direct_bank as bank
@@ -52,7 +52,6 @@ from webapp.models import (
     Invoice,
     Member,
     Payment,
-    PaymentAllocation,
     PaymentImport,
 )
 from webapp.models.choices import InvoiceStatus, MemberCategory, PaymentMethod
@@ -105,7 +104,6 @@ def play_direct_billing(seed: int = 1, months: int = 12, today: dt.date | None =
         return result
     started = time.perf_counter()
     today = today or dt.date.today()
-    _forget_earlier_demo_files()
     ensure_direct_rates(today)
     year = Year(seed, months, today, result)
     with bank.fast_commits(), bank.mail_stays_here(), bank.unrendered_attachments():
@@ -132,18 +130,6 @@ def ensure_direct_rates(today: dt.date) -> None:
             if category != MemberCategory.ordinary:
                 db.session.add(DirectDuesRate(valid_from=valid_from, category=category,
                                               monthly_ore=rates[category.value], note=rates["note"]))
-    db.session.commit()
-
-
-def _forget_earlier_demo_files() -> None:
-    """A reset of the register leaves the demo's bank files (and their unmatched payments) behind: drop them, so
-    that the same files are read again instead of being taken for ones already imported."""
-    imports = select(PaymentImport.id).where(PaymentImport.imported_by == bank.IMPORTED_BY)
-    demo_payments = select(Payment.id).where(Payment.import_id.in_(imports))
-    db.session.execute(delete(PaymentAllocation).where(PaymentAllocation.payment_id.in_(demo_payments)))
-    db.session.execute(delete(Payment).where(Payment.import_id.in_(imports)))
-    db.session.execute(delete(AvtaleGiroMandate).where(AvtaleGiroMandate.import_id.in_(imports)))
-    db.session.execute(delete(PaymentImport).where(PaymentImport.imported_by == bank.IMPORTED_BY))
     db.session.commit()
 
 
