@@ -45,6 +45,7 @@ pytestmark = postgres_only
 N = 6
 PERIOD = "2026-03"
 QUARTER = "2026-Q1"
+QUARTER_SHOWN = "1. kvartal 2026"  # as pages and messages name it
 
 
 # ------------------------------------------------------------------ helpers
@@ -238,8 +239,9 @@ def test_concurrent_approvals_approve_a_quarter_once(clean_app, world, calculate
     pages = texts(fire_together([lambda s=s: s.post(url) for s in office]))
 
     assert_one_winner(pages, translated(clean_app, "%(quarter)s is approved. The documents are on the units' pages.",
-                                        quarter=QUARTER),
-                      translated(clean_app, "%(quarter)s was already approved; nothing changed.", quarter=QUARTER))
+                                        quarter=QUARTER_SHOWN),
+                      translated(clean_app, "%(quarter)s was already approved; nothing changed.",
+                                 quarter=QUARTER_SHOWN))
     assert len(in_app(clean_app, lambda: audit_rows("refund_approve"))) == 1
 
 
@@ -255,10 +257,10 @@ def test_a_recalculation_racing_the_approval_never_changes_an_approved_quarter(c
 
     approved, calculated_pages = pages[: len(approvers)], pages[len(approvers):]
     assert count_with(approved, translated(
-        clean_app, "%(quarter)s is approved. The documents are on the units' pages.", quarter=QUARTER)) == 1
+        clean_app, "%(quarter)s is approved. The documents are on the units' pages.", quarter=QUARTER_SHOWN)) == 1
     frozen = translated(clean_app, "Quarter: %(quarter)s is approved and frozen; it cannot be calculated again.",
-                        quarter=QUARTER)
-    done = translated(clean_app, "%(quarter)s is calculated: a draft, to be approved.", quarter=QUARTER)
+                        quarter=QUARTER_SHOWN)
+    done = translated(clean_app, "%(quarter)s is calculated: a draft, to be approved.", quarter=QUARTER_SHOWN)
     assert all(frozen in page or done in page for page in calculated_pages)
 
     def check():

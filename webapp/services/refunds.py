@@ -51,7 +51,7 @@ from webapp.models.choices import MemberCategory, OrgLevel, RefundStatus
 from webapp.models.refunds import REFUND_LEVELS
 from webapp.services import audit, transitions
 from webapp.services.membership import active_member_between_clause, active_member_in_month_clause
-from webapp.services.periods import PeriodError, Quarter
+from webapp.services.periods import PeriodError, Quarter, period_label
 
 
 class RefundError(ValueError):
@@ -84,7 +84,7 @@ def policy_for(quarter: Quarter) -> RefundPolicy:
     ).first()
     if policy is None:
         raise RefundError(_("Policy: no refund policy is in force in %(quarter)s; "
-                            "add one valid from %(quarter)s or earlier.", quarter=quarter))
+                            "add one valid from %(quarter)s or earlier.", quarter=period_label(quarter)))
     return policy
 
 
@@ -123,7 +123,7 @@ def resolve_pool(quarter: Quarter, policy: RefundPolicy, given_ore: int | None =
         else:
             raise RefundError(_(
                 "Pool: there is no pool for %(quarter)s: set an amount for the quarter, or a fixed amount or a share "
-                "of the dues paid in the policy, or give one.", quarter=quarter))
+                "of the dues paid in the policy, or give one.", quarter=period_label(quarter)))
     if choice.pool_ore < 0:
         raise RefundError(_("Pool: must be 0 or more."))
     return choice
@@ -435,7 +435,7 @@ def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli",
         run = _locked_run(quarter)
         if run is not None and run.status == RefundStatus.approved:
             raise RefundError(_("Quarter: %(quarter)s is approved and frozen; it cannot be calculated again.",
-                                quarter=quarter))
+                                quarter=period_label(quarter)))
         policy = policy_for(quarter)
         terms = Terms.from_policy(policy)
         pool = resolve_pool(quarter, policy, pool_ore)
@@ -462,7 +462,7 @@ def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli",
     except IntegrityError:
         db.session.rollback()
         raise RefundError(_("Quarter: %(quarter)s was calculated by someone else at the same time; try again.",
-                            quarter=quarter)) from None
+                            quarter=period_label(quarter))) from None
     except BaseException:
         db.session.rollback()
         raise
@@ -476,7 +476,8 @@ def approve(quarter: Quarter, actor: str = "cli", now: dt.datetime | None = None
     waits for a recalculation in progress (which holds the run's row lock) and then freezes its figures."""
     run = get_run(quarter)
     if run is None:
-        raise RefundError(_("Quarter: %(quarter)s has not been calculated; calculate it first.", quarter=quarter))
+        raise RefundError(_("Quarter: %(quarter)s has not been calculated; calculate it first.",
+                            quarter=period_label(quarter)))
     approved_now = transitions.claim(RefundRun, run.id, RefundStatus.draft, status=RefundStatus.approved,
                                      approved_at=now or dt.datetime.now().replace(microsecond=0), approved_by=actor)
     if not approved_now:
@@ -494,7 +495,8 @@ def discard_draft(quarter: Quarter) -> bool:
     if run is None:
         return False
     if run.status == RefundStatus.approved:
-        raise RefundError(_("Quarter: %(quarter)s is approved and frozen; it cannot be discarded.", quarter=quarter))
+        raise RefundError(_("Quarter: %(quarter)s is approved and frozen; it cannot be discarded.",
+                            quarter=period_label(quarter)))
     _clear_run(run.id)
     db.session.execute(delete(RefundRun).where(RefundRun.id == run.id))
     audit.record("refund_discard", "refund_run", run.id, quarter=str(quarter))
