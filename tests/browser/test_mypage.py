@@ -61,3 +61,24 @@ def test_employment_change_dialog_offers_the_employers_workplaces(page, world):
     page.click("#employment-form button[type=submit]")
     page.wait_for_url("**/minside/#employments")
     assert "Arbeidssted W2" in page.inner_text("#employment-changes")
+
+
+def test_member_downloads_their_data_from_min_side(page, clean_app, world):
+    """The member's main path to their own data: Min side, "Last ned mine data", a PDF of what the union holds."""
+    import io
+
+    from pypdf import PdfReader
+
+    _fill_page(clean_app, world)
+    log_in(page, world.logins["member"])
+    page.wait_for_url("**/minside/")
+    with page.expect_download() as download_info:
+        page.click("#download-my-data")
+    download = download_info.value
+    assert download.suggested_filename.endswith(".pdf") and "subject" not in download.suggested_filename
+    with open(download.path(), "rb") as handle:
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages)
+    member = world.members["inside"]
+    assert member.first_name in text and member.last_name in text and member.member_no in text
+    assert "Lønnsforhandlinger på Ås" in text and "Spørsmål om reiseforsikring" in text
+    screenshot(page, "mypage-downloaded-my-data")
