@@ -41,6 +41,8 @@ def main() -> int:
     response = client.post("/login/", data={"username": account.username, "password": app.config["DEMO_PASSWORD"]})
     assert response.status_code == 302, "login failed"
     assert client.post("/acting/switch", data={"key": key}).status_code == 302
+    # An officer confirms the duty of confidentiality once before the first member list.
+    assert client.post("/confidentiality/", data={"confirm": "yes"}).status_code == 302
 
     pages = {
         "first page": "/memberview/list/",
