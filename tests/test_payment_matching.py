@@ -214,7 +214,13 @@ def test_a_reversal_cannot_be_returned(office):
 # ------------------------------------------------------------------ member credit
 
 
-def test_member_credit_goes_to_open_invoices_oldest_first_never_beyond_the_credit(office, world):
+@pytest.mark.parametrize("one_pass_from", [5000, 1], ids=["per-member lists", "one grouped pass"])
+def test_member_credit_goes_to_open_invoices_oldest_first_never_beyond_the_credit(office, world, monkeypatch,
+                                                                                  one_pass_from):
+    """Both ways of finding the members with credit (an IN list for a few, one pass for many) agree."""
+    import webapp.services.payment_matching as matching
+
+    monkeypatch.setattr(matching, "_ONE_PASS_FROM", one_pass_from)
     older = member_invoice(world, month=Month(2026, 1), amount=30_000)
     payments.import_file("over.txt", ocr([(older.kid, 80_000)]))  # 30 000 to the invoice, 50 000 credit
     newer = member_invoice(world, month=Month(2026, 7), amount=40_000)
