@@ -176,3 +176,21 @@ def test_two_claims_files_a_minute_apart_have_different_transmission_numbers():
     numbers = {avtalegiro.transmission_number(morning + dt.timedelta(minutes=m)) for m in range(0, 24 * 60)}
     assert len(numbers) == 24 * 60 and all(len(n) == 7 and n.isdigit() for n in numbers)
     assert avtalegiro.transmission_number(dt.datetime(2027, 12, 31, 23, 59)) == "3651439"
+
+
+def test_claimed_invoices_are_marked_by_runs_of_ids_exactly():
+    assert avtalegiro.id_runs([8, 1, 2, 3, 7, 3]) == [(1, 3), (7, 8)]
+    assert avtalegiro.id_runs([]) == []
+
+
+def test_only_the_claimed_invoices_are_marked_sent(members):
+    lise, kari = members["lf1_direct"], members["inside"]
+    claimed = make_invoice(lise.id, lise.member_no, MONTH, 42_600, PaymentMethod.avtalegiro)
+    between = make_invoice(kari.id, kari.member_no, MONTH, 10_000, PaymentMethod.avtalegiro)
+    last = make_invoice(lise.id, lise.member_no, MONTH.next, 42_600, PaymentMethod.avtalegiro)
+
+    assert avtalegiro.mark_claimed([claimed.id, last.id]) == 2
+
+    db.session.expire_all()
+    assert [db.session.get(Invoice, i).sent_at is not None for i in (claimed.id, between.id, last.id)] == [
+        True, False, True]
