@@ -206,8 +206,9 @@ def build_claims(month: Month, today: dt.date | None = None, again: bool = False
     )
     transmission.assignments.append(assignment)
     reference = _("Union dues %(month)s", month=str(month))[:25]
+    bank_notice = _BankNotice(month)
     for invoice_id, member_id, kid, due_date, outstanding, member_no, first_name, last_name in rows:
-        notice = notify.get(member_id, False) and _bank_notice(month, member_no, int(outstanding), due_date, kid)
+        notice = notify.get(member_id, False) and bank_notice(member_no, int(outstanding), due_date, kid)
         assignment.add_payment_request(kid=kid, due_date=due_date, amount=Decimal(int(outstanding)) / 100,
                                        reference=reference, payer_name=f"{last_name} {first_name}"[:10],
                                        bank_notification=notice or False)
@@ -240,14 +241,21 @@ class _ClaimsAssignment(netsgiro.Assignment):
         yield self._get_end_record()
 
 
-def _bank_notice(month: Month, member_no: str, amount_ore: int, due_date: dt.date, kid: str) -> str:
-    """The text the bank shows the member with a notified claim (lines of at most 80 characters)."""
-    lines = [
-        _("Union dues for %(month)s, member number %(member_no)s.", month=str(month), member_no=member_no),
-        _("Amount %(amount)s kr, due %(due)s, KID %(kid)s.", amount=kroner(amount_ore),
-          due=due_date.strftime("%d.%m.%Y"), kid=kid),
-    ]
-    return "\n".join(line[:80] for line in lines)
+class _BankNotice:
+    """The text the bank shows the member with a notified claim (lines of at most 80 characters). The sentences
+    are translated once per file, not once per claim (a third of 100,000 claims are notified)."""
+
+    def __init__(self, month: Month):
+        self.month = str(month)
+        self.first_line = _("Union dues for %(month)s, member number %(member_no)s.")
+        self.second_line = _("Amount %(amount)s kr, due %(due)s, KID %(kid)s.")
+
+    def __call__(self, member_no: str, amount_ore: int, due_date: dt.date, kid: str) -> str:
+        lines = [
+            self.first_line % {"month": self.month, "member_no": member_no},
+            self.second_line % {"amount": kroner(amount_ore), "due": due_date.strftime("%d.%m.%Y"), "kid": kid},
+        ]
+        return "\n".join(line[:80] for line in lines)
 
 
 def claims_file(month: Month, today: dt.date | None = None) -> bytes:
