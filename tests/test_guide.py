@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import pathlib
+import re
 
 import pytest
 
@@ -62,6 +63,16 @@ def test_every_roles_menu_links_its_own_guide(client, world, role):
     assert 'href="/guide/mine"' in page and "Hjelp" in page  # the menu item
     mine = client.get("/guide/mine")
     assert mine.status_code == 302 and mine.headers["Location"].endswith(f"/guide/{role}")
+
+
+@pytest.mark.parametrize("role", roles.ALL_ROLES)
+def test_every_roles_menu_offers_the_password_change(client, world, role):
+    login_as(client, world.logins[role], role)
+    page = html.unescape(client.get("/guide/").get_data(as_text=True))
+    link = re.search(r'<a href="([^"]+)" id="menu-change-password">.*?Endre passord</a>', page, re.S)
+    assert link, "the user menu offers Endre passord"
+    form = client.get(link.group(1))
+    assert form.status_code == 200 and "passord" in form.get_data(as_text=True).lower()
 
 
 def test_min_side_links_the_guide_and_the_download_of_my_data(client, world):
