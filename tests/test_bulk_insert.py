@@ -1,0 +1,46 @@
+"""Bulk inserts store the same on every database: COPY on PostgreSQL, executemany elsewhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from webapp.extensions import db
+from webapp.models import DirectDuesRate, IncomeBand
+from webapp.models.choices import MemberCategory
+from webapp.services import bulk
+
+
+def test_rows_are_stored_with_the_model_defaults_and_enums_by_name(app_ctx):
+    bulk.insert_rows(IncomeBand.__table__, [
+        {"code": "lav", "lower_ore": 0, "upper_ore": 30_000_000},
+        {"code": "hoy", "lower_ore": 30_000_000, "upper_ore": None},
+    ])
+    bulk.insert_rows(DirectDuesRate.__table__, [
+        {"valid_from": dt.date(2027, 1, 1), "category": MemberCategory.student, "income_band_id": None,
+         "monthly_ore": 5_000},
+    ])
+    db.session.commit()
+
+    bands = db.session.scalars(select(IncomeBand).order_by(IncomeBand.lower_ore)).all()
+    assert [(b.code, b.upper_ore, b.is_default) for b in bands] == [("lav", 30_000_000, False), ("hoy", None, False)]
+    rate = db.session.scalars(select(DirectDuesRate)).one()
+    assert (rate.category, rate.monthly_ore, rate.valid_from) == (MemberCategory.student, 5_000, dt.date(2027, 1, 1))
+
+
+def test_a_duplicate_is_an_integrity_error_and_nothing_of_the_batch_stays(app_ctx):
+    bulk.insert_rows(IncomeBand.__table__, [{"code": "lav", "lower_ore": 0, "upper_ore": None}])
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        bulk.insert_rows(IncomeBand.__table__, [{"code": "ny", "lower_ore": 1, "upper_ore": None},
+                                                {"code": "lav", "lower_ore": 2, "upper_ore": None}])
+    db.session.rollback()
+    assert db.session.scalars(select(IncomeBand.code)).all() == ["lav"]
+
+
+def test_nothing_to_insert_does_nothing(app_ctx):
+    bulk.insert_rows(IncomeBand.__table__, [])
+    assert db.session.scalar(select(IncomeBand.id)) is None
