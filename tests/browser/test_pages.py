@@ -24,8 +24,11 @@ def log_in(page, username: str, role: str | None = None):
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("input[type=submit], button[type=submit]")
+    # The login's redirect, before the URL is read: on a busy machine it was still the login page's.
+    page.wait_for_url(lambda url: "/login" not in url)
     if "/acting/choose" in page.url:
         page.click(f"button[data-role={role}]")
+        page.wait_for_url(lambda url: "/acting/choose" not in url)
 
 
 @pytest.mark.parametrize("role", sorted(HOME_TEXT))
