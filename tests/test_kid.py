@@ -51,3 +51,9 @@ def test_a_member_number_that_cannot_make_a_kid_is_refused_by_name(member_no):
 @given(st.text(alphabet="0123456789", min_size=1, max_size=30))
 def test_the_check_digit_is_the_standard_mod10(digits):
     assert kid.mod10_check_digit(digits) == luhn.calc_check_digit(digits)
+
+
+def test_a_member_number_is_looked_up_as_typed_unpadded_and_padded():
+    assert kid.member_number_forms(["00012345"]) == ["00012345", "12345"]
+    assert kid.member_number_forms([123]) == ["00000123", "123"]
+    assert kid.member_number_forms(["75abc"]) == ["75abc"]

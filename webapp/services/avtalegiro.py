@@ -53,7 +53,7 @@ class AgreementResult:
 
 def _member_ids_by_number(numbers: set[str]) -> dict[int, int]:
     """int(member number) -> member id, for numbers as a member KID carries them (zero-padded to 8 digits)."""
-    candidates = sorted({n.lstrip("0") or "0" for n in numbers} | numbers)
+    candidates = kids.member_number_forms(numbers)
     found: dict[int, int] = {}
     for chunk in chunks(candidates):
         for member_id, member_no in db.session.execute(

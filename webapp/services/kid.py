@@ -105,6 +105,18 @@ def parse_kid(kid: str) -> tuple[str, Month] | None:
     return parsed.number, parsed.month
 
 
+def member_number_forms(numbers) -> list[str]:
+    """The texts a member number may be stored as, for numbers as typed or as a member KID carries them
+    (zero-padded to 8 digits; the register keeps them as entered): '00012345' -> ['00012345', '12345']."""
+    forms: set[str] = set()
+    for number in numbers:
+        text = str(number).strip()
+        forms.add(text)
+        if text.isdigit() and len(text) <= 18:
+            forms.update((str(int(text)), str(int(text)).zfill(8)))
+    return sorted(forms)
+
+
 def parse_member_kid(kid: str) -> tuple[str, Month] | None:
     """The member number (as stored: no leading zeros beyond the register's) and month of a member KID, or None."""
     parsed = parse(kid)

@@ -75,8 +75,7 @@ def _member_numbers(parsed: Iterable[kids.ParsedKid]) -> dict[int, Member]:
     wanted = sorted({int(p.number) for p in parsed if p.is_member})
     if not wanted:
         return {}
-    texts = {str(n) for n in wanted} | {str(n).zfill(8) for n in wanted}
-    rows = db.session.scalars(select(Member).where(Member.member_no.in_(sorted(texts)))).all()
+    rows = db.session.scalars(select(Member).where(Member.member_no.in_(kids.member_number_forms(wanted)))).all()
     return {int(m.member_no): m for m in rows if m.member_no.isdigit()}
 
 

@@ -36,7 +36,7 @@ from webapp.models.choices import InvoiceStatus, MemberCategory, PaymentMethod
 from webapp.models.labels import labels_for
 from webapp.security.rowfilters import scoped_row
 from webapp.security.scope import get_scope
-from webapp.services import arrears, invoice_documents, invoice_ledger, invoices, payment_methods
+from webapp.services import arrears, invoice_documents, invoice_ledger, invoices, kid, payment_methods
 from webapp.services.bounds import INT64_MAX
 from webapp.services.money import kroner, parse_kroner
 from webapp.services.periods import period_label
@@ -88,10 +88,7 @@ class FilterMemberNumber(BaseFilter):
         text = str(value or "").strip()
         if not text:
             return query
-        numbers = {text}
-        if text.isdigit() and len(text) <= 18:
-            numbers |= {str(int(text)), str(int(text)).zfill(8)}
-        members = select(Member.id).where(Member.member_no.in_(sorted(numbers)))
+        members = select(Member.id).where(Member.member_no.in_(kid.member_number_forms([text])))
         return query.filter(self.model.member_id.in_(members))
 
 
