@@ -13,19 +13,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 
 from webapp.extensions import db
 from webapp.models import Invoice, Member
 from webapp.models.choices import LeaveReason
 from webapp.services import audit, invoice_ledger, transitions
-from webapp.services.bounds import bounded_text
+from webapp.services.bounds import required_reason
 from webapp.services.periods import Month
-from webapp.services.validation import FieldError
-
-REASON_LABEL = _l("Reason")
-REASON_MAX = 500
 
 
 class ArrearsError(ValueError):
@@ -107,10 +102,7 @@ def end_membership_for_non_payment(member_id: int, user_id: int | None, today: d
     concurrent attempts wins and the other is told the member has left."""
     today = today or dt.date.today()
     try:
-        try:
-            reason_text = bounded_text(REASON_LABEL, REASON_MAX, required=True)(reason)
-        except FieldError as exc:
-            raise ArrearsError(exc.message) from None
+        reason_text = required_reason(reason, ArrearsError)
         member = transitions.lock(Member, member_id)
         if member is None:
             raise ArrearsError(_("Member: no such member."))

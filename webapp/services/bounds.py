@@ -114,6 +114,19 @@ def bounded_text(label, max_length: int, required: bool = False) -> callable:
     return rule
 
 
+REASON_MAX_LENGTH = 500
+
+
+def required_reason(text, error: type[Exception]) -> str:
+    """The reason the office gives for an action on money or a membership (a credit note, a write-off, a return,
+    an ending for non-payment): required, at most REASON_MAX_LENGTH characters; refused as `error`, naming the
+    field."""
+    try:
+        return bounded_text(_l("Reason"), REASON_MAX_LENGTH, required=True)(text)
+    except FieldError as exc:
+        raise error(exc.message) from None
+
+
 def row_id(text) -> int | None:
     """A row id from a URL: a whole number that fits the 64-bit id columns, else None (no such row)."""
     text = str(text)

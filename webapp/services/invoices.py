@@ -39,7 +39,7 @@ from webapp.extensions import db
 from webapp.models import Invoice, InvoiceAdjustment, Member, PaymentAllocation
 from webapp.models.choices import InvoiceAdjustmentKind, PaymentMethod
 from webapp.services import audit, bulk, direct_dues, invoice_ledger, kid, payment_matching, transitions
-from webapp.services.bounds import INT64_MAX, bounded_text
+from webapp.services.bounds import INT64_MAX, required_reason
 from webapp.services.invoice_documents import invoice_pdf, remind, send  # the spec's names, here too
 from webapp.services.payment_methods import (
     direct_payer_clause,
@@ -48,7 +48,6 @@ from webapp.services.payment_methods import (
     month_has_bases,
 )
 from webapp.services.periods import Month, Quarter
-from webapp.services.validation import FieldError
 
 __all__ = [
     "GenerateResult", "InvoiceError", "credit_note", "generate", "generate_avtalegiro_month", "invoice_pdf",
@@ -56,7 +55,6 @@ __all__ = [
 ]
 
 BILLING_UNITS = ("quarter", "month")
-REASON_MAX = 500
 _BATCH = 5000
 _CHUNK = 900
 # How far back an invoice can start and still cover a month of the period (a year's invoice at most).
@@ -408,7 +406,6 @@ def _apply_member_credit(member_ids: set[int]) -> int:
 
 
 AMOUNT_LABEL = _l("Amount")
-REASON_LABEL = _l("Reason")
 
 
 def credit_note(invoice_id: int, amount_ore: int, reason: str, user_id: int | None) -> InvoiceAdjustment:
@@ -424,10 +421,7 @@ def write_off(invoice_id: int, amount_ore: int | None, reason: str, user_id: int
 def _adjust(invoice_id: int, kind: InvoiceAdjustmentKind, amount_ore: int | None, reason: str,
             user_id: int | None) -> InvoiceAdjustment:
     try:
-        try:
-            reason_text = bounded_text(REASON_LABEL, REASON_MAX, required=True)(reason)
-        except FieldError as exc:
-            raise InvoiceError(exc.message) from None
+        reason_text = required_reason(reason, InvoiceError)
         invoice = transitions.lock(Invoice, invoice_id)
         if invoice is None:
             raise InvoiceError(_("Invoice: no such invoice."))

@@ -23,20 +23,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, insert, select, update
 
 from webapp.extensions import db
 from webapp.models import DeductionBasis, Employer, Invoice, Payment, PaymentAllocation
 from webapp.services import audit, invoice_ledger, transitions
 from webapp.services import kid as kids
-from webapp.services.bounds import bounded_text
+from webapp.services.bounds import required_reason
 from webapp.services.periods import Month, PeriodError
 from webapp.services.reconciliation import reconcile
-from webapp.services.validation import FieldError
 
 CHUNK = 900
-RETURN_REASON_MAX_LENGTH = 500
 # Above this many employers in one month, reconcile the whole month (one query) instead of an IN list.
 RECONCILE_ALL_ABOVE = 500
 
@@ -403,10 +400,7 @@ def return_payment(payment_id: int, reason: str, user_id: int | None) -> None:
 
 
 def _return_payment(payment_id, reason, user_id) -> None:
-    try:
-        reason = bounded_text(_l("Reason"), RETURN_REASON_MAX_LENGTH, required=True)(reason)
-    except FieldError as error:
-        raise PaymentMatchError(error.message) from None
+    reason = required_reason(reason, PaymentMatchError)
     payment = _locked_payment(payment_id)
     _require_unmatched(payment)
     if payment.amount_ore <= 0:
