@@ -26,7 +26,7 @@ from sqlalchemy import and_, case, func, or_, select
 from webapp.extensions import db
 from webapp.models import Invoice, InvoiceAdjustment, Payment, PaymentAllocation
 from webapp.models.choices import InvoiceAdjustmentKind, InvoiceStatus
-from webapp.services.invoice_ledger import member_payments_clause, overdue_clause
+from webapp.services.invoice_ledger import member_payments_clause, members_with_credit_query, overdue_clause
 from webapp.services.periods import Month
 
 
@@ -266,15 +266,7 @@ def payments_by_month() -> list[MonthPayments]:
 
 def members_with_credit() -> int:
     """How many members have money to their credit (payments no invoice took)."""
-    allocated = _allocated_by_payment()
-    credit = (
-        select(Payment.member_id)
-        .outerjoin(allocated, allocated.c.payment_id == Payment.id)
-        .where(member_payments_clause())
-        .group_by(Payment.member_id)
-        .having(func.sum(Payment.amount_ore - func.coalesce(allocated.c.ore, 0)) > 0)
-        .subquery()
-    )
+    credit = members_with_credit_query().subquery()
     return int(db.session.scalar(select(func.count()).select_from(credit)) or 0)
 
 

@@ -119,6 +119,24 @@ def member_credit_ore(member_id: int) -> int:
     return int(paid) - int(allocated)
 
 
+def members_with_credit_query():
+    """SQL: the ids of every member with credit (`member_credit_ore` > 0), grouped over the member payments."""
+    allocated = (
+        select(PaymentAllocation.payment_id, func.sum(PaymentAllocation.amount_ore).label("total"))
+        .group_by(PaymentAllocation.payment_id).subquery()
+    )
+    free = Payment.amount_ore - func.coalesce(allocated.c.total, 0)
+    return (
+        select(Payment.member_id).outerjoin(allocated, allocated.c.payment_id == Payment.id)
+        .where(member_payments_clause()).group_by(Payment.member_id).having(func.sum(free) > 0)
+    )
+
+
+def members_with_credit() -> list[int]:
+    """Every member with credit, in one query."""
+    return list(db.session.scalars(members_with_credit_query()))
+
+
 def payment_unallocated_ore(payment_id: int) -> int:
     """What of one member payment is still free (its part of the member's credit)."""
     amount = db.session.scalar(select(Payment.amount_ore).where(Payment.id == payment_id)) or 0

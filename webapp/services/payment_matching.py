@@ -202,22 +202,9 @@ _ONE_PASS_FROM = 5000
 def _members_with_credit(member_ids: list[int]) -> list[int]:
     if len(member_ids) >= _ONE_PASS_FROM:
         wanted = set(member_ids)
-        return sorted(member for member in _all_members_with_credit() if member in wanted)
+        return sorted(member for member in invoice_ledger.members_with_credit() if member in wanted)
     by_member = _free_credit_by_payment(member_ids, lock=False)
     return sorted(member for member, payments in by_member.items() if sum(free for _p, free in payments) > 0)
-
-
-def _all_members_with_credit() -> list[int]:
-    """Every member whose payments (not returned) hold more than their allocations: one grouped query."""
-    allocated = (
-        select(PaymentAllocation.payment_id, func.sum(PaymentAllocation.amount_ore).label("total"))
-        .group_by(PaymentAllocation.payment_id).subquery()
-    )
-    free = Payment.amount_ore - func.coalesce(allocated.c.total, 0)
-    return list(db.session.scalars(
-        select(Payment.member_id).outerjoin(allocated, allocated.c.payment_id == Payment.id)
-        .where(invoice_ledger.member_payments_clause()).group_by(Payment.member_id).having(func.sum(free) > 0)
-    ))
 
 
 def apply_member_credit(member_ids: Iterable[int], now: dt.datetime | None = None) -> int:
