@@ -25,6 +25,15 @@ from webapp.models.deductions import (
 )
 from webapp.models.demo import DemoAccount
 from webapp.models.documents import MemberDocument
+from webapp.models.lifecycle import (
+    HomeUnitRule,
+    LoUnion,
+    MembershipApplication,
+    MembershipTransfer,
+    NumberCounter,
+    PolicyText,
+    Postcode,
+)
 from webapp.models.mail import OutboxAttachment, OutboxMail
 from webapp.models.member_requests import EmploymentChange
 from webapp.models.members import Employment, Member, Position
@@ -66,15 +75,20 @@ __all__ = [
     "Employer",
     "Employment",
     "EmploymentChange",
+    "HomeUnitRule",
     "IncomeBand",
     "Invoice",
     "InvoiceAdjustment",
+    "LoUnion",
     "LoginLock",
     "Member",
     "MemberDocument",
+    "MembershipApplication",
+    "MembershipTransfer",
     "Message",
     "MessageThread",
     "Model",
+    "NumberCounter",
     "OperatingUnit",
     "OrgUnit",
     "OutboxAttachment",
@@ -83,7 +97,9 @@ __all__ = [
     "PaymentAllocation",
     "PaymentImport",
     "PointsAccount",
+    "PolicyText",
     "Position",
+    "Postcode",
     "Prize",
     "PrizeOrder",
     "Recruitment",

@@ -341,9 +341,95 @@ class PaymentFileKind(LabelledEnum):
 
 
 class LeaveReason(LabelledEnum):
+    """Why a membership ended. `resigned` is a resignation without a stated reason (and the older rows);
+    the resignation reasons a member chooses from are RESIGNATION_REASONS."""
+
     resigned = "resigned"
+    new_job = "new_job"
+    retired = "retired"
+    financial = "financial"
+    dissatisfied = "dissatisfied"
+    other = "other"
+    transferred = "transferred"
     non_payment = "non_payment"
+    deceased = "deceased"
 
     @classmethod
     def labels(cls):
-        return {"resigned": _l("Resigned"), "non_payment": _l("Non-payment")}
+        return {
+            "resigned": _l("Resigned"),
+            "new_job": _l("New job outside the union's field"),
+            "retired": _l("Retired, not continuing as a member"),
+            "financial": _l("Cannot afford the dues"),
+            "dissatisfied": _l("Dissatisfied with the union"),
+            "other": _l("Other reason"),
+            "transferred": _l("Transferred to another LO union"),
+            "non_payment": _l("Non-payment"),
+            "deceased": _l("Deceased"),
+        }
+
+
+# The reasons a member (or the office, from a letter) gives for a resignation, in the order they are offered.
+RESIGNATION_REASONS = (LeaveReason.new_job, LeaveReason.retired, LeaveReason.financial, LeaveReason.dissatisfied,
+                       LeaveReason.other)
+
+
+class EnrollmentStatus(LabelledEnum):
+    """An online enrollment, until the office has decided."""
+
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+    @classmethod
+    def labels(cls):
+        return {"pending": _l("Awaiting the union office"), "approved": _l("Approved"), "rejected": _l("Rejected")}
+
+
+class WorkSituation(LabelledEnum):
+    """What an applicant says about work: employed (with an employer), or one of the other situations."""
+
+    employed = "employed"
+    not_employed = "not_employed"
+    student = "student"
+    retired = "retired"
+    other = "other"
+
+    @classmethod
+    def labels(cls):
+        return {
+            "employed": _l("Employed"),
+            "not_employed": _l("Not employed"),
+            "student": _l("Student"),
+            "retired": _l("Retired"),
+            "other": _l("Other"),
+        }
+
+
+class TransferDirection(LabelledEnum):
+    incoming = "incoming"
+    outgoing = "outgoing"
+
+    @classmethod
+    def labels(cls):
+        return {"incoming": _l("From another LO union"), "outgoing": _l("To another LO union")}
+
+
+class HomeUnitRuleKind(LabelledEnum):
+    """What a home-unit rule maps from. A workplace's own unit (Workplace.org_unit_id) comes first and needs no rule."""
+
+    employer = "employer"
+    county = "county"
+
+    @classmethod
+    def labels(cls):
+        return {"employer": _l("Employer"), "county": _l("County")}
+
+
+class PolicyKind(LabelledEnum):
+    terms = "terms"
+    privacy = "privacy"
+
+    @classmethod
+    def labels(cls):
+        return {"terms": _l("Membership terms"), "privacy": _l("Privacy statement")}

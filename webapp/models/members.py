@@ -41,6 +41,8 @@ class Member(Model):
     joined_on = Column(Date, nullable=False)
     left_on = Column(Date)
     leave_reason = Column(enum_column_type(LeaveReason))
+    # The seniority date: joined_on, or earlier for a member who came from another LO union and kept it.
+    seniority_on = Column(Date)
     travel_insurance = Column(Boolean, nullable=False, default=True)
     contents_insurance = Column(Boolean, nullable=False, default=True)
     user_id = Column(Integer, ForeignKey("ab_user.id"), unique=True)
@@ -62,6 +64,11 @@ class Member(Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def seniority_date(self):
+        """Member since, for seniority: the date kept from another LO union, else the join date."""
+        return self.seniority_on or self.joined_on
 
     def __repr__(self) -> str:
         return f"{self.member_no} {self.full_name}"

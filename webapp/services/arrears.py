@@ -13,12 +13,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select
 
 from webapp.extensions import db
 from webapp.models import Invoice, Member
 from webapp.models.choices import LeaveReason
-from webapp.services import audit, invoice_ledger, transitions
+from webapp.services import audit, invoice_ledger, leaving
 from webapp.services.bounds import required_reason
 from webapp.services.periods import Month
 
@@ -95,36 +95,31 @@ def member_arrears(member_id: int, today: dt.date | None = None) -> ArrearsRow |
 
 def end_membership_for_non_payment(member_id: int, user_id: int | None, today: dt.date | None = None,
                                    reason: str = "") -> Member:
-    """The office ends a membership in arrears: left at the end of the current month, reason non-payment.
+    """The office ends a membership in arrears: left at the end of the current month, reason non-payment
+    (leaving.end_membership: one winner, billed months after it credited).
 
     Refused (ArrearsError, nothing written) for a member who has left or has a leave registered, or has
-    nothing overdue; the member row is locked and the leave set by a conditional update, so one of two
-    concurrent attempts wins and the other is told the member has left."""
+    nothing overdue."""
     today = today or dt.date.today()
     try:
         reason_text = required_reason(reason, ArrearsError)
-        member = transitions.lock(Member, member_id)
-        if member is None:
-            raise ArrearsError(_("Member: no such member."))
-        if member.left_on is not None:
-            raise ArrearsError(_("Membership: %(name)s has already left (%(date)s).", name=member.full_name,
-                                 date=member.left_on.strftime("%d.%m.%Y")))
-        owed = member_arrears(member.id, today)
+        owed = member_arrears(member_id, today)
         if owed is None:
-            raise ArrearsError(_("Arrears: %(name)s has no overdue invoices; only a membership in arrears is ended "
-                                 "for non-payment.", name=member.full_name))
-        left_on = Month.of(today).last_day
-        ended = db.session.execute(
-            update(Member).where(Member.id == member.id, Member.left_on.is_(None))
-            .values(left_on=left_on, leave_reason=LeaveReason.non_payment)
-            .execution_options(synchronize_session=False)
-        ).rowcount == 1
-        if not ended:
-            raise ArrearsError(_("Membership: %(name)s has already left.", name=member.full_name))
+            member = db.session.get(Member, member_id)
+            if member is None:
+                raise ArrearsError(_("Member: no such member."))
+            if member.left_on is None:
+                raise ArrearsError(_("Arrears: %(name)s has no overdue invoices; only a membership in arrears is "
+                                     "ended for non-payment.", name=member.full_name))
+        member = leaving.end_membership(member_id, LeaveReason.non_payment, Month.of(today), user_id,
+                                        note=reason_text, today=today)
         audit.record("end_membership_non_payment", "member", member.id, member_id=member.id,
-                     left_on=left_on.isoformat(), reason=reason_text, months_unpaid=owed.months_unpaid,
+                     left_on=member.left_on.isoformat(), reason=reason_text, months_unpaid=owed.months_unpaid,
                      outstanding_ore=owed.outstanding_ore, by_user_id=user_id)
         db.session.commit()
+    except leaving.LeavingError as exc:
+        db.session.rollback()
+        raise ArrearsError(str(exc)) from exc
     except Exception:
         db.session.rollback()
         raise

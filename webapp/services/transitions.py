@@ -37,7 +37,13 @@ def claim(model: type, row_id: int, expected: Any, **values: Any) -> bool:
 
 
 def lock(model: type[Row], row_id: int) -> Row | None:
-    """The row as committed now, locked until the transaction ends; None when it was deleted meanwhile.
+    """The row with this id as committed now, locked until the transaction ends; see `lock_key`."""
+    return lock_key(model, model.id, row_id)
+
+
+def lock_key(model: type[Row], key_column, key: Any) -> Row | None:
+    """The row whose `key_column` is `key`, as committed now, locked until the transaction ends; None when it
+    was deleted meanwhile.
 
     Everything the session read before may be stale by the time the lock is granted, so it is
     expired first (after writing out any pending change, which expiring would drop): the row's
@@ -45,5 +51,5 @@ def lock(model: type[Row], row_id: int) -> Row | None:
     db.session.flush()
     db.session.expire_all()
     return db.session.scalars(
-        select(model).where(model.id == row_id).with_for_update().execution_options(populate_existing=True)
+        select(model).where(key_column == key).with_for_update().execution_options(populate_existing=True)
     ).first()
