@@ -160,6 +160,14 @@ class Config:
     RECRUITMENT_PAID_MONTHS = int(os.environ.get("RECRUITMENT_PAID_MONTHS", "3"))
     RECRUITMENT_STUDENTS_EARN = _env_bool("RECRUITMENT_STUDENTS_EARN", False)
 
+    # Online enrollment (/innmelding), public: sendings per address (POST only, when RATELIMIT_ENABLED); a form
+    # sent sooner than MIN_FILL_SECONDS after it was opened (a robot) or older than MAX_FORM_AGE_HOURS is refused;
+    # NOTIFY_EMAIL (optional) is told of each new application.
+    ENROLLMENT_RATE_LIMIT = os.environ.get("ENROLLMENT_RATE_LIMIT", "5 per hour")
+    ENROLLMENT_MIN_FILL_SECONDS = int(os.environ.get("ENROLLMENT_MIN_FILL_SECONDS", "5"))
+    ENROLLMENT_MAX_FORM_AGE_HOURS = int(os.environ.get("ENROLLMENT_MAX_FORM_AGE_HOURS", "12"))
+    ENROLLMENT_NOTIFY_EMAIL = os.environ.get("ENROLLMENT_NOTIFY_EMAIL") or None
+
 
 class TestConfig(Config):
     TESTING = True
