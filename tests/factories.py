@@ -233,3 +233,60 @@ def add_initial_rate():
     db.session.add(rate)
     db.session.commit()
     return rate
+
+
+# ------------------------------------------------------------------ enrollment (issue 15)
+
+
+def add_policy_texts() -> tuple[int, int]:
+    """The published membership terms and privacy statement (ids), as an application consents to them; made once."""
+    from sqlalchemy import select
+
+    from webapp.models import PolicyText
+    from webapp.models.choices import PolicyKind
+
+    ids = []
+    for kind, title in ((PolicyKind.terms, "Medlemsvilkår"), (PolicyKind.privacy, "Personvernerklæring")):
+        text = db.session.scalars(select(PolicyText).where(PolicyText.kind == kind)).first()
+        if text is None:
+            text = PolicyText(kind=kind, version="2026-1", published_on=dt.date(2026, 1, 1), title=title,
+                              body=f"{title}: teksten som gjelder.")
+            db.session.add(text)
+            db.session.flush()
+        ids.append(text.id)
+    return ids[0], ids[1]
+
+
+def add_lo_union(code: str = "FF", name: str = "Fellesforbundet", active: bool = True):
+    from webapp.models import LoUnion
+
+    union = LoUnion(code=code, name=name, active=active)
+    db.session.add(union)
+    db.session.flush()
+    return union
+
+
+_application_seq = [0]
+
+
+def make_application(**fields):
+    """A pending online enrollment (as /innmelding saves it), with a fresh valid national id unless given;
+    `fields` override any column. Not committed."""
+    from webapp.models import MembershipApplication
+    from webapp.models.choices import EnrollmentStatus, WorkSituation
+
+    _application_seq[0] += 1
+    n = _application_seq[0]
+    terms_id, privacy_id = add_policy_texts()
+    values = {
+        "status": EnrollmentStatus.pending, "submitted_at": dt.datetime.now() - dt.timedelta(hours=1),
+        "first_name": "Søker", "last_name": f"Nummer{n}", "national_id": national_id(dt.date(1990, 3, 1), 400 + n * 3),
+        "address": "Søkerveien 1", "postcode": "0150", "city": "Oslo", "email": f"soker{n}@example.no",
+        "mobile": "+4791234567", "work_situation": WorkSituation.not_employed, "category": MemberCategory.ordinary,
+        "travel_insurance": True, "magazine": True, "terms_id": terms_id, "privacy_id": privacy_id,
+    }
+    values.update(fields)
+    application = MembershipApplication(**values)
+    db.session.add(application)
+    db.session.flush()
+    return application
