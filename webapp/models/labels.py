@@ -12,6 +12,7 @@ from webapp.models.contacts import DeductionContact
 from webapp.models.courses import Course, CourseApplication
 from webapp.models.deductions import DuesRate
 from webapp.models.documents import MemberDocument
+from webapp.models.lifecycle import HomeUnitRule, LoUnion, PolicyText, Postcode
 from webapp.models.member_requests import EmploymentChange
 from webapp.models.members import Employment, Member, Position
 from webapp.models.organisation import Employer, OrgUnit, Workplace
@@ -183,6 +184,14 @@ _FIELD_LABELS: dict[type, dict] = {
     },
     RefundPool: {"quarter": _l("Quarter"), "pool_ore": _l("Pool (kr)"), "note": _l("Note")},
     RefundRun: {"quarter": _l("Quarter")},
+    LoUnion: {"code": _l("Code"), "name": _l("Name"), "org_number": _l("Organisation number"),
+              "email": _l("E-mail"), "active": _l("Active")},
+    Postcode: {"code": _l("Postcode"), "place": _l("Place"), "municipality": _l("Municipality"),
+               "county": _l("County")},
+    HomeUnitRule: {"kind": _l("Applies to"), "employer": _l("Employer"), "county": _l("County"),
+                   "org_unit": _l("Home unit")},
+    PolicyText: {"kind": _l("Kind"), "version": _l("Version"), "published_on": _l("Published on"),
+                 "title": _l("Title"), "body": _l("Text")},
 }
 
 # What a reference to a row of these models is called, where a unique reference (a member's login, a
