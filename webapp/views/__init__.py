@@ -4,6 +4,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from webapp.views.accounts import AccessRequestFormView, PasswordView
+from webapp.views.applications import ApplicationView
 from webapp.views.billing import (
     ArrearsView,
     DirectDuesRateView,
@@ -65,6 +66,7 @@ MEMBER_SERVICES = ("MemberServices", _l("Member services"))
 DIRECT_PAYMENT = ("DirectPayment", _l("Direct payment"))
 REFUNDS = ("Refunds", _l("Refunds"))
 REPORTS = ("Reports", _l("Reports"))
+MEMBERSHIP = ("Membership", _l("Membership"))
 
 
 def register_views(appbuilder) -> None:
@@ -81,6 +83,9 @@ def register_views(appbuilder) -> None:
     ]
     for view, name, label, icon in menu:
         appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
+    category, category_label = MEMBERSHIP
+    appbuilder.add_view(ApplicationView, "Applications", label=_l("Applications"), icon="fa-user-plus",
+                        category=category, category_label=category_label)
     category, category_label = DEDUCTIONS
     deductions_menu = [
         (DeductionMonthView, "DeductionMonths", _l("Reconciliation"), "fa-balance-scale"),
