@@ -28,12 +28,16 @@ from webapp.models import (
     Employer,
     Employment,
     EmploymentChange,
+    HomeUnitRule,
     IncomeBand,
+    LoUnion,
     Member,
     MemberDocument,
     OperatingUnit,
     OrgUnit,
+    PolicyText,
     Position,
+    Postcode,
     Prize,
     Recruitment,
     RefundPolicy,
@@ -371,6 +375,64 @@ def _direct_rate_band_rule(values: Mapping[str, Any]) -> dict:
     return {}
 
 
+def optional(rule: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The rule for a field that may be left empty (then None)."""
+    return lambda value: None if _blank(value) else rule(value)
+
+
+def known_counties() -> list[str]:
+    """The counties the register knows: those of the postcode register and of the workplaces."""
+    from sqlalchemy import select, union
+
+    from webapp.extensions import db
+
+    rows = db.session.scalars(union(select(Postcode.county).where(Postcode.county.is_not(None)),
+                                    select(Workplace.county).where(Workplace.county.is_not(None))))
+    return sorted({county for county in rows if county and county.strip()})
+
+
+def county_name(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    text = str(value).strip()
+    if text not in known_counties():
+        raise FieldError(_l("County: choose one of the counties of the postcode register."))
+    return text
+
+
+def text_at_most(max_length: int) -> Callable[[Any], Callable[[Any], str]]:
+    """A rule maker: required text of at most `max_length` characters (webapp.services.bounds.bounded_text)."""
+
+    def make(label: str) -> Callable[[Any], str]:
+        from webapp.services.bounds import bounded_text
+
+        return bounded_text(label, max_length, required=True)
+
+    return make
+
+
+def _home_unit_rule_target(values: Mapping[str, Any]) -> dict:
+    """A rule maps either an employer or a county, the one its kind names, and leaves the other empty."""
+    kind = _choice_name(values.get("kind"))
+    has_employer, has_county = _has(values, "employer"), not _blank(values.get("county"))
+    problems = {}
+    if kind == "employer":
+        if not has_employer:
+            problems["employer"] = _l("Employer: choose the employer the rule is for.")
+        if has_county:
+            problems["county"] = _l("County: leave empty in a rule for an employer.")
+    elif kind == "county":
+        if not has_county:
+            problems["county"] = _l("County: choose the county the rule is for.")
+        if has_employer:
+            problems["employer"] = _l("Employer: leave empty in a rule for a county.")
+    return problems
+
+
+# The longest membership terms or privacy statement the register keeps (characters).
+POLICY_TEXT_MAX_LENGTH = 100_000
+
+
 @dataclass(frozen=True)
 class ModelRules:
     fields: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
@@ -475,6 +537,11 @@ _RULES: dict[type, ModelRules] = {
         fields=labelled(DirectDuesRate, monthly_ore=amount_between(0, MAX_MONTHLY_DUES_ORE)),
         records=(_direct_rate_band_rule,),
     ),
+    LoUnion: ModelRules(fields={"org_number": optional(org_number), "email": email,
+                                **labelled(LoUnion, code=required_text, name=required_text)}),
+    HomeUnitRule: ModelRules(fields={"county": county_name}, records=(_home_unit_rule_target,)),
+    PolicyText: ModelRules(fields=labelled(PolicyText, version=required_text, title=required_text,
+                                           body=text_at_most(POLICY_TEXT_MAX_LENGTH))),
 }
 
 
