@@ -462,6 +462,12 @@ FOREIGN_CASES = [
     ForeignCase("ArrearsView.end_membership", "GET", "leader", "/arrears/{outside_member}/end", expected=DENIED),
     ForeignCase("ArrearsView.end_membership", "POST", "treasurer", "/arrears/{outside_member}/end", {"reason": "x"},
                 expected=DENIED),
+    # Enrollment applications are the office's: every other role is turned away (tests/test_applications.py).
+    ForeignCase("ApplicationView.show", "GET", "leader", "/applications/1", expected=DENIED),
+    ForeignCase("ApplicationView.approve", "POST", "member_data_admin", "/applications/1/approve",
+                {"member_from": "2026-01-01", "home_unit_id": "1"}, expected=DENIED),
+    ForeignCase("ApplicationView.reject", "POST", "treasurer", "/applications/1/reject", {"reason": "x"},
+                expected=DENIED),
 ]
 
 # Routes whose URL parameter names no row of anyone's.
