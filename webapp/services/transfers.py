@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Member
-from webapp.models.choices import TransferDirection
+from webapp.models import Invoice, Member
+from webapp.models.choices import LeaveReason, PaymentMethod, TransferDirection
 from webapp.models.lifecycle import LoUnion, MembershipTransfer
-from webapp.services import audit
+from webapp.services import audit, leaving, payment_methods, transitions
 from webapp.services.bounds import FIRST_DATE, LAST_DATE, bounded_text, row_id
+from webapp.services.pdf import render_pdf
+from webapp.services.periods import Month
+from webapp.services.resignations import leaving_month
 from webapp.services.validation import FieldError
 
 REFERENCE_MAX_LENGTH = 100
@@ -98,3 +103,113 @@ def record_incoming(member: Member, lo_union_id: int, since: dt.date, reference:
                  application_id=application_id, old_seniority_on=old_seniority.isoformat() if old_seniority else None,
                  by_user_id=user_id)
     return transfer
+
+
+def register_incoming_for_member(member_id: int, lo_union_id, since, reference, user_id: int | None,
+                                 today: dt.date | None = None) -> MembershipTransfer:
+    """The office records that an existing member came from another LO union (record_incoming), and commits.
+
+    The member row is locked, so of two registrations at once one wins; a member who already has a transfer in
+    for this membership is refused. Refused with TransferError naming the field, nothing written."""
+    try:
+        member = transitions.lock(Member, member_id)
+        if member is None:
+            raise TransferError(_("Member: no such member."), "member")
+        already = db.session.scalar(select(MembershipTransfer.id).where(
+            MembershipTransfer.member_id == member.id, MembershipTransfer.direction == TransferDirection.incoming,
+            MembershipTransfer.transfer_on == member.joined_on))
+        if already is not None:
+            raise TransferError(_("Transfer: a transfer from another LO union is already registered for %(name)s.",
+                                  name=member.full_name), "member")
+        transfer = record_incoming(member, lo_union_id, since, reference, user_id, today=today)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return db.session.get(MembershipTransfer, transfer.id)
+
+
+def transfer_out(member_id: int, lo_union_id, on, reference, user_id: int | None,
+                 today: dt.date | None = None) -> MembershipTransfer:
+    """The member moves to another LO union: the membership ends at the end of the month of `on` (reason
+    transferred; leaving.end_membership stops deduction and credits direct billing after it) and the transfer is
+    recorded, in one transaction, committed. `on` may lie in any month from the one the member joined in to
+    next month.
+
+    Refused (TransferError naming the field, nothing written) for bad input or a member who has left or has a
+    leave registered; of two at once, one wins (end_membership locks the member)."""
+    today = today or dt.date.today()
+    try:
+        union = _union(lo_union_id)
+        reference = _reference(reference)
+        member = db.session.get(Member, member_id) if isinstance(member_id, int) else None
+        if member is None:
+            raise TransferError(_("Member: no such member."), "member")
+        label = _("Transfer date")
+        try:
+            month = leaving_month(member, _date(on, label, "on"), label, today)
+        except FieldError as exc:
+            raise TransferError(exc.message, "on") from None
+        member = leaving.end_membership(member.id, LeaveReason.transferred, month, user_id,
+                                        note=reference, today=today)
+        transfer = MembershipTransfer(
+            member_id=member.id, direction=TransferDirection.outgoing, lo_union_id=union.id,
+            transfer_on=member.left_on, reference=reference, registered_at=dt.datetime.now(),
+            registered_by_id=user_id,
+        )
+        db.session.add(transfer)
+        db.session.flush()
+        audit.record("transfer_out", "membership_transfer", transfer.id, member_id=member.id, lo_union=union.name,
+                     transfer_on=member.left_on.isoformat(), reference=reference, by_user_id=user_id)
+        db.session.commit()
+    except leaving.LeavingError as exc:
+        db.session.rollback()
+        raise TransferError(str(exc), "member") from exc
+    except Exception:
+        db.session.rollback()
+        raise
+    return db.session.get(MembershipTransfer, transfer.id)
+
+
+# ------------------------------------------------------------------ the confirmation for the receiving union
+
+
+def confirmation_filename(transfer: MembershipTransfer) -> str:
+    return f"overforingsbekreftelse-{transfer.member.member_no}.pdf"
+
+
+def paid_through(member: Member) -> tuple[Month | None, PaymentMethod | None]:
+    """How the member paid in their last month, and the last month the dues are settled for.
+
+    On payroll deduction the employer deducts through the month the membership ends in. Paying directly: the
+    last month of the member's invoices that are settled without a gap from the first one (at most the month
+    the membership ends in); None when nothing is settled."""
+    last_month = Month.of(member.left_on)
+    method = payment_methods.payment_method(member, member.left_on)
+    if method is None:
+        return None, None
+    if method.method == PaymentMethod.deduction:
+        return last_month, method.method
+    settled = None
+    for invoice in db.session.scalars(select(Invoice).where(Invoice.member_id == member.id)
+                                      .order_by(Invoice.first_month, Invoice.id)):
+        if invoice.outstanding_ore > 0:
+            break
+        end = Month.parse(invoice.first_month).shift(invoice.month_count - 1)
+        settled = min(end, last_month) if settled is None else max(settled, min(end, last_month))
+    return settled, method.method
+
+
+def confirmation_pdf(transfer: MembershipTransfer) -> bytes:
+    """The transfer confirmation for the receiving union (outgoing transfers): who the member is, since when
+    they have been a member (and their seniority), the last day as a member here and what is paid."""
+    if transfer.direction != TransferDirection.outgoing:
+        raise TransferError(_("Transfer: a confirmation is made for transfers to another LO union only."),
+                            "transfer")
+    member = transfer.member
+    month, method = paid_through(member)
+    return render_pdf(
+        "pdf/transfer_confirmation.html", transfer=transfer, member=member, union=transfer.lo_union,
+        union_name=current_app.config["UNION_NAME"], paid_through=month, method=method,
+        issued_on=dt.date.today(),
+    )
