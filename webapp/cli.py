@@ -347,10 +347,31 @@ def avtalegiro_claims(month: str, out_path: str, again: bool):
     click.echo(f"{claims.summary()}; written to {out_path}")
 
 
+@click.group("postcodes", help="The postcode register (postcode → place, municipality and county).")
+def postcodes_group():
+    pass
+
+
+@postcodes_group.command("import", help="Import Posten's postcode register (Postnummerregister: tab separated, "
+                                        "UTF-8 or Latin-1): new postcodes added, changed ones updated; a file with a "
+                                        "bad line is refused whole.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--prune", is_flag=True, help="Also remove the postcodes the file no longer has.")
+@with_appcontext
+def postcodes_import(path: str, prune: bool):
+    from pathlib import Path
+
+    from webapp.services.postcodes import PostcodeImportError, import_register
+
+    with refused_as("postcodes import", PostcodeImportError):
+        result = import_register(Path(path), prune=prune)
+    click.echo(result.summary())
+
+
 def register_cli(app) -> None:
     from webapp.cli_invoices import invoices_group
 
     for command in (roles_group, seed_command, demo_accounts, deductions_group, payments_group, privacy_group,
                     backup_command, restore_command, refunds_group, reports_group, mail_group, invoices_group,
-                    avtalegiro_group):
+                    avtalegiro_group, postcodes_group):
         app.cli.add_command(command)
