@@ -30,8 +30,10 @@ from reports.membership import (
     parse_association,
 )
 from webapp.models.choices import EmployerAssociation, ReportKind
+from webapp.services import lifecycle_stats
 from webapp.services.export_cells import neutralised, neutralised_row
 from webapp.services.pdf import render_pdf
+from webapp.services.periods import period_label
 
 PDF = "application/pdf"
 CSV = "text/csv; charset=utf-8"
@@ -140,13 +142,15 @@ def lo_files(report: LoReport) -> list[ReportFile]:
     name = base_name(LO, report.day)
     breakdowns = [(key, str(label)) for key, label in BREAKDOWNS]
     pdf = render_pdf(
-        "pdf/lo_report.html", report=report, breakdowns=breakdowns, union_name=current_app.config["UNION_NAME"]
+        "pdf/lo_report.html", report=report, breakdowns=breakdowns, union_name=current_app.config["UNION_NAME"],
+        movements_total=lifecycle_stats.total(report.movements), reason_label=lifecycle_stats.reason_label,
     )
 
     labels = dict(breakdowns)
     day = report.day.isoformat()
     rows = [[day, _("Total"), "total", _("Total"), report.total]]
     rows += [[day, labels[key], code, label, members] for key, code, label, members in report.group_rows()]
+    rows += movement_rows(report)
     csv_data = _csv_bytes([_("Date"), _("Breakdown"), _("Code"), _("Group"), _("Members")], rows)
 
     workbook = Workbook()
@@ -166,7 +170,48 @@ def lo_files(report: LoReport) -> list[ReportFile]:
         _bold_row(sheet)
         sheet.column_dimensions["A"].width = 42
     summary.column_dimensions["A"].width = 42
+    _movements_sheet(workbook, report)
     return _three_files(name, pdf, csv_data, workbook)
+
+
+def movement_rows(report: LoReport) -> list[list]:
+    """The CSV's rows of the movements: per month (in the date column, YYYY-MM) the joins, transfers in, leaves,
+    leaves per reason (code 'leaves:<reason>'), transfers out and the net change."""
+    breakdown = _("Joins and leaves")
+    rows = []
+    for month in report.movements:
+        period = str(month.month)
+        rows += [[period, breakdown, "joins", _("Joins"), month.joins],
+                 [period, breakdown, "transfers_in", _("Transfers in"), month.transfers_in],
+                 [period, breakdown, "leaves", _("Leaves"), month.leaves]]
+        rows += [[period, breakdown, f"leaves:{lifecycle_stats.reason_code(reason)}",
+                  _("Leaves: %(reason)s", reason=lifecycle_stats.reason_label(reason)), month.leaves_for(reason)]
+                 for reason in report.leave_reasons]
+        rows += [[period, breakdown, "transfers_out", _("Transfers out"), month.transfers_out],
+                 [period, breakdown, "net", _("Net change"), month.net]]
+    return rows
+
+
+def movement_columns(report: LoReport) -> list[str]:
+    """The headings of the XLSX sheet of the movements, one row per month."""
+    return [_("Month"), _("Joins"), _("Transfers in"), _("Leaves"), _("Transfers out"), _("Net change")] + [
+        _("Leaves: %(reason)s", reason=lifecycle_stats.reason_label(reason)) for reason in report.leave_reasons]
+
+
+def _movements_sheet(workbook: Workbook, report: LoReport) -> None:
+    sheet = workbook.create_sheet(_sheet_title(_("Joins and leaves")))
+    _heading(sheet, report.title, report.day)
+    first, last = report.movements[0].month, report.movements[-1].month
+    sheet.append([_("Joins and leaves per month from %(first)s to %(last)s", first=period_label(first),
+                    last=period_label(last))])
+    sheet.append(movement_columns(report))
+    _bold_row(sheet)
+    summed = lifecycle_stats.total(report.movements)
+    for label, month in [(period_label(m.month), m) for m in report.movements] + [(_("Total"), summed)]:
+        sheet.append([label, month.joins, month.transfers_in, month.leaves, month.transfers_out, month.net]
+                     + [month.leaves_for(reason) for reason in report.leave_reasons])
+    _bold_row(sheet)
+    sheet.column_dimensions["A"].width = 20
 
 
 def _three_files(name: str, pdf: bytes, csv_data: bytes, workbook: Workbook) -> list[ReportFile]:

@@ -12,6 +12,9 @@ by the category they have now: the register keeps no history of categories.
 Every figure comes from grouped queries: the LO report reads one row per combination of its dimensions, and
 each breakdown is a sum over those rows, so every breakdown adds up to the same total by construction.
 No report holds a member row or a national id.
+
+The LO report also carries the month-by-month movements of its quarter up to the report date's month (joins,
+leaves by reason, transfers in and out: webapp.services.lifecycle_stats, counted by the registered dates).
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from sqlalchemy import case, distinct, func, select
 
 from webapp.extensions import db
 from webapp.models import Employer, Employment, Member, OrgUnit, Workplace
-from webapp.models.choices import EmployerAssociation, Gender, MemberCategory, OrgLevel, Sector
+from webapp.models.choices import EmployerAssociation, Gender, LeaveReason, MemberCategory, OrgLevel, Sector
 from webapp.services.bounds import FIRST_DATE
+from webapp.services.lifecycle_stats import MonthMovements, monthly_movements, reasons_in
 from webapp.services.membership import (
     active_member_between_clause,
     active_member_clause,
@@ -162,10 +166,18 @@ class LoReport:
     day: dt.date
     total: int
     breakdowns: dict[str, list[Group]]
+    # The months of the report's quarter up to the report date's month (movement_months), each with its movements.
+    movements: list[MonthMovements] = field(default_factory=list)
 
     @property
     def title(self) -> str:
         return str(_l("Membership report to LO / LO Stat"))
+
+    @property
+    def leave_reasons(self) -> list[LeaveReason | None]:
+        """The rows of the leaves by reason: every reason (a report lists them even when none left for it), and
+        'no reason recorded' when some leave has none."""
+        return list(LeaveReason) + ([None] if None in reasons_in(self.movements) else [])
 
     def group_rows(self) -> list[tuple[str, str, str, int]]:
         """(breakdown, code, label, members) for every group, breakdown by breakdown."""
@@ -234,7 +246,14 @@ def lo_report(day: dt.date) -> LoReport:
         "sector": _groups(counters["sector"], Sector.choices()),
         "org_unit": _groups(counters["org_unit"], unit_order),
     }
-    return LoReport(day=day, total=total, breakdowns=breakdowns)
+    return LoReport(day=day, total=total, breakdowns=breakdowns, movements=monthly_movements(*movement_months(day)))
+
+
+def movement_months(day: dt.date) -> tuple[Month, Month]:
+    """The months of the LO report's movements: from the first month of the report date's quarter to the report
+    date's month (whole months: a resignation registered for the end of the month counts in it)."""
+    month = Month.of(day)
+    return month.quarter.months[0], month
 
 
 def members_counted(day: dt.date) -> int:

@@ -4,11 +4,18 @@ and over months with nothing in them."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
 
 import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import select
 
+from reports import exports
+from reports.membership import movement_months
 from tests.factories import make_member
 from webapp.extensions import db
 from webapp.models import Member, OrgUnit
@@ -130,4 +137,65 @@ def test_totals_and_reason_columns(moving):
     assert reasons_in(movements) == [R.resigned, R.new_job, R.transferred, R.non_payment, None]
     assert list(summed.leaves_by_reason) == reasons_in(movements)
     assert [reason_code(reason) for reason in (R.non_payment, None)] == ["non_payment", "unknown"]
-    assert (reason_label(None), reason_label(R.deceased)) == ("Ingen årsak registrert", "Død")  # the app speaks Norwegian
+    # The app speaks Norwegian.
+    assert (reason_label(None), reason_label(R.deceased)) == ("Ingen årsak registrert", "Død")
+
+
+# ------------------------------------------------------------------ the LO report
+
+
+def test_lo_report_files_hold_the_movements_of_its_quarter(moving):
+    report, [pdf, csv_file, xlsx] = exports.build(exports.LO, dt.date(2026, 3, 15))
+    movements = monthly_movements(JAN, MAR)
+    assert movement_months(dt.date(2026, 3, 15)) == (JAN, MAR) and movement_months(dt.date(2026, 4, 1)) == (
+        Month(2026, 4), Month(2026, 4))
+    assert report.movements == movements
+
+    # CSV: per month and figure, the same numbers as the service.
+    rows = list(csv.reader(io.StringIO(csv_file.data.decode("utf-8-sig")), delimiter=";"))
+    in_csv = {(row[0], row[2]): int(row[4]) for row in rows if row[1] == "Inn- og utmeldinger"}
+    expected = {}
+    for month in movements:
+        figures = {"joins": month.joins, "transfers_in": month.transfers_in, "leaves": month.leaves,
+                   "transfers_out": month.transfers_out, "net": month.net}
+        figures |= {f"leaves:{reason_code(reason)}": month.leaves_for(reason) for reason in [*LeaveReason, None]}
+        expected |= {(str(month.month), code): count for code, count in figures.items()}
+    assert in_csv == expected
+    assert (in_csv[("2026-02", "leaves:unknown")], in_csv[("2026-03", "net")]) == (1, -1)
+
+    # XLSX: a sheet of its own, one row per month and a total.
+    sheet = [list(row) for row in load_workbook(io.BytesIO(xlsx.data))["Inn- og utmeldinger"].iter_rows(
+        values_only=True)]
+    header = sheet.index(next(row for row in sheet if row[0] == "Måned"))
+    columns = sheet[header]
+    assert columns[:6] == ["Måned", "Innmeldinger", "Overført inn", "Utmeldinger", "Overført ut", "Netto endring"]
+    by_month = {row[0]: dict(zip(columns, row, strict=True)) for row in sheet[header + 1:]}
+    assert list(by_month) == ["januar 2026", "februar 2026", "mars 2026", "Sum"]
+    for label, month in zip(by_month, [*movements, total(movements)], strict=True):
+        shown = by_month[label]
+        assert [shown["Innmeldinger"], shown["Overført inn"], shown["Utmeldinger"], shown["Overført ut"],
+                shown["Netto endring"]] == [month.joins, month.transfers_in, month.leaves, month.transfers_out,
+                                            month.net]
+        assert shown["Utmeldinger: Manglende betaling"] == month.leaves_for(R.non_payment)
+        assert shown["Utmeldinger: Ingen årsak registrert"] == month.leaves_for(None)
+    assert by_month["Sum"]["Innmeldinger"] == 5
+
+    # PDF: the month table's rows and the reasons' totals as a reader sees them.
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Inn- og utmeldinger per måned fra januar 2026 til mars 2026" in text
+    figures = r"\s*\n\s*".join
+    for label, month in [("januar 2026", movements[0]), ("mars 2026", movements[2]), ("Sum", total(movements))]:
+        row = figures([label, *(str(n) for n in (month.joins, month.transfers_in, month.leaves, month.transfers_out,
+                                                 month.net))])
+        assert re.search(row, text), (label, text[-1500:])
+    assert re.search(figures(["Manglende betaling", "0", "1", "0", "1"]), text)
+    assert re.search(figures(["Ingen årsak\\s+registrert", "0", "1", "0", "1"]), text)
+
+
+def test_lo_report_without_movements_lists_every_reason_with_zero(app_ctx, world):
+    report, [_pdf, csv_file, _xlsx] = exports.build(exports.LO, dt.date(2026, 2, 10))
+    assert [str(m.month) for m in report.movements] == ["2026-01", "2026-02"]
+    assert report.leave_reasons == list(LeaveReason)  # no leave without a reason, so no row for it
+    rows = [row for row in csv.reader(io.StringIO(csv_file.data.decode("utf-8-sig")), delimiter=";")
+            if row[1] == "Inn- og utmeldinger"]
+    assert len(rows) == 2 * (5 + len(LeaveReason)) and {row[4] for row in rows} == {"0"}
