@@ -14,7 +14,8 @@ import datetime as dt
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
 from webapp.models import Invoice, Member
@@ -115,10 +116,7 @@ def register_incoming_for_member(member_id: int, lo_union_id, since, reference, 
         member = transitions.lock(Member, member_id)
         if member is None:
             raise TransferError(_("Member: no such member."), "member")
-        already = db.session.scalar(select(MembershipTransfer.id).where(
-            MembershipTransfer.member_id == member.id, MembershipTransfer.direction == TransferDirection.incoming,
-            MembershipTransfer.transfer_on == member.joined_on))
-        if already is not None:
+        if has_incoming(member):
             raise TransferError(_("Transfer: a transfer from another LO union is already registered for %(name)s.",
                                   name=member.full_name), "member")
         transfer = record_incoming(member, lo_union_id, since, reference, user_id, today=today)
@@ -213,3 +211,45 @@ def confirmation_pdf(transfer: MembershipTransfer) -> bytes:
         union_name=current_app.config["UNION_NAME"], paid_through=month, method=method,
         issued_on=dt.date.today(),
     )
+
+
+# ------------------------------------------------------------------ reading
+
+
+def active_unions() -> list[LoUnion]:
+    """The LO unions a transfer may name, by name."""
+    return list(db.session.scalars(select(LoUnion).where(LoUnion.active.is_(True)).order_by(LoUnion.name)))
+
+
+def transfers_of(member_id: int) -> list[MembershipTransfer]:
+    return list(db.session.scalars(
+        select(MembershipTransfer).where(MembershipTransfer.member_id == member_id)
+        .options(joinedload(MembershipTransfer.lo_union)).order_by(MembershipTransfer.transfer_on)))
+
+
+def has_incoming(member: Member) -> bool:
+    """Whether the member's current membership came with a transfer from another LO union."""
+    return db.session.scalar(select(MembershipTransfer.id).where(
+        MembershipTransfer.member_id == member.id, MembershipTransfer.direction == TransferDirection.incoming,
+        MembershipTransfer.transfer_on == member.joined_on).limit(1)) is not None
+
+
+def find_transfers(direction: TransferDirection | None = None, lo_union_id: int | None = None,
+                   first: dt.date | None = None, last: dt.date | None = None,
+                   limit: int = 500) -> tuple[list[MembershipTransfer], int]:
+    """The transfers matching the filters, newest first (at most `limit`), and how many match in all."""
+    where = []
+    if direction is not None:
+        where.append(MembershipTransfer.direction == direction)
+    if lo_union_id is not None:
+        where.append(MembershipTransfer.lo_union_id == lo_union_id)
+    if first is not None:
+        where.append(MembershipTransfer.transfer_on >= first)
+    if last is not None:
+        where.append(MembershipTransfer.transfer_on <= last)
+    total = db.session.scalar(select(func.count(MembershipTransfer.id)).where(*where))
+    rows = db.session.scalars(
+        select(MembershipTransfer).where(*where)
+        .options(joinedload(MembershipTransfer.member), joinedload(MembershipTransfer.lo_union))
+        .order_by(MembershipTransfer.transfer_on.desc(), MembershipTransfer.id.desc()).limit(limit)).all()
+    return list(rows), total
