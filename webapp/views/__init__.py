@@ -27,6 +27,7 @@ from webapp.views.deductions import (
     PaymentImportView,
     PaymentView,
 )
+from webapp.views.enrollment import EnrollmentView
 from webapp.views.guide import GuideView
 from webapp.views.member_services import (
     CourseApplicationView,
@@ -58,6 +59,7 @@ from webapp.views.privacy import AuditLogView, ConfidentialityView
 from webapp.views.refunds import RefundApi, RefundDocumentView, RefundPolicyView, RefundPoolView, RefundRunView
 from webapp.views.reports import MembershipReportView, ReportDispatchView
 from webapp.views.subject_access import SubjectAccessView
+from webapp.views.transfers import TransferView, member_leaving
 from webapp.views.typeahead import TypeaheadView
 
 REGISTER = ("Register", _l("Register"))
@@ -86,6 +88,9 @@ def register_views(appbuilder) -> None:
     category, category_label = MEMBERSHIP
     appbuilder.add_view(ApplicationView, "Applications", label=_l("Applications"), icon="fa-user-plus",
                         category=category, category_label=category_label)
+    appbuilder.add_view(TransferView, "Transfers", label=_l("Transfers"), icon="fa-exchange",
+                        category=category, category_label=category_label)
+    current_app.jinja_env.globals["member_leaving"] = member_leaving
     category, category_label = DEDUCTIONS
     deductions_menu = [
         (DeductionMonthView, "DeductionMonths", _l("Reconciliation"), "fa-balance-scale"),
@@ -143,7 +148,8 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(MessagesView, "Messages", label=_l("Messages"), icon="fa-envelope")
     current_app.jinja_env.globals["latest_threads"] = latest_threads
     for view in (ActingRoleView, UnitPageView, PortalView, MyPageView, TypeaheadView, PasswordView,
-                 AccessRequestFormView, ForgotPasswordView, ConfidentialityView, SubjectAccessView, GuideView):
+                 AccessRequestFormView, ForgotPasswordView, ConfidentialityView, SubjectAccessView, GuideView,
+                 EnrollmentView):
         appbuilder.add_view_no_menu(view)
     # Every role's menu: the guide of the role acted in (roles.py grants the menu item to all of them).
     appbuilder.add_link("UserGuide", href="/guide/mine", label=_l("Help"), icon="fa-question-circle")
