@@ -60,15 +60,23 @@ def bounded_access_request(form) -> dict[str, str]:
             for name, (label, length) in ACCESS_REQUEST_FIELDS.items()}
 
 
-def access_request_limits() -> list[Limit]:
-    """The public form creates rows the office must read: a few requests per address and hour
-    (ACCESS_REQUEST_RATE_LIMIT), when rate limits are on (AUTH_RATE_LIMITED), as for the login."""
+def post_limits(setting: str, default: str, exempt_when=None) -> list[Limit]:
+    """A public form that creates rows the office must read is sent a few times per address (the limit in the
+    setting `setting`, read per request); reading the form is not limited. Flask-Limiter's RATELIMIT_ENABLED
+    switches every limit off (the tests); `exempt_when` switches this one off too."""
     return [Limit(
-        limit_value=lambda: current_app.config.get("ACCESS_REQUEST_RATE_LIMIT", "10 per hour"),
+        limit_value=lambda: current_app.config.get(setting, default),
         key_func=get_remote_address,
         methods=("POST",),
-        exempt_when=lambda: not current_app.config.get("AUTH_RATE_LIMITED"),
+        exempt_when=exempt_when,
     )]
+
+
+def access_request_limits() -> list[Limit]:
+    """A few requests per address and hour (ACCESS_REQUEST_RATE_LIMIT), when rate limits are on
+    (AUTH_RATE_LIMITED), as for the login."""
+    return post_limits("ACCESS_REQUEST_RATE_LIMIT", "10 per hour",
+                       exempt_when=lambda: not current_app.config.get("AUTH_RATE_LIMITED"))
 
 
 class AccessRequestFormView(BaseView):
