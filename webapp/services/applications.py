@@ -385,7 +385,7 @@ def welcome_letter_body(member: Member, employment: Employment | None, transfer_
         _("On Min side (%(url)s) you find your membership, your dues, the courses and your documents. Log in with "
           "your membership number; we have sent you an e-mail with a link to choose your password.",
           url=config["PORTAL_URL"].rstrip("/") + "/minside/"),
-        _("Kind regards\n%(union)s", union=config["UNION_NAME"]),
+        _("Kind regards") + "\n" + config["UNION_NAME"],
     ]
     return "\n\n".join(paragraphs)
 
@@ -473,14 +473,16 @@ def approve(application_id: int, user_id: int | None, member_from: dt.date, home
 
 def _rejection_mail(application: MembershipApplication, reason: str) -> Message:
     config = current_app.config
-    body = _(
-        "Hello %(name)s,\n\nThank you for your application for membership, which came in on %(date)s. The union "
-        "office could not approve it, for this reason:\n\n%(reason)s\n\nIf you have questions, write to us at "
-        "%(office)s.\n\nKind regards\n%(union)s",
-        name=application.full_name, date=application.submitted_at.strftime("%d.%m.%Y"), reason=reason,
-        office=config["OFFICE_EMAIL"], union=config["UNION_NAME"])
+    paragraphs = [
+        _("Hello %(name)s,", name=application.full_name),
+        _("Thank you for your application for membership, which came in on %(date)s. The union office could not "
+          "approve it, for this reason:", date=application.submitted_at.strftime("%d.%m.%Y")),
+        reason,
+        _("If you have questions, write to us at %(office)s.", office=config["OFFICE_EMAIL"]),
+        _("Kind regards") + "\n" + config["UNION_NAME"],
+    ]
     return Message(subject=_("Your application for membership in %(union)s", union=config["UNION_NAME"]),
-                   recipients=[application.email], body=body)
+                   recipients=[application.email], body="\n\n".join(paragraphs))
 
 
 def reject(application_id: int, user_id: int | None, reason: str | None) -> MembershipApplication:
