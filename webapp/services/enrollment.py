@@ -77,9 +77,9 @@ FIELDS: dict[str, tuple[Any, int]] = {
     "from_lo_union_id": (_l("Coming from LO union"), 20),
     "from_union_since": (_l("Member of that union since"), 10),
     "consent": (_l("Consent"), 10),
-    HONEYPOT_FIELD: (_l("Website"), 200),
-    TOKEN_FIELD: (_l("Form"), 200),
 }
+# A start token is some 30 characters; anything much longer is not one of ours.
+TOKEN_MAX_LENGTH = 200
 
 
 class EnrollmentRefused(ValueError):
@@ -198,8 +198,10 @@ def form_token(now: dt.datetime) -> str:
 
 def token_age(token: str, now: dt.datetime) -> float | None:
     """Seconds since the form was opened, or None when the token is forged or missing."""
+    if not token or len(token) > TOKEN_MAX_LENGTH:
+        return None
     try:
-        started = _serializer().loads(token or "")
+        started = _serializer().loads(token)
     except BadSignature:
         return None
     if not isinstance(started, int) or isinstance(started, bool):
@@ -489,15 +491,7 @@ def enrollment_mails(application: MembershipApplication) -> list[Message]:
     with force_locale(config["BABEL_DEFAULT_LOCALE"]):
         messages = [Message(
             subject=_("We have received your membership application"), recipients=[application.email],
-            body=_("Hello %(name)s,\n\nThank you for applying for membership in %(union)s. We received your "
-                   "application on %(date)s.\n\nWhat happens next: the union office checks the application, "
-                   "usually within a few working days. When it is approved you get an e-mail with your membership "
-                   "number and a link to choose a password for Min side, where you see and update your membership. "
-                   "Dues are paid from the month after your membership begins: deducted from your pay when your "
-                   "employer has an agreement with us, otherwise by invoice.\n\nIf you did not send this "
-                   "application, or something in it is wrong, write to us at %(office)s.\n\nKind regards\n%(union)s",
-                   name=application.first_name, union=config["UNION_NAME"],
-                   date=application.submitted_at.strftime("%d.%m.%Y"), office=config["OFFICE_EMAIL"]),
+            body=_receipt_body(application),
         )]
         if config.get("ENROLLMENT_NOTIFY_EMAIL"):
             messages.append(Message(
@@ -508,3 +502,22 @@ def enrollment_mails(application: MembershipApplication) -> list[Message]:
                        time=application.submitted_at.strftime("%d.%m.%Y %H:%M")),
             ))
     return messages
+
+
+def _receipt_body(application: MembershipApplication) -> str:
+    """What happens next, in paragraphs; the national id is never in a mail."""
+    config = current_app.config
+    paragraphs = [
+        _("Hello %(name)s,", name=application.first_name),
+        _("Thank you for applying for membership in %(union)s. We received your application on %(date)s.",
+          union=config["UNION_NAME"], date=application.submitted_at.strftime("%d.%m.%Y")),
+        _("What happens next: the union office checks the application, usually within a few working days. When it "
+          "is approved you get an e-mail with your membership number and a link to choose a password for Min side, "
+          "where you see and update your membership."),
+        _("Dues are paid from the month after your membership begins: deducted from your pay when your employer has "
+          "an agreement with us, otherwise by invoice."),
+        _("If you did not send this application, or something in it is wrong, write to us at %(office)s.",
+          office=config["OFFICE_EMAIL"]),
+        _("Kind regards") + "\n" + config["UNION_NAME"],
+    ]
+    return "\n\n".join(paragraphs)
