@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from webapp.extensions import db
 from webapp.models import CourseApplication, Employment, Invoice, Member, MemberDocument
-from webapp.models.choices import ApplicationStatus, ContactChoice
+from webapp.models.choices import RESIGNATION_REASONS, ApplicationStatus, ContactChoice
 from webapp.security import scope as sc
 from webapp.security.privacy import national_id_on_screen
 from webapp.security.rowfilters import scoped_get
@@ -30,11 +30,14 @@ from webapp.services import (
     mypage,
     payment_methods,
     recruitment,
+    resignations,
+    transfers,
 )
 from webapp.services.courses import CourseError
 from webapp.services.money import account_number, kroner
-from webapp.services.periods import current_ids
+from webapp.services.periods import Month, current_ids
 from webapp.services.recruitment import ShopError
+from webapp.services.resignations import ResignationError
 from webapp.services.validation import RecordInvalid
 from webapp.views.downloads import download
 
@@ -74,6 +77,7 @@ class MyPageView(BaseView):
             points=recruitment.points_of(member.id, rows),
             documents=documents.documents_of(member.id),
             certificates=courses.certificates_of(member.id),
+            transfers=transfers.transfers_of(member.id),
             insurance_change=mypage.last_insurance_change(member.id),
             next_basis=mypage.next_basis_month(today),
             periodized=mypage.periodized,
@@ -224,6 +228,39 @@ class MyPageView(BaseView):
         return download(pdf, documents.filename_for(row), "application/pdf", object_type="member_document",
                         object_id=row.id, member_id=member.id, inline=True)
 
+
+    # ------------------------------------------------------------ resignation
+
+    @expose("/resign", methods=["GET", "POST"])
+    @has_access
+    def resign(self):
+        """Meld deg ut: the member's own resignation, effective at the end of the current month. Only the acting
+        member resigns: the form carries no member id."""
+        member = acting_member()
+        today = dt.date.today()
+        errors = {}
+        if request.method == "POST" and member.left_on is None:
+            if request.form.get("confirm") != "1":
+                errors["confirm"] = [_("Confirmation: tick the box to confirm that you resign.")]
+            else:
+                try:
+                    result = resignations.resign(member, request.form.get("reason"), request.form.get("comment"),
+                                                 today)
+                except ResignationError as exc:
+                    db.session.rollback()
+                    errors[exc.field or "reason"] = [exc.message]
+                else:
+                    flash(_("Your resignation is registered. You are a member through %(date)s.",
+                            date=result.left_on.strftime("%d.%m.%Y")), "success")
+                    if result.address and not result.mail_sent:
+                        flash(_("The confirmation e-mail to %(address)s will follow shortly.",
+                                address=result.address), "info")
+                    return redirect(url_for("MyPageView.resign"))
+            member = acting_member()
+        return self.render_template("transfers/resign.html", member=member, errors=errors, form=request.form,
+                                    reasons=RESIGNATION_REASONS, ends_on=Month.of(today).last_day,
+                                    retention_months=int(current_app.config["PRIVACY_RETENTION_MONTHS"])), (
+            422 if errors else 200)
 
     # ------------------------------------------------------------ direct payment
 
