@@ -30,7 +30,7 @@ from webapp.models import (
     Workplace,
 )
 from webapp.models.choices import ContactChoice, RequestStatus
-from webapp.services import audit, transitions
+from webapp.services import audit, home_unit_moves, transitions
 from webapp.services.periods import Month, current_clause, current_first, effective_end, effective_start
 from webapp.services.validation import RecordInvalid, validate_record
 
@@ -288,10 +288,13 @@ def _decide(change: EmploymentChange, status: RequestStatus, user_id: int | None
 
 
 def approve_employment_change(change: EmploymentChange, user_id: int | None,
-                              now: dt.datetime | None = None) -> Employment:
+                              now: dt.datetime | None = None, home_unit: str | int = home_unit_moves.FOLLOW
+                              ) -> Employment:
     """Carry out a reported change: the new employment is added and the one it replaces ends the day before.
 
-    The dates are kept as reported; the periodization rule applies wherever months are counted.
+    The dates are kept as reported; the periodization rule applies wherever months are counted. The member's
+    home unit follows the new employment (webapp.services.home_unit_moves), or stays (`home_unit` KEEP), or
+    goes to the unit the office chose (its id); the move is audited in the same transaction.
     """
     now = now or dt.datetime.now()
     replaced = change.employment
@@ -313,6 +316,8 @@ def approve_employment_change(change: EmploymentChange, user_id: int | None,
     change.new_employment_id = employment.id
     audit.record("approve_employment_change", "employment_change", change.id, member_id=change.member_id,
                  employment=employment.id, ended=replaced.id if replaced else None)
+    home_unit_moves.follow_saved_employment(employment, str(_l("Employment change approved")), home_unit,
+                                            today=now.date())
     db.session.commit()
     return employment
 

@@ -29,6 +29,7 @@ from webapp.views.deductions import (
 )
 from webapp.views.enrollment import EnrollmentView
 from webapp.views.guide import GuideView
+from webapp.views.lifecycle_data import HomeUnitRuleView, LoUnionView, PolicyTextView, PostcodeView
 from webapp.views.member_services import (
     CourseApplicationView,
     CourseView,
@@ -82,6 +83,10 @@ def register_views(appbuilder) -> None:
         (WorkplaceView, "Workplaces", _l("Workplaces"), "fa-map-marker"),
         (OperatingUnitView, "OperatingUnits", _l("Operating units"), "fa-object-group"),
         (DeductionContactView, "DeductionContacts", _l("Deduction contacts"), "fa-address-book"),
+        (LoUnionView, "LoUnions", _l("LO unions"), "fa-handshake-o"),
+        (HomeUnitRuleView, "HomeUnitRules", _l("Home-unit rules"), "fa-random"),
+        (PostcodeView, "Postcodes", _l("Postcodes"), "fa-envelope-o"),
+        (PolicyTextView, "PolicyTexts", _l("Terms and privacy texts"), "fa-file-text-o"),
     ]
     for view, name, label, icon in menu:
         appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)

@@ -6,24 +6,35 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, flash, redirect
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms import FileField
 
 from webapp.extensions import db
-from webapp.models import Course, CourseApplication, EmploymentChange, MemberDocument, Prize, PrizeOrder, Recruitment
+from webapp.models import (
+    Course,
+    CourseApplication,
+    EmploymentChange,
+    MemberDocument,
+    OrgUnit,
+    Prize,
+    PrizeOrder,
+    Recruitment,
+)
 from webapp.models.choices import RequestStatus
 from webapp.models.labels import labels_for
-from webapp.services import audit, courses, documents, mypage, recruitment
+from webapp.services import audit, courses, documents, home_unit_moves, mypage, recruitment
 from webapp.services.money import kroner
 from webapp.views.deductions import as_list
 from webapp.views.downloads import download
 from webapp.views.form_fields import typeahead_field
 from webapp.views.form_rules import FieldRuleValidator
+from webapp.views.members import tell_home_unit_move
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
 
@@ -231,7 +242,51 @@ class EmploymentChangeView(ScopedModelView):
     @action("approve", _l("Register the change"),
             _l("Register the reported employment and end the one it replaces the day before?"), "fa-check")
     def approve(self, items):
+        """From the list, each chosen change is registered and its member follows the mapping; from a change's
+        own page, the office first sees where the member will belong and may choose another unit."""
+        if not isinstance(items, list):
+            return redirect(url_for(f"{self.__class__.__name__}.approve_form", pk=items.id))
         return self._each(items, mypage.approve_employment_change, _l("The employment change is registered."))
+
+    @expose("/approve/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def approve_form(self, pk: int):
+        change = self.datamodel.get(pk)
+        if change is None:
+            abort(404)
+        show_url = url_for(f"{self.__class__.__name__}.show", pk=change.id)
+        if change.status != RequestStatus.pending:
+            flash(str(_l("Status: the change has already been dealt with.")), "warning")
+            return redirect(show_url)
+        member = change.member
+        proposed = home_unit_moves.proposed_unit(member, change.workplace_id, change.employer_id)
+        errors: dict[str, list[str]] = {}
+        if request.method == "POST":
+            choice = home_unit_moves.parse_choice(request.form.get("home_unit"))
+            if choice is None:
+                errors["home_unit"] = [str(_l("Home unit: choose a unit, or keep the current one."))]
+            else:
+                return self._approve_with(change, member, choice, show_url)
+        selected = request.form.get("home_unit") or (
+            str(proposed.org_unit_id) if proposed is not None else home_unit_moves.KEEP)
+        units = db.session.scalars(select(OrgUnit).order_by(OrgUnit.code)).all()
+        return self.render_template("lifecycle/approve_change.html", change=change, member=member,
+                                    proposed=proposed, units=units, selected=selected, errors=errors,
+                                    show_url=show_url), (422 if errors else 200)
+
+    def _approve_with(self, change, member, choice, show_url: str):
+        before = member.home_unit_id
+        try:
+            mypage.approve_employment_change(change, current_user.id, home_unit=choice)
+        except mypage.ChangeError as exc:
+            db.session.rollback()
+            flash(str(exc), "warning")
+            return redirect(show_url)
+        flash(str(_l("The employment change is registered.")), "success")
+        db.session.refresh(member)
+        if member.home_unit_id != before:
+            tell_home_unit_move(home_unit_moves.MoveOutcome(from_unit_id=before, to_unit_id=member.home_unit_id))
+        return redirect(show_url)
 
     @action("reject", _l("Reject"), _l("Reject the reported change?"), "fa-times")
     def reject(self, items):

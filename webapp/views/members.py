@@ -1,18 +1,22 @@
 """Screens and APIs for members, employments and positions."""
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
+from sqlalchemy import inspect
 
 from webapp.extensions import db
-from webapp.models import Employment, Member, Position
+from webapp.models import Employment, Member, OrgUnit, Position
 from webapp.models.labels import labels_for
 from webapp.security.position_grants import PositionTarget, change_refusal, grant_refusal
 from webapp.security.privacy import national_id_for, national_id_on_screen
+from webapp.security.rowfilters import is_visible
 from webapp.security.scope import get_scope
 from webapp.services import audit
+from webapp.services.home_unit_moves import MoveOutcome, follow_saved_employment
 from webapp.views.form_fields import typeahead_field
 from webapp.views.privacy import needs_declaration
 from webapp.views.scoped_api import ScopedModelRestApi
@@ -84,6 +88,48 @@ class EmploymentView(ScopedModelView):
         "member": typeahead_field(_l("Member"), datamodel, "member", "member"),
         "workplace": typeahead_field(_l("Workplace"), datamodel, "workplace", "workplace"),
     }
+
+    # Moving inside the union: the member's home unit follows a saved employment (webapp.services.home_unit_moves),
+    # in the same transaction, and only to a unit the writer may edit members of (else they ask the office).
+    def pre_add(self, item):
+        super().pre_add(item)
+        g.home_unit_move = self._follow(item)
+
+    def pre_update(self, item):
+        state = inspect(item)
+        moved_job = any(state.attrs[name].history.has_changes() for name in EMPLOYMENT_MOVES_ON)
+        super().pre_update(item)
+        g.home_unit_move = self._follow(item) if moved_job else None
+
+    def post_add(self, item):
+        tell_home_unit_move(g.pop("home_unit_move", None))
+
+    def post_update(self, item):
+        tell_home_unit_move(g.pop("home_unit_move", None))
+
+    def _follow(self, item) -> MoveOutcome:
+        grants = get_scope().grants_with("can_edit", "MemberView")
+        return follow_saved_employment(item, str(_l("Employment registered")),
+                                       may_move_to=lambda unit_id: is_visible(OrgUnit, unit_id, grants))
+
+
+# The fields of an employment whose change may move its member to another unit.
+EMPLOYMENT_MOVES_ON = ("workplace", "workplace_id", "employer", "employer_id", "start_date", "end_date",
+                       "position_pct")
+
+
+def tell_home_unit_move(outcome: MoveOutcome | None) -> None:
+    """Say where the member moved, or that the move is the office's to make."""
+    if outcome is None:
+        return
+    if outcome.moved:
+        before = db.session.get(OrgUnit, outcome.from_unit_id) if outcome.from_unit_id else None
+        after = db.session.get(OrgUnit, outcome.to_unit_id)
+        flash(_("Home unit changed from %(old)s to %(new)s.", old=before.name if before else "–", new=after.name),
+              "info")
+    elif outcome.refused_unit_id is not None:
+        flash(_("The member's home unit was not changed: the unit the new employment belongs to is outside what "
+                "you may change. Ask the union office to move the member."), "warning")
 
 
 class PositionView(ScopedModelView):
