@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from tests.factories import add_initial_rate
+from tests.helpers import login_as
 from webapp.extensions import db
 from webapp.models import AuditEntry, DeductionBasis, DeductionBasisLine, Invoice, Member, Position
 from webapp.models.choices import BasisChange, LeaveReason, PositionType, TransferDirection
@@ -367,3 +368,149 @@ def test_a_bad_quarter_is_refused_naming_the_field(app_ctx):
     for text in ("2026-Q5", "2026", "1999-Q1", "", "2026-Q1; drop"):
         with pytest.raises(ReportError, match=r"^Kvartal: må være et kvartal på formen"):
             transfer_report.parse_quarter(text)
+
+
+# --- the office's screens --------------------------------------------------------------------------------------
+
+OTHER_ROLES = ["leader", "treasurer", "member_data_admin", "workplace_trustee", "deduction_contact", "member",
+               "analyst"]
+
+
+@pytest.fixture()
+def unions_web(clean_app, world) -> dict[str, int]:
+    with clean_app.app_context():
+        unions = add_unions()
+        db.session.remove()
+    return unions
+
+
+def office(client, world):
+    login_as(client, world.logins["office"])
+    return client
+
+
+@pytest.mark.parametrize("role", OTHER_ROLES)
+def test_only_the_office_reaches_the_transfer_screens_and_actions(client, world, unions_web, dbs, role):
+    kari = world.members["inside"].id
+    login_as(client, world.logins[role], role)
+    for path in ("/transfers/", "/transfers/report?quarter=2026-Q1",
+                 "/transfers/report/2026-Q1/overforinger-2026-Q1.csv", f"/transfers/member/{kari}/resign",
+                 f"/transfers/member/{kari}/out", f"/transfers/member/{kari}/in"):
+        assert client.get(path).status_code == 403, path
+    posts = {
+        f"/transfers/member/{kari}/out": {"lo_union": unions_web["FF"], "on": "2026-11-15"},
+        f"/transfers/member/{kari}/in": {"lo_union": unions_web["FF"], "since": "2010-01-01"},
+        f"/transfers/member/{kari}/resign": {"reason": "other", "letter_date": "2026-11-15"},
+    }
+    for path, data in posts.items():
+        assert client.post(path, data=data).status_code == 403, path
+    dbs.expire_all()
+    assert dbs.get(Member, kari).left_on is None and dbs.get(Member, kari).seniority_on is None
+    assert dbs.scalar(select(func.count()).select_from(MembershipTransfer)) == 0
+
+
+def test_the_member_page_shows_the_office_its_leaving_actions_and_no_one_else(client, world, unions_web):
+    kari = world.members["inside"].id
+    page = office(client, world).get(f"/memberview/show/{kari}").get_data(as_text=True)
+    assert 'id="member-leaving"' in page
+    for action in ("Registrer utmelding (brev)", "Overføring til annet LO-forbund", "Overføring fra annet LO-forbund"):
+        assert action in page
+    client.get("/logout/")
+    login_as(client, world.logins["member_data_admin"], "member_data_admin")
+    page = client.get(f"/memberview/show/{kari}")
+    assert page.status_code == 200 and b"member-leaving" not in page.data
+
+
+def test_the_office_transfers_a_member_out_in_the_browser_form(client, world, unions_web, dbs):
+    kari = world.members["inside"]
+    office(client, world)
+    today = dt.date.today()
+    response = client.post(f"/transfers/member/{kari.id}/out",
+                           data={"lo_union": unions_web["HK"], "on": today.isoformat(), "reference": "HK 2026-9"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/memberview/show/{kari.id}")
+    month_end = Month.of(today).last_day
+    page = client.get(f"/memberview/show/{kari.id}").get_data(as_text=True)
+    assert f"Medlemskapet avsluttes {month_end:%d.%m.%Y}" in page and "Handel og Kontor i Norge" in page
+    assert 'id="action-transfer-out"' not in page  # no second transfer offered
+
+    listing = client.get("/transfers/?direction=outgoing").get_data(as_text=True)
+    assert "HK 2026-9" in listing and "Overføringer: 1" in listing
+    transfer_id = dbs.scalar(select(MembershipTransfer.id))
+    pdf = client.get(f"/transfers/{transfer_id}/confirmation.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert f'filename="overforingsbekreftelse-{kari.member_no}.pdf"' in pdf.headers["Content-Disposition"]
+    assert "Handel og Kontor i Norge" in pdf_text(pdf.data)
+    assert "Overføringer: 0" in client.get("/transfers/?direction=incoming").get_data(as_text=True)
+
+
+def test_a_bad_transfer_form_answers_422_naming_the_field_and_saves_nothing(client, world, unions_web, dbs):
+    kari = world.members["inside"].id
+    office(client, world)
+    cases = [
+        ({"lo_union": "", "on": "2026-11-15"}, "LO-forbund: velg et forbund fra listen."),
+        ({"lo_union": "abc", "on": "2026-11-15"}, "LO-forbund: velg et forbund fra listen."),
+        ({"lo_union": unions_web["OLD"], "on": "2026-11-15"}, "Nedlagt forbund er ikke lenger i bruk"),
+        ({"lo_union": unions_web["FF"], "on": "15/11/2026"}, "Overføringsdato: skriv inn en dato"),
+        ({"lo_union": unions_web["FF"], "on": "2099-01-01"}, "til slutten av neste måned"),
+        ({"lo_union": unions_web["FF"], "on": "2026-11-15", "reference": "x" * 101}, "Referanse: høyst 100 tegn."),
+    ]
+    for data, message in cases:
+        response = client.post(f"/transfers/member/{kari}/out", data=data)
+        assert response.status_code == 422 and message in response.get_data(as_text=True), data
+    since_cases = [
+        ({"lo_union": unions_web["FF"], "since": "2030-01-01"}, "kan ikke være fram i tid"),
+        ({"lo_union": unions_web["FF"], "since": "2016-01-01"}, "kan ikke være etter dagen medlemskapet her begynte"),
+        ({"lo_union": unions_web["FF"], "since": ""}, "skriv inn en dato"),
+    ]
+    for data, message in since_cases:
+        response = client.post(f"/transfers/member/{kari}/in", data=data)
+        assert response.status_code == 422 and message in response.get_data(as_text=True), data
+    dbs.expire_all()
+    assert dbs.get(Member, kari).left_on is None and dbs.get(Member, kari).seniority_on is None
+    assert dbs.scalar(select(func.count()).select_from(MembershipTransfer)) == 0
+
+
+def test_the_office_registers_a_transfer_in_in_the_form(client, world, unions_web, dbs):
+    ola = world.members["club"].id
+    office(client, world)
+    response = client.post(f"/transfers/member/{ola}/in",
+                           data={"lo_union": unions_web["FF"], "since": "02.05.2003", "reference": "FF-77"})
+    assert response.status_code == 302
+    page = client.get(f"/memberview/show/{ola}").get_data(as_text=True)
+    assert "Ansiennitet fra" in page and "02.05.2003" in page
+    assert 'id="action-transfer-in"' not in page  # registered once
+    dbs.expire_all()
+    assert dbs.get(Member, ola).seniority_on == dt.date(2003, 5, 2)
+
+
+def test_the_transfer_list_filters_and_refuses_bad_filters(client, world, quarter_transfers):
+    office(client, world)
+    assert "Overføringer: 7" in client.get("/transfers/").get_data(as_text=True)
+    hk = db.session.scalar(select(LoUnion.id).where(LoUnion.code == "HK"))
+    page = client.get(f"/transfers/?union={hk}&direction=outgoing").get_data(as_text=True)
+    assert "Overføringer: 2" in page and "HK-1" in page and "FF-3" not in page
+    page = client.get("/transfers/?from=2026-01-01&to=2026-03-31").get_data(as_text=True)
+    assert "Overføringer: 5" in page and "after" not in page.split('id="transfers"')[1]
+    for query, message in (("direction=sideways", "Retning: velg en av retningene i listen."),
+                           ("from=2026-13-01", "Fra: skriv inn en dato"), ("to=31.02.2026", "Til: skriv inn en dato"),
+                           ("union=99999999999999999999999", "LO-forbund: velg et forbund fra listen.")):
+        response = client.get(f"/transfers/?{query}")
+        assert response.status_code == 422 and message in response.get_data(as_text=True), query
+
+
+def test_the_report_page_and_its_files(client, world, quarter_transfers):
+    office(client, world)
+    page = client.get("/transfers/report?quarter=2026-Q1").get_data(as_text=True)
+    assert 'id="total-in">2<' in page and 'id="total-out">3<' in page
+    for name, mimetype in (("overforinger-2026-Q1.pdf", "application/pdf"), ("overforinger-2026-Q1.csv", "text/csv"),
+                           ("overforinger-2026-Q1-medlemmer.csv", "text/csv"),
+                           ("overforinger-2026-Q1.xlsx",
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+        assert f"/transfers/report/2026-Q1/{name}" in page
+        response = client.get(f"/transfers/report/2026-Q1/{name}")
+        assert response.status_code == 200 and response.mimetype == mimetype, name
+        assert f'filename="{name}"' in response.headers["Content-Disposition"]
+    assert client.get("/transfers/report/2026-Q1/passwords.csv").status_code == 404
+    assert client.get("/transfers/report/2026-Q9/overforinger-2026-Q9.csv").status_code == 404
+    response = client.get("/transfers/report?quarter=2026-Q9", follow_redirects=True)
+    assert "Kvartal: må være et kvartal på formen" in response.get_data(as_text=True)
