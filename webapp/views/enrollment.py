@@ -45,8 +45,8 @@ class EnrollmentView(BaseView):
 
     # ------------------------------------------------------------ the form
 
-    @expose("", methods=["GET", "POST"])
     @expose("/", methods=["GET", "POST"])
+    @expose("", methods=["GET", "POST"])  # applied first, so the page's own address is /innmelding
     def form(self):
         now = dt.datetime.now()
         if request.method == "GET":
