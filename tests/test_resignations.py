@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from tests.billing_helpers import add_direct_rates, direct_member
 from tests.conftest import free_loopback_port, mail_to_loopback
 from tests.factories import add_initial_rate
+from tests.helpers import login_as
 from webapp.extensions import db
 from webapp.models import (
     AuditEntry,
@@ -237,3 +238,90 @@ def test_a_letter_for_no_member_or_an_oversize_note_is_refused(app_ctx, world):
                                           today=MID_MARCH)
     assert caught.value.field == "note" and "500" in str(caught.value)
     assert written() == before
+
+
+# ------------------------------------------------------------------ the pages
+
+
+def test_a_member_resigns_on_min_side_and_sees_it_afterwards(client, world, dbs, smtp_server):
+    kari = world.members["inside"]
+    month_end = Month.of(dt.date.today()).last_day
+    login_as(client, world.logins["member"])
+    mypage = client.get("/minside/").get_data(as_text=True)
+    assert 'id="resign-link"' in mypage and "Medlem siden" in mypage
+    form = client.get("/minside/resign").get_data(as_text=True)
+    assert f"til og med {month_end:%d.%m.%Y}" in form and 'id="resign-form"' in form
+    for reason in ("new_job", "retired", "financial", "dissatisfied", "other"):
+        assert f'value="{reason}"' in form
+    assert 'value="transferred"' not in form and 'value="non_payment"' not in form
+
+    unconfirmed = client.post("/minside/resign", data={"reason": "new_job"})
+    assert unconfirmed.status_code == 422
+    assert "Bekreftelse: kryss av i boksen" in unconfirmed.get_data(as_text=True)
+    bad = client.post("/minside/resign", data={"reason": "transferred", "confirm": "1"})
+    assert bad.status_code == 422 and "Grunn: velg en av grunnene i listen." in bad.get_data(as_text=True)
+    dbs.expire_all()
+    assert dbs.get(Member, kari.id).left_on is None
+
+    done = client.post("/minside/resign", data={"reason": "new_job", "comment": "Takk for nå", "confirm": "1"},
+                       follow_redirects=True)
+    text = done.get_data(as_text=True)
+    assert done.status_code == 200
+    assert f"Utmeldingen din er registrert. Du er medlem til og med {month_end:%d.%m.%Y}." in text
+    assert f"Utmeldt fra {month_end:%d.%m.%Y}" in text and 'id="resign-form"' not in text
+    mypage = client.get("/minside/").get_data(as_text=True)
+    assert f"Utmeldt fra {month_end:%d.%m.%Y}" in mypage and 'id="resign-link"' not in mypage
+    dbs.expire_all()
+    member_row = dbs.get(Member, kari.id)
+    assert (member_row.left_on, member_row.leave_reason) == (month_end, LeaveReason.new_job)
+    assert len(smtp_server.messages) == 1 and f"{month_end:%d.%m.%Y}" in smtp_server.bodies()[0]
+
+    again = client.post("/minside/resign", data={"reason": "other", "confirm": "1"})
+    assert again.status_code == 200 and 'id="resign-form"' not in again.get_data(as_text=True)
+    dbs.expire_all()
+    assert dbs.get(Member, kari.id).leave_reason == LeaveReason.new_job
+    assert dbs.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "resignation")) == 1
+
+
+def test_a_member_cannot_resign_for_someone_else(client, world, dbs):
+    login_as(client, world.logins["member"])
+    outside = world.members["outside"].id
+    response = client.post("/minside/resign", data={"reason": "other", "confirm": "1", "member_id": outside,
+                                                      "pk": outside})
+    assert response.status_code == 302
+    dbs.expire_all()
+    assert dbs.get(Member, outside).left_on is None  # the form's ids are ignored: only the acting member resigns
+    assert dbs.get(Member, world.members["inside"].id).left_on is not None
+    # The office's form is not theirs.
+    assert client.post(f"/transfers/member/{outside}/resign",
+                       data={"reason": "other", "letter_date": dt.date.today().isoformat()}).status_code == 403
+    dbs.expire_all()
+    assert dbs.get(Member, outside).left_on is None
+
+
+@pytest.mark.parametrize("role", ["leader", "treasurer", "member_data_admin", "workplace_trustee", "analyst"])
+def test_only_the_office_registers_a_resignation_from_a_letter(client, world, dbs, role):
+    kari = world.members["inside"].id
+    login_as(client, world.logins[role], role)
+    assert client.get(f"/transfers/member/{kari}/resign").status_code == 403
+    assert client.post(f"/transfers/member/{kari}/resign",
+                       data={"reason": "other", "letter_date": dt.date.today().isoformat()}).status_code == 403
+    dbs.expire_all()
+    assert dbs.get(Member, kari).left_on is None
+
+
+def test_the_office_registers_a_letter_in_the_form(client, world, dbs, smtp_server):
+    ola = world.members["club"].id
+    login_as(client, world.logins["office"])
+    letter = dt.date.today().replace(day=1)
+    bad = client.post(f"/transfers/member/{ola}/resign", data={"reason": "retired", "letter_date": "2010-01-01"})
+    assert bad.status_code == 422 and "Brevets dato: må ligge fra 01.01.2015" in bad.get_data(as_text=True)
+    response = client.post(f"/transfers/member/{ola}/resign",
+                           data={"reason": "retired", "letter_date": letter.isoformat(), "note": "Brev 1"},
+                           follow_redirects=True)
+    text = response.get_data(as_text=True)
+    month_end = Month.of(letter).last_day
+    assert f"Utmeldingen til Ola Æsøy er registrert: medlemskapet avsluttes {month_end:%d.%m.%Y}." in text
+    dbs.expire_all()
+    assert dbs.get(Member, ola).leave_reason == LeaveReason.retired
+    assert len(smtp_server.messages) == 1
