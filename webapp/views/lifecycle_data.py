@@ -5,6 +5,7 @@ and the published membership terms and privacy statements."""
 from __future__ import annotations
 
 from flask import flash
+from flask_appbuilder.fields import AJAXSelectField
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -14,7 +15,7 @@ from webapp.extensions import db
 from webapp.models import HomeUnitRule, LoUnion, MembershipApplication, MembershipTransfer, PolicyText, Postcode
 from webapp.models.labels import labels_for
 from webapp.services.validation import known_counties
-from webapp.views.form_fields import typeahead_field
+from webapp.views.form_fields import TypeaheadWidget, typeahead_field
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
 
@@ -69,11 +70,32 @@ class HomeUnitRuleView(ScopedModelView):
         "org_unit": _l("The unit the member belongs to by this rule, usually a branch."),
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "employer": typeahead_field(_l("Employer"), datamodel, "employer", "employer", required=False),
+        # No Optional(): the rule's "choose the employer" must be said at this field when it is left empty.
+        "employer": AJAXSelectField(_l("Employer"), validators=[], datamodel=datamodel, col_name="employer",
+                                    widget=TypeaheadWidget("employer")),
         "county": SelectField(_l("County"), choices=county_choices, validate_choice=False,
                               render_kw={"class": "form-control"}),
         "org_unit": typeahead_field(_l("Home unit"), datamodel, "org_unit", "org_unit"),
     }
+
+    def _one_rule_per_employer(self, item) -> None:
+        """The form sets the employer as a relation, whose id the generic uniqueness check does not see yet."""
+        employer_id = item.employer.id if item.employer is not None else item.employer_id
+        if employer_id is None:
+            return
+        other = db.session.scalar(select(HomeUnitRule.id).where(HomeUnitRule.employer_id == employer_id,
+                                                                HomeUnitRule.id != (item.id or 0)))
+        if other is not None:
+            db.session.rollback()
+            raise ValueError(_("%(field)s: already exists.", field=self.label_columns["employer"]))
+
+    def pre_add(self, item):
+        self._one_rule_per_employer(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._one_rule_per_employer(item)
+        super().pre_update(item)
 
 
 class PostcodeView(ScopedModelView):
