@@ -8,8 +8,6 @@ and the other is told in plain words, never a 500.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -22,21 +20,12 @@ from webapp.models import MembershipApplication, OrgUnit
 from webapp.models.choices import EnrollmentStatus
 from webapp.services import applications
 from webapp.services.bounds import row_id, whole_number_between
+from webapp.services.enrollment import parse_day
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
 SEARCH_MAX_LENGTH = 80
 STATUS_FILTERS = ("pending", "approved", "rejected", "all")
-
-
-def _parse_day(text: str) -> dt.date | None:
-    value = (text or "").strip()
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 class ApplicationView(BaseView):
@@ -94,8 +83,9 @@ class ApplicationView(BaseView):
     def approve(self, application_id: int):
         application = self._application(application_id)
         form = request.form
+        member_from = parse_day(form.get("member_from", "").strip())
         try:
-            member = applications.approve(application.id, current_user.id, _parse_day(form.get("member_from", "")),
+            member = applications.approve(application.id, current_user.id, member_from,
                                           row_id(form.get("home_unit_id", "")), form.get("reference", ""))
         except applications.ApplicationError as exc:
             return self._refused(application_id, exc, "approve")
