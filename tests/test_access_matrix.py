@@ -468,6 +468,21 @@ FOREIGN_CASES = [
                 {"member_from": "2026-01-01", "home_unit_id": "1"}, expected=DENIED),
     ForeignCase("ApplicationView.reject", "POST", "treasurer", "/applications/1/reject", {"reason": "x"},
                 expected=DENIED),
+    # Transfers between LO unions and resignations from a letter are the office's (tests/test_transfers.py).
+    ForeignCase("TransferView.confirmation", "GET", "member", "/transfers/1/confirmation.pdf", expected=DENIED),
+    ForeignCase("TransferView.report_file", "GET", "analyst", "/transfers/report/2026-Q1/overforinger-2026-Q1.csv",
+                expected=DENIED),
+    ForeignCase("TransferView.resign", "GET", "leader", "/transfers/member/{outside_member}/resign", expected=DENIED),
+    ForeignCase("TransferView.resign", "POST", "member_data_admin", "/transfers/member/{outside_member}/resign",
+                {"reason": "other", "letter_date": "2026-01-15"}, expected=DENIED),
+    ForeignCase("TransferView.transfer_out", "GET", "treasurer", "/transfers/member/{outside_member}/out",
+                expected=DENIED),
+    ForeignCase("TransferView.transfer_out", "POST", "member", "/transfers/member/{outside_member}/out",
+                {"lo_union": "1", "on": "2026-01-15"}, expected=DENIED),
+    ForeignCase("TransferView.transfer_in", "GET", "workplace_trustee", "/transfers/member/{outside_member}/in",
+                expected=DENIED),
+    ForeignCase("TransferView.transfer_in", "POST", "leader", "/transfers/member/{outside_member}/in",
+                {"lo_union": "1", "since": "2010-01-01"}, expected=DENIED),
 ]
 
 # Routes whose URL parameter names no row of anyone's.
