@@ -3,8 +3,9 @@
 #
 #   DATABASE_URL=... marimo edit notebooks/membership.py     (or, from the project root: python -m notebooks.membership)
 #
-# Every figure comes from reports.membership (the functions behind `flask reports ...` and the report screen);
-# the button at the end writes the same files the CLI writes. A member counts in a month when the periodized
+# Every figure comes from reports.membership (the functions behind `flask reports ...` and the report screen)
+# and webapp.services.lifecycle_stats (joins, leaves by reason and transfers per month, as the LO report shows
+# them); the button at the end writes the same files the CLI writes. A member counts in a month when the periodized
 # membership covers it (a join from the first of the next month, a leave to the end of its month). Click a
 # group in a chart to filter the table below it. marimo has no login of its own: never serve this notebook
 # beyond localhost without authentication in front of it, since it reads the register.
@@ -35,6 +36,7 @@ with app.setup:
         table,
         with_month_label,
     )
+    from webapp.services import lifecycle_stats
     from webapp.services.periods import Month
 
     DEVELOPMENT_COLUMNS = {
@@ -43,6 +45,14 @@ with app.setup:
         "members": ("Medlemmer", count_text),
         "joins": ("Innmeldinger", count_text),
         "leaves": ("Utmeldinger", count_text),
+        "net": ("Netto", change_text),
+    }
+    MOVEMENT_COLUMNS = {
+        "month": ("Måned", month_text),
+        "joins": ("Innmeldinger", count_text),
+        "transfers_in": ("Overført inn", count_text),
+        "leaves": ("Utmeldinger", count_text),
+        "transfers_out": ("Overført ut", count_text),
         "net": ("Netto", change_text),
     }
 
@@ -78,6 +88,43 @@ def development_table(rows: list[dict], chart, grouped_by: str):
     groups = chosen(chart, "group")
     return table(sorted(keep(rows, "group", groups), key=lambda row: row["month"], reverse=True),
                  DEVELOPMENT_COLUMNS, label=f"Utvikling per {grouped_by} ({', '.join(groups) or 'alle'})")
+
+
+@app.function
+def movements(first: Month, last: Month) -> dict[str, list[dict]]:
+    """Joins, leaves and transfers per month by their registered dates (webapp.services.lifecycle_stats): 'months'
+    one row a month, 'reasons' one row a month and leave reason with leaves. Whole-register figures, no member
+    rows. Call it through `read`: the reasons are labelled in the app's language."""
+    counted = lifecycle_stats.monthly_movements(first, last)
+    months = [{"month": str(m.month), "joins": m.joins, "leaves": m.leaves, "transfers_in": m.transfers_in,
+               "transfers_out": m.transfers_out, "net": m.net} for m in counted]
+    reasons = [{"month": str(m.month), "reason": lifecycle_stats.reason_label(reason), "leaves": leaves}
+               for m in counted for reason, leaves in m.leaves_by_reason.items()]
+    return {"months": with_month_label(months), "reasons": with_month_label(reasons)}
+
+
+@app.function
+def movements_text(months: list[dict]) -> str:
+    """The months' movements added up, in a sentence."""
+    def total(key):
+        return count_text(sum(row[key] for row in months))
+
+    return (
+        f"## Inn- og utmeldinger fra {month_text(months[0]['month'])} til {month_text(months[-1]['month'])}\n\n"
+        f"{total('joins')} innmeldinger og {total('leaves')} utmeldinger, "
+        f"netto {change_text(sum(row['net'] for row in months))}; {total('transfers_in')} overført inn fra og "
+        f"{total('transfers_out')} overført ut til andre LO-forbund. Tallene følger datoene i registeret: en "
+        "innmelding i måneden for innmeldingsdatoen, en utmelding i måneden for siste dag som medlem."
+    )
+
+
+@app.function
+def reason_totals(reasons: list[dict]) -> list[dict]:
+    """The leaves of every month added up per reason, the most common first."""
+    totals: dict[str, int] = {}
+    for row in reasons:
+        totals[row["reason"]] = totals.get(row["reason"], 0) + row["leaves"]
+    return [{"reason": reason, "leaves": leaves} for reason, leaves in sorted(totals.items(), key=lambda r: -r[1])]
 
 
 @app.function
@@ -198,6 +245,62 @@ def _(by_unit):
 @app.cell
 def _(by_unit, unit_chart):
     development_table(by_unit, unit_chart, "landsforening")
+    return
+
+
+@app.cell
+def _(day_choice, read, span):
+    _last = Month.of(day_choice.value)
+    _moved = read(movements, _last.shift(-(span.value - 1)), _last)
+    movement_months, movement_reasons = _moved["months"], _moved["reasons"]
+    return movement_months, movement_reasons
+
+
+@app.cell
+def _(movement_months, movement_reasons):
+    # Every month on each chart's axis (a month without leaves too), whole numbers on the counts' axes.
+    _months = month_x().scale(domain=[row["måned"] for row in movement_months])
+    _counts = alt.Axis(tickMinStep=1, format="d")
+
+    def _bars(names, title):
+        _top = max([row[key] for row in movement_months for key in names], default=0)
+        return (
+            alt.Chart(pl.DataFrame(movement_months)
+                      .unpivot(index=["month", "måned"], on=list(names), variable_name="bevegelse",
+                               value_name="antall")
+                      .with_columns(pl.col("bevegelse").replace(names)))
+            .mark_bar()
+            .encode(x=_months, xOffset="bevegelse:N",
+                    y=alt.Y("antall:Q", title="Medlemmer", axis=_counts, scale=alt.Scale(domain=[0, max(_top, 1)])),
+                    color=alt.Color("bevegelse:N", title=None),
+                    tooltip=[alt.Tooltip("måned:O", title="Måned"), alt.Tooltip("bevegelse:N", title="Bevegelse"),
+                             alt.Tooltip("antall:Q", title="Antall")])
+            .properties(title=title, width=640, height=180)
+        )
+
+    _reasons = (
+        alt.Chart(pl.DataFrame(movement_reasons, schema={"month": pl.String, "måned": pl.String,
+                                                         "reason": pl.String, "leaves": pl.Int64}))
+        .mark_bar()
+        .encode(x=_months, y=alt.Y("leaves:Q", title="Utmeldinger", axis=_counts),
+                color=alt.Color("reason:N", title="Årsak"),
+                tooltip=[alt.Tooltip("måned:O", title="Måned"), alt.Tooltip("reason:N", title="Årsak"),
+                         alt.Tooltip("leaves:Q", title="Utmeldinger")])
+        .properties(title="Utmeldinger etter årsak per måned", width=640, height=180)
+    )
+    mo.vstack([
+        mo.md(movements_text(movement_months)),
+        norwegian(alt.vconcat(
+            _bars({"joins": "innmeldinger", "leaves": "utmeldinger"}, "Innmeldinger og utmeldinger per måned"),
+            _reasons,
+            _bars({"transfers_in": "overført inn", "transfers_out": "overført ut"},
+                  "Overføringer inn fra og ut til andre LO-forbund per måned"),
+        ).resolve_scale(color="independent")),
+        table(sorted(movement_months, key=lambda row: row["month"], reverse=True), MOVEMENT_COLUMNS,
+              label="Inn- og utmeldinger per måned"),
+        table(reason_totals(movement_reasons), {"reason": ("Årsak", None), "leaves": ("Utmeldinger", count_text)},
+              label="Utmeldinger etter årsak i perioden"),
+    ])
     return
 
 

@@ -19,8 +19,10 @@ import pytest
 
 from config import resolve_database_url
 from reports.notebook_support import change_text, count_text, kr_text, kroner_text, month_text, quarter_text
+from tests.test_lifecycle_stats import moving  # noqa: F401  (the fixture)
 from webapp.models.choices import OrgLevel
 from webapp.services import refunds
+from webapp.services.lifecycle_stats import monthly_movements
 from webapp.services.periods import Month, Quarter
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -59,6 +61,32 @@ def test_membership_functions_write_norwegian():
     assert "Medlemsutvikling fra juli 2026 til august 2026" in text
     assert f"3{NBSP}000 medlemmer i juli 2026, **3{NBSP}137** i august 2026" in text
     assert "190 innmeldinger og 23 utmeldinger, netto +167." in text
+
+
+@pytest.mark.usefixtures("moving")
+def test_movement_figures_are_the_services_in_norwegian():
+    """The "Inn- og utmeldinger" section: the service's figures per month, the reasons by their Norwegian labels,
+    aggregates only (tests/test_lifecycle_stats.py builds the months and counts them by hand)."""
+    from notebooks.membership import movements, movements_text, reason_totals
+
+    first, last = Month(2026, 1), Month(2026, 3)
+    shown = movements(first, last)
+    assert [(row["month"], row["måned"], row["joins"], row["leaves"], row["transfers_in"], row["transfers_out"],
+             row["net"]) for row in shown["months"]] == [
+        (str(m.month), month_text(m.month), m.joins, m.leaves, m.transfers_in, m.transfers_out, m.net)
+        for m in monthly_movements(first, last)]
+    assert [(row["joins"], row["leaves"], row["net"]) for row in shown["months"]] == [(2, 1, 1), (2, 2, 0), (1, 2, -1)]
+    assert {(row["måned"], row["reason"]): row["leaves"] for row in shown["reasons"]} == {
+        ("januar 2026", "Utmeldt"): 1, ("februar 2026", "Manglende betaling"): 1,
+        ("februar 2026", "Ingen årsak registrert"): 1, ("mars 2026", "Ny jobb utenfor forbundets område"): 1,
+        ("mars 2026", "Overført til annet LO-forbund"): 1}
+    text = movements_text(shown["months"])
+    assert text.startswith("## Inn- og utmeldinger fra januar 2026 til mars 2026")
+    assert "5 innmeldinger og 5 utmeldinger, netto 0; 2 overført inn fra og 1 overført ut til andre LO-forbund." in text
+    assert reason_totals(shown["reasons"] + [{"month": "2026-03", "reason": "Utmeldt", "leaves": 2}])[0] == {
+        "reason": "Utmeldt", "leaves": 3}
+    keys = {key for rows in shown.values() for row in rows for key in row}
+    assert not keys & {"member_id", "member_no", "name", "national_id"}
 
 
 def test_reconciliation_functions_write_norwegian():
