@@ -126,3 +126,30 @@ def test_enroll_approve_set_password_and_see_min_side(page, clean_app, enrollmen
         assert (member.first_name, member.email_private, member.home_unit.code) == ("Ingrid", APPLICANT["email"],
                                                                                     "AV1")
         db.session.remove()
+
+
+def test_the_office_queue_and_an_application_page_have_no_serious_accessibility_violation(
+        browser, live_server, clean_app, world):
+    from tests.browser.accessibility import axe_context, serious_violations
+    from tests.factories import add_lo_union, make_application
+
+    with clean_app.app_context():
+        union_id = add_lo_union().id
+        application_id = make_application(from_lo_union_id=union_id, from_union_since=dt.date(2015, 1, 1)).id
+        db.session.commit()
+        db.session.remove()
+    context = axe_context(browser, live_server)
+    page = context.new_page()
+    try:
+        log_in(page, world.logins["office"])
+        for path in ("/applications/", f"/applications/{application_id}"):
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            assert serious_violations(page) == [], path
+        # A rejection without a reason (past the browser's own check): the page with the field's problem too.
+        page.evaluate("document.getElementById('reason').removeAttribute('required')")
+        page.click("#reject-button")
+        page.wait_for_selector(".field-error[data-field=reason]")
+        assert serious_violations(page) == []
+    finally:
+        context.close()
