@@ -106,8 +106,10 @@
     });
     showEmployerParts();
   }
-  function loadWorkplaces(employerId) {
+  var workplaceHelp = byId("h-workplace_id");
+  function loadWorkplaces(employerId, employerName) {
     getJSON(data.workplaces.replace("/0/", "/" + employerId + "/")).then(function (answer) {
+      workplaceHelp.textContent = data.msgWorkplacesOf.replace("{employer}", employerName);
       fillWorkplaces(answer ? answer.results : []);
     });
   }
@@ -119,7 +121,7 @@
       radio.checked = false;
     });
     closeList();
-    loadWorkplaces(row.id);
+    loadWorkplaces(row.id, row.name);
   }
   function showEmployerParts() {
     var own = notListed.checked;
@@ -157,7 +159,10 @@
   query.addEventListener("blur", function () { window.setTimeout(closeList, 150); });
   notListed.addEventListener("change", showEmployerParts);
   Array.prototype.forEach.call(form.querySelectorAll("input[type=radio][name=employer_id]"), function (radio) {
-    radio.addEventListener("change", function () { chosenId.value = ""; loadWorkplaces(radio.value); });
+    radio.addEventListener("change", function () {
+      chosenId.value = "";
+      loadWorkplaces(radio.value, radio.parentNode.textContent.trim());
+    });
   });
   showEmployerParts();
 
