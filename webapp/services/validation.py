@@ -404,9 +404,14 @@ def text_at_most(max_length: int) -> Callable[[Any], Callable[[Any], str]]:
     """A rule maker: required text of at most `max_length` characters (webapp.services.bounds.bounded_text)."""
 
     def make(label: str) -> Callable[[Any], str]:
-        from webapp.services.bounds import bounded_text
+        def rule(value: Any) -> str:
+            # Imported when a value is checked, not when the rules are made at import: bounds imports this
+            # module, so importing bounds first (reports.exports does) would otherwise meet a half-made bounds.
+            from webapp.services.bounds import bounded_text
 
-        return bounded_text(label, max_length, required=True)
+            return bounded_text(label, max_length, required=True)(value)
+
+        return rule
 
     return make
 
