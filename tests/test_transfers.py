@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from tests.concurrency import fire_together, postgres_only
 from tests.factories import add_initial_rate
 from tests.helpers import login_as
 from webapp.extensions import db
@@ -514,3 +515,37 @@ def test_the_report_page_and_its_files(client, world, quarter_transfers):
     assert client.get("/transfers/report/2026-Q9/overforinger-2026-Q9.csv").status_code == 404
     response = client.get("/transfers/report?quarter=2026-Q9", follow_redirects=True)
     assert "Kvartal: må være et kvartal på formen" in response.get_data(as_text=True)
+
+
+# --- one winner --------------------------------------------------------------------------------------------------
+
+
+@postgres_only
+def test_of_a_transfer_out_and_a_resignation_at_once_one_wins(clean_app, world):
+    with clean_app.app_context():
+        unions = add_unions()
+        db.session.remove()
+    kari_id = world.members["inside"].id
+
+    def attempt(work):
+        with clean_app.app_context():
+            try:
+                return work()
+            except (TransferError, ResignationError) as refusal:
+                return f"refused: {refusal}"
+            finally:
+                db.session.remove()
+
+    works = [lambda: transfers.transfer_out(kari_id, unions["FF"], TODAY, "", None) and "won",
+             lambda: resignations.register_from_letter(kari_id, "other", TODAY, "", None) and "won"] * 3
+    results = fire_together([lambda work=work: attempt(work) for work in works])
+    assert results.count("won") == 1, results
+    assert all("har allerede gått ut" in r for r in results if r != "won"), results
+    with clean_app.app_context():
+        kari = db.session.get(Member, kari_id)
+        transfers_made = db.session.scalar(select(func.count()).select_from(MembershipTransfer))
+        ended = db.session.scalar(select(func.count()).select_from(AuditEntry)
+                                  .where(AuditEntry.action == "end_membership"))
+        assert ended == 1 and kari.left_on == Month.of(TODAY).last_day
+        assert transfers_made == (1 if kari.leave_reason == LeaveReason.transferred else 0)
+        db.session.remove()
