@@ -462,6 +462,11 @@ FOREIGN_CASES = [
     ForeignCase("ArrearsView.end_membership", "GET", "leader", "/arrears/{outside_member}/end", expected=DENIED),
     ForeignCase("ArrearsView.end_membership", "POST", "treasurer", "/arrears/{outside_member}/end", {"reason": "x"},
                 expected=DENIED),
+    # The approval page of a reported employment change (the home-unit choice) is the office's.
+    ForeignCase("EmploymentChangeView.approve_form", "GET", "leader", "/employmentchangeview/approve/1",
+                expected=DENIED),
+    ForeignCase("EmploymentChangeView.approve_form", "POST", "member_data_admin", "/employmentchangeview/approve/1",
+                {"home_unit": "keep"}, expected=DENIED),
     # Enrollment applications are the office's: every other role is turned away (tests/test_applications.py).
     ForeignCase("ApplicationView.show", "GET", "leader", "/applications/1", expected=DENIED),
     ForeignCase("ApplicationView.approve", "POST", "member_data_admin", "/applications/1/approve",

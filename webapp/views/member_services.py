@@ -220,7 +220,8 @@ class EmploymentChangeView(ScopedModelView):
 
     datamodel = ScopedInterface(EmploymentChange, eager=("member", "employer", "workplace"))
     list_title = show_title = _l("Reported employment changes")
-    base_permissions = READ_ONLY
+    # The approval page (with the home-unit choice) besides the list's actions.
+    base_permissions = [*READ_ONLY, "can_approve_form"]
     label_columns = labels_for(EmploymentChange)
     list_columns = ["reported_at", "member", "employer", "workplace", "start_date", "position_pct", "status"]
     show_columns = list(label_columns)
