@@ -325,3 +325,19 @@ def test_the_office_registers_a_letter_in_the_form(client, world, dbs, smtp_serv
     dbs.expire_all()
     assert dbs.get(Member, ola).leave_reason == LeaveReason.retired
     assert len(smtp_server.messages) == 1
+
+
+def test_min_side_shows_the_seniority_and_the_transfers(client, world, dbs):
+    from webapp.models.lifecycle import LoUnion
+    from webapp.services import transfers
+
+    kari = world.members["inside"]
+    union = LoUnion(code="FF", name="Fellesforbundet", active=True)
+    dbs.add(union)
+    dbs.commit()
+    transfers.register_incoming_for_member(kari.id, union.id, dt.date(2004, 9, 1), "FF-1", None)
+    login_as(client, world.logins["member"])
+    page = client.get("/minside/").get_data(as_text=True)
+    assert "Medlem siden" in page and "01.01.2015" in page
+    assert "Ansiennitet fra" in page and "01.09.2004" in page
+    assert "Fra annet LO-forbund" in page and "Fellesforbundet" in page
