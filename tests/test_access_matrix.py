@@ -499,6 +499,9 @@ NOT_A_ROW = {
     "PasswordView.set_password": "a one-time token (tests/test_password_reset.py)",
     "MyPageView.edit": "a section of the member's own page",
     "GuideView.role": "a role name: the guide is public (tests/test_guide.py)",
+    "EnrollmentView.policy": "which published text (terms or privacy): public (tests/test_enrollment_form.py)",
+    "EnrollmentView.workplaces": "an employer's workplaces, public register data (tests/test_enrollment_form.py)",
+    "EnrollmentView.postcode": "a postcode: public (tests/test_enrollment_form.py)",
 }
 # FAB's generic routes of a screen or an API: covered per view by test_screen_access and test_api_access,
 # and for every other screen by test_every_other_screen_is_the_offices.
