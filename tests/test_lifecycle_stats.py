@@ -17,6 +17,7 @@ from sqlalchemy import select
 from reports import exports
 from reports.membership import movement_months
 from tests.factories import make_member
+from tests.helpers import login_as
 from webapp.extensions import db
 from webapp.models import Member, OrgUnit
 from webapp.models.choices import LeaveReason, TransferDirection
@@ -199,3 +200,18 @@ def test_lo_report_without_movements_lists_every_reason_with_zero(app_ctx, world
     rows = [row for row in csv.reader(io.StringIO(csv_file.data.decode("utf-8-sig")), delimiter=";")
             if row[1] == "Inn- og utmeldinger"]
     assert len(rows) == 2 * (5 + len(LeaveReason)) and {row[4] for row in rows} == {"0"}
+
+
+def test_report_screen_shows_the_movements_to_the_analyst(moving, client):
+    login_as(client, moving.logins["analyst"], "analyst")
+    html = client.get("/reports/?report=lo&date=2026-03-15").get_data(as_text=True)
+    assert "Inn- og utmeldinger per måned fra januar 2026 til mars 2026" in html
+    table = html[html.index('id="movements"'):html.index('id="leave-reasons"')]
+    rows = re.findall(r"<tr><td>([a-z]+ 2026)</td>((?:<td class=\"text-right\">-?\d+</td>)+)</tr>", table)
+    shown = {month: [int(n) for n in re.findall(r">(-?\d+)<", cells)] for month, cells in rows}
+    assert shown == {month_label: [m.joins, m.transfers_in, m.leaves, m.transfers_out, m.net] for month_label, m in
+                     zip(["januar 2026", "februar 2026", "mars 2026"], monthly_movements(JAN, MAR), strict=True)}
+    reasons = html[html.index('id="leave-reasons"'):]
+    assert re.search(r"<td>Ingen årsak registrert</td><td[^>]*>0</td><td[^>]*>1</td><td[^>]*>0</td>", reasons)
+    # The employer associations' reports have no movements.
+    assert 'id="movements"' not in client.get("/reports/?report=spekter&date=2026-03-15").get_data(as_text=True)
