@@ -50,6 +50,7 @@ def seed_command(members: int, employers: int, seed_value: int, months: int, res
     from seed.generator import SeedRefused, generate
     from seed.mypage import seed_member_page
     from seed.phases.direct_billing import play_direct_billing
+    from seed.phases.lifecycle import seed_lifecycle
     from seed.phases.regions import seed_regions
     from seed.refunds import seed_refunds
 
@@ -62,6 +63,7 @@ def seed_command(members: int, employers: int, seed_value: int, months: int, res
     click.echo(seed_member_page(seed_value).summary())
     click.echo(seed_refunds().summary())
     click.echo(seed_regions().summary())
+    click.echo(seed_lifecycle(seed_value).summary())
 
 
 @click.command("demo-accounts", help="List the demo logins.")

@@ -28,12 +28,17 @@ def reset(ctx: SeedContext | None) -> None:
 # Not written by the generator, but the demo's: the bank files the seeded cycles imported. Kept, a reseeded
 # cycle's files would be taken for ones already imported (their checksums are the same).
 BANK_FILES = ("payment_import",)
+# The life cycle's reference data (seed/phases/lifecycle.py): the LO unions, the postcode register, the terms and
+# privacy texts (and with them the applications that consented to them), and the member-number counter. They link
+# to none of our tables, so only naming them empties them.
+LIFECYCLE_DATA = ("lo_union", "postcode", "policy_text", "number_counter")
 
 
 def _doomed_tables(meta: MetaData) -> set[str]:
     """Our tables, FAB's users, the bank files, and every table with a required link to one of them
     (transitively)."""
-    doomed = {name for name in (*OUR_TABLES, *BANK_FILES, "ab_user", "ab_user_role") if name in meta.tables}
+    doomed = {name for name in (*OUR_TABLES, *BANK_FILES, *LIFECYCLE_DATA, "ab_user", "ab_user_role")
+              if name in meta.tables}
     changed = True
     while changed:
         changed = False
