@@ -45,8 +45,8 @@ MARKERS = {
                           rf"{COUNT} fakturaer fra [1-4a-z. ]+ \d{{4}} til", r"Uforklart: kr\\u00a00,00"],
     "membership.py": [rf"{COUNT} medlemmer i [a-z]+ \d{{4}}", rf"\({COUNT} forskjellige medlemmer\)",
                       r"Medlemsrapport til LO / LO Stat: ", r"Medlemsrapport til [A-Z]\w+ per \d\d\.\d\d\.\d{4}",
-                      r"Inn- og utmeldinger fra [a-z]+ \d{4} til [a-z]+ \d{4}\\u003C/h2", rf"{COUNT} innmeldinger og \d",
-                      r"Inn- og utmeldinger per m\\u00e5ned: \d+ rader"],
+                      r"Inn- og utmeldinger fra [a-z]+ \d{4} til [a-z]+ \d{4}\\u003C/h2",
+                      rf"{COUNT} innmeldinger og \d", r"Inn- og utmeldinger per m\\u00e5ned: \d+ rader"],
     "refunds.py": [r"Refusjon for [1-4]\. kvartal \d{4}", r"kr\\u00a0[1-9]"],
 }
 
