@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "end_contact": _l("Deduction contact ended"),
     "end_membership": _l("Membership ended"),
     "end_membership_non_payment": _l("Membership ended for non-payment"),
+    "enrollment_submitted": _l("Enrollment received online"),
     "home_unit_moved": _l("Home unit changed"),
     "import_postcodes": _l("Postcode register imported"),
     "invoice_credit_note": _l("Credit note"),
