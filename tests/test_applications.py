@@ -322,6 +322,10 @@ def test_a_rejoin_reopens_the_same_member_with_the_same_number_and_login(office,
     assert member.user.username == old.member_no and member.user_id == old.user_id  # the login it had
     rejoin = dbs.scalars(select(AuditEntry).where(AuditEntry.action == "rejoin")).one()
     assert json.loads(rejoin.details)["before"]["left_on"] == "2022-06-30"
+    # The job left open when the old membership ended ends with it; the new one starts with the re-join.
+    jobs = dbs.scalars(select(Employment).where(Employment.member_id == member.id).order_by(Employment.id)).all()
+    assert [(job.start_date, job.end_date) for job in jobs] == [(dt.date(2020, 1, 1), dt.date(2022, 6, 30)),
+                                                               (member.joined_on, None)]
     assert smtp_server.messages[0]["to"] == ["kari.ny@example.no"]
 
 

@@ -26,7 +26,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mail import Message
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -283,11 +283,22 @@ def _new_member(decision: Decision) -> Member:
     return member
 
 
+def _end_old_employments(member_id: int, left_on: dt.date) -> int:
+    """Jobs left open when the earlier membership ended end with it: the re-join's application says where the
+    member works now (an old job must not put them on an employer's deduction again)."""
+    return db.session.execute(
+        update(Employment).where(Employment.member_id == member_id, Employment.start_date <= left_on,
+                                 or_(Employment.end_date.is_(None), Employment.end_date > left_on))
+        .values(end_date=left_on).execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def _rejoined_member(decision: Decision) -> Member:
     """The member who left, re-opened with the same member number."""
     member = transitions.lock(Member, decision.existing.id)
     if member is None or member.left_on is None or member.left_on >= decision.member_from:
         raise ApplicationError(_("National id: the person is a member again already; reject the application."))
+    before_left_on = member.left_on
     before = {"joined_on": member.joined_on.isoformat(), "left_on": member.left_on.isoformat(),
               "leave_reason": member.leave_reason.name if member.leave_reason else None}
     for name, value in _contact_fields(decision.application).items():
@@ -296,8 +307,9 @@ def _rejoined_member(decision: Decision) -> Member:
         decision.member_from, None, None, None)
     home_units.move_member(member, decision.unit.id, decision.unit_source,
                            _("Re-joined (application %(id)s)", id=decision.application.id))
+    ended = _end_old_employments(member.id, before_left_on)
     audit.record("rejoin", "member", member.id, member_id=member.id, application_id=decision.application.id,
-                 before=before, joined_on=decision.member_from.isoformat())
+                 before=before, joined_on=decision.member_from.isoformat(), employments_ended=ended)
     db.session.flush()
     return member
 
