@@ -570,3 +570,29 @@ def test_no_other_role_sees_or_decides_applications(client, clean_app, world, db
         assert "Søker" not in text_of(response)
     assert snapshot(dbs) == before
     assert 'href="/applications/"' not in text_of(client.get("/", follow_redirects=True))
+
+
+def test_the_new_member_is_on_the_deduction_basis_from_the_month_after_joining(office, clean_app, world, dbs):
+    from tests.factories import add_initial_rate
+    from webapp.models import DeductionBasis, DeductionBasisLine
+    from webapp.services import deduction_basis
+    from webapp.services.periods import effective_start
+
+    application_id = add_application(clean_app, **employed_at(world, "W1"))
+    assert approve(office, dbs, application_id).status_code == 302
+    member = new_member_of(dbs, application_id)
+    first = Month.of(effective_start(member.joined_on))
+    dbs.remove()
+    with clean_app.app_context():
+        add_initial_rate()
+        months = [first.previous, first] if first.previous >= Month.of(member.joined_on) else [first]
+        for month in months:
+            deduction_basis.generate(month)
+        on_basis = {period: db.session.scalar(
+            select(DeductionBasisLine.on_deduction).join(DeductionBasis)
+            .where(DeductionBasis.period == period, DeductionBasisLine.member_id == member.id))
+            for period in (str(month) for month in months)}
+        db.session.remove()
+    assert on_basis[str(first)] is True
+    if len(months) == 2:  # joined after the 1st: not on the basis of the join month
+        assert on_basis[str(first.previous)] is None
