@@ -549,3 +549,25 @@ def test_of_a_transfer_out_and_a_resignation_at_once_one_wins(clean_app, world):
         assert ended == 1 and kari.left_on == Month.of(TODAY).last_day
         assert transfers_made == (1 if kari.leave_reason == LeaveReason.transferred else 0)
         db.session.remove()
+
+
+def test_hostile_ids_and_arguments_answer_404_or_422_never_a_server_error(client, world, quarter_transfers):
+    office(client, world)
+    huge = "99999999999999999999"
+    for path in (f"/transfers/{huge}/confirmation.pdf", f"/transfers/{2**63}/confirmation.pdf",
+                 f"/transfers/member/{huge}/out", f"/transfers/member/{huge}/in", f"/transfers/member/{huge}/resign",
+                 "/transfers/member/0/out"):
+        assert client.get(path).status_code == 404, path
+    incoming = db.session.scalar(select(MembershipTransfer.id).where(
+        MembershipTransfer.direction == TransferDirection.incoming))
+    assert client.get(f"/transfers/{incoming}/confirmation.pdf").status_code == 404  # only transfers out have one
+    # A NUL byte is turned away before any view (webapp/views/request_guard.py): 400.
+    for query in (f"union={huge}", "from=a%00b", "to=" + "9" * 5000, "direction=%00", f"from={huge}"):
+        assert client.get(f"/transfers/?{query}").status_code in (400, 422), query
+    for quarter in ("a%00b", huge, "2026-Q1%00"):
+        assert client.get(f"/transfers/report/{quarter}/x.csv").status_code in (400, 404), quarter
+        assert client.get(f"/transfers/report?quarter={quarter}").status_code in (302, 400), quarter
+    kari = world.members["inside"].id
+    response = client.post(f"/transfers/member/{kari}/out", data={"lo_union": huge, "on": "31.02.2026",
+                                                                  "reference": "x" * 5000})
+    assert response.status_code == 422

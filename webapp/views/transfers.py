@@ -106,7 +106,7 @@ class TransferView(BaseView):
     @expose("/<int:transfer_id>/confirmation.pdf")
     @has_access
     def confirmation(self, transfer_id: int):
-        transfer = db.session.get(MembershipTransfer, transfer_id)
+        transfer = db.session.get(MembershipTransfer, transfer_id) if row_id(transfer_id) else None
         if transfer is None or transfer.direction != TransferDirection.outgoing:
             abort(404)
         self._member(transfer.member_id)
