@@ -76,9 +76,9 @@ def first_row_id(app, view):
     """Some existing row of the view's model (any scope): show and edit must also answer for a real id."""
     from webapp.extensions import db
 
-    model = view.datamodel.obj
+    key = view.datamodel.obj.__mapper__.primary_key[0]  # `id`, or another key (a postcode's code)
     with app.app_context():
-        row_id = db.session.scalar(db.select(model.id).order_by(model.id).limit(1))
+        row_id = db.session.scalar(db.select(key).order_by(key).limit(1))
         db.session.remove()
     return row_id
 
