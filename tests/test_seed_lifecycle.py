@@ -37,15 +37,36 @@ TABLES = ("lo_union", "postcode", "policy_text", "home_unit_rule", "membership_t
 
 
 def fingerprint() -> str:
-    """SHA-256 over the life cycle's rows (their ids included) and the member columns it writes."""
+    """SHA-256 over the life cycle's rows and the member columns it writes. Rows of its own tables are named by their
+    content (their ids come from sequences, which PostgreSQL does not reset); the generator's ids are its own."""
+    union_code = {row.id: row.code for row in db.session.execute(select(LoUnion.id, LoUnion.code))}
+    policy_kind = {row.id: row.kind.name for row in db.session.execute(select(PolicyText.id, PolicyText.kind))}
+    tables = {
+        "lo_union": (LoUnion.code, LoUnion.name, LoUnion.org_number, LoUnion.email, LoUnion.active),
+        "postcode": (Postcode.code, Postcode.place, Postcode.municipality, Postcode.county),
+        "policy_text": (PolicyText.kind, PolicyText.version, PolicyText.published_on, PolicyText.title,
+                        PolicyText.body),
+        "home_unit_rule": (HomeUnitRule.kind, HomeUnitRule.employer_id, HomeUnitRule.county, HomeUnitRule.org_unit_id),
+        "membership_transfer": (MembershipTransfer.member_id, MembershipTransfer.direction,
+                                MembershipTransfer.lo_union_id, MembershipTransfer.transfer_on,
+                                MembershipTransfer.other_union_since, MembershipTransfer.reference),
+        "membership_application": tuple(column for column in MembershipApplication.__table__.columns
+                                        if column.name != "id"),
+        "member": (Member.id, Member.left_on, Member.leave_reason, Member.seniority_on),
+    }
     digest = hashlib.sha256()
-    for name in TABLES:
-        table = Model.metadata.tables[name]
-        rows = db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
-        digest.update(json.dumps([name, [list(row) for row in rows]], default=str, ensure_ascii=False).encode())
-    members = db.session.execute(select(Member.id, Member.left_on, Member.leave_reason, Member.seniority_on)
-                                 .order_by(Member.id)).all()
-    digest.update(json.dumps([list(row) for row in members], default=str).encode())
+    for name, columns in tables.items():
+        rows = []
+        for row in db.session.execute(select(*columns)).mappings():
+            row = dict(row)
+            for key in ("lo_union_id", "from_lo_union_id"):
+                if row.get(key) is not None:
+                    row[key] = union_code[row[key]]
+            for key in ("terms_id", "privacy_id"):
+                if key in row:
+                    row[key] = policy_kind[row[key]]
+            rows.append(json.dumps(row, default=str, sort_keys=True, ensure_ascii=False))
+        digest.update(json.dumps([name, sorted(rows)], ensure_ascii=False).encode())
     return digest.hexdigest()
 
 
