@@ -280,6 +280,8 @@ def test_an_oversized_file_is_refused(clean_app):
             postcodes.import_register(b"x" * (postcodes.MAX_BYTES + 1))
         with pytest.raises(postcodes.PostcodeImportError):
             postcodes.import_register("\n\n")
+        with pytest.raises(postcodes.PostcodeImportError):  # a long line without tabs is text, not a file name
+            postcodes.import_register("x" * 5000)
 
 
 # ------------------------------------------------------------------ terms and privacy texts

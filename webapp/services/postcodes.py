@@ -128,9 +128,17 @@ def decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+def _names_a_file(text: str) -> bool:
+    if "\t" in text or "\n" in text or len(text) > 4096:
+        return False
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # not a name a file can have
+        return False
+
+
 def _read(source: str | bytes | os.PathLike) -> str:
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\t" not in source and "\n" not in source
-                                          and Path(source).is_file()):
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and _names_a_file(source)):
         path = Path(source)
         if path.stat().st_size > MAX_BYTES:
             raise PostcodeImportError([str(_l("The file is larger than %(count)s bytes; it is not Posten's "
