@@ -167,6 +167,9 @@ class Config:
     ENROLLMENT_MIN_FILL_SECONDS = int(os.environ.get("ENROLLMENT_MIN_FILL_SECONDS", "5"))
     ENROLLMENT_MAX_FORM_AGE_HOURS = int(os.environ.get("ENROLLMENT_MAX_FORM_AGE_HOURS", "12"))
     ENROLLMENT_NOTIFY_EMAIL = os.environ.get("ENROLLMENT_NOTIFY_EMAIL") or None
+    # A rejected application (name, national id, contact data) is deleted by the privacy purge this many months
+    # after the office's decision; an approved one goes when its member is anonymised (PRIVACY_RETENTION_MONTHS).
+    ENROLLMENT_REJECTED_KEEP_MONTHS = int(os.environ.get("ENROLLMENT_REJECTED_KEEP_MONTHS", "6"))
 
 
 class TestConfig(Config):

@@ -121,6 +121,44 @@ def test_recent_leavers_are_kept(app_ctx, world):
     assert purge(dry_run=True).members == []
 
 
+def test_purge_deletes_rejected_applications_on_time_and_a_purged_members_own(app_ctx, world):
+    from tests.factories import add_lo_union, make_application
+    from webapp.models import MembershipApplication, MembershipTransfer
+    from webapp.models.choices import EnrollmentStatus, TransferDirection
+    from webapp.services.retention import purge
+
+    today = dt.date.today()
+    long_ago = dt.datetime.combine(today, dt.time()) - dt.timedelta(days=250)  # beyond the 6 months kept
+    lately = dt.datetime.combine(today, dt.time()) - dt.timedelta(days=20)
+    old_rejected = make_application(status=EnrollmentStatus.rejected, decided_at=long_ago, reject_reason="Ikke aktuell")
+    new_rejected = make_application(status=EnrollmentStatus.rejected, decided_at=lately, reject_reason="Ikke aktuell")
+    pending = make_application()
+    leaver_id = old_history(world)
+    made_leaver = make_application(status=EnrollmentStatus.approved, decided_at=long_ago, member_id=leaver_id)
+    flagged = make_application(existing_member_id=leaver_id)
+    union = add_lo_union()
+    db.session.add(MembershipTransfer(member_id=leaver_id, direction=TransferDirection.incoming, lo_union_id=union.id,
+                                      transfer_on=dt.date(2015, 1, 1), application_id=made_leaver.id,
+                                      registered_at=long_ago))
+    db.session.commit()
+    old_id, new_id, pending_id, made_id, flagged_id = (old_rejected.id, new_rejected.id, pending.id, made_leaver.id,
+                                                       flagged.id)
+
+    dry = purge(dry_run=True)
+    assert dry.rejected_applications == 1 and "would delete 1" in dry.summary()
+    assert db.session.get(MembershipApplication, old_id) is not None  # a dry run changes nothing
+
+    done = purge()
+    assert done.rejected_applications == 1 and leaver_id in [m[0] for m in done.members]
+    db.session.expire_all()
+    left = set(db.session.scalars(select(MembershipApplication.id)).all())
+    assert left == {new_id, pending_id, flagged_id}  # the old rejection and the leaver's own application are gone
+    assert made_id not in left
+    assert db.session.get(MembershipApplication, flagged_id).existing_member_id is None
+    transfer = db.session.scalars(select(MembershipTransfer).where(MembershipTransfer.member_id == leaver_id)).one()
+    assert transfer.application_id is None  # the transfer stays for the statistics, without the application
+
+
 def test_purge_deletes_the_record_of_mails_sent_before_the_keeping_days(app_ctx):
     from flask_mail import Message as MailMessage
 

@@ -12,7 +12,14 @@ from webapp.models.contacts import DeductionContact
 from webapp.models.courses import Course, CourseApplication
 from webapp.models.deductions import DuesRate
 from webapp.models.documents import MemberDocument
-from webapp.models.lifecycle import HomeUnitRule, LoUnion, PolicyText, Postcode
+from webapp.models.lifecycle import (
+    HomeUnitRule,
+    LoUnion,
+    MembershipApplication,
+    MembershipTransfer,
+    PolicyText,
+    Postcode,
+)
 from webapp.models.member_requests import EmploymentChange
 from webapp.models.members import Employment, Member, Position
 from webapp.models.organisation import Employer, OrgUnit, Workplace
@@ -40,6 +47,7 @@ _FIELD_LABELS: dict[type, dict] = {
         "home_unit": _l("Organisational unit"),
         "joined_on": _l("Date joined"),
         "left_on": _l("Date left"),
+        "seniority_on": _l("Seniority from"),
         "travel_insurance": _l("Travel insurance"),
         "contents_insurance": _l("Contents insurance"),
     },
@@ -192,6 +200,23 @@ _FIELD_LABELS: dict[type, dict] = {
                    "org_unit": _l("Home unit")},
     PolicyText: {"kind": _l("Kind"), "version": _l("Version"), "published_on": _l("Published on"),
                  "title": _l("Title"), "body": _l("Text")},
+    MembershipApplication: {
+        "submitted_at": _l("Received"), "first_name": _l("First name"), "last_name": _l("Last name"),
+        "national_id": _l("National identity number"), "address": _l("Address"), "postcode": _l("Postcode"),
+        "city": _l("City"), "email": _l("E-mail"), "mobile": _l("Mobile"), "work_situation": _l("Work situation"),
+        "employer_id": _l("Employer"), "workplace_id": _l("Workplace"), "employer_text": _l("Employer as typed"),
+        "position_pct": _l("Percentage of full time"), "category": _l("Category"),
+        "travel_insurance": _l("Travel insurance"), "magazine": _l("Member magazine"),
+        "from_lo_union_id": _l("From LO union"), "from_union_since": _l("Member there since"),
+        "terms_id": _l("Membership terms"), "privacy_id": _l("Privacy statement"),
+        "existing_member_id": _l("Member with the same national identity number"), "decided_at": _l("Decided"),
+        "reject_reason": _l("Reason for the rejection"),
+    },
+    MembershipTransfer: {
+        "direction": _l("Direction"), "lo_union_id": _l("LO union"), "transfer_on": _l("Date"),
+        "other_union_since": _l("Member of the other union since"), "reference": _l("Reference"),
+        "application_id": _l("Application"), "registered_at": _l("Registered"),
+    },
 }
 
 # What a reference to a row of these models is called, where a unique reference (a member's login, a

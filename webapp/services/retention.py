@@ -14,6 +14,11 @@ periods are the same after a purge as before it.
 
 The record of sent e-mails (who got which mail, when) is deleted after
 MAIL_OUTBOX_KEEP_DAYS, whoever it concerns.
+
+Online applications: a rejected one (the applicant never became a member) is
+deleted ENROLLMENT_REJECTED_KEEP_MONTHS after the decision; an approved one
+(the consent record of a member) goes when its member is anonymised, and
+applications that were flagged as that member's lose the flag.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from webapp.extensions import db
 from webapp.models import (
@@ -30,10 +35,13 @@ from webapp.models import (
     EmploymentChange,
     Member,
     MemberDocument,
+    MembershipApplication,
+    MembershipTransfer,
     Message,
     MessageThread,
     Recruitment,
 )
+from webapp.models.choices import EnrollmentStatus
 from webapp.services import audit, mail
 from webapp.services.periods import Month
 from webapp.services.refund_documents import forget_kept_documents
@@ -49,10 +57,14 @@ class PurgeResult:
     dry_run: bool
     members: list[tuple[int, str, dt.date]] = field(default_factory=list)
     sent_mails_forgotten: int = 0
+    rejected_before: dt.date | None = None
+    rejected_applications: int = 0
 
     def summary(self) -> str:
         verb = "would anonymise" if self.dry_run else "anonymised"
         lines = [f"members who left before {self.cutoff:%Y-%m-%d}: {verb} {len(self.members)}"]
+        lines.append(f"applications rejected before {self.rejected_before:%Y-%m-%d}: "
+                     f"{'would delete' if self.dry_run else 'deleted'} {self.rejected_applications}")
         if not self.dry_run:
             lines.append(f"records of sent e-mails deleted: {self.sent_mails_forgotten}")
         if self.dry_run:
@@ -63,6 +75,16 @@ class PurgeResult:
 def cutoff_date(today: dt.date) -> dt.date:
     months = int(current_app.config["PRIVACY_RETENTION_MONTHS"])
     return Month.of(today).shift(-months).first_day
+
+
+def rejected_cutoff(today: dt.date) -> dt.date:
+    months = int(current_app.config["ENROLLMENT_REJECTED_KEEP_MONTHS"])
+    return Month.of(today).shift(-months).first_day
+
+
+def _rejected_applications(before: dt.date):
+    return (MembershipApplication.status == EnrollmentStatus.rejected,
+            MembershipApplication.decided_at < dt.datetime.combine(before, dt.time()))
 
 
 def anonymous_national_id(member_id: int) -> str:
@@ -81,9 +103,19 @@ def purge(dry_run: bool = False, today: dt.date | None = None) -> PurgeResult:
             .order_by(Member.left_on, Member.id)
         ).all()
     ]
+    result.rejected_before = rejected_cutoff(today)
+    rejected = _rejected_applications(result.rejected_before)
     if dry_run:
+        result.rejected_applications = db.session.scalar(select(func.count(MembershipApplication.id))
+                                                         .where(*rejected))
         return result
     try:
+        result.rejected_applications = db.session.execute(
+            delete(MembershipApplication).where(*rejected).execution_options(synchronize_session=False)
+        ).rowcount
+        if result.rejected_applications:
+            audit.record("purge_applications", "membership_application", None, count=result.rejected_applications,
+                         cutoff=str(result.rejected_before))
         keep_days = int(current_app.config["MAIL_OUTBOX_KEEP_DAYS"])
         result.sent_mails_forgotten = mail.forget_sent(dt.datetime.combine(today,
                                                                            dt.time()) - dt.timedelta(days=keep_days))
@@ -115,6 +147,19 @@ def _forget_texts(ids: list[int]) -> None:
         update(Recruitment).where(or_(Recruitment.recruiter_id.in_(ids), Recruitment.recruit_id.in_(ids)))
         .values(note=None).execution_options(synchronize_session=False)
     )
+    _forget_applications(ids)
+
+
+def _forget_applications(ids: list[int]) -> None:
+    """Delete the applications that made these members (their transfers in stay, without the link), and drop
+    the flag on other applications that named them."""
+    made = select(MembershipApplication.id).where(MembershipApplication.member_id.in_(ids)).scalar_subquery()
+    db.session.execute(update(MembershipTransfer).where(MembershipTransfer.application_id.in_(made))
+                       .values(application_id=None).execution_options(synchronize_session=False))
+    db.session.execute(delete(MembershipApplication).where(MembershipApplication.member_id.in_(ids))
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(MembershipApplication).where(MembershipApplication.existing_member_id.in_(ids))
+                       .values(existing_member_id=None).execution_options(synchronize_session=False))
 
 
 def _anonymise(ids: list[int], today: dt.date) -> None:

@@ -65,7 +65,6 @@ from webapp.views.typeahead import TypeaheadView
 
 REGISTER = ("Register", _l("Register"))
 DEDUCTIONS = ("Deductions", _l("Deductions"))
-MEMBER_SERVICES = ("MemberServices", _l("Member services"))
 DIRECT_PAYMENT = ("DirectPayment", _l("Direct payment"))
 REFUNDS = ("Refunds", _l("Refunds"))
 REPORTS = ("Reports", _l("Reports"))
@@ -130,7 +129,9 @@ def register_views(appbuilder) -> None:
         appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
     appbuilder.add_view_no_menu(RefundDocumentView)
     appbuilder.add_api(RefundApi)
-    category, category_label = MEMBER_SERVICES
+    # Membership holds the life cycle (applications, transfers) and the services to members: one menu for both,
+    # so the office's top bar stays on one line.
+    category, category_label = MEMBERSHIP
     member_services_menu = [
         (EmploymentChangeView, "EmploymentChanges", _l("Reported employment changes"), "fa-exchange"),
         (CourseView, "Courses", _l("Courses"), "fa-graduation-cap"),

@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "payment_return": _l("Payment returned"),
     "payment_undo": _l("Payment match undone"),
     "purge": _l("Former members' data deleted"),
+    "purge_applications": _l("Rejected applications deleted"),
     "refund_approve": _l("Refunds approved"),
     "refund_calculate": _l("Refunds calculated"),
     "refund_discard": _l("Refund draft discarded"),

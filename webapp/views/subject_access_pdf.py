@@ -81,7 +81,7 @@ COLUMN_LABELS = {
     "body": _l("Text"), "sent_at": _l("Sent"), "notified_at": _l("Notified"), "birth_date": _l("Birth date"),
     "gender": _l("Gender"), "leave_reason": _l("Reason for leaving"), "income_band_id": _l("Income band"),
     "income_band_declared_on": _l("Income band declared"), "anonymised_at": _l("Anonymised"),
-    "operating_unit_id": _l("Operating unit"),
+    "operating_unit_id": _l("Operating unit"), "seniority_on": _l("Seniority from"),
 }
 
 # The keys of an audit entry's details (webapp.services.audit.record's keyword arguments) that are no column name.
