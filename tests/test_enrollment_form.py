@@ -418,6 +418,17 @@ def test_an_identical_resubmission_is_refused_and_nothing_more_saved(client, enr
     assert saved(clean_app) == (1, 1)
 
 
+def test_a_twin_sent_at_the_same_moment_is_refused_by_the_database(client, enrol, clean_app, monkeypatch):
+    # Two identical forms racing past the check for a waiting application: the unique index on the pending
+    # person (national id, e-mail in lower case) lets one in and the other gets the same answer as a repeat.
+    monkeypatch.setattr(enrollment, "_is_repeated", lambda national_id, email: False)
+    assert post(client, valid_form(enrol)).status_code == 302
+    twin = post(client, valid_form(enrol, email="ASE@example.no"))
+    assert twin.status_code == 422
+    assert refusal(twin) == "Vi har allerede mottatt innmeldingen din. Forbundskontoret tar kontakt med deg."
+    assert saved(clean_app) == (1, 1)
+
+
 def test_the_same_national_id_with_another_email_or_after_a_decision_is_saved(client, enrol, clean_app):
     assert post(client, valid_form(enrol)).status_code == 302
     assert post(client, valid_form(enrol, email="annen@example.no")).status_code == 302

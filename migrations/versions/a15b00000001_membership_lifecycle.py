@@ -109,6 +109,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['workplace_id'], ['workplace.id'], name='fk_application_workplace'),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_index('uq_application_pending_person', 'membership_application',
+                    ['national_id', sa.text('lower(email)')], unique=True,
+                    postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
     with op.batch_alter_table('membership_application', schema=None) as batch_op:
         batch_op.create_index('ix_application_status_submitted', ['status', 'submitted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_application_employer_id'), ['employer_id'], unique=False)
@@ -160,6 +163,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_membership_transfer_lo_union_id'))
 
     op.drop_table('membership_transfer')
+    op.drop_index('uq_application_pending_person', table_name='membership_application')
     with op.batch_alter_table('membership_application', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_membership_application_workplace_id'))
         batch_op.drop_index(batch_op.f('ix_membership_application_submitted_at'))

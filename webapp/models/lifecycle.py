@@ -17,6 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import relationship
 
@@ -164,7 +166,12 @@ class MembershipApplication(Model):
     member = relationship("Member", foreign_keys=[member_id])
     decided_by = relationship(User)
 
-    __table_args__ = (Index("ix_application_status_submitted", "status", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_application_status_submitted", "status", "submitted_at"),
+        # The same person with the same address waits once: a form sent twice at the same moment makes one row.
+        Index("uq_application_pending_person", "national_id", func.lower(email), unique=True,
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+    )
 
     @property
     def full_name(self) -> str:

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import Employer, LoUnion, Member, MembershipApplication, PolicyText, Postcode, Workplace
@@ -451,6 +452,10 @@ def _is_repeated(national_id: str, email: str) -> bool:
     ) is not None
 
 
+def _already_received() -> EnrollmentRefused:
+    return EnrollmentRefused(_("We have already received your enrollment. The union office will contact you."))
+
+
 def existing_member_id(national_id: str) -> int | None:
     """The member with this national id (not anonymised), for the office's flag; never shown to the applicant."""
     return db.session.scalar(
@@ -469,13 +474,16 @@ def submit(form: Mapping[str, Any], now: dt.datetime) -> MembershipApplication:
         raise EnrollmentClosed(_("Online enrollment is closed at the moment. Contact the union office to join."))
     values = checked_fields(form, now.date())
     if _is_repeated(values["national_id"], values["email"]):
-        raise EnrollmentRefused(_("We have already received your enrollment. The union office will contact you."))
+        raise _already_received()
     application = MembershipApplication(
         **values, status=EnrollmentStatus.pending, submitted_at=now, terms_id=policies.terms.id,
         privacy_id=policies.privacy.id, existing_member_id=existing_member_id(values["national_id"]),
     )
-    db.session.add(application)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a twin sent at the same moment is refused by the index, like one after
+            db.session.add(application)
+    except IntegrityError:
+        raise _already_received() from None
     audit.record("enrollment_submitted", "membership_application", application.id,
                  work_situation=application.work_situation.name, category=application.category.name,
                  terms=policies.terms.version, privacy=policies.privacy.version,
