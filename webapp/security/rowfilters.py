@@ -205,6 +205,13 @@ def scoped_row(model: type, pk, grants: Iterable[sc.Grant], options: Iterable = 
     return db.session.scalars(query).first()
 
 
+def row_for_view(model: type, pk, view_name: str):
+    """The row when the acting scope's grants for `view_name` reach it, else None (an id typed as text is read as
+    a whole number): for the panels one screen adds to another's page, shown only to who may use that screen."""
+    pk = int(pk) if str(pk).isdigit() else pk
+    return scoped_row(model, pk, sc.get_scope().grants_for_view(view_name))
+
+
 def scoped_get(model: type, pk, options: Iterable = (), grants: Iterable[sc.Grant] | None = None):
     """The row for the acting scope (or the given grants); 404 otherwise, just as for an id nobody has.
 

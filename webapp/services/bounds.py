@@ -25,6 +25,23 @@ INT64_MAX = 2**63 - 1
 INT32_MAX = 2**31 - 1
 
 
+# How a person types a date: the date picker's YYYY-MM-DD, or the Norwegian dd.mm.yyyy.
+TYPED_DATE_FORMS = ("%Y-%m-%d", "%d.%m.%Y")
+
+
+def typed_date(value) -> dt.date | None:
+    """The date in a typed value (a date passes through), or None when it is in neither form."""
+    if isinstance(value, dt.date):
+        return value
+    text = str(value or "").strip()
+    for form in TYPED_DATE_FORMS:
+        try:
+            return dt.datetime.strptime(text, form).date()
+        except ValueError:
+            continue
+    return None
+
+
 def last_period_year(today: dt.date | None = None) -> int:
     return (today or dt.date.today()).year + PERIOD_YEARS_AHEAD
 

@@ -33,7 +33,7 @@ from webapp.models import Employer, LoUnion, Member, MembershipApplication, Poli
 from webapp.models.choices import EnrollmentStatus, MemberCategory, PolicyKind, WorkSituation
 from webapp.services import audit, validation
 from webapp.services import mail as outbox
-from webapp.services.bounds import FIRST_DATE, LAST_DATE, bounded_text, row_id
+from webapp.services.bounds import FIRST_DATE, LAST_DATE, bounded_text, row_id, typed_date
 from webapp.services.validation import FieldError, RecordInvalid
 
 TOKEN_SALT = "enrollment-form-start"
@@ -313,21 +313,11 @@ def _percentage(value: str) -> Decimal:
     return number
 
 
-def parse_day(value: str) -> dt.date | None:
-    """A typed date: YYYY-MM-DD (the date picker) or dd.mm.yyyy; None when it is neither."""
-    for form in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(value, form).date()
-        except ValueError:
-            continue
-    return None
-
-
 def _since_rule(today: dt.date):
     label = FIELDS["from_union_since"][0]
 
     def check(value: str) -> dt.date:
-        day = parse_day(value)
+        day = typed_date(value)
         if day is None or not (FIRST_DATE <= day <= LAST_DATE):
             raise FieldError(_l("%(field)s: give a date (dd.mm.yyyy).", field=label))
         if day > today:

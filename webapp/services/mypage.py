@@ -31,6 +31,7 @@ from webapp.models import (
 )
 from webapp.models.choices import ContactChoice, RequestStatus
 from webapp.services import audit, home_unit_moves, transitions
+from webapp.services.bounds import typed_date
 from webapp.services.periods import Month, current_clause, current_first, effective_end, effective_start
 from webapp.services.validation import RecordInvalid, validate_record
 
@@ -191,18 +192,6 @@ def periodized(start: dt.date | None, end: dt.date | None) -> tuple[dt.date | No
     return (effective_start(start) if start else None, effective_end(end) if end else None)
 
 
-def _parse_date(text: Any) -> dt.date | None:
-    if isinstance(text, dt.date):
-        return text
-    value = str(text or "").strip()
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 def _parse_pct(text: Any) -> Decimal | None:
     try:
         return Decimal(str(text).strip().replace(",", "."))
@@ -222,7 +211,7 @@ def report_employment_change(
     workplace = db.session.get(Workplace, _int(form.get("workplace_id")))
     if workplace is None:
         errors["workplace"] = [str(_l("Workplace: choose one of the employer's workplaces."))]
-    start = _parse_date(form.get("start_date"))
+    start = typed_date(form.get("start_date"))
     if start is None:
         errors["start_date"] = [str(_l("Start date: give a date (dd.mm.yyyy)."))]
     pct = _parse_pct(form.get("position_pct"))

@@ -19,8 +19,7 @@ from webapp.extensions import db
 from webapp.models import MembershipApplication, OrgUnit
 from webapp.models.choices import EnrollmentStatus
 from webapp.services import applications
-from webapp.services.bounds import row_id, whole_number_between
-from webapp.services.enrollment import parse_day
+from webapp.services.bounds import row_id, typed_date, whole_number_between
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
@@ -83,7 +82,7 @@ class ApplicationView(BaseView):
     def approve(self, application_id: int):
         application = self._application(application_id)
         form = request.form
-        member_from = parse_day(form.get("member_from", "").strip())
+        member_from = typed_date(form.get("member_from"))
         try:
             member = applications.approve(application.id, current_user.id, member_from,
                                           row_id(form.get("home_unit_id", "")), form.get("reference", ""))

@@ -34,7 +34,7 @@ from webapp.models import (
 )
 from webapp.models.choices import InvoiceStatus, MemberCategory, PaymentMethod
 from webapp.models.labels import labels_for
-from webapp.security.rowfilters import scoped_row
+from webapp.security.rowfilters import row_for_view, scoped_get, scoped_row
 from webapp.security.scope import get_scope
 from webapp.services import arrears, invoice_documents, invoice_ledger, invoices, kid, payment_methods
 from webapp.services.bounds import INT64_MAX
@@ -146,10 +146,7 @@ class InvoiceView(ScopedModelView):
     formatters_columns = {**ore_formatters(*INVOICE_MONEY), "shown_status": _status_label, "period": period_label}
 
     def _invoice(self, pk) -> Invoice:
-        invoice = scoped_row(Invoice, pk, get_scope().grants_for_view(self.class_permission_name))
-        if invoice is None:
-            abort(404)
-        return invoice
+        return scoped_get(Invoice, pk, grants=get_scope().grants_for_view(self.class_permission_name))
 
     def _render_show(self, pk: int, errors: dict | None = None, form=None, status: int = 200):
         widgets = self._show(pk)
@@ -378,10 +375,7 @@ class ArrearsView(BaseView):
     extra_args = {"kroner": kroner}
 
     def _member(self, member_id: int) -> Member:
-        member = scoped_row(Member, member_id, get_scope().grants_for_view(self.class_permission_name))
-        if member is None:
-            abort(404)
-        return member
+        return scoped_get(Member, member_id, grants=get_scope().grants_for_view(self.class_permission_name))
 
     @expose("/")
     @has_access
@@ -421,8 +415,7 @@ MEMBER_PAGE_INVOICES = 12
 def member_billing(member_id) -> dict | None:
     """How the member pays and since when, their credit and latest invoices, for the office's member page;
     None for every role whose grants do not reach the member's invoices (they see none of it)."""
-    grants = get_scope().grants_for_view("InvoiceView")
-    member = scoped_row(Member, int(member_id), grants) if str(member_id).isdigit() else None
+    member = row_for_view(Member, member_id, "InvoiceView")
     if member is None:
         return None
     today = dt.date.today()

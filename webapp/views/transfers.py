@@ -18,10 +18,10 @@ from webapp.extensions import db
 from webapp.models import Member
 from webapp.models.choices import RESIGNATION_REASONS, TransferDirection
 from webapp.models.lifecycle import MembershipTransfer
-from webapp.security.rowfilters import scoped_row
+from webapp.security.rowfilters import row_for_view, scoped_get
 from webapp.security.scope import get_scope
 from webapp.services import resignations, transfers
-from webapp.services.bounds import FIRST_DATE, LAST_DATE, row_id
+from webapp.services.bounds import FIRST_DATE, LAST_DATE, row_id, typed_date
 from webapp.services.periods import Month, Quarter
 from webapp.services.resignations import ResignationError
 from webapp.services.transfers import TransferError
@@ -33,13 +33,7 @@ SHOWN = 500
 def form_date(text):
     """A date typed as YYYY-MM-DD (the date input) or dd.mm.yyyy; anything else is handed on as typed, for the
     service to refuse naming the field."""
-    value = str(text or "").strip()
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    return value or None
+    return typed_date(text) or str(text or "").strip() or None
 
 
 def _filter_date(text: str, label, errors: dict, field: str) -> dt.date | None:
@@ -83,10 +77,7 @@ class TransferView(BaseView):
     default_view = "index"
 
     def _member(self, member_id: int) -> Member:
-        member = scoped_row(Member, member_id, get_scope().grants_for_view(self.class_permission_name))
-        if member is None:
-            abort(404)
-        return member
+        return scoped_get(Member, member_id, grants=get_scope().grants_for_view(self.class_permission_name))
 
     @expose("/")
     @has_access
@@ -220,8 +211,7 @@ def _flash_mail(result: resignations.Resignation) -> None:
 def member_leaving(member_id) -> dict | None:
     """The member's leave and transfers with the office's actions, for the office's member page; None for every
     role whose grants do not reach the transfer screens."""
-    grants = get_scope().grants_for_view("TransferView")
-    member = scoped_row(Member, int(member_id), grants) if str(member_id).isdigit() else None
+    member = row_for_view(Member, member_id, "TransferView")
     if member is None:
         return None
     return {
