@@ -109,12 +109,15 @@ def test_guide_screenshots_from_the_demo_register(browser, live_server, demo_log
     page = shots.open()
     page.goto("/login/")
     shots.shoot(page, "login")
+    page.goto("/innmelding")
+    shots.shoot(page, "enrollment")
     page.context.close()
 
     page = shots.open(*demo_logins["office"][0])
     shots.shoot(page, "office-home")
     for path, name in (("/memberview/list/", "office-members"), ("/deductionmonthview/list/", "office-reconciliation"),
-                       ("/payments/unmatched/", "office-unmatched"), ("/refundruns/", "office-refunds")):
+                       ("/payments/unmatched/", "office-unmatched"), ("/refundruns/", "office-refunds"),
+                       ("/applications/", "office-applications")):
         page.goto(path)
         shots.shoot(page, name)
     page.context.close()
@@ -174,6 +177,8 @@ def test_guide_screenshots_from_the_demo_register(browser, live_server, demo_log
     shots.shoot(page, "member-mypage")
     page.goto("/minside/courses")
     shots.shoot(page, "member-courses")
+    page.goto("/minside/resign")
+    shots.shoot(page, "member-resign")
     page.context.close()
 
     page = shots.open(*demo_logins["analyst"][0], role="analyst")

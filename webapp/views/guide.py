@@ -40,6 +40,13 @@ GETTING_STARTED = (
            "comes by e-mail or SMS and works once, for 24 hours. Payroll staff who have no login yet ask for "
            "access from the same page."),
     ), "login", _l("The login page with username, password and the link for a forgotten password")),
+    Step(_l("Becoming a member"), (
+        _l("Anyone can join online at /innmelding (\"Bli medlem\" on the login page), from a phone or a computer: "
+           "name, national identity number, address, contact details, where you work, and consent to the "
+           "membership terms and the privacy statement. A receipt comes by e-mail."),
+        _l("When the union office has approved the application, an e-mail brings your membership number and a "
+           "link to choose your password; then you log in to My page."),
+    ), "enrollment", _l("The online enrollment form with name, national identity number and address")),
     Step(_l("Choosing what to act as"), (
         _l("Many people have more than one role: a member who is also a branch leader, or a leader of two units. "
            "After login you choose the role and unit to act in; everything you see and do is then limited to it."),
@@ -63,6 +70,15 @@ GUIDES: tuple[Guide, ...] = (
                "search box above the list, open a member to see employments, positions, payment method and "
                "invoices, and edit with the pencil."),
         ), "office-members", _l("The member list with its search and the members' names, numbers and units")),
+        Step(_l("New members, transfers and leaving"), (
+            _l("Membership → Applications lists the online enrollments, oldest first, flagged when the person is a "
+               "member already, was one before (a re-join) or comes from another LO union. Open one, check the "
+               "home unit the mapping proposes, and approve: the member gets a membership number, a login, a "
+               "welcome letter and an e-mail. A rejection needs a reason, which is mailed to the applicant."),
+            _l("On a member's page you register a resignation from a letter, a transfer to another LO union (with "
+               "the confirmation for the receiving union as PDF) or a transfer in that keeps the seniority. "
+               "Membership → Transfers lists them and makes the quarterly report to LO."),
+        ), "office-applications", _l("The queue of online enrollments with their flags")),
         Step(_l("The monthly deduction cycle"), (
             _l("Deductions → Reconciliation shows, for each employer and month, the basis, the deduction list the "
                "employer delivered and the payments received, with what is missing or differs. Open a row to see "
@@ -157,6 +173,11 @@ GUIDES: tuple[Guide, ...] = (
                "Members who pay the union themselves find their invoices with their status and the PDF; letters "
                "and course certificates are under Documents."),
         ), "member-courses", _l("The list of courses with their dates, places and the apply button")),
+        Step(_l("Resigning"), (
+            _l("\"Meld deg ut\" on My page ends your membership at the end of this month: choose the reason, "
+               "confirm, and you get a confirmation by e-mail. The deduction from your pay or the invoices stop "
+               "after that month. Moving to another LO union? Tell the union office, which transfers you."),
+        ), "member-resign", _l("The resignation page with the reason, the date it takes effect and the confirmation")),
     )),
     Guide(roles.ANALYST, _l("An analyst sees aggregated figures only: no member rows and no national identity "
                             "numbers."), (
