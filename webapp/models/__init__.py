@@ -39,6 +39,17 @@ from webapp.models.member_requests import EmploymentChange
 from webapp.models.members import Employment, Member, Position
 from webapp.models.messages import Message, MessageThread
 from webapp.models.organisation import Employer, OrgUnit, Workplace
+from webapp.models.outreach import (
+    AgreementCategory,
+    AgreementEmployer,
+    Ballot,
+    BallotVoter,
+    CollectiveAgreement,
+    Job,
+    Segment,
+    SendOut,
+    SendOutRecipient,
+)
 from webapp.models.privacy import ConfidentialityDeclaration, LoginLock
 from webapp.models.recruitment import PointsAccount, Prize, PrizeOrder, Recruitment
 from webapp.models.refunds import (
@@ -58,8 +69,13 @@ metadata = Model.metadata
 
 __all__ = [
     "AccessRequest",
+    "AgreementCategory",
+    "AgreementEmployer",
     "AuditEntry",
     "AvtaleGiroMandate",
+    "Ballot",
+    "BallotVoter",
+    "CollectiveAgreement",
     "ConfidentialityDeclaration",
     "Course",
     "CourseApplication",
@@ -79,6 +95,7 @@ __all__ = [
     "IncomeBand",
     "Invoice",
     "InvoiceAdjustment",
+    "Job",
     "LoUnion",
     "LoginLock",
     "Member",
@@ -111,6 +128,9 @@ __all__ = [
     "RefundUnit",
     "RefundUnitCategory",
     "ReportDispatch",
+    "Segment",
+    "SendOut",
+    "SendOutRecipient",
     "SessionGeneration",
     "Workplace",
     "metadata",

@@ -433,3 +433,55 @@ class PolicyKind(LabelledEnum):
     @classmethod
     def labels(cls):
         return {"terms": _l("Membership terms"), "privacy": _l("Privacy statement")}
+
+
+class BallotStatus(LabelledEnum):
+    """A ballot's voter list: computed from the register while a draft, frozen once locked."""
+
+    draft = "draft"
+    locked = "locked"
+
+    @classmethod
+    def labels(cls):
+        return {"draft": _l("Draft (the list follows the register)"), "locked": _l("Locked (the list is frozen)")}
+
+
+class JobStatus(LabelledEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+    @classmethod
+    def labels(cls):
+        return {"queued": _l("Waiting"), "running": _l("Running"), "done": _l("Done"), "failed": _l("Failed")}
+
+
+class SendOutChannel(LabelledEnum):
+    email = "email"
+    sms = "sms"
+
+    @classmethod
+    def labels(cls):
+        return {"email": _l("E-mail"), "sms": _l("SMS")}
+
+
+class SendOutStatus(LabelledEnum):
+    draft = "draft"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+
+    @classmethod
+    def labels(cls):
+        return {"draft": _l("Draft"), "sending": _l("Being sent"), "sent": _l("Sent"), "failed": _l("Failed")}
+
+
+class RecipientStatus(LabelledEnum):
+    queued = "queued"
+    sent = "sent"
+    failed = "failed"
+
+    @classmethod
+    def labels(cls):
+        return {"queued": _l("Waiting"), "sent": _l("Sent"), "failed": _l("Failed")}

@@ -35,6 +35,10 @@ class CourseApplication(Model):
     withdrawn_at = Column(DateTime)
     # Set when the office marks attendance complete; the certificate is available from then on.
     completed_at = Column(DateTime)
+    # Special needs (diet, accessibility, ...) the member chose to give when applying; shown to the office only,
+    # deleted by the privacy purge COURSE_SPECIAL_NEEDS_KEEP_DAYS after the course ends.
+    special_needs = Column(String(1000))
+    special_needs_given_at = Column(DateTime)
 
     course = relationship("Course", backref="applications")
     member = relationship("Member")

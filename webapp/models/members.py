@@ -2,7 +2,7 @@
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, Numeric, String, true
 from sqlalchemy.orm import relationship
 
 from webapp.models.choices import (
@@ -49,6 +49,10 @@ class Member(Model):
     # Declared by the member on Min side; sets the direct dues of an ordinary member paying directly.
     income_band_id = Column(Integer, ForeignKey("income_band.id"))
     income_band_declared_on = Column(Date)
+    # What the member wants from the union's send-outs, per channel (Min side, and the link in every e-mail).
+    info_by_email = Column(Boolean, nullable=False, default=True, server_default=true())
+    info_by_sms = Column(Boolean, nullable=False, default=True, server_default=true())
+    surveys = Column(Boolean, nullable=False, default=True, server_default=true())
     # Set when the retention purge has removed name, contact data and national id.
     anonymised_at = Column(Date)
 
