@@ -170,6 +170,9 @@ class Config:
     # A rejected application (name, national id, contact data) is deleted by the privacy purge this many months
     # after the office's decision; an approved one goes when its member is anonymised (PRIVACY_RETENTION_MONTHS).
     ENROLLMENT_REJECTED_KEEP_MONTHS = int(os.environ.get("ENROLLMENT_REJECTED_KEEP_MONTHS", "6"))
+    # Special needs a member gave on a course application (diet, accessibility, ...) are deleted by the privacy
+    # purge this many days after the course's last day.
+    COURSE_SPECIAL_NEEDS_KEEP_DAYS = int(os.environ.get("COURSE_SPECIAL_NEEDS_KEEP_DAYS", "30"))
 
 
 class TestConfig(Config):
