@@ -1,0 +1,120 @@
+"""Collective agreements: who an agreement covers on a day (the edges of the agreement's validity, of the
+employment and of the membership; with and without categories)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.factories import build_world, make_member
+from webapp.extensions import db
+from webapp.models import Employment
+from webapp.models.choices import EmployerAssociation, MemberCategory
+from webapp.models.outreach import AgreementCategory, CollectiveAgreement
+from webapp.services.agreements import covered_count, covered_member_ids
+
+VALID_FROM = dt.date(2024, 5, 1)
+VALID_TO = dt.date(2026, 4, 30)
+DAY = dt.date(2025, 6, 15)
+
+
+def add_agreement(employers, name="Statens hovedtariffavtale", valid_from=VALID_FROM, valid_to=VALID_TO,
+                  categories=()):
+    agreement = CollectiveAgreement(name=name, counterpart_association=EmployerAssociation.staten,
+                                    valid_from=valid_from, valid_to=valid_to)
+    agreement.employers = list(employers)
+    db.session.add(agreement)
+    db.session.flush()
+    for category in categories:
+        db.session.add(AgreementCategory(agreement_id=agreement.id, category=category))
+    db.session.flush()
+    return agreement
+
+
+@pytest.fixture()
+def register(app_ctx):
+    """The test world, plus a member whose employment at E1 runs 2025-03-10..2025-09-20 and whose membership
+    runs 2025-02-01..2025-10-31, and an apprentice at E1."""
+    world = build_world()
+    short = make_member(world.units["AV1"], "Kort", "Ansatt", left_on=dt.date(2025, 10, 31))
+    short.joined_on = dt.date(2025, 2, 1)
+    db.session.add(Employment(member=short, employer=world.employers["E1"], workplace=world.workplaces["W1"],
+                              start_date=dt.date(2025, 3, 10), end_date=dt.date(2025, 9, 20), position_pct=100))
+    apprentice = make_member(world.units["AV1"], "Lære", "Ling")
+    apprentice.category = MemberCategory.apprentice
+    db.session.add(Employment(member=apprentice, employer=world.employers["E1"], workplace=world.workplaces["W1"],
+                              start_date=dt.date(2020, 1, 1), position_pct=100))
+    db.session.flush()
+    world.members["short"] = short
+    world.members["apprentice"] = apprentice
+    return world
+
+
+def ids(world, *keys):
+    return {world.members[key].id for key in keys}
+
+
+def test_covered_are_the_members_employed_at_covered_employers(register):
+    agreement = add_agreement([register.employers["E1"]])
+    assert covered_member_ids(agreement.id, DAY) == ids(register, "inside", "club", "short", "apprentice")
+    assert covered_count(agreement.id, DAY) == 4
+    both = add_agreement([register.employers["E1"], register.employers["E2"]], name="Begge")
+    assert covered_member_ids(both.id, DAY) == ids(register, "inside", "club", "short", "apprentice", "outside")
+
+
+@pytest.mark.parametrize(("day", "covered"), [
+    (VALID_FROM - dt.timedelta(days=1), False),
+    (VALID_FROM, True),
+    (VALID_TO, True),
+    (VALID_TO + dt.timedelta(days=1), False),
+])
+def test_the_agreements_validity_edges(register, day, covered):
+    agreement = add_agreement([register.employers["E1"]])
+    assert (register.members["inside"].id in covered_member_ids(agreement.id, day)) is covered
+
+
+def test_an_open_ended_agreement_covers_every_later_day(register):
+    agreement = add_agreement([register.employers["E1"]], valid_to=None)
+    assert register.members["inside"].id in covered_member_ids(agreement.id, dt.date(2099, 12, 31))
+
+
+@pytest.mark.parametrize(("day", "covered"), [
+    (dt.date(2025, 3, 9), False),   # the day before the employment starts (membership already current)
+    (dt.date(2025, 3, 10), True),   # the first day of the employment
+    (dt.date(2025, 9, 20), True),   # the last day of the employment
+    (dt.date(2025, 9, 21), False),  # the day after it ended (membership still current)
+])
+def test_the_employments_edges(register, day, covered):
+    agreement = add_agreement([register.employers["E1"]])
+    assert (register.members["short"].id in covered_member_ids(agreement.id, day)) is covered
+
+
+def test_the_memberships_edges(register):
+    """Membership current by its dates as entered: a member who left on the 20th is covered on the 20th, not the
+    21st, though the employment goes on."""
+    member = register.members["short"]
+    member_row = db.session.get(type(member), member.id)
+    member_row.left_on = dt.date(2025, 6, 20)
+    member_row.joined_on = dt.date(2025, 3, 12)
+    db.session.flush()
+    agreement = add_agreement([register.employers["E1"]])
+    covered = {day: member.id in covered_member_ids(agreement.id, day)
+               for day in (dt.date(2025, 3, 11), dt.date(2025, 3, 12), dt.date(2025, 6, 20), dt.date(2025, 6, 21))}
+    assert covered == {dt.date(2025, 3, 11): False, dt.date(2025, 3, 12): True, dt.date(2025, 6, 20): True,
+                       dt.date(2025, 6, 21): False}
+
+
+def test_categories_limit_the_cover(register):
+    apprentices = add_agreement([register.employers["E1"]], name="Lærlinger", categories=[MemberCategory.apprentice])
+    assert covered_member_ids(apprentices.id, DAY) == ids(register, "apprentice")
+    ordinary = add_agreement([register.employers["E1"]], name="Ordinære", categories=[MemberCategory.ordinary])
+    assert covered_member_ids(ordinary.id, DAY) == ids(register, "inside", "club", "short")
+    every = add_agreement([register.employers["E1"]], name="Alle",
+                          categories=[MemberCategory.ordinary, MemberCategory.apprentice])
+    assert covered_member_ids(every.id, DAY) == ids(register, "inside", "club", "short", "apprentice")
+
+
+def test_an_agreement_without_employers_covers_nobody_and_an_unknown_id_neither(register):
+    assert covered_member_ids(add_agreement([]).id, DAY) == set()
+    assert covered_member_ids(10**9, DAY) == set()
