@@ -174,6 +174,15 @@ class Config:
     # purge this many days after the course's last day.
     COURSE_SPECIAL_NEEDS_KEEP_DAYS = int(os.environ.get("COURSE_SPECIAL_NEEDS_KEEP_DAYS", "30"))
 
+    # Background jobs (webapp/jobs.py): the Huey queue. sqlite:///<file> (a relative path is from the project
+    # folder) for one machine, redis://<host>:<port>/<db> in production, memory:// for one process only.
+    # The worker is `flask --app run worker`; `python run.py` runs one in its own process for the demo.
+    HUEY_URL = os.environ.get("HUEY_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "huey.db"))
+    # Run each job at once in the caller's thread (Huey's immediate mode, in-memory queue): tests.
+    HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
+    # Worker threads of `flask --app run worker` (and of run.py's in-process consumer).
+    HUEY_WORKERS = int(os.environ.get("HUEY_WORKERS", "2"))
+
 
 class TestConfig(Config):
     TESTING = True
@@ -182,6 +191,8 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     AUTH_RATE_LIMITED = False
     MAIL_SUPPRESS_SEND = True
+    # Background jobs run synchronously when started (tests/test_jobs.py runs a real consumer on a SQLite queue).
+    HUEY_IMMEDIATE = True
     # Refused outside tests (webapp/security/secret_key.py).
     SECRET_KEY = "test-only-key-published-in-config-py-never-deploy"
     # Passwords in tests are hashed cheaply: the production method (scrypt) costs 0.3 s a login, minutes over the

@@ -28,6 +28,9 @@ def create_app(config: object | str = "config.Config", instance_path: str | None
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     mail.init_app(app)
     csrf.init_app(app)
+    from webapp.jobs import init_jobs
+
+    init_jobs(app)
 
     with app.app_context():
         appbuilder = AppBuilder(update_perms=False)

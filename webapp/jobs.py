@@ -1,0 +1,261 @@
+"""Background jobs: long work (a send-out to 100,000 members, say) runs in a Huey worker, not in the request.
+
+How to write one (the work's owner):
+
+    from webapp.jobs import job_task, report_progress, set_result, start_job
+
+    @job_task("sendout")                     # a Huey task named after the kind; its body runs through run_job
+    def send_out_work(job_id: int, params: dict) -> None:
+        ...                                  # commit each batch, then report_progress(job_id, done, total, line)
+
+    job = start_job("sendout", title, send_out_work, {"send_out_id": 7}, user_id)   # in the request
+
+- The work runs in an app context of its own (a fresh database session), never in the request's.
+- It must be idempotent: a job that failed can be retried by the office (a new attempt of the same Job row),
+  and the retry runs the work again from the start with the same params. Skip what is already done (the
+  send-out's recipients already marked sent, say) rather than doing it twice.
+- An exception marks the job failed with the error (the work's uncommitted changes are rolled back); its
+  committed batches stay. Huey itself never retries: the office decides (`retry_job`).
+- `report_progress` and `set_result` write in their own short transaction on a connection of their own, so the
+  job page sees the progress while the work's session is still busy. On SQLite a second writer waits for the
+  first: commit the work's batch before reporting its progress.
+
+Where the queue lives: `HUEY_URL` (config.py). `sqlite:///path` (default: instance/huey.db) for one machine,
+`redis://host:port/db` in production, `memory://` for a process of its own. `HUEY_IMMEDIATE` (TestConfig: on)
+runs every task at once, synchronously, in the caller's thread, with Huey's in-memory storage: tests see the
+finished job when start_job returns. The worker is `flask --app run worker`; `python run.py` runs one in
+threads of its own process for the demo (`start_consumer_thread`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from huey import Huey
+from huey.api import TaskWrapper
+from huey.consumer import Consumer
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from sqlalchemy import func, update
+
+from webapp.extensions import db
+from webapp.models.choices import JobStatus
+from webapp.models.outreach import Job
+from webapp.services.transitions import claim
+
+logger = logging.getLogger(__name__)
+
+# One Huey for the process. Tasks register on it at import; init_jobs points its storage where HUEY_URL says.
+huey = Huey("medlem", storage_class=MemoryStorage)
+
+Work = Callable[[int, dict], Any]
+
+_state: dict[str, Any] = {"app": None}
+# kind -> the Huey task that runs it (filled by job_task and by start_job), so a retry can enqueue it again.
+_TASKS: dict[str, TaskWrapper] = {}
+
+ERROR_MAX = 4000
+LOG_LINE_MAX = 500
+
+
+class JobConfigError(ValueError):
+    """HUEY_URL names a storage this app does not know."""
+
+
+PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def storage_for(url: str) -> tuple[type, dict]:
+    """The Huey storage class and its arguments for a HUEY_URL (a relative SQLite path: from the project folder,
+    as DATABASE_URL's)."""
+    if url.startswith("sqlite:///"):
+        filename = url[len("sqlite:///"):]
+        if not os.path.isabs(filename):
+            filename = os.path.join(PROJECT_DIR, filename)
+        return SqliteStorage, {"filename": filename}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisStorage, {"url": url}
+    if url == "memory://":
+        return MemoryStorage, {}
+    raise JobConfigError(f"HUEY_URL: {url!r} is not sqlite:///<file>, redis://<host>/<db> or memory://")
+
+
+def configure(url: str, immediate: bool = False) -> None:
+    """Point the process's Huey at the storage `url` names (or Huey's immediate mode)."""
+    storage_class, kwargs = storage_for(url)
+    huey.storage_class = storage_class
+    huey.storage_kwargs = kwargs
+    huey.immediate = immediate
+    huey.storage = huey.create_storage()
+
+
+def init_jobs(app: Flask) -> None:
+    """Called by create_app: tasks run in an app context of this app."""
+    url = app.config.get("HUEY_URL") or "sqlite:///" + os.path.join(app.instance_path, "huey.db")
+    configure(url, bool(app.config.get("HUEY_IMMEDIATE")))
+    _state["app"] = app
+    app.extensions["huey"] = huey
+
+
+def job_task(kind: str) -> Callable[[Work], TaskWrapper]:
+    """Decorator: `work(job_id, params)` as the Huey task of this kind, run through `run_job`."""
+
+    def decorate(work: Work) -> TaskWrapper:
+        def body(job_id: int) -> None:
+            run_job(job_id, work)
+
+        body.__doc__ = work.__doc__
+        task = huey.task(name=f"job_{kind}")(body)
+        task.work = work
+        _TASKS[kind] = task
+        return task
+
+    return decorate
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now()
+
+
+def _enqueue(job_id: int, task: TaskWrapper) -> None:
+    """Hand the job to the queue; a queue that is down fails the job (the office can retry), not the caller."""
+    try:
+        task(job_id)
+    except Exception as exc:  # any broker error: the job is failed and kept for a retry
+        logger.exception("job %s could not be queued", job_id)
+        _write(job_id, status=JobStatus.failed, finished_at=_now(),
+               error=_error_text(exc, prefix="Could not be queued: "))
+
+
+def start_job(kind: str, title: str, task: TaskWrapper, params: dict, user_id: int | None) -> Job:
+    """Create the Job row (committed), enqueue `task` with its id, and return the row as it is now.
+
+    In immediate mode the task has run when this returns (the row is read afresh)."""
+    _TASKS.setdefault(kind, task)
+    job = Job(kind=kind, title=title[:200], status=JobStatus.queued, params=json.dumps(params, sort_keys=True),
+              done=0, created_by_id=user_id, created_at=_now(), attempts=0)
+    db.session.add(job)
+    db.session.commit()
+    job_id = job.id
+    _enqueue(job_id, task)
+    db.session.expire(job)
+    return db.session.get(Job, job_id)
+
+
+def retry_job(job_id: int) -> bool:
+    """Queue a failed job again (the office's retry); True when this caller made it (one winner)."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        return False
+    task = _TASKS.get(job.kind)
+    if task is None:
+        raise LookupError(f"no task is registered for the job kind {job.kind!r}")
+    won = claim(Job, job_id, JobStatus.failed, status=JobStatus.queued, finished_at=None)
+    db.session.commit()
+    if won:
+        _enqueue(job_id, task)
+    return won
+
+
+def _app_context():
+    app = _state["app"]
+    if app is None:
+        raise RuntimeError("webapp.jobs: no app; create_app calls init_jobs before any job runs")
+    return app.app_context()
+
+
+def _error_text(exc: BaseException, prefix: str = "") -> str:
+    return (prefix + f"{type(exc).__name__}: {exc}")[:ERROR_MAX]
+
+
+def run_job(job_id: int, work: Work) -> None:
+    """Run `work(job_id, params)` for a queued job in an app context of its own: running, then done or failed.
+
+    The job is claimed queued → running (one winner: a job queued twice runs once); the attempt is counted."""
+    with _app_context():
+        try:
+            won = claim(Job, job_id, JobStatus.queued, status=JobStatus.running, started_at=_now(),
+                        finished_at=None, error=None, attempts=Job.attempts + 1)
+            db.session.commit()
+            if not won:
+                logger.warning("job %s is not waiting (gone, or another worker has it): not run", job_id)
+                return
+            params = json.loads(db.session.get(Job, job_id).params or "{}")
+            db.session.commit()
+            _run_work(job_id, work, params)
+        finally:
+            db.session.remove()
+
+
+def _run_work(job_id: int, work: Work, params: dict) -> None:
+    try:
+        work(job_id, params)
+        db.session.commit()
+    except Exception as exc:  # the job's failure is stored for the office, not raised to Huey
+        db.session.rollback()
+        logger.exception("job %s failed", job_id)
+        _write(job_id, status=JobStatus.failed, finished_at=_now(), error=_error_text(exc))
+        return
+    _write(job_id, status=JobStatus.done, finished_at=_now(), done=func.coalesce(Job.total, Job.done))
+
+
+def _write(job_id: int, **values: Any) -> None:
+    """An update of one job row in its own short transaction, on a connection apart from the session's."""
+    with db.engine.begin() as connection:
+        connection.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def report_progress(job_id: int, done: int, total: int | None = None, line: str | None = None) -> None:
+    """The job has done `done` of `total` steps (total unchanged when None); `line` is added to its log."""
+    if done < 0 or (total is not None and total < 0):
+        raise ValueError(f"report_progress: done ({done}) and total ({total}) must not be negative")
+    values: dict[str, Any] = {"done": done}
+    if total is not None:
+        values["total"] = total
+    if line:
+        stamped = f"{_now():%H:%M:%S} {' '.join(line.split())[:LOG_LINE_MAX]}\n"
+        values["log"] = func.coalesce(Job.log, "") + stamped
+    _write(job_id, **values)
+
+
+def set_result(job_id: int, url: str) -> None:
+    """The page the finished job's result is on: a path inside this app (`/sendouts/7`), never another site."""
+    if not url.startswith("/") or url.startswith("//") or len(url) > 300:
+        raise ValueError(f"set_result: the result url {url!r} must be a path of this app (starting with one /)")
+    _write(job_id, result_url=url)
+
+
+def percent(job: Job) -> int:
+    """0-100 for the progress bar: done of total; a finished job is 100; unknown total: 0 until done."""
+    if job.status == JobStatus.done:
+        return 100
+    if not job.total:
+        return 0
+    return max(0, min(100, (job.done or 0) * 100 // job.total))
+
+
+def log_lines(job: Job) -> list[str]:
+    return [line for line in (job.log or "").splitlines() if line]
+
+
+class InProcessConsumer(Consumer):
+    """A consumer in threads of a process that has its own signal handling (run.py, tests): it leaves the
+    process's signal handlers alone (Huey's would swallow SIGTERM, which only its own loop reads)."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+def start_consumer_thread(workers: int = 2) -> InProcessConsumer:
+    """Start a consumer in threads of this process; stop it with `.stop(graceful=True)`."""
+    if huey.immediate:
+        raise RuntimeError("webapp.jobs: immediate mode runs jobs at once; there is no queue to consume")
+    consumer = InProcessConsumer(huey, workers=workers, worker_type="thread", periodic=False,
+                                 initial_delay=0.05, max_delay=1.0, check_worker_health=False)
+    consumer.start()
+    return consumer
