@@ -173,6 +173,9 @@ class Config:
     # Special needs a member gave on a course application (diet, accessibility, ...) are deleted by the privacy
     # purge this many days after the course's last day.
     COURSE_SPECIAL_NEEDS_KEEP_DAYS = int(os.environ.get("COURSE_SPECIAL_NEEDS_KEEP_DAYS", "30"))
+    # A ballot's frozen voter list (member number, name, e-mail, mobile) is deleted by the privacy purge this many
+    # days after the ballot closed; the ballot itself (title, dates, the number of voters) stays.
+    BALLOT_VOTERS_KEEP_DAYS = int(os.environ.get("BALLOT_VOTERS_KEEP_DAYS", "365"))
 
     # Background jobs (webapp/jobs.py): the Huey queue. sqlite:///<file> (a relative path is from the project
     # folder) for one machine, redis://<host>:<port>/<db> in production, memory:// for one process only.
