@@ -185,6 +185,9 @@ class Config:
     HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
     # Worker threads of `flask --app run worker` (and of run.py's in-process consumer).
     HUEY_WORKERS = int(os.environ.get("HUEY_WORKERS", "2"))
+    # Send-outs (webapp/services/sendouts.py): the job sends this many e-mails over one mail connection (or this
+    # many SMS) and commits their status and its progress once per batch.
+    SENDOUT_BATCH = int(os.environ.get("SENDOUT_BATCH", "500"))
 
 
 class TestConfig(Config):
