@@ -19,6 +19,10 @@ Online applications: a rejected one (the applicant never became a member) is
 deleted ENROLLMENT_REJECTED_KEEP_MONTHS after the decision; an approved one
 (the consent record of a member) goes when its member is anonymised, and
 applications that were flagged as that member's lose the flag.
+
+Ballots: the frozen voter list of a ballot (member number, name, e-mail,
+mobile) is deleted BALLOT_VOTERS_KEEP_DAYS after the ballot closed; the
+ballot keeps its title, dates and number of voters (webapp.services.ballots).
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from webapp.models import (
     Recruitment,
 )
 from webapp.models.choices import EnrollmentStatus
-from webapp.services import audit, mail
+from webapp.services import audit, ballots, mail
 from webapp.services.periods import Month
 from webapp.services.refund_documents import forget_kept_documents
 
@@ -59,12 +63,18 @@ class PurgeResult:
     sent_mails_forgotten: int = 0
     rejected_before: dt.date | None = None
     rejected_applications: int = 0
+    ballot_voters_before: dt.date | None = None
+    ballot_voter_lists: int = 0
+    ballot_voters: int = 0
 
     def summary(self) -> str:
         verb = "would anonymise" if self.dry_run else "anonymised"
         lines = [f"members who left before {self.cutoff:%Y-%m-%d}: {verb} {len(self.members)}"]
         lines.append(f"applications rejected before {self.rejected_before:%Y-%m-%d}: "
                      f"{'would delete' if self.dry_run else 'deleted'} {self.rejected_applications}")
+        lines.append(f"voter lists of ballots closed before {self.ballot_voters_before:%Y-%m-%d}: "
+                     f"{'would delete' if self.dry_run else 'deleted'} {self.ballot_voter_lists} "
+                     f"({self.ballot_voters} voters)")
         if not self.dry_run:
             lines.append(f"records of sent e-mails deleted: {self.sent_mails_forgotten}")
         if self.dry_run:
@@ -105,9 +115,12 @@ def purge(dry_run: bool = False, today: dt.date | None = None) -> PurgeResult:
     ]
     result.rejected_before = rejected_cutoff(today)
     rejected = _rejected_applications(result.rejected_before)
+    ballot_keep_days = int(current_app.config["BALLOT_VOTERS_KEEP_DAYS"])
+    result.ballot_voters_before = ballots.voters_purge_cutoff(today, ballot_keep_days)
     if dry_run:
         result.rejected_applications = db.session.scalar(select(func.count(MembershipApplication.id))
                                                          .where(*rejected))
+        result.ballot_voter_lists, result.ballot_voters = ballots.purge_voters(today, ballot_keep_days, dry_run=True)
         return result
     try:
         result.rejected_applications = db.session.execute(
@@ -116,6 +129,7 @@ def purge(dry_run: bool = False, today: dt.date | None = None) -> PurgeResult:
         if result.rejected_applications:
             audit.record("purge_applications", "membership_application", None, count=result.rejected_applications,
                          cutoff=str(result.rejected_before))
+        result.ballot_voter_lists, result.ballot_voters = ballots.purge_voters(today, ballot_keep_days)
         keep_days = int(current_app.config["MAIL_OUTBOX_KEEP_DAYS"])
         result.sent_mails_forgotten = mail.forget_sent(dt.datetime.combine(today,
                                                                            dt.time()) - dt.timedelta(days=keep_days))
