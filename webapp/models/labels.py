@@ -157,6 +157,17 @@ _FIELD_LABELS: dict[type, dict] = {
         "application_deadline": _l("Application deadline"),
         "capacity": _l("Capacity"),
     },
+    CourseApplication: {
+        "course": _l("Course"),
+        "member": _l("Member"),
+        "status": _l("Status"),
+        "applied_at": _l("Applied"),
+        "withdrawn_at": _l("Withdrawn"),
+        "completed_at": _l("Attendance complete"),
+        # Given by the member when applying, for the office only (webapp/services/course_lists.py).
+        "special_needs": _l("Special needs"),
+        "special_needs_given_at": _l("Special needs given by the member"),
+    },
     Recruitment: {
         "recruiter": _l("Recruiter"),
         "recruit": _l("Recruit"),

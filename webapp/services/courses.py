@@ -1,5 +1,11 @@
 """Courses: members apply and withdraw until the deadline; the office marks attendance complete,
 which gives each participant a certificate among their documents.
+
+Special needs (diet, accessibility, ...) are the member's own choice to give, on the application: they can be
+given, changed or removed until the deadline, are shown to the union office only (and go on the full participant
+list for the venue and the course holder, webapp/services/course_lists.py), go when the application is withdrawn,
+and are deleted by the privacy purge COURSE_SPECIAL_NEEDS_KEEP_DAYS after the course ends. The audit log records
+that they were given or removed, never their text.
 """
 
 from __future__ import annotations
@@ -13,11 +19,16 @@ from sqlalchemy import func, insert, select, update
 from webapp.extensions import db
 from webapp.models import Course, CourseApplication, MemberDocument
 from webapp.models.choices import ApplicationStatus, DocumentKind
+from webapp.models.labels import field_label
 from webapp.services import audit
+from webapp.services.bounds import bounded_text
 from webapp.services.pdf import render_pdf
+from webapp.services.validation import FieldError, RecordInvalid
 
 # Applications that hold a seat.
 HOLDING_SEAT = (ApplicationStatus.applied, ApplicationStatus.completed)
+# As long as the column: refused beyond it, never cut.
+SPECIAL_NEEDS_MAX_LENGTH = CourseApplication.__table__.columns["special_needs"].type.length
 
 
 class CourseError(ValueError):
@@ -59,9 +70,22 @@ def _date(day: dt.date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
-def apply(member_id: int, course_id: int, now: dt.datetime | None = None) -> CourseApplication:
-    """Apply for a seat. The course row is locked, so two applications cannot both take the last seat."""
+def special_needs_text(value) -> str | None:
+    """Special needs as the member typed them: stripped, None when blank. Longer than the column or holding a NUL
+    byte: RecordInvalid naming the field (nothing is written)."""
+    try:
+        text = bounded_text(field_label(CourseApplication, "special_needs"), SPECIAL_NEEDS_MAX_LENGTH)(value)
+    except FieldError as exc:
+        raise RecordInvalid({"special_needs": [exc.message]}) from None
+    return text or None
+
+
+def apply(member_id: int, course_id: int, now: dt.datetime | None = None,
+          special_needs: str | None = None) -> CourseApplication:
+    """Apply for a seat, with the special needs the member chose to give (optional). The course row is locked, so
+    two applications cannot both take the last seat."""
     now = now or dt.datetime.now()
+    needs = special_needs_text(special_needs)
     try:
         course = db.session.scalars(select(Course).where(Course.id == course_id).with_for_update()).first()
         if course is None:
@@ -83,8 +107,11 @@ def apply(member_id: int, course_id: int, now: dt.datetime | None = None) -> Cou
         application.status = ApplicationStatus.applied
         application.applied_at = now
         application.withdrawn_at = None
+        application.special_needs = needs
+        application.special_needs_given_at = now if needs else None
         db.session.flush()
-        audit.record("apply_course", "course_application", application.id, member_id=member_id, course=course.id)
+        audit.record("apply_course", "course_application", application.id, member_id=member_id, course=course.id,
+                     special_needs=needs is not None)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -105,9 +132,47 @@ def withdraw(application: CourseApplication, now: dt.datetime | None = None) -> 
         ))
     application.status = ApplicationStatus.withdrawn
     application.withdrawn_at = now
+    # Needed for the course only: a withdrawn application keeps none.
+    application.special_needs = None
+    application.special_needs_given_at = None
     audit.record("withdraw_course", "course_application", application.id, member_id=application.member_id,
                  course=course.id)
     db.session.commit()
+
+
+def set_special_needs(application: CourseApplication, value, now: dt.datetime | None = None) -> bool:
+    """Give, change or (blank) remove the special needs of an open application, up to and including the deadline.
+    True when something changed. The update is conditional on the application still being open, so a withdrawal
+    at the same moment wins or loses whole."""
+    now = now or dt.datetime.now()
+    needs = special_needs_text(value)
+    course = application.course
+    if application.status != ApplicationStatus.applied:
+        raise CourseError(_("Special needs: only an application that is still open can be changed."))
+    if now.date() > course.application_deadline:
+        raise CourseError(_(
+            "Special needs: the application deadline (%(date)s) has passed, so they can no longer be changed here. "
+            "Contact the union office.", date=_date(course.application_deadline),
+        ))
+    if needs == application.special_needs:
+        return False
+    try:
+        changed = db.session.execute(
+            update(CourseApplication)
+            .where(CourseApplication.id == application.id, CourseApplication.status == ApplicationStatus.applied)
+            .values(special_needs=needs, special_needs_given_at=now if needs else None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not changed:
+            raise CourseError(_("Special needs: only an application that is still open can be changed."))
+        audit.record("course_special_needs", "course_application", application.id, member_id=application.member_id,
+                     course=course.id, special_needs=needs is not None)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.refresh(application)
+    return True
 
 
 def mark_completed(application_ids: list[int], now: dt.datetime | None = None) -> int:
