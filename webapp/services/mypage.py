@@ -41,8 +41,11 @@ PERSONAL_FIELDS = (
     "mobile_work", "mobile_private", "preferred_mobile",
 )
 MEMBERSHIP_FIELDS = ("magazine", "travel_insurance")
+# "Informasjon fra forbundet": the member's yes or no per channel (send-outs by e-mail and SMS, survey invitations);
+# a send-out leaves out those who said no, and an e-mail's unsubscribe link sets info_by_email to no.
+CHANNEL_FIELDS = ("info_by_email", "info_by_sms", "surveys")
 _CHOICE_FIELDS = {"email_to", "preferred_mobile"}
-_FLAG_FIELDS = {"magazine", "travel_insurance"}
+_FLAG_FIELDS = {"magazine", "travel_insurance", *CHANNEL_FIELDS}
 TRAVEL_INSURANCE_CHANGE = "change_travel_insurance"
 # Free-text fields (the others have rules of their own) and how the messages name them.
 _TEXT_LABELS = {"address": _l("Address"), "city": _l("City")}
