@@ -5,9 +5,12 @@ request while its page shows the progress."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
+from sqlalchemy import select
 
+from tests.helpers import login_as
 from webapp.extensions import db
 from webapp.jobs import job_task, report_progress, retry_job, set_result, start_job
 from webapp.models.choices import JobStatus
@@ -100,3 +103,136 @@ def test_progress_is_written_apart_from_the_work_session(app_ctx):
     reader.start()
     reader.join()
     assert seen["done"] == 7
+
+
+# ------------------------------------------------------------------ the pages
+
+
+def _user_id(username: str) -> int:
+    from flask_appbuilder.security.sqla.models import User
+
+    return db.session.scalar(select(User.id).where(User.username == username))
+
+
+@pytest.fixture()
+def two_jobs(clean_app, world):
+    """A finished job of the leader and a failed one of the member-data admin; their ids."""
+    with clean_app.app_context():
+        done = start_job("test_count", "Leader's count", count_work, {"n": 2}, _user_id(world.logins["leader"])).id
+        CONTROL["fail_at"] = 1
+        failed = start_job("test_count", "Admin's count", count_work, {"n": 2},
+                           _user_id(world.logins["member_data_admin"])).id
+        db.session.remove()
+    return {"done": done, "failed": failed}
+
+
+def test_a_user_sees_their_own_jobs_and_nobody_elses(client, world, two_jobs):
+    login_as(client, world.logins["leader"], "leader")
+    page = client.get("/jobs/").get_data(as_text=True)
+    assert "Leader&#39;s count" in page and "Admin&#39;s count" not in page
+    detail = client.get(f"/jobs/{two_jobs['done']}")
+    assert detail.status_code == 200
+    body = detail.get_data(as_text=True)
+    assert 'role="progressbar"' in body and 'aria-valuenow="100"' in body and "/jobs/result/2" in body
+    state = client.get(f"/jobs/{two_jobs['done']}.json").json
+    assert (state["status"], state["percent"], state["finished"], state["result_url"]) == ("done", 100, True,
+                                                                                           "/jobs/result/2")
+    assert "/retry" not in body
+    for url in (f"/jobs/{two_jobs['failed']}", f"/jobs/{two_jobs['failed']}.json"):
+        assert client.get(url).status_code == 404, url
+    # Retrying is the office's: refused by permission, and the failed job stays failed.
+    assert client.post(f"/jobs/{two_jobs['failed']}/retry").status_code in (302, 403, 404)
+    client.get("/logout/")
+    login_as(client, world.logins["member"])
+    assert "count" not in client.get("/jobs/").get_data(as_text=True)
+    assert client.get(f"/jobs/{two_jobs['done']}.json").status_code == 404
+    with client.application.app_context():
+        assert db.session.get(Job, two_jobs["failed"]).status == JobStatus.failed
+
+
+def test_the_office_sees_every_job_with_the_error_and_retries_a_failed_one(client, world, two_jobs):
+    login_as(client, world.logins["office"])
+    page = client.get("/jobs/").get_data(as_text=True)
+    assert "Leader&#39;s count" in page and "Admin&#39;s count" in page
+    state = client.get(f"/jobs/{two_jobs['failed']}.json").json
+    assert state["status"] == "failed" and "broke at step 1" in state["error"]
+    assert f"/jobs/{two_jobs['failed']}/retry" in client.get(f"/jobs/{two_jobs['failed']}").get_data(as_text=True)
+    response = client.post(f"/jobs/{two_jobs['failed']}/retry")
+    assert response.status_code == 302
+    state = client.get(f"/jobs/{two_jobs['failed']}.json").json
+    assert (state["status"], state["percent"], state["error"]) == ("done", 100, None)
+    # A second retry of the finished job changes nothing.
+    client.post(f"/jobs/{two_jobs['failed']}/retry")
+    with client.application.app_context():
+        assert db.session.get(Job, two_jobs["failed"]).attempts == 2
+
+
+def test_the_member_sees_no_error_text_of_their_own_failed_job(client, world, clean_app):
+    with clean_app.app_context():
+        CONTROL["fail_at"] = 1
+        job_id = start_job("test_count", "Mine", count_work, {"n": 1}, _user_id(world.logins["member"])).id
+        db.session.remove()
+    login_as(client, world.logins["member"])
+    state = client.get(f"/jobs/{job_id}.json").json
+    assert state["status"] == "failed" and state["error"] is None
+    assert "broke at step" not in client.get(f"/jobs/{job_id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/jobs/0", "/jobs/0.json", "/jobs/99999", "/jobs/99999.json",
+                                  "/jobs/" + "9" * 30, "/jobs/" + "9" * 30 + ".json", "/jobs/abc", "/jobs/-1",
+                                  "/jobs/1.5.json", "/jobs/?page=x", "/jobs/?page=-3"])
+def test_bad_ids_answer_404(client, world, path):
+    login_as(client, world.logins["office"])
+    assert client.get(path).status_code == 404
+    assert client.post("/jobs/" + "9" * 30 + "/retry").status_code == 404
+
+
+# ------------------------------------------------------------------ a real worker
+
+
+@job_task("test_gated")
+def gated_work(job_id: int, params: dict) -> None:
+    """Half the work, then waits for the test to let it go on (so the test sees it running at 50 %)."""
+    report_progress(job_id, 0, 4, "Started")
+    report_progress(job_id, 2, line="Half way")
+    CONTROL["halfway"].set()
+    if not CONTROL["gate"].wait(timeout=20):
+        raise TimeoutError("the test never opened the gate")
+    report_progress(job_id, 4, line="All done")
+
+
+@pytest.fixture()
+def consumer(clean_app, tmp_path):
+    """A Huey consumer in threads of this process over a SQLite queue file; immediate mode again afterwards."""
+    from webapp import jobs
+
+    jobs.configure("sqlite:///" + str(tmp_path / "huey.db"), immediate=False)
+    jobs.use_app(clean_app)
+    running = jobs.start_consumer_thread(workers=1)
+    try:
+        yield running
+    finally:
+        running.stop(graceful=True)
+        jobs.configure("memory://", immediate=True)
+
+
+def test_a_real_worker_runs_the_job_outside_the_request_and_its_page_shows_the_progress(client, world, consumer):
+    CONTROL.update(gate=threading.Event(), halfway=threading.Event())
+    with client.application.app_context():
+        job = start_job("test_gated", "Gated", gated_work, {}, _user_id(world.logins["leader"]))
+        # start_job returned at once: the job waits in the queue or has just begun.
+        assert job.status in (JobStatus.queued, JobStatus.running)
+        job_id = job.id
+        db.session.remove()
+    login_as(client, world.logins["leader"], "leader")
+    assert CONTROL["halfway"].wait(timeout=20)
+    state = client.get(f"/jobs/{job_id}.json").json
+    assert state["status"] == "running" and 0 < state["percent"] < 100 and state["percent"] == 50
+    assert any("Half way" in line for line in state["log"])
+    assert 'aria-valuenow="50"' in client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    CONTROL["gate"].set()
+    deadline = time.monotonic() + 20
+    while state["status"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        state = client.get(f"/jobs/{job_id}.json").json
+    assert (state["status"], state["percent"]) == ("done", 100)

@@ -36,7 +36,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from huey import Huey
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
@@ -98,7 +98,7 @@ def init_jobs(app: Flask) -> None:
     """Called by create_app: tasks run in an app context of this app."""
     url = app.config.get("HUEY_URL") or "sqlite:///" + os.path.join(app.instance_path, "huey.db")
     configure(url, bool(app.config.get("HUEY_IMMEDIATE")))
-    _state["app"] = app
+    use_app(app)
     app.extensions["huey"] = huey
 
 
@@ -162,8 +162,15 @@ def retry_job(job_id: int) -> bool:
     return won
 
 
+def use_app(app: Flask) -> None:
+    """The app whose context a worker thread runs jobs in (init_jobs sets it; a test may set its own)."""
+    _state["app"] = app
+
+
 def _app_context():
-    app = _state["app"]
+    """A fresh app context (and so a database session of its own): of the caller's app when there is one (a task
+    run at once in immediate mode), else of the app the worker was built with."""
+    app = current_app._get_current_object() if has_app_context() else _state["app"]
     if app is None:
         raise RuntimeError("webapp.jobs: no app; create_app calls init_jobs before any job runs")
     return app.app_context()

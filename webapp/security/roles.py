@@ -59,6 +59,8 @@ _COMMON = [
     _grant("UserInfoEditView", "can_this_form_(get|post)"),
     _grant("UserDBModelView", "can_userinfo"),
     _grant("UserGuide", "menu_access"),  # the menu's link to the user guide (webapp/views/guide.py)
+    # Their own background jobs (webapp/views/jobs.py); retrying a failed one is the office's.
+    _grant("JobView", "can_(index|show|progress)"),
 ]
 
 # Secure messages: members and deduction contacts write to the union; officers answer for their units.
@@ -77,7 +79,8 @@ _OFFICER_READ = _MESSAGES + [
     _grant("RefundApi", API_READ),
 ]
 
-_LEADER = _COMMON + _OFFICER_READ + [_grant("PositionView", VIEW_WRITE), _grant("PositionApi", API_WRITE)]
+_LEADER = _COMMON + _OFFICER_READ + [_grant("PositionView", VIEW_WRITE), _grant("PositionApi", API_WRITE),
+                                     _grant("Jobs", "menu_access")]  # a leader's send-outs run as jobs
 _TREASURER = _COMMON + _OFFICER_READ
 _MEMBER_DATA_ADMIN = _COMMON + _OFFICER_READ + [
     _grant("MemberView", "can_(list|show|add|edit)"),

@@ -29,6 +29,7 @@ from webapp.views.deductions import (
 )
 from webapp.views.enrollment import EnrollmentView
 from webapp.views.guide import GuideView
+from webapp.views.jobs import JobView
 from webapp.views.lifecycle_data import HomeUnitRuleView, LoUnionView, PolicyTextView, PostcodeView
 from webapp.views.member_services import (
     CourseApplicationView,
@@ -152,6 +153,8 @@ def register_views(appbuilder) -> None:
     ):
         appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
     appbuilder.add_view(MessagesView, "Messages", label=_l("Messages"), icon="fa-envelope")
+    # Background jobs (webapp/jobs.py): everyone sees the jobs they started, the office all of them.
+    appbuilder.add_view(JobView, "Jobs", label=_l("Jobs"), icon="fa-tasks")
     current_app.jinja_env.globals["latest_threads"] = latest_threads
     for view in (ActingRoleView, UnitPageView, PortalView, MyPageView, TypeaheadView, PasswordView,
                  AccessRequestFormView, ForgotPasswordView, ConfidentialityView, SubjectAccessView, GuideView,
