@@ -23,6 +23,7 @@ from webapp.models.lifecycle import (
 from webapp.models.member_requests import EmploymentChange
 from webapp.models.members import Employment, Member, Position
 from webapp.models.organisation import Employer, OrgUnit, Workplace
+from webapp.models.outreach import Ballot, CollectiveAgreement
 from webapp.models.recruitment import Prize, Recruitment
 from webapp.models.refunds import RefundPolicy, RefundPool, RefundRun
 from webapp.models.regions import OperatingUnit
@@ -227,6 +228,16 @@ _FIELD_LABELS: dict[type, dict] = {
         "direction": _l("Direction"), "lo_union_id": _l("LO union"), "transfer_on": _l("Date"),
         "other_union_since": _l("Member of the other union since"), "reference": _l("Reference"),
         "application_id": _l("Application"), "registered_at": _l("Registered"),
+    },
+    CollectiveAgreement: {
+        "name": _l("Name"), "counterpart_association": _l("Counterpart association"),
+        "counterpart_employer": _l("Counterpart employer"), "valid_from": _l("Valid from"),
+        "valid_to": _l("Valid to"), "employers": _l("Employers covered"), "note": _l("Note"),
+    },
+    Ballot: {
+        "agreement": _l("Collective agreement"), "title": _l("Title"), "cutoff_date": _l("Cut-off date"),
+        "closes_on": _l("Closes on"), "status": _l("Status"), "locked_at": _l("Locked"), "locked_by": _l("Locked by"),
+        "voter_count": _l("Voters"), "voters_deleted_at": _l("Voter list deleted"), "created_at": _l("Created"),
     },
 }
 
