@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import FileField
 
+from reports.exports import CSV, PDF, _csv_bytes
 from webapp.extensions import db
 from webapp.models import (
     Course,
@@ -28,7 +29,7 @@ from webapp.models import (
 )
 from webapp.models.choices import RequestStatus
 from webapp.models.labels import labels_for
-from webapp.services import audit, courses, documents, home_unit_moves, mypage, recruitment
+from webapp.services import audit, course_lists, courses, documents, home_unit_moves, mypage, recruitment
 from webapp.services.money import kroner
 from webapp.views.deductions import as_list
 from webapp.views.downloads import download
@@ -63,15 +64,49 @@ def _audit(action_name: str, item, member_id: int | None, **details) -> None:
 
 
 class CourseView(ScopedModelView):
+    """The office's courses. A course's page lists who has a seat, with the special needs they gave (the office
+    alone sees them), and hands out the participant lists (webapp/services/course_lists.py)."""
+
     datamodel = ScopedInterface(Course)
     list_title = show_title = _l("Courses")
     add_title = _l("New course")
     edit_title = _l("Edit course")
+    show_template = "courses/course_show.html"
     label_columns = labels_for(Course)
     list_columns = ["title", "place", "starts_on", "ends_on", "application_deadline", "capacity"]
     show_columns = add_columns = edit_columns = list(label_columns)
     search_columns = ["title", "place", "starts_on", "application_deadline"]
     base_order = ("starts_on", "desc")
+
+    def _course(self, pk) -> Course:
+        course = self.datamodel.get(pk)
+        if course is None:
+            abort(404)
+        return course
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        widgets = self._show(pk)
+        course = self._course(pk)
+        return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
+                                    related_views=self._related_views, course=course,
+                                    participants=course_lists.full_list(course))
+
+    @expose("/lists/<int:pk>/<kind>.<fmt>")
+    @has_access
+    def participant_list(self, pk: int, kind: str, fmt: str):
+        """A participant list as PDF or CSV (semicolons, for a Norwegian Excel); every download is audited."""
+        if kind not in course_lists.KINDS or fmt not in ("pdf", "csv"):
+            abort(404)
+        course = self._course(pk)
+        listed = course_lists.course_list(course, kind)
+        if fmt == "pdf":
+            data, mimetype = course_lists.list_pdf(listed), PDF
+        else:
+            data, mimetype = _csv_bytes(listed.header, listed.rows), CSV
+        return download(data, listed.file_name(fmt), mimetype, object_type="course", object_id=course.id,
+                        kind=kind, count=len(listed.rows))
 
 
 class CourseApplicationView(ScopedModelView):
@@ -87,8 +122,12 @@ class CourseApplicationView(ScopedModelView):
         "applied_at": _l("Applied"),
         "withdrawn_at": _l("Withdrawn"),
         "completed_at": _l("Attendance complete"),
+        # The office alone sees them (no other role has this screen); the purge deletes them after the course.
+        "special_needs": _l("Special needs"),
+        "special_needs_given_at": _l("Special needs given by the member"),
     }
-    list_columns = show_columns = list(label_columns)
+    list_columns = ["course", "member", "status", "applied_at", "withdrawn_at", "completed_at"]
+    show_columns = list(label_columns)
     search_columns = ["course", "status", "applied_at"]
     base_order = ("applied_at", "desc")
 

@@ -15,7 +15,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 
 from webapp.extensions import db
-from webapp.models import CourseApplication, Employment, Invoice, Member, MemberDocument
+from webapp.models import Course, CourseApplication, Employment, Invoice, Member, MemberDocument
 from webapp.models.choices import RESIGNATION_REASONS, ApplicationStatus, ContactChoice
 from webapp.security import scope as sc
 from webapp.security.privacy import national_id_on_screen
@@ -33,6 +33,7 @@ from webapp.services import (
     resignations,
     transfers,
 )
+from webapp.services.bounds import row_id
 from webapp.services.courses import CourseError
 from webapp.services.money import account_number, kroner
 from webapp.services.periods import Month, current_ids
@@ -41,7 +42,8 @@ from webapp.services.resignations import ResignationError
 from webapp.services.validation import RecordInvalid
 from webapp.views.downloads import download
 
-SECTIONS = {"personal": mypage.PERSONAL_FIELDS, "membership": mypage.MEMBERSHIP_FIELDS}
+SECTIONS = {"personal": mypage.PERSONAL_FIELDS, "membership": mypage.MEMBERSHIP_FIELDS,
+            "information": mypage.CHANNEL_FIELDS}
 
 
 def acting_member() -> Member:
@@ -164,16 +166,64 @@ class MyPageView(BaseView):
                                     taken=courses.seats_taken([c.id for c in rows]),
                                     mine=mine, today=today, statuses=ApplicationStatus)
 
-    @expose("/courses/<int:course_id>/apply", methods=["POST"])
+    def _needs_form(self, course, application=None, errors: dict | None = None, form=None, status: int = 200):
+        """The application form, or the form changing an application's special needs (same field, same note)."""
+        return self.render_template(
+            "mypage/course_apply.html", course=course, application=application, errors=errors or {},
+            form=form or {}, max_length=courses.SPECIAL_NEEDS_MAX_LENGTH,
+            keep_days=int(current_app.config["COURSE_SPECIAL_NEEDS_KEEP_DAYS"]),
+        ), status
+
+    @expose("/courses/<int:course_id>/apply", methods=["GET", "POST"])
     @has_access
     def apply(self, course_id: int):
+        """Apply for a course, optionally giving special needs. Any course is open to every member; an id nobody
+        has is told so like the other refusals."""
         member = acting_member()
+        course = db.session.get(Course, course_id) if row_id(course_id) else None
+        if course is None:
+            flash(_("Course: no such course."), "danger")
+            return redirect(url_for("MyPageView.all_courses"))
+        if request.method == "GET":
+            return self._needs_form(course)
         try:
-            application = courses.apply(member.id, course_id)
+            application = courses.apply(member.id, course_id, special_needs=request.form.get("special_needs"))
+        except RecordInvalid as exc:
+            db.session.rollback()
+            flash(_("Nothing was saved: %(problems)s",
+                    problems=" ".join(m for msgs in exc.errors.values() for m in msgs)), "danger")
+            return self._needs_form(course, errors=exc.errors, form=request.form, status=422)
         except CourseError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("MyPageView.all_courses"))
         flash(_("You have applied for %(course)s.", course=application.course.title), "success")
+        return redirect(url_for("MyPageView.index") + "#courses")
+
+    @expose("/applications/<int:application_id>/needs", methods=["GET", "POST"])
+    @has_access
+    def special_needs(self, application_id: int):
+        """Give, change or remove the special needs of one's own open application, until the deadline."""
+        acting_member()  # 403 unless acting as a member
+        application = scoped_get(CourseApplication, application_id)
+        if request.method == "GET":
+            return self._needs_form(application.course, application)
+        try:
+            changed = courses.set_special_needs(application, request.form.get("special_needs"))
+        except RecordInvalid as exc:
+            db.session.rollback()
+            flash(_("Nothing was saved: %(problems)s",
+                    problems=" ".join(m for msgs in exc.errors.values() for m in msgs)), "danger")
+            return self._needs_form(application.course, application, exc.errors, request.form, 422)
+        except CourseError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            if not changed:
+                flash(_("No changes."), "info")
+            elif application.special_needs:
+                flash(_("Your special needs are saved. Only the union office sees them."), "success")
+            else:
+                flash(_("Your special needs are removed."), "success")
         return redirect(url_for("MyPageView.index") + "#courses")
 
     @expose("/applications/<int:application_id>/withdraw", methods=["POST"])
