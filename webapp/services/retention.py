@@ -23,6 +23,9 @@ applications that were flagged as that member's lose the flag.
 Ballots: the frozen voter list of a ballot (member number, name, e-mail,
 mobile) is deleted BALLOT_VOTERS_KEEP_DAYS after the ballot closed; the
 ballot keeps its title, dates and number of voters (webapp.services.ballots).
+
+Courses: the special needs members gave on their applications are blanked (text and date)
+COURSE_SPECIAL_NEEDS_KEEP_DAYS after the course's last day: kept through that day, gone the day after.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from sqlalchemy import delete, func, or_, select, update
 
 from webapp.extensions import db
 from webapp.models import (
+    Course,
+    CourseApplication,
     DeductionListLine,
     EmploymentChange,
     Member,
@@ -66,6 +71,8 @@ class PurgeResult:
     ballot_voters_before: dt.date | None = None
     ballot_voter_lists: int = 0
     ballot_voters: int = 0
+    special_needs_before: dt.date | None = None
+    special_needs_forgotten: int = 0
 
     def summary(self) -> str:
         verb = "would anonymise" if self.dry_run else "anonymised"
@@ -75,6 +82,8 @@ class PurgeResult:
         lines.append(f"voter lists of ballots closed before {self.ballot_voters_before:%Y-%m-%d}: "
                      f"{'would delete' if self.dry_run else 'deleted'} {self.ballot_voter_lists} "
                      f"({self.ballot_voters} voters)")
+        lines.append(f"special needs given for courses that ended before {self.special_needs_before:%Y-%m-%d}: "
+                     f"{'would blank' if self.dry_run else 'blanked'} {self.special_needs_forgotten}")
         if not self.dry_run:
             lines.append(f"records of sent e-mails deleted: {self.sent_mails_forgotten}")
         if self.dry_run:
@@ -95,6 +104,29 @@ def rejected_cutoff(today: dt.date) -> dt.date:
 def _rejected_applications(before: dt.date):
     return (MembershipApplication.status == EnrollmentStatus.rejected,
             MembershipApplication.decided_at < dt.datetime.combine(before, dt.time()))
+
+
+def special_needs_cutoff(today: dt.date) -> dt.date:
+    """Courses that ended before this day have their participants' special needs deleted."""
+    return today - dt.timedelta(days=int(current_app.config["COURSE_SPECIAL_NEEDS_KEEP_DAYS"]))
+
+
+def forget_special_needs(today: dt.date, dry_run: bool = False) -> tuple[dt.date, int]:
+    """Blank the special needs of applications to courses that ended before the cut-off, in the caller's
+    transaction (audited); a dry run only counts them. Returns (cut-off, applications)."""
+    before = special_needs_cutoff(today)
+    ended = select(Course.id).where(Course.ends_on < before)
+    expired = (CourseApplication.course_id.in_(ended),
+               or_(CourseApplication.special_needs.is_not(None), CourseApplication.special_needs_given_at.is_not(None)))
+    if dry_run:
+        return before, db.session.scalar(select(func.count(CourseApplication.id)).where(*expired))
+    count = db.session.execute(
+        update(CourseApplication).where(*expired).values(special_needs=None, special_needs_given_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if count:
+        audit.record("purge_special_needs", "course_application", None, count=count, cutoff=str(before))
+    return before, count
 
 
 def anonymous_national_id(member_id: int) -> str:
@@ -121,6 +153,7 @@ def purge(dry_run: bool = False, today: dt.date | None = None) -> PurgeResult:
         result.rejected_applications = db.session.scalar(select(func.count(MembershipApplication.id))
                                                          .where(*rejected))
         result.ballot_voter_lists, result.ballot_voters = ballots.purge_voters(today, ballot_keep_days, dry_run=True)
+        result.special_needs_before, result.special_needs_forgotten = forget_special_needs(today, dry_run=True)
         return result
     try:
         result.rejected_applications = db.session.execute(
@@ -130,6 +163,7 @@ def purge(dry_run: bool = False, today: dt.date | None = None) -> PurgeResult:
             audit.record("purge_applications", "membership_application", None, count=result.rejected_applications,
                          cutoff=str(result.rejected_before))
         result.ballot_voter_lists, result.ballot_voters = ballots.purge_voters(today, ballot_keep_days)
+        result.special_needs_before, result.special_needs_forgotten = forget_special_needs(today)
         keep_days = int(current_app.config["MAIL_OUTBOX_KEEP_DAYS"])
         result.sent_mails_forgotten = mail.forget_sent(dt.datetime.combine(today,
                                                                            dt.time()) - dt.timedelta(days=keep_days))
@@ -161,6 +195,9 @@ def _forget_texts(ids: list[int]) -> None:
         update(Recruitment).where(or_(Recruitment.recruiter_id.in_(ids), Recruitment.recruit_id.in_(ids)))
         .values(note=None).execution_options(synchronize_session=False)
     )
+    db.session.execute(update(CourseApplication).where(CourseApplication.member_id.in_(ids))
+                       .values(special_needs=None, special_needs_given_at=None)
+                       .execution_options(synchronize_session=False))
     _forget_applications(ids)
 
 
