@@ -60,6 +60,7 @@ from webapp.views.portal import PortalView
 from webapp.views.privacy import AuditLogView, ConfidentialityView
 from webapp.views.refunds import RefundApi, RefundDocumentView, RefundPolicyView, RefundPoolView, RefundRunView
 from webapp.views.reports import MembershipReportView, ReportDispatchView
+from webapp.views.sendouts import SegmentView, SendOutView, UnsubscribeView, member_sendouts, my_sendouts
 from webapp.views.subject_access import SubjectAccessView
 from webapp.views.transfers import TransferView, member_leaving
 from webapp.views.typeahead import TypeaheadView
@@ -144,6 +145,13 @@ def register_views(appbuilder) -> None:
     ]
     for view, name, label, icon in member_services_menu:
         appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
+    # Targeted send-outs (office; a unit's leader for their units) and the public page of their unsubscribe link.
+    for view, name, label, icon in ((SendOutView, "SendOuts", _l("Send-outs"), "fa-paper-plane"),
+                                    (SegmentView, "Segments", _l("Segments"), "fa-filter")):
+        appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
+    appbuilder.add_view_no_menu(UnsubscribeView)
+    current_app.jinja_env.globals["member_sendouts"] = member_sendouts
+    current_app.jinja_env.globals["my_sendouts"] = my_sendouts
     appbuilder.add_view(AuditLogView, "AuditLog", label=_l("Audit log"), icon="fa-history", category="Security")
     appbuilder.add_view(StatisticsView, "Statistics", label=_l("Statistics"), icon="fa-bar-chart")
     category, category_label = REPORTS
