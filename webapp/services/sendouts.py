@@ -410,9 +410,12 @@ def unsubscribe(recipient: SendOutRecipient) -> str:
 # ------------------------------------------------------------------ what was sent to a member
 
 
-def sent_to_member(member_id: int, limit: int = 50) -> list[tuple[SendOutRecipient, SendOut]]:
-    """The send-outs that went (or go) to the member, newest first."""
-    return list(db.session.execute(
-        select(SendOutRecipient, SendOut).join(SendOut, SendOut.id == SendOutRecipient.send_out_id)
-        .where(SendOutRecipient.member_id == member_id)
-        .order_by(SendOut.created_at.desc(), SendOut.id.desc()).limit(limit)).tuples())
+def sent_to_member(member_id: int, send_outs=None, limit: int = 50) -> list[tuple[SendOutRecipient, SendOut]]:
+    """The send-outs that went (or go) to the member, newest first; `send_outs`: a clause over SendOut that limits
+    them (the viewer's scope)."""
+    query = (select(SendOutRecipient, SendOut).join(SendOut, SendOut.id == SendOutRecipient.send_out_id)
+             .where(SendOutRecipient.member_id == member_id))
+    if send_outs is not None:
+        query = query.where(send_outs)
+    return list(db.session.execute(query.order_by(SendOut.created_at.desc(), SendOut.id.desc()).limit(limit))
+                .tuples())
