@@ -488,6 +488,10 @@ FOREIGN_CASES = [
                 expected=DENIED),
     ForeignCase("TransferView.transfer_in", "POST", "leader", "/transfers/member/{outside_member}/in",
                 {"lo_union": "1", "since": "2010-01-01"}, expected=DENIED),
+    # Ballots are the office's: every other role is turned away (tests/test_ballots.py).
+    ForeignCase("BallotView.show", "GET", "leader", "/ballots/1", expected=DENIED),
+    ForeignCase("BallotView.lock", "POST", "member_data_admin", "/ballots/1/lock", expected=DENIED),
+    ForeignCase("BallotView.export", "GET", "member", "/ballots/1/velgerliste.csv", expected=DENIED),
 ]
 
 # Routes whose URL parameter names no row of anyone's.

@@ -4,6 +4,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from webapp.views.accounts import AccessRequestFormView, PasswordView
+from webapp.views.agreements import AgreementView, BallotView
 from webapp.views.applications import ApplicationView
 from webapp.views.billing import (
     ArrearsView,
@@ -88,6 +89,7 @@ def register_views(appbuilder) -> None:
         (HomeUnitRuleView, "HomeUnitRules", _l("Home-unit rules"), "fa-random"),
         (PostcodeView, "Postcodes", _l("Postcodes"), "fa-envelope-o"),
         (PolicyTextView, "PolicyTexts", _l("Terms and privacy texts"), "fa-file-text-o"),
+        (AgreementView, "Agreements", _l("Collective agreements"), "fa-handshake-o"),
     ]
     for view, name, label, icon in menu:
         appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
@@ -95,6 +97,8 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(ApplicationView, "Applications", label=_l("Applications"), icon="fa-user-plus",
                         category=category, category_label=category_label)
     appbuilder.add_view(TransferView, "Transfers", label=_l("Transfers"), icon="fa-exchange",
+                        category=category, category_label=category_label)
+    appbuilder.add_view(BallotView, "Ballots", label=_l("Ballots"), icon="fa-check-square",
                         category=category, category_label=category_label)
     current_app.jinja_env.globals["member_leaving"] = member_leaving
     category, category_label = DEDUCTIONS
