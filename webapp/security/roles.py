@@ -80,7 +80,10 @@ _OFFICER_READ = _MESSAGES + [
 ]
 
 _LEADER = _COMMON + _OFFICER_READ + [_grant("PositionView", VIEW_WRITE), _grant("PositionApi", API_WRITE),
-                                     _grant("Jobs", "menu_access")]  # a leader's send-outs run as jobs
+                                     _grant("Jobs", "menu_access"),  # a leader's send-outs run as jobs
+                                     # Send-outs and segments for the members of their units (webapp/views/sendouts.py)
+                                     _grant("SendOutView|SegmentView", "can_.*"),
+                                     _grant("Membership|SendOuts|Segments", "menu_access")]
 _TREASURER = _COMMON + _OFFICER_READ
 _MEMBER_DATA_ADMIN = _COMMON + _OFFICER_READ + [
     _grant("MemberView", "can_(list|show|add|edit)"),
