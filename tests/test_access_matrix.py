@@ -494,6 +494,13 @@ FOREIGN_CASES = [
     ForeignCase("BallotView.export", "GET", "member", "/ballots/1/velgerliste.csv", expected=DENIED),
 ]
 
+# Jobs: a user's own only (webapp/views/jobs.py); retrying is the office's.
+FOREIGN_CASES += [
+    ForeignCase("JobView.show", "GET", "member", "/jobs/{other_job}"),
+    ForeignCase("JobView.progress", "GET", "member", "/jobs/{other_job}.json"),
+    ForeignCase("JobView.retry", "POST", "leader", "/jobs/{other_job}/retry", expected=DENIED),
+]
+
 # Routes whose URL parameter names no row of anyone's.
 NOT_A_ROW = {
     "LocaleView.index": "a language code",
@@ -600,10 +607,26 @@ def foreign(clean_app, world) -> dict[str, int]:
             "a_payment": add_payment("9" * 16, 12345).id,
             "outside_member": outside,
             "e2_contact": db.session.scalar(select(DeductionContact.id).where(DeductionContact.employer_id == e2)),
+            "other_job": _job_of(world.members["outside"].member_no),
         }
         assert db.session.scalar(select(func.count(DeductionList.id))) == 2
         db.session.remove()
     return ids
+
+
+def _job_of(username: str) -> int:
+    """A failed background job started by this user (Per Utenfor's send-out, say)."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from webapp.models.choices import JobStatus
+    from webapp.models.outreach import Job
+
+    job = Job(kind="sendout", title="Utsending fra Per Utenfor", status=JobStatus.failed, done=0, attempts=1,
+              error="Saken til Per: feil", created_at=dt.datetime.now(),
+              created_by_id=db.session.scalar(select(User.id).where(User.username == username)))
+    db.session.add(job)
+    db.session.commit()
+    return job.id
 
 
 def foreign_state(dbs) -> dict:
@@ -618,6 +641,7 @@ def foreign_state(dbs) -> dict:
         Payment,
         RefundRun,
     )
+    from webapp.models.outreach import Job
 
     dbs.expire_all()
     return {
@@ -630,6 +654,7 @@ def foreign_state(dbs) -> dict:
         "messages": dbs.scalar(select(func.count(Message.id))),
         "applications": sorted((row.id, row.status.name) for row in dbs.scalars(select(CourseApplication))),
         "runs": sorted((row.quarter, row.status.name) for row in dbs.scalars(select(RefundRun))),
+        "jobs": sorted((row.id, row.status.name, row.attempts) for row in dbs.scalars(select(Job))),
     }
 
 
