@@ -72,6 +72,8 @@ class CourseView(ScopedModelView):
     add_title = _l("New course")
     edit_title = _l("Edit course")
     show_template = "courses/course_show.html"
+    # The participant lists: no other role has this screen, and none gets the lists.
+    base_permissions = [*ScopedModelView.base_permissions, "can_participant_list"]
     label_columns = labels_for(Course)
     list_columns = ["title", "place", "starts_on", "ends_on", "application_deadline", "capacity"]
     show_columns = add_columns = edit_columns = list(label_columns)
