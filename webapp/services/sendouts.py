@@ -417,5 +417,5 @@ def sent_to_member(member_id: int, send_outs=None, limit: int = 50) -> list[tupl
              .where(SendOutRecipient.member_id == member_id))
     if send_outs is not None:
         query = query.where(send_outs)
-    return list(db.session.execute(query.order_by(SendOut.created_at.desc(), SendOut.id.desc()).limit(limit))
-                .tuples())
+    return [(recipient, send_out) for recipient, send_out in
+            db.session.execute(query.order_by(SendOut.created_at.desc(), SendOut.id.desc()).limit(limit))]
