@@ -22,6 +22,7 @@ from webapp.security.privacy import national_id_on_screen
 from webapp.security.rowfilters import scoped_get
 from webapp.security.scope import get_scope
 from webapp.services import (
+    ballots,
     courses,
     documents,
     invoice_documents,
@@ -89,6 +90,7 @@ class MyPageView(BaseView):
             form=form or {},
             today=today,
             statuses=ApplicationStatus,
+            votes=ballots.open_votes(member.id, today),
         )
 
     @staticmethod
