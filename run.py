@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from webapp import create_app
@@ -51,15 +52,44 @@ def print_logins(port: int) -> None:
         print()
 
 
+def start_worker():
+    """The background jobs' consumer in threads of this process (the demo's one command); None in immediate mode.
+
+    The server runs without the reloader (debug=False), so there is one process and one consumer."""
+    from webapp import jobs
+
+    if jobs.huey.immediate:
+        return None
+    consumer = jobs.start_consumer_thread(app.config.get("HUEY_WORKERS", 2))
+    print(f"  Background jobs: {jobs.queue_label(app.config.get('HUEY_URL') or '')} (in this process)")
+    return consumer
+
+
+def _stop_on_sigterm(_signum, _frame):
+    raise KeyboardInterrupt  # the server returns and main's `finally` stops the jobs' consumer
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--demo-members", type=int, default=3000, help="size of the demo dataset for an empty database")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="run no background jobs here (a separate `flask --app run worker` runs them)")
     args = parser.parse_args(argv)
     prepare_database(args.demo_members)
     print_logins(args.port)
-    app.run(host=args.host, port=args.port, debug=False)
+    consumer = None if args.no_worker else start_worker()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if consumer is not None:
+            from webapp.jobs import stop_consumer
+
+            stop_consumer(consumer)
     return 0
 
 

@@ -236,3 +236,42 @@ def test_a_real_worker_runs_the_job_outside_the_request_and_its_page_shows_the_p
         time.sleep(0.05)
         state = client.get(f"/jobs/{job_id}.json").json
     assert (state["status"], state["percent"]) == ("done", 100)
+
+
+def test_a_worker_stopped_at_once_leaves_its_running_job_failed_for_a_retry(app_ctx):
+    """What `flask --app run worker` does on SIGTERM (and run.py on its way out): a job still running is marked
+    failed as interrupted, so the office can retry it instead of it showing 'running' for ever."""
+    from huey.signals import SIGNAL_INTERRUPTED
+
+    from webapp import jobs
+
+    job = Job(kind="test_count", title="Cut off", status=JobStatus.running, done=3, total=10, attempts=1,
+              params='{"n": 10}', created_at=jobs._now())
+    db.session.add(job)
+    db.session.commit()
+    job_id = job.id
+    task = count_work.s(job_id)
+    jobs.huey._emit(SIGNAL_INTERRUPTED, task)
+    job = _job(job_id)
+    assert job.status == JobStatus.failed and job.error == jobs.INTERRUPTED
+    assert retry_job(job_id) is True
+    assert _job(job_id).status == JobStatus.done
+
+
+def test_the_worker_command_refuses_immediate_mode(app):
+    result = app.test_cli_runner().invoke(args=["worker"])
+    assert result.exit_code == 2 and "HUEY_IMMEDIATE is on" in result.output
+
+
+def test_huey_url_picks_the_storage_and_refuses_an_unknown_one():
+    from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+    from webapp import jobs
+
+    assert jobs.storage_for("sqlite:////tmp/q.db") == (SqliteStorage, {"filename": "/tmp/q.db"})
+    assert jobs.storage_for("sqlite:///instance/q.db")[1]["filename"].endswith("/instance/q.db")
+    assert jobs.storage_for("redis://:secret@redis:6379/0") == (RedisStorage, {"url": "redis://:secret@redis:6379/0"})
+    assert jobs.storage_for("memory://") == (MemoryStorage, {})
+    with pytest.raises(jobs.JobConfigError, match="HUEY_URL"):
+        jobs.storage_for("postgresql://db/queue")
+    assert "secret" not in jobs.queue_label("redis://:secret@redis:6379/0")

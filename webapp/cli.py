@@ -370,10 +370,28 @@ def postcodes_import(path: str, prune: bool):
     click.echo(result.summary())
 
 
+@click.command("worker", help="Run the background jobs (send-outs and the like): a Huey consumer on HUEY_URL's queue, "
+                                "until stopped (Ctrl-C or SIGTERM finishes the running jobs first).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker threads (default: HUEY_WORKERS, 2).")
+@with_appcontext
+def worker_command(workers: int | None):
+    from webapp import jobs
+
+    if jobs.huey.immediate:
+        click.echo("worker: HUEY_IMMEDIATE is on, so jobs run at once where they are started; nothing to consume",
+                   err=True)
+        sys.exit(2)
+    jobs.use_app(current_app._get_current_object())
+    count = workers or current_app.config.get("HUEY_WORKERS", 2)
+    click.echo(f"worker: {count} thread(s) on {jobs.queue_label(current_app.config.get('HUEY_URL') or '')}")
+    jobs.huey.create_consumer(workers=count, worker_type="thread", periodic=False).run()
+
+
 def register_cli(app) -> None:
     from webapp.cli_invoices import invoices_group
 
     for command in (roles_group, seed_command, demo_accounts, deductions_group, payments_group, privacy_group,
                     backup_command, restore_command, refunds_group, reports_group, mail_group, invoices_group,
-                    avtalegiro_group, postcodes_group):
+                    avtalegiro_group, postcodes_group, worker_command):
         app.cli.add_command(command)

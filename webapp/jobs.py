@@ -33,6 +33,8 @@ import datetime as dt
 import json
 import logging
 import os
+import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +42,7 @@ from flask import Flask, current_app, has_app_context
 from huey import Huey
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
+from huey.signals import SIGNAL_INTERRUPTED
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import func, update
 
@@ -217,6 +220,27 @@ def _write(job_id: int, **values: Any) -> None:
         connection.execute(update(Job).where(Job.id == job_id).values(**values))
 
 
+INTERRUPTED = "Interrupted: the worker stopped before the job finished. Retry it to finish the work."
+
+
+@huey.signal(SIGNAL_INTERRUPTED)
+def _mark_interrupted(_signal: str, task, *_args) -> None:
+    """A worker stopped at once (SIGTERM, or run.py shutting down) while a job ran: the job is failed, so the
+    office sees it and can retry it, rather than left running for ever."""
+    job_id = task.args[0] if task.args else None
+    if not isinstance(job_id, int):
+        return
+    with _app_context():
+        with db.engine.begin() as connection:
+            connection.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.running)
+                               .values(status=JobStatus.failed, finished_at=_now(), error=INTERRUPTED))
+
+
+def queue_label(url: str) -> str:
+    """HUEY_URL for a message: without a password."""
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
 def report_progress(job_id: int, done: int, total: int | None = None, line: str | None = None) -> None:
     """The job has done `done` of `total` steps (total unchanged when None); `line` is added to its log."""
     if done < 0 or (total is not None and total < 0):
@@ -259,10 +283,21 @@ class InProcessConsumer(Consumer):
 
 
 def start_consumer_thread(workers: int = 2) -> InProcessConsumer:
-    """Start a consumer in threads of this process; stop it with `.stop(graceful=True)`."""
+    """Start a consumer in threads of this process; `stop_consumer` ends it."""
     if huey.immediate:
         raise RuntimeError("webapp.jobs: immediate mode runs jobs at once; there is no queue to consume")
     consumer = InProcessConsumer(huey, workers=workers, worker_type="thread", periodic=False,
                                  initial_delay=0.05, max_delay=1.0, check_worker_health=False)
     consumer.start()
     return consumer
+
+
+def stop_consumer(consumer: Consumer, wait: float = 5.0) -> None:
+    """Stop taking jobs; give the running ones `wait` seconds to finish, and mark those still running failed
+    (interrupted: the office can retry them)."""
+    consumer.stop()
+    deadline = time.monotonic() + wait
+    for _, thread in consumer.worker_threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    consumer.scheduler.join(max(0.0, deadline - time.monotonic()))
+    huey.notify_interrupted_tasks()
