@@ -393,7 +393,8 @@ def test_api_national_id_masked_for_treasurer(client, world):
 
 PERIOD, E2_ONLY_PERIOD = "2026-03", "2026-04"
 # What of the foreign rows must never show: names, national id, customer number, subjects, titles.
-FOREIGN_MARKERS = ("Utenfor", "Virksomhet E2", "00080000", "Avdeling Vest", "Brev til Per", "Saken til")
+FOREIGN_MARKERS = ("Utenfor", "Virksomhet E2", "00080000", "Avdeling Vest", "Brev til Per", "Saken til",
+                   "Behovet til Per")
 
 
 @dataclass(frozen=True)
@@ -427,6 +428,16 @@ FOREIGN_CASES = [
     ForeignCase("MyPageView.withdraw", "POST", "member", "/minside/applications/{other_application}/withdraw"),
     # Courses are offered to every member: the id to try is one nobody has.
     ForeignCase("MyPageView.apply", "POST", "member", "/minside/courses/{no_course}/apply", expected=(302,)),
+    ForeignCase("MyPageView.apply", "GET", "member", "/minside/courses/{no_course}/apply", expected=(302,)),
+    # The special needs of someone else's application: neither shown nor changed.
+    ForeignCase("MyPageView.special_needs", "GET", "member", "/minside/applications/{other_application}/needs"),
+    ForeignCase("MyPageView.special_needs", "POST", "member", "/minside/applications/{other_application}/needs",
+                {"special_needs": ""}),
+    # Course participant lists are the office's (tests/test_course_lists.py: every other role 403).
+    ForeignCase("CourseView.participant_list", "GET", "leader", "/courseview/lists/{a_course}/full.csv",
+                expected=DENIED),
+    ForeignCase("CourseView.participant_list", "GET", "member", "/courseview/lists/{a_course}/participants.pdf",
+                expected=DENIED),
     ForeignCase("MyPageView.employment", "GET", "member", "/minside/employment?employment_id={other_employment}"),
     ForeignCase("MessagesView.thread", "GET", "member", "/messages/{member_thread}"),
     ForeignCase("MessagesView.thread", "GET", "deduction_contact", "/messages/{employer_thread}"),
@@ -580,7 +591,7 @@ def foreign(clean_app, world) -> dict[str, int]:
         db.session.get(Employer, e1).has_deduction_agreement = True
         now = dt.datetime.now()
         application = CourseApplication(course_id=add_course(), member_id=outside, status=ApplicationStatus.applied,
-                                        applied_at=now)
+                                        applied_at=now, special_needs="Behovet til Per", special_needs_given_at=now)
         document = MemberDocument(member_id=outside, kind=DocumentKind.letter, title="Brev til Per", created_at=now,
                                   body="Brev til Per om kontingent")
         db.session.add_all([application, document])
@@ -595,6 +606,7 @@ def foreign(clean_app, world) -> dict[str, int]:
             "e2_draft": deliver_list(e2, E2_ONLY_PERIOD, {outside: 12345}, status=ListStatus.draft),
             "other_document": document.id,
             "other_application": application.id,
+            "a_course": application.course_id,
             "no_course": 999999,
             "other_employment": world.employments["outside"].id,
             "member_thread": messaging.start_thread(subject="Saken til Per", body="Hei", author_id=None,
@@ -652,7 +664,8 @@ def foreign_state(dbs) -> dict:
         "left": sorted((row.id, row.left_on) for row in dbs.scalars(select(Member))),
         "lists": sorted((row.id, row.employer_id, row.status.name) for row in dbs.scalars(select(DeductionList))),
         "messages": dbs.scalar(select(func.count(Message.id))),
-        "applications": sorted((row.id, row.status.name) for row in dbs.scalars(select(CourseApplication))),
+        "applications": sorted((row.id, row.status.name, row.special_needs)
+                               for row in dbs.scalars(select(CourseApplication))),
         "runs": sorted((row.quarter, row.status.name) for row in dbs.scalars(select(RefundRun))),
         "jobs": sorted((row.id, row.status.name, row.attempts) for row in dbs.scalars(select(Job))),
     }
