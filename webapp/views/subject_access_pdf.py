@@ -82,6 +82,8 @@ COLUMN_LABELS = {
     "gender": _l("Gender"), "leave_reason": _l("Reason for leaving"), "income_band_id": _l("Income band"),
     "income_band_declared_on": _l("Income band declared"), "anonymised_at": _l("Anonymised"),
     "operating_unit_id": _l("Operating unit"), "seniority_on": _l("Seniority from"),
+    # The member's choices on Min side (Informasjon fra forbundet).
+    "info_by_email": _l("Information by e-mail"), "info_by_sms": _l("Information by SMS"), "surveys": _l("Surveys"),
 }
 
 # The keys of an audit entry's details (webapp.services.audit.record's keyword arguments) that are no column name.
