@@ -16,6 +16,7 @@ import datetime as dt
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.fields import AJAXSelectField
 from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
@@ -25,17 +26,18 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms import Field, SelectMultipleField
+from wtforms import validators as wtf_validators
 
 from reports.exports import _csv_bytes
 from webapp.extensions import db
 from webapp.models import Employer
-from webapp.models.choices import MemberCategory
+from webapp.models.choices import EmployerAssociation, MemberCategory
 from webapp.models.labels import labels_for
 from webapp.models.outreach import Ballot, CollectiveAgreement
 from webapp.services import agreements, ballots
 from webapp.services.bounds import bounded_text, row_id
 from webapp.views.downloads import download
-from webapp.views.form_fields import typeahead_field
+from webapp.views.form_fields import LabelledEnumField, TypeaheadWidget
 from webapp.views.form_rules import FieldRuleValidator, RecordRuleValidator
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
@@ -84,21 +86,26 @@ class CategoriesField(SelectMultipleField):
     """The member categories an agreement covers; none chosen: every category."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, coerce=self._coerce, widget=Select2ManyWidget(),
+        super().__init__(label, validators, widget=Select2ManyWidget(),
                          choices=[(member.name, member.label) for member in MemberCategory], **kwargs)
 
-    @staticmethod
-    def _coerce(value):
-        if isinstance(value, MemberCategory):
-            return value
+    def process_data(self, value):
+        self.data = [MemberCategory[getattr(item, "name", item)] for item in value or []]
+
+    def process_formdata(self, valuelist):
         try:
-            return MemberCategory[value]
+            self.data = [MemberCategory[value] for value in valuelist]
         except KeyError:
-            raise ValueError(str(_l("Invalid choice."))) from None
+            self.data = []
+            raise ValueError(str(_l("Categories covered: choose from the list."))) from None
 
     def pre_validate(self, form):
-        if any(value not in MemberCategory for value in self.data or []):
-            raise ValueError(str(_l("Categories covered: choose from the list.")))
+        """The values were checked when read (process_formdata)."""
+
+    def iter_choices(self):
+        chosen = {member.name for member in self.data or []}
+        for value, label in self.choices:
+            yield value, label, value in chosen, {}
 
 
 class AgreementView(ScopedModelView):
@@ -117,15 +124,7 @@ class AgreementView(ScopedModelView):
     search_columns = ["name", "counterpart_association", "valid_from", "valid_to"]
     order_columns = ["name", "valid_from", "valid_to"]
     base_order = ("valid_from", "desc")
-    description_columns = {
-        "counterpart_association": _l("The employer association the union made the agreement with; or choose a "
-                                      "single employer below (one of the two)."),
-        "counterpart_employer": _l("For an agreement with a single employer (no association)."),
-        "valid_to": _l("Empty: until further notice."),
-        "employers": _l("The employers whose employees the agreement covers. Type two letters of a name or an "
-                        "organisation number."),
-        "categories": _l("Leave empty to cover members of every category."),
-    }
+    description_columns = {"valid_to": _l("Empty: until further notice.")}
     validators_columns = {
         "name": [FieldRuleValidator(bounded_text(_l("Name"), agreements.NAME_MAX_LENGTH, required=True))],
         "note": [FieldRuleValidator(bounded_text(_l("Note"), agreements.NOTE_MAX_LENGTH))],
@@ -133,10 +132,19 @@ class AgreementView(ScopedModelView):
         "valid_to": [RecordRuleValidator(agreements.validity_rule)],
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "counterpart_employer": typeahead_field(_l("Counterpart employer"), datamodel, "counterpart_employer",
-                                                "employer", required=False),
-        "employers": EmployersField(_l("Employers covered")),
-        "categories": CategoriesField(_l("Categories covered")),
+        "counterpart_association": LabelledEnumField(
+            _l("Counterpart association"), enum_class=EmployerAssociation, nullable=True,
+            description=_l("The employer association the union made the agreement with; or choose a single employer "
+                           "below (one of the two).")),
+        "counterpart_employer": AJAXSelectField(
+            _l("Counterpart employer"), validators=[wtf_validators.Optional()], datamodel=datamodel,
+            col_name="counterpart_employer", widget=TypeaheadWidget("employer"),
+            description=_l("For an agreement with a single employer (no association).")),
+        "employers": EmployersField(_l("Employers covered"), description=_l(
+            "The employers whose employees the agreement covers. Type two letters of a name or an organisation "
+            "number.")),
+        "categories": CategoriesField(_l("Categories covered"),
+                                      description=_l("Leave empty to cover members of every category.")),
     }
 
     def prefill_form(self, form, pk):
