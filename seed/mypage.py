@@ -48,6 +48,18 @@ COURSES = [
      25, 1, 10, 12),
 ]
 
+# Special needs some applicants to the courses ahead gave (each fifth of them, in turn); the demo member gives the
+# first. Past courses have none: the privacy purge deletes them COURSE_SPECIAL_NEEDS_KEEP_DAYS after a course.
+SPECIAL_NEEDS = [
+    "Vegetarkost",
+    "Glutenfri kost",
+    "Nøtteallergi (alvorlig)",
+    "Bruker rullestol: trenger rom og møtesal uten trapper",
+    "Laktoseintoleranse",
+    "Hørselshemmet: trenger teleslynge i møtesalen",
+]
+NEEDS_EVERY = 5
+
 PRIZES = [
     ("Termokopp med logo", "Holder kaffen varm hele møtet.", 50),
     ("Paraply", "Stor golfparaply i forbundets farger.", 100),
@@ -167,8 +179,10 @@ def _applications(course_rows: list[Course], member: Member | None, now: dt.date
         for member_id in rng.sample(others, min(taken, len(others))):
             if (course.id, member_id) in already:
                 continue
+            needs = _special_needs(course, now, len(rows))
             rows.append({"course_id": course.id, "member_id": member_id, "status": ApplicationStatus.applied,
-                         "applied_at": applied_at})
+                         "applied_at": applied_at, "special_needs": needs,
+                         "special_needs_given_at": applied_at if needs else None})
     if rows:
         db.session.execute(insert(CourseApplication), rows)
         db.session.commit()
@@ -186,10 +200,18 @@ def _applications(course_rows: list[Course], member: Member | None, now: dt.date
         count += 1
     # One whose deadline has passed (no withdrawing any more) and one that can still be withdrawn.
     ahead = sorted((c for c in course_rows if c.starts_on > now.date()), key=lambda c: c.application_deadline)
-    for course in ahead[:2]:
-        courses.apply(member.id, course.id, now=_applied_at(course, now, days_before_deadline=7))
+    for number, course in enumerate(ahead[:2]):
+        courses.apply(member.id, course.id, now=_applied_at(course, now, days_before_deadline=7),
+                      special_needs=SPECIAL_NEEDS[0] if number == 0 else None)
         count += 1
     return count
+
+
+def _special_needs(course: Course, now: dt.datetime, row_number: int) -> str | None:
+    """Every NEEDS_EVERY-th application to a course ahead gives special needs, from SPECIAL_NEEDS in turn."""
+    if course.starts_on <= now.date() or row_number % NEEDS_EVERY:
+        return None
+    return SPECIAL_NEEDS[(row_number // NEEDS_EVERY) % len(SPECIAL_NEEDS)]
 
 
 def _recruitments(member: Member, today: dt.date, now: dt.datetime) -> int:

@@ -330,3 +330,28 @@ def test_the_purge_deletes_special_needs_the_day_after_the_keeping_days(app_ctx,
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "purge_special_needs")).one()
     assert json.loads(entry.details)["count"] == 1
     assert retention.purge(today=last_day + dt.timedelta(days=2)).special_needs_forgotten == 0  # nothing twice
+
+
+# ------------------------------------------------------------------ the demo data
+
+
+def test_the_demo_has_special_needs_on_courses_ahead_only_given_before_today(app_ctx, world):
+    from seed.mypage import SPECIAL_NEEDS, seed_member_page
+
+    today = dt.date(2026, 3, 1)
+    seed_member_page(today=today)
+    rows = db.session.execute(
+        select(CourseApplication.special_needs, CourseApplication.special_needs_given_at, CourseApplication.applied_at,
+               Course.starts_on)
+        .join(Course, Course.id == CourseApplication.course_id)
+        .where(CourseApplication.special_needs.is_not(None))
+    ).all()
+    assert 3 <= len(rows) <= 20 and {needs for needs, *_rest in rows} <= set(SPECIAL_NEEDS)
+    for _needs, given_at, applied_at, starts_on in rows:
+        assert starts_on > today and given_at == applied_at and given_at < dt.datetime.combine(today, dt.time())
+    # A course ahead in the demo lists them for the office, marked as given by the member.
+    course = db.session.get(Course, db.session.scalar(
+        select(CourseApplication.course_id).where(CourseApplication.special_needs.is_not(None)).limit(1)))
+    with app_ctx.test_request_context():
+        cells = [row[5] for row in course_lists.full_list(course, today).rows if row[5]]
+    assert cells and all("(oppgitt av medlemmet " in cell for cell in cells)
