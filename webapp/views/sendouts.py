@@ -16,7 +16,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import case, distinct, func, select, update
+from sqlalchemy import case, func, select, update
 from werkzeug.datastructures import MultiDict
 
 from webapp import jobs
@@ -81,8 +81,8 @@ def form_options(form, send_scope: SendScope) -> dict:
         pk = row_id(form.get(name, ""))
         row = db.session.get(model, pk) if pk else None
         chosen[name] = (row.id, str(row)) if row is not None else None
-    places = select(distinct(Workplace.county)).where(Workplace.county.is_not(None)).order_by(Workplace.county)
-    municipalities = (select(distinct(Workplace.municipality)).where(Workplace.municipality.is_not(None))
+    places = select(Workplace.county).where(Workplace.county.is_not(None)).distinct().order_by(Workplace.county)
+    municipalities = (select(Workplace.municipality).where(Workplace.municipality.is_not(None)).distinct()
                       .order_by(Workplace.municipality))
     return {
         "statuses": [(segments.ACTIVE, _("Active members")), (segments.FORMER, _("Former members"))],
