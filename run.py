@@ -22,6 +22,7 @@ def prepare_database(demo_members: int) -> None:
     from seed.mypage import seed_member_page
     from seed.phases.direct_billing import play_direct_billing
     from seed.phases.lifecycle import seed_lifecycle
+    from seed.phases.outreach import seed_outreach
     from seed.phases.regions import seed_regions
     from seed.refunds import seed_refunds
     from webapp.services.database import upgrade_schema
@@ -37,6 +38,7 @@ def prepare_database(demo_members: int) -> None:
             seed_refunds()
             seed_regions()
             seed_lifecycle(seed=1)
+            seed_outreach()
 
 
 def print_logins(port: int) -> None:

@@ -382,3 +382,47 @@ def test_the_purge_deletes_voter_lists_a_set_time_after_the_ballot_closed(regist
     assert json.loads(entry.details)["count"] == count
     again = retention.purge(today=closes_on + dt.timedelta(days=keep + 1))
     assert again.ballot_voter_lists == 0
+
+
+# ------------------------------------------------------------------ demo data
+
+
+def test_the_demo_data_has_agreements_a_locked_and_a_draft_ballot_and_a_reset_empties_them(register):
+    from seed.phases.outreach import seed_outreach
+    from seed.phases.reset import reset
+    from webapp.models import Employer
+    from webapp.models.choices import Sector
+    from webapp.models.outreach import AgreementEmployer
+
+    # A private employer with staff, for the single-employer agreement.
+    private = Employer(org_number="923609016", name="Privat AS", association=EmployerAssociation.nho,
+                       sector=Sector.private, has_deduction_agreement=False, customer_no="00090000")
+    db.session.add(private)
+    db.session.flush()
+    from webapp.models import Workplace
+
+    place = Workplace(employer=private, name="Privat Oslo", municipality="Oslo", county="Oslo",
+                      org_unit_id=register.units["AV1"].id)
+    db.session.add(place)
+    db.session.flush()
+    employ(register.members["e2"], place, start=dt.date(2021, 1, 1))
+    db.session.commit()
+    today = dt.date(2026, 6, 1)
+    result = seed_outreach(today)
+    assert len(result.agreements) == 3 and len(result.ballots) == 2, result.summary()
+    agreements = {row.name: row for row in db.session.scalars(select(CollectiveAgreement))}
+    state = agreements["Statens hovedtariffavtale (LO Stat)"]
+    assert [employer.name for employer in state.employers] == ["Virksomhet E1"]
+    single = agreements["Bedriftsavtale Privat AS"]
+    assert single.counterpart_employer_id == private.id and single.counterpart_association is None
+    assert sorted(row.category.name for row in db.session.scalars(
+        select(AgreementCategory).where(AgreementCategory.agreement_id == single.id))) == ["apprentice", "ordinary"]
+    rows = {row.status: row for row in db.session.scalars(select(Ballot))}
+    assert rows[BallotStatus.locked].closes_on > today and rows[BallotStatus.locked].voter_count == len(
+        frozen(rows[BallotStatus.locked].id)) > 0
+    assert rows[BallotStatus.draft].voter_count is None
+    assert seed_outreach(today).skipped
+    reset(None)
+    for model in (CollectiveAgreement, AgreementEmployer, AgreementCategory, Ballot, BallotVoter):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0, model.__tablename__
+    db.session.commit()

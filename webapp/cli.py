@@ -51,6 +51,7 @@ def seed_command(members: int, employers: int, seed_value: int, months: int, res
     from seed.mypage import seed_member_page
     from seed.phases.direct_billing import play_direct_billing
     from seed.phases.lifecycle import seed_lifecycle
+    from seed.phases.outreach import seed_outreach
     from seed.phases.regions import seed_regions
     from seed.refunds import seed_refunds
 
@@ -64,6 +65,7 @@ def seed_command(members: int, employers: int, seed_value: int, months: int, res
     click.echo(seed_refunds().summary())
     click.echo(seed_regions().summary())
     click.echo(seed_lifecycle(seed_value).summary())
+    click.echo(seed_outreach().summary())
 
 
 @click.command("demo-accounts", help="List the demo logins.")

@@ -32,12 +32,15 @@ BANK_FILES = ("payment_import",)
 # privacy texts (and with them the applications that consented to them), and the member-number counter. They link
 # to none of our tables, so only naming them empties them.
 LIFECYCLE_DATA = ("lo_union", "postcode", "policy_text", "number_counter")
+# Collective agreements (seed/phases/outreach.py) may link to no employer (an association's counterpart): named
+# here, they go, and with them their employers, categories, ballots and voter lists.
+OUTREACH_DATA = ("collective_agreement",)
 
 
 def _doomed_tables(meta: MetaData) -> set[str]:
     """Our tables, FAB's users, the bank files, and every table with a required link to one of them
     (transitively)."""
-    doomed = {name for name in (*OUR_TABLES, *BANK_FILES, *LIFECYCLE_DATA, "ab_user", "ab_user_role")
+    doomed = {name for name in (*OUR_TABLES, *BANK_FILES, *LIFECYCLE_DATA, *OUTREACH_DATA, "ab_user", "ab_user_role")
               if name in meta.tables}
     changed = True
     while changed:
