@@ -186,17 +186,48 @@ def title_of(send_out: SendOut) -> str:
 # ------------------------------------------------------------------ the texts members get
 
 
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+
+
 def unsubscribe_token(recipient_id: int) -> str:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).dumps(recipient_id)
+    return _serializer().dumps(recipient_id)
 
 
 def recipient_id_for(token: str) -> int | None:
     """The recipient row a token names; None for a forged, altered or foreign token."""
     try:
-        value = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).loads(str(token)[:200])
+        value = _serializer().loads(str(token)[:200])
     except BadSignature:
         return None
     return row_id(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+_LINK = "\x00link\x00"
+
+
+class EmailTexts:
+    """The e-mail's text for each recipient of a send-out: the message, the survey link and the closing lines in
+    the union's language, made once; the recipient's own unsubscribe link put in per mail."""
+
+    def __init__(self, send_out: SendOut):
+        config = current_app.config
+        self.subject = send_out.subject
+        self.serializer = _serializer()
+        self.link_base = f"{config['PORTAL_URL'].rstrip('/')}/avmelding/"
+        with force_locale(config["BABEL_DEFAULT_LOCALE"]):
+            parts = [send_out.body]
+            if send_out.survey_url:
+                parts.append(_("Answer the survey: %(url)s", url=send_out.survey_url))
+            parts.append("-- \n" + _("You get this e-mail as a member of %(union)s. To get no more information by "
+                                     "e-mail, unsubscribe here: %(link)s", union=config["UNION_NAME"], link=_LINK))
+        self.template = "\n\n".join(parts) + "\n"
+
+    def link(self, recipient_id: int) -> str:
+        return self.link_base + self.serializer.dumps(recipient_id)
+
+    def text(self, recipient_id: int) -> str:
+        return self.template.replace(_LINK, self.link(recipient_id))
 
 
 def unsubscribe_link(recipient_id: int) -> str:
@@ -205,14 +236,7 @@ def unsubscribe_link(recipient_id: int) -> str:
 
 def email_text(send_out: SendOut, recipient_id: int) -> str:
     """The e-mail's text as the member gets it: the message, the survey link, the unsubscribe link."""
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        parts = [send_out.body]
-        if send_out.survey_url:
-            parts.append(_("Answer the survey: %(url)s", url=send_out.survey_url))
-        parts.append("-- \n" + _("You get this e-mail as a member of %(union)s. To get no more information by "
-                                 "e-mail, unsubscribe here: %(link)s",
-                                 union=current_app.config["UNION_NAME"], link=unsubscribe_link(recipient_id)))
-    return "\n\n".join(parts) + "\n"
+    return EmailTexts(send_out).text(recipient_id)
 
 
 def sms_text(send_out: SendOut) -> str:
@@ -224,8 +248,8 @@ def sms_text(send_out: SendOut) -> str:
     return "\n".join(lines)
 
 
-def email_message(send_out: SendOut, recipient_id: int, address: str) -> Message:
-    return Message(subject=send_out.subject, recipients=[address], body=email_text(send_out, recipient_id))
+def email_message(texts: EmailTexts, recipient_id: int, address: str) -> Message:
+    return Message(subject=texts.subject, recipients=[address], body=texts.text(recipient_id))
 
 
 # ------------------------------------------------------------------ the job
@@ -280,13 +304,15 @@ def _send_all(job_id: int, send_out: SendOut) -> None:
     report_progress(job_id, done, total, f"{channel.name}: {total - done} of {total} recipients to send")
     batch_size = max(1, int(current_app.config.get("SENDOUT_BATCH", 500)))
     state = MailState()
+    email = EmailTexts(send_out) if channel == SendOutChannel.email else None
+    sms = sms_text(send_out) if channel == SendOutChannel.sms else None
     while batch := _next_batch(send_out.id, batch_size):
         result = BatchResult()
         try:
-            if channel == SendOutChannel.email:
-                _send_emails(send_out, batch, result, state)
+            if email is not None:
+                _send_emails(send_out.id, email, batch, result, state)
             else:
-                _send_sms(send_out, batch, result)
+                _send_sms(sms, batch, result)
         finally:
             _record(result)
             db.session.commit()
@@ -309,7 +335,8 @@ def _next_batch(send_out_id: int, size: int) -> list[tuple[int, str]]:
         .order_by(SendOutRecipient.id).limit(size))]
 
 
-def _send_emails(send_out: SendOut, batch: list[tuple[int, str]], result: BatchResult, state: MailState) -> None:
+def _send_emails(send_out_id: int, texts: EmailTexts, batch: list[tuple[int, str]], result: BatchResult,
+                 state: MailState) -> None:
     """One connection for the batch; refused mails, and all once the server is gone, wait in the outbox.
 
     The outbox's own timed connection is used (MAIL_TIMEOUT), so a server that does not answer holds the job
@@ -319,7 +346,7 @@ def _send_emails(send_out: SendOut, batch: list[tuple[int, str]], result: BatchR
         try:
             with outbox._tolerant(outbox._TimedConnection(current_app.extensions["mail"])) as connection:
                 for recipient_id, address in batch:
-                    message = email_message(send_out, recipient_id, address)
+                    message = email_message(texts, recipient_id, address)
                     try:
                         connection.send(message)
                     except outbox.MESSAGE_REFUSALS as exc:
@@ -328,10 +355,10 @@ def _send_emails(send_out: SendOut, batch: list[tuple[int, str]], result: BatchR
                     result.sent.append(recipient_id)
         except OSError as exc:  # no connection, or the server went away: the rest waits in the outbox
             log.warning("send-out %s: the mail server does not answer (%s); the rest waits in the outbox",
-                        send_out.id, exc)
+                        send_out_id, exc)
             state.server_down, reason = True, exc
     for recipient_id, address in batch[result.handled:]:
-        _to_outbox(email_message(send_out, recipient_id, address), recipient_id, reason, result)
+        _to_outbox(email_message(texts, recipient_id, address), recipient_id, reason, result)
 
 
 def _to_outbox(message: Message, recipient_id: int, error: Exception, result: BatchResult) -> None:
@@ -339,8 +366,7 @@ def _to_outbox(message: Message, recipient_id: int, error: Exception, result: Ba
     result.failed.append((recipient_id, (outbox._short(error) + " (waits in the outbox)")[:ERROR_MAX]))
 
 
-def _send_sms(send_out: SendOut, batch: list[tuple[int, str]], result: BatchResult) -> None:
-    text = sms_text(send_out)
+def _send_sms(text: str, batch: list[tuple[int, str]], result: BatchResult) -> None:
     for recipient_id, address in batch:
         try:
             send_sms(address, text)
