@@ -49,6 +49,7 @@ from webapp.models import (
     Message,
     MessageThread,
     Recruitment,
+    SendOutRecipient,
 )
 from webapp.models.choices import EnrollmentStatus
 from webapp.services import audit, ballots, mail
@@ -197,6 +198,9 @@ def _forget_texts(ids: list[int]) -> None:
     )
     db.session.execute(update(CourseApplication).where(CourseApplication.member_id.in_(ids))
                        .values(special_needs=None, special_needs_given_at=None)
+                       .execution_options(synchronize_session=False))
+    # Which send-outs went to the member and at which address: the send-outs keep only their numbers.
+    db.session.execute(delete(SendOutRecipient).where(SendOutRecipient.member_id.in_(ids))
                        .execution_options(synchronize_session=False))
     _forget_applications(ids)
 
