@@ -434,3 +434,22 @@ def test_bad_message_fields_are_refused_naming_the_field(client, world):
         assert f'data-field="{field}"' in response.get_data(as_text=True), changes
     with client.application.app_context():
         assert db.session.scalar(select(func.count(SendOut.id))) == 0
+
+
+def test_the_privacy_purge_forgets_which_send_outs_went_to_an_anonymised_member(client, world, people, smtp_server,
+                                                                                 dbs):
+    from webapp.services import retention
+
+    login_as(client, world.logins["office"])
+    send_out_id = _make_draft(client, world.units["AV1"].id)
+    _send(client, send_out_id)
+    with dbs() as s:
+        member = s.get(Member, world.members["club"].id)
+        member.left_on = dt.date.today() - dt.timedelta(days=366 * 6)
+        s.commit()
+        before = s.scalar(select(func.count(SendOutRecipient.id)))
+        retention.purge()
+        assert s.scalar(select(func.count(SendOutRecipient.id)).where(
+            SendOutRecipient.member_id == world.members["club"].id)) == 0
+        assert s.scalar(select(func.count(SendOutRecipient.id))) == before - 1
+        assert s.get(SendOut, send_out_id).sent_count == before  # the send-out keeps its numbers
