@@ -188,6 +188,8 @@ class Config:
     # Send-outs (webapp/services/sendouts.py): the job sends this many e-mails over one mail connection (or this
     # many SMS) and commits their status and its progress once per batch.
     SENDOUT_BATCH = int(os.environ.get("SENDOUT_BATCH", "500"))
+    # The public unsubscribe page (/avmelding/<token>): uses of its POST per address (when AUTH_RATE_LIMITED).
+    UNSUBSCRIBE_RATE_LIMIT = os.environ.get("UNSUBSCRIBE_RATE_LIMIT", "30 per hour")
 
 
 class TestConfig(Config):
