@@ -55,7 +55,7 @@ UNSUBSCRIBE_SALT = "sendout-unsubscribe"
 SUBJECT_MAX = 200
 SEGMENT_NAME_MAX = 150
 EMAIL_BODY_MAX = 20_000
-SMS_BODY_MAX = 320  # with the closing line, at most three SMS parts
+SMS_BODY_MAX = 320  # the message itself; the survey link and the closing line come on top
 SURVEY_URL_MAX = 500
 ERROR_MAX = 300
 
@@ -283,7 +283,8 @@ def run(job_id: int, send_out_id: int) -> None:
     if send_out is None:
         raise LookupError(f"send-out {send_out_id} does not exist")
     if send_out.status == SendOutStatus.sent:
-        report_progress(job_id, send_out.recipient_count or 0, send_out.recipient_count or 0, "Sent already")
+        report_progress(job_id, send_out.recipient_count or 0, send_out.recipient_count or 0,
+                        _log(_l("The send-out was sent already.")))
         return
     # A retry of a job that broke: the send-out goes on being sent.
     claim(SendOut, send_out_id, SendOutStatus.failed, status=SendOutStatus.sending)
@@ -297,11 +298,19 @@ def run(job_id: int, send_out_id: int) -> None:
         raise
 
 
+def _log(text) -> str:
+    """A line of the job's log, in the union's language (the job has no visitor whose language it could use)."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return str(text)
+
+
 def _send_all(job_id: int, send_out: SendOut) -> None:
     total = _recipient_count(send_out.id)
     done = _recipient_count(send_out.id, handled_only=True)
     channel = send_out.channel
-    report_progress(job_id, done, total, f"{channel.name}: {total - done} of {total} recipients to send")
+    report_progress(job_id, done, total, _log(_l("%(channel)s: %(left)s of %(total)s recipients to send",
+                                                 channel=channel.labels()[channel.name], left=total - done,
+                                                 total=total)))
     batch_size = max(1, int(current_app.config.get("SENDOUT_BATCH", 500)))
     state = MailState()
     email = EmailTexts(send_out) if channel == SendOutChannel.email else None
@@ -396,7 +405,8 @@ def _finish(job_id: int, send_out_id: int, total: int) -> None:
     claim(SendOut, send_out_id, SendOutStatus.sending, status=SendOutStatus.sent, sent_count=sent,
           sent_at=dt.datetime.now())
     db.session.commit()
-    report_progress(job_id, total, total, f"Done: {sent} sent, {total - sent} failed")
+    report_progress(job_id, total, total, _log(_l("Done: %(sent)s sent, %(failed)s not sent",
+                                                  sent=sent, failed=total - sent)))
     set_result(job_id, f"/sendouts/{send_out_id}")
 
 

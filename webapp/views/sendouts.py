@@ -17,6 +17,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from webapp import jobs
@@ -106,6 +107,7 @@ def _count(criteria: dict, form, send_scope: SendScope) -> segments.SegmentCount
 
 def visible_segments(send_scope: SendScope):
     return db.session.scalars(select(Segment).where(visible_clause(Segment, send_scope.grants))
+                              .options(selectinload(Segment.unit), selectinload(Segment.created_by))
                               .order_by(Segment.name)).all()
 
 
@@ -180,6 +182,7 @@ class SendOutView(BaseView):
     def index(self):
         send_scope = SendScope(self.class_permission_name)
         rows = db.session.scalars(select(SendOut).where(visible_clause(SendOut, send_scope.grants))
+                                  .options(selectinload(SendOut.job))
                                   .order_by(SendOut.created_at.desc(), SendOut.id.desc()).limit(SHOWN)).all()
         tallies = _tallies([row.id for row in rows])
         return self.render_template("sendouts/index.html", rows=rows, tallies=tallies, percent=jobs.percent,
