@@ -512,6 +512,17 @@ FOREIGN_CASES += [
     ForeignCase("JobView.retry", "POST", "leader", "/jobs/{other_job}/retry", expected=DENIED),
 ]
 
+# Send-outs and segments: a leader reaches those of their own unit and the units below (webapp/views/sendouts.py).
+FOREIGN_CASES += [
+    ForeignCase("SendOutView.show", "GET", "leader", "/sendouts/{av2_send_out}"),
+    ForeignCase("SendOutView.edit", "GET", "leader", "/sendouts/{av2_send_out}/edit"),
+    ForeignCase("SendOutView.edit", "POST", "leader", "/sendouts/{av2_send_out}/edit",
+                {"channel": "email", "subject": "Endret", "body": "Endret", "action": "preview"}),
+    ForeignCase("SendOutView.send", "POST", "leader", "/sendouts/{av2_send_out}/send"),
+    ForeignCase("SegmentView.delete", "POST", "leader", "/segments/{av2_segment}/delete"),
+    ForeignCase("SendOutView.show", "GET", "treasurer", "/sendouts/{av2_send_out}", expected=DENIED),
+]
+
 # Routes whose URL parameter names no row of anyone's.
 NOT_A_ROW = {
     "LocaleView.index": "a language code",
@@ -524,6 +535,8 @@ NOT_A_ROW = {
     "EnrollmentView.policy": "which published text (terms or privacy): public (tests/test_enrollment_form.py)",
     "EnrollmentView.workplaces": "an employer's workplaces, public register data (tests/test_enrollment_form.py)",
     "EnrollmentView.postcode": "a postcode: public (tests/test_enrollment_form.py)",
+    "UnsubscribeView.unsubscribe": "a signed token naming a recipient: public, forged ones change nothing "
+                                   "(tests/test_sendouts.py)",
 }
 # FAB's generic routes of a screen or an API: covered per view by test_screen_access and test_api_access,
 # and for every other screen by test_every_other_screen_is_the_offices.
@@ -620,6 +633,7 @@ def foreign(clean_app, world) -> dict[str, int]:
             "outside_member": outside,
             "e2_contact": db.session.scalar(select(DeductionContact.id).where(DeductionContact.employer_id == e2)),
             "other_job": _job_of(world.members["outside"].member_no),
+            **_av2_send_out_and_segment(world.units["AV2"].id),
         }
         assert db.session.scalar(select(func.count(DeductionList.id))) == 2
         db.session.remove()
@@ -641,6 +655,21 @@ def _job_of(username: str) -> int:
     return job.id
 
 
+def _av2_send_out_and_segment(unit_id: int) -> dict[str, int]:
+    """A draft send-out and a saved segment of AV2's leader."""
+    from webapp.models.choices import SendOutChannel, SendOutStatus
+    from webapp.models.outreach import Segment, SendOut
+
+    send_out = SendOut(channel=SendOutChannel.email, criteria='{"status": "active"}', unit_id=unit_id,
+                       subject="Saken til AV2s medlemmer", body="Hei", status=SendOutStatus.draft,
+                       created_at=dt.datetime.now(), sent_count=0)
+    segment = Segment(name="Saken til AV2-utvalget", criteria='{"status": "active"}', unit_id=unit_id,
+                      created_at=dt.datetime.now())
+    db.session.add_all([send_out, segment])
+    db.session.commit()
+    return {"av2_send_out": send_out.id, "av2_segment": segment.id}
+
+
 def foreign_state(dbs) -> dict:
     """What a request for someone else's row might change."""
     from webapp.models import (
@@ -653,7 +682,7 @@ def foreign_state(dbs) -> dict:
         Payment,
         RefundRun,
     )
-    from webapp.models.outreach import Job
+    from webapp.models.outreach import Job, Segment, SendOut
 
     dbs.expire_all()
     return {
@@ -668,6 +697,8 @@ def foreign_state(dbs) -> dict:
                                for row in dbs.scalars(select(CourseApplication))),
         "runs": sorted((row.quarter, row.status.name) for row in dbs.scalars(select(RefundRun))),
         "jobs": sorted((row.id, row.status.name, row.attempts) for row in dbs.scalars(select(Job))),
+        "send_outs": sorted((row.id, row.status.name, row.subject) for row in dbs.scalars(select(SendOut))),
+        "segments": sorted(row.id for row in dbs.scalars(select(Segment))),
     }
 
 
