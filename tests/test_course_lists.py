@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from tests.concurrency import browser_session, fire_together, postgres_only
 from tests.helpers import login, login_as
 from tests.mypage_helpers import add_course, translated
 from webapp.extensions import db
@@ -355,3 +356,23 @@ def test_the_demo_has_special_needs_on_courses_ahead_only_given_before_today(app
     with app_ctx.test_request_context():
         cells = [row[5] for row in course_lists.full_list(course, today).rows if row[5]]
     assert cells and all("(oppgitt av medlemmet " in cell for cell in cells)
+
+
+@postgres_only
+def test_a_change_of_needs_racing_a_withdrawal_never_leaves_needs_on_a_withdrawn_application(live_server, world, dbs,
+                                                                                              open_course):
+    """One winner: whichever comes first, a withdrawn application keeps no special needs."""
+    member_id = world.members["inside"].id
+    for round_number in range(6):
+        application = courses.apply(member_id, open_course, special_needs=f"Runde {round_number}")
+        sessions = [browser_session(live_server, world.logins["member"]) for _ in range(2)]
+        url = f"{live_server}/minside/applications/{application.id}"
+        withdraw, change = sessions
+        responses = fire_together([
+            lambda s=withdraw, u=url: s.post(f"{u}/withdraw", allow_redirects=False),
+            lambda s=change, u=url: s.post(f"{u}/needs", data={"special_needs": "Ny tekst"}, allow_redirects=False),
+        ])
+        assert [response.status_code for response in responses] == [302, 302]
+        final = _application(dbs, member_id)
+        assert (final.status, final.special_needs, final.special_needs_given_at) == (
+            ApplicationStatus.withdrawn, None, None), round_number
