@@ -33,6 +33,7 @@ TABLE_LABELS = {
     "ab_user": _l("User account"),
     "audit_log": _l("Audit log: what was done with your data"),
     "avtalegiro_mandate": _l("AvtaleGiro mandates"),
+    "ballot_voter": _l("Voter lists of ballots you have a vote in"),
     "course_application": _l("Course applications"),
     "deduction_basis_line": _l("Deduction basis lines"),
     "deduction_list_line": _l("Deduction list lines"),
@@ -82,6 +83,8 @@ COLUMN_LABELS = {
     "gender": _l("Gender"), "leave_reason": _l("Reason for leaving"), "income_band_id": _l("Income band"),
     "income_band_declared_on": _l("Income band declared"), "anonymised_at": _l("Anonymised"),
     "operating_unit_id": _l("Operating unit"), "seniority_on": _l("Seniority from"),
+    # A ballot's frozen voter list (the four fields the vote's vendor gets).
+    "ballot_id": _l("Ballot"), "mobile": _l("Mobile"),
     # The member's choices on Min side (Informasjon fra forbundet).
     "info_by_email": _l("Information by e-mail"), "info_by_sms": _l("Information by SMS"), "surveys": _l("Surveys"),
 }
