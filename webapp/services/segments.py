@@ -30,7 +30,8 @@ from typing import Any
 
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, false, func, literal, null, select, true
+from sqlalchemy import and_, case, false, func, literal, null, outerjoin, select, true
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from webapp.extensions import db
@@ -272,14 +273,24 @@ def _filled(column) -> ColumnElement:
     return func.nullif(func.trim(column), "")
 
 
+# The member's login, for its e-mail address (outer-joined: most members have none).
+LOGIN = aliased(User, name="login_user")
+
+
+def members_from(channel: SendOutChannel):
+    """What the address expression selects from: Member, with its login for e-mail (one join, not a subquery per
+    member)."""
+    return outerjoin(Member, LOGIN, LOGIN.id == Member.user_id) if channel == SendOutChannel.email else Member
+
+
 def address_expression(channel: SendOutChannel) -> ColumnElement:
     """SQL twin of mypage.chosen_email / chosen_mobile: the chosen one, else the private, the work (and for
-    e-mail the login's) address; NULL when the member has none."""
+    e-mail the login's) address; NULL when the member has none (blank text counts as none). Select it from
+    `members_from(channel)`."""
     if channel == SendOutChannel.email:
         chosen = case((Member.email_to == ContactChoice.work, _filled(Member.email_work)),
                       (Member.email_to == ContactChoice.private, _filled(Member.email_private)), else_=null())
-        login = select(_filled(User.email)).where(User.id == Member.user_id).scalar_subquery()
-        return func.coalesce(chosen, _filled(Member.email_private), _filled(Member.email_work), login)
+        return func.coalesce(chosen, _filled(Member.email_private), _filled(Member.email_work), _filled(LOGIN.email))
     chosen = case((Member.preferred_mobile == ContactChoice.work, _filled(Member.mobile_work)),
                   (Member.preferred_mobile == ContactChoice.private, _filled(Member.mobile_private)), else_=null())
     return func.coalesce(chosen, _filled(Member.mobile_private), _filled(Member.mobile_work))
@@ -297,7 +308,7 @@ def count(criteria: Mapping[str, Any], channel: SendOutChannel, scope_unit_ids: 
         func.count(Member.id),
         func.coalesce(func.sum(case((consent, 0), else_=1)), 0),
         func.coalesce(func.sum(case((consent & address.is_(None), 1), else_=0)), 0),
-    ).where(member_clause(criteria, scope_unit_ids, today))).one()
+    ).select_from(members_from(channel)).where(member_clause(criteria, scope_unit_ids, today))).one()
     return SegmentCount(matching=int(row[0]), opted_out=int(row[1]), no_address=int(row[2]))
 
 
@@ -305,7 +316,7 @@ def recipients_query(criteria: Mapping[str, Any], channel: SendOutChannel, scope
                      survey: bool = False, today: dt.date | None = None):
     """SELECT member id, address of everyone the message goes to (consent given, an address for the channel)."""
     address = address_expression(channel).label("address")
-    inner = (select(Member.id.label("member_id"), address)
+    inner = (select(Member.id.label("member_id"), address).select_from(members_from(channel))
              .where(member_clause(criteria, scope_unit_ids, today), consent_clause(channel, survey))
              .subquery("segment_members"))
     return select(inner.c.member_id, inner.c.address).where(inner.c.address.is_not(None))
@@ -326,9 +337,10 @@ def insert_recipients(send_out_id: int, criteria: Mapping[str, Any], channel: Se
     rows = select(literal(send_out_id), found.c.member_id, found.c.address,
                   literal(RecipientStatus.queued.name))
     table = SendOutRecipient.__table__
-    result = db.session.execute(table.insert().from_select(
+    db.session.execute(table.insert().from_select(
         [table.c.send_out_id, table.c.member_id, table.c.address, table.c.status], rows))
-    return result.rowcount
+    # Counted, not taken from the driver's row count (psycopg reports none for INSERT ... SELECT here).
+    return db.session.scalar(select(func.count(table.c.id)).where(table.c.send_out_id == send_out_id))
 
 
 def sample_recipient(criteria: Mapping[str, Any], channel: SendOutChannel, scope_unit_ids: frozenset[int] | None,

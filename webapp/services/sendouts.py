@@ -315,7 +315,9 @@ def _send_all(job_id: int, send_out: SendOut) -> None:
     state = MailState()
     email = EmailTexts(send_out) if channel == SendOutChannel.email else None
     sms = sms_text(send_out) if channel == SendOutChannel.sms else None
-    while batch := _next_batch(send_out.id, batch_size):
+    after = 0  # keyset: each batch starts after the last one (no rescan of the rows already sent)
+    while batch := _next_batch(send_out.id, after, batch_size):
+        after = batch[-1][0]
         result = BatchResult()
         try:
             if email is not None:
@@ -337,10 +339,12 @@ def _recipient_count(send_out_id: int, handled_only: bool = False) -> int:
     return db.session.scalar(query) or 0
 
 
-def _next_batch(send_out_id: int, size: int) -> list[tuple[int, str]]:
+def _next_batch(send_out_id: int, after: int, size: int) -> list[tuple[int, str]]:
+    """The next `size` recipients still queued, by id, after the id `after`."""
     return [tuple(row) for row in db.session.execute(
         select(SendOutRecipient.id, SendOutRecipient.address)
-        .where(SendOutRecipient.send_out_id == send_out_id, SendOutRecipient.status == RecipientStatus.queued)
+        .where(SendOutRecipient.send_out_id == send_out_id, SendOutRecipient.status == RecipientStatus.queued,
+               SendOutRecipient.id > after)
         .order_by(SendOutRecipient.id).limit(size))]
 
 
