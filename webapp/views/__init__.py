@@ -153,6 +153,10 @@ def register_views(appbuilder) -> None:
     for view, name, label, icon in ((SendOutView, "SendOuts", _l("Send-outs"), "fa-paper-plane"),
                                     (SegmentView, "Segments", _l("Segments"), "fa-filter")):
         appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
+    # Background jobs (webapp/jobs.py), the send-outs' among them: everyone sees the jobs they started, the office
+    # all of them. In Membership beside the send-outs, so the office's top bar stays on one line.
+    appbuilder.add_view(JobView, "Jobs", label=_l("Jobs"), icon="fa-tasks", category=category,
+                        category_label=category_label)
     appbuilder.add_view_no_menu(UnsubscribeView)
     current_app.jinja_env.globals["member_sendouts"] = member_sendouts
     current_app.jinja_env.globals["my_sendouts"] = my_sendouts
@@ -165,8 +169,6 @@ def register_views(appbuilder) -> None:
     ):
         appbuilder.add_view(view, name, label=label, icon=icon, category=category, category_label=category_label)
     appbuilder.add_view(MessagesView, "Messages", label=_l("Messages"), icon="fa-envelope")
-    # Background jobs (webapp/jobs.py): everyone sees the jobs they started, the office all of them.
-    appbuilder.add_view(JobView, "Jobs", label=_l("Jobs"), icon="fa-tasks")
     current_app.jinja_env.globals["latest_threads"] = latest_threads
     for view in (ActingRoleView, UnitPageView, PortalView, MyPageView, TypeaheadView, PasswordView,
                  AccessRequestFormView, ForgotPasswordView, ConfidentialityView, SubjectAccessView, GuideView,
