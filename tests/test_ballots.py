@@ -426,3 +426,17 @@ def test_the_demo_data_has_agreements_a_locked_and_a_draft_ballot_and_a_reset_em
     for model in (CollectiveAgreement, AgreementEmployer, AgreementCategory, Ballot, BallotVoter):
         assert db.session.scalar(select(func.count()).select_from(model)) == 0, model.__tablename__
     db.session.commit()
+
+
+def test_a_member_anonymised_by_the_purge_leaves_every_voter_list(register):
+    agreement = add_agreement([register.employers["E1"].id])
+    ballot_id = add_ballot(agreement, closes_on=CUTOFF + dt.timedelta(days=400))  # its list is kept a long time
+    count = ballots.lock(ballot_id, None)
+    leaver = db.session.get(Member, register.members["starts"].id)
+    leaver.left_on = dt.date(2016, 1, 31)  # left long ago, by a correction after the lock
+    db.session.commit()
+    result = retention.purge(today=CUTOFF + dt.timedelta(days=1))
+    assert register.members["starts"].id in [member_id for member_id, _no, _left in result.members]
+    numbers = [number for number, *_rest in frozen(ballot_id)]
+    assert register.members["starts"].member_no not in numbers and len(numbers) == count - 1
+    assert db.session.get(Ballot, ballot_id).voter_count == count

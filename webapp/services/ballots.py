@@ -26,7 +26,7 @@ from webapp.models.outreach import Ballot, BallotVoter, CollectiveAgreement
 from webapp.services import audit, transitions
 from webapp.services.agreements import covered_clause
 from webapp.services.bounds import FIRST_DATE, LAST_DATE, bounded_text, row_id, typed_date
-from webapp.services.segments import address_expression
+from webapp.services.segments import address_expression, members_from
 from webapp.services.validation import FieldError
 
 TITLE_MAX_LENGTH = 200
@@ -58,7 +58,8 @@ class BallotError(ValueError):
 def voter_columns():
     """Member number, name, chosen e-mail, chosen mobile: what the vendor gets of each voter. The addresses are
     the SQL twin of webapp.services.mypage.chosen_email / chosen_mobile (segments.address_expression, which the
-    send-outs use too), so the list holds the address the member chose, as Min side shows it."""
+    send-outs use too), so the list holds the address the member chose, as Min side shows it. Select them from
+    `segments.members_from(SendOutChannel.email)` (the member joined to its login)."""
     return (
         Member.member_no,
         (Member.first_name + " " + Member.last_name).label("name"),
@@ -71,6 +72,7 @@ def covered_voters(agreement_id: int, cutoff: dt.date):
     """SELECT of (member id, the four fields) of the members the agreement covers on the cut-off date."""
     return (
         select(Member.id, *voter_columns())
+        .select_from(members_from(SendOutChannel.email))  # the member with its login, whose address is the last
         .where(covered_clause(agreement_id, cutoff))
     )
 
@@ -237,3 +239,10 @@ def purge_voters(today: dt.date, keep_days: int, dry_run: bool = False) -> tuple
                        .execution_options(synchronize_session=False))
     audit.record("purge_ballot_voters", "ballot", None, ballots=len(ballot_ids), count=rows, closed_before=str(before))
     return len(ballot_ids), rows
+
+
+def forget_voters(member_ids: list[int]) -> None:
+    """Remove these members from every voter list (the privacy purge's anonymisation); the ballots keep their
+    number of voters. The caller commits."""
+    db.session.execute(delete(BallotVoter).where(BallotVoter.member_id.in_(member_ids))
+                       .execution_options(synchronize_session=False))

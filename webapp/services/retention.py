@@ -202,6 +202,8 @@ def _forget_texts(ids: list[int]) -> None:
     # Which send-outs went to the member and at which address: the send-outs keep only their numbers.
     db.session.execute(delete(SendOutRecipient).where(SendOutRecipient.member_id.in_(ids))
                        .execution_options(synchronize_session=False))
+    # Their places on ballot voter lists (name and addresses); the ballots keep their number of voters.
+    ballots.forget_voters(ids)
     _forget_applications(ids)
 
 
