@@ -8,8 +8,9 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from tests.concurrency import browser_session, fire_together, postgres_only
 from tests.helpers import login_as
 from webapp.extensions import db
 from webapp.jobs import job_task, report_progress, retry_job, set_result, start_job
@@ -275,3 +276,33 @@ def test_huey_url_picks_the_storage_and_refuses_an_unknown_one():
     with pytest.raises(jobs.JobConfigError, match="HUEY_URL"):
         jobs.storage_for("postgresql://db/queue")
     assert "secret" not in jobs.queue_label("redis://:secret@redis:6379/0")
+
+
+@postgres_only
+def test_concurrent_retries_of_a_failed_job_run_it_once(live_server, clean_app, world):
+    """Four office sessions press *Try again* on one failed job at the same instant: one wins and runs it."""
+    with clean_app.app_context():
+        CONTROL["fail_at"] = 1
+        job_id = start_job("test_count", "Count", count_work, {"n": 3}, None).id
+        db.session.remove()
+    sessions = [browser_session(live_server, world.logins["office"]) for _ in range(4)]
+    responses = fire_together([lambda s=s: s.post(f"{live_server}/jobs/{job_id}/retry") for s in sessions])
+    assert [r.status_code for r in responses] == [200] * 4
+    queued_again = [r for r in responses if "Jobben er satt i kø igjen." in r.text]
+    assert len(queued_again) == 1
+    with clean_app.app_context():
+        job = db.session.get(Job, job_id)
+        assert (job.status, job.attempts, job.done) == (JobStatus.done, 2, 3)
+        db.session.remove()
+
+
+@job_task("test_bad_sql")
+def bad_sql_work(job_id: int, params: dict) -> None:
+    db.session.execute(text("SELECT no_such_column FROM job WHERE secret_value = 'Per Utenfor'"))
+
+
+def test_a_database_error_reaches_the_office_without_its_text(app_ctx):
+    job = start_job("test_bad_sql", "Bad SQL", bad_sql_work, {}, None)
+    assert job.status == JobStatus.failed
+    assert "the database refused the work" in job.error
+    assert "no_such_column" not in job.error and "Per Utenfor" not in job.error

@@ -45,6 +45,7 @@ from huey.consumer import Consumer
 from huey.signals import SIGNAL_INTERRUPTED
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import func, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.extensions import db
 from webapp.models.choices import JobStatus
@@ -180,6 +181,10 @@ def _app_context():
 
 
 def _error_text(exc: BaseException, prefix: str = "") -> str:
+    """The error as the office sees it on the job's page: the exception's own message, but never a database's
+    text (its SQL and values stay in the server log)."""
+    if isinstance(exc, SQLAlchemyError):
+        return (prefix + f"{type(exc).__name__}: the database refused the work (details in the server log)")[:ERROR_MAX]
     return (prefix + f"{type(exc).__name__}: {exc}")[:ERROR_MAX]
 
 
