@@ -12,6 +12,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy.orm import joinedload
 
 from webapp import jobs
 from webapp.extensions import db
@@ -78,7 +79,8 @@ class JobView(BaseView):
         clause = visible_jobs_clause()
         count = db.session.scalar(select(func.count(Job.id)).where(clause))
         rows = db.session.scalars(
-            select(Job).where(clause).order_by(Job.created_at.desc(), Job.id.desc())
+            select(Job).where(clause).options(joinedload(Job.created_by))
+            .order_by(Job.created_at.desc(), Job.id.desc())
             .limit(PAGE_SIZE).offset(page * PAGE_SIZE)
         ).all()
         return self.render_template("jobs/index.html", rows=rows, page=page, count=count,
