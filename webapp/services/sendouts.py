@@ -315,9 +315,9 @@ def _send_all(job_id: int, send_out: SendOut) -> None:
     state = MailState()
     email = EmailTexts(send_out) if channel == SendOutChannel.email else None
     sms = sms_text(send_out) if channel == SendOutChannel.sms else None
-    after = 0  # keyset: each batch starts after the last one (no rescan of the rows already sent)
-    while batch := _next_batch(send_out.id, after, batch_size):
-        after = batch[-1][0]
+    waiting = _queued_ids(send_out.id)
+    for start in range(0, len(waiting), batch_size):
+        batch = _batch(waiting[start:start + batch_size])
         result = BatchResult()
         try:
             if email is not None:
@@ -339,13 +339,21 @@ def _recipient_count(send_out_id: int, handled_only: bool = False) -> int:
     return db.session.scalar(query) or 0
 
 
-def _next_batch(send_out_id: int, after: int, size: int) -> list[tuple[int, str]]:
-    """The next `size` recipients still queued, by id, after the id `after`."""
+def _queued_ids(send_out_id: int) -> list[int]:
+    """The ids of the recipients still queued, in order: read once, so each batch is a lookup by primary key
+    (a query for "the next queued ones" would walk the rows already sent, or their dead versions, each time)."""
+    return list(db.session.scalars(
+        select(SendOutRecipient.id)
+        .where(SendOutRecipient.send_out_id == send_out_id, SendOutRecipient.status == RecipientStatus.queued)
+        .order_by(SendOutRecipient.id)))
+
+
+def _batch(ids: list[int]) -> list[tuple[int, str]]:
+    """These recipients with their addresses, those still queued (another attempt may have sent some)."""
     return [tuple(row) for row in db.session.execute(
         select(SendOutRecipient.id, SendOutRecipient.address)
-        .where(SendOutRecipient.send_out_id == send_out_id, SendOutRecipient.status == RecipientStatus.queued,
-               SendOutRecipient.id > after)
-        .order_by(SendOutRecipient.id).limit(size))]
+        .where(SendOutRecipient.id.in_(ids), SendOutRecipient.status == RecipientStatus.queued)
+        .order_by(SendOutRecipient.id))]
 
 
 def _send_emails(send_out_id: int, texts: EmailTexts, batch: list[tuple[int, str]], result: BatchResult,
