@@ -140,15 +140,14 @@ def draft_count(ballot: Ballot) -> int:
 
 
 def draft_preview(ballot: Ballot, limit: int = PREVIEW_ROWS) -> list:
-    """The first rows of the list the lock would freeze now, by name."""
-    query = covered_voters(ballot.agreement_id, ballot.cutoff_date).order_by(
-        Member.last_name, Member.first_name, Member.member_no).limit(limit)
+    """The first rows of the list the lock would freeze now, by membership number (as the export)."""
+    query = covered_voters(ballot.agreement_id, ballot.cutoff_date).order_by(Member.member_no).limit(limit)
     return list(db.session.execute(query))
 
 
 def frozen_preview(ballot_id: int, limit: int = PREVIEW_ROWS) -> list[BallotVoter]:
     return list(db.session.scalars(select(BallotVoter).where(BallotVoter.ballot_id == ballot_id)
-                                   .order_by(BallotVoter.name, BallotVoter.member_no).limit(limit)))
+                                   .order_by(BallotVoter.member_no).limit(limit)))
 
 
 def lock(ballot_id: int, user_id: int | None) -> int:
