@@ -349,11 +349,11 @@ def _queued_ids(send_out_id: int) -> list[int]:
 
 
 def _batch(ids: list[int]) -> list[tuple[int, str]]:
-    """These recipients with their addresses, those still queued (another attempt may have sent some)."""
-    return [tuple(row) for row in db.session.execute(
-        select(SendOutRecipient.id, SendOutRecipient.address)
-        .where(SendOutRecipient.id.in_(ids), SendOutRecipient.status == RecipientStatus.queued)
-        .order_by(SendOutRecipient.id))]
+    """These recipients with their addresses, those still queued. Looked up by primary key alone, the status
+    checked here: with a status condition PostgreSQL may walk the status index instead (every queued row)."""
+    rows = db.session.execute(select(SendOutRecipient.id, SendOutRecipient.address, SendOutRecipient.status)
+                              .where(SendOutRecipient.id.in_(ids)).order_by(SendOutRecipient.id))
+    return [(row.id, row.address) for row in rows if row.status == RecipientStatus.queued]
 
 
 def _send_emails(send_out_id: int, texts: EmailTexts, batch: list[tuple[int, str]], result: BatchResult,
@@ -400,10 +400,9 @@ def _send_sms(text: str, batch: list[tuple[int, str]], result: BatchResult) -> N
 def _record(result: BatchResult) -> None:
     """The batch's outcome, in the job's transaction (committed by the caller)."""
     now = dt.datetime.now()
-    if result.sent:
+    if result.sent:  # read as queued by this job, the one running the send-out (run_job's claim): by key alone
         db.session.execute(
-            update(SendOutRecipient)
-            .where(SendOutRecipient.id.in_(result.sent), SendOutRecipient.status == RecipientStatus.queued)
+            update(SendOutRecipient).where(SendOutRecipient.id.in_(result.sent))
             .values(status=RecipientStatus.sent, sent_at=now).execution_options(synchronize_session=False))
     if result.failed:
         db.session.execute(update(SendOutRecipient), [
