@@ -117,7 +117,7 @@ def test_guide_screenshots_from_the_demo_register(browser, live_server, demo_log
     shots.shoot(page, "office-home")
     for path, name in (("/memberview/list/", "office-members"), ("/deductionmonthview/list/", "office-reconciliation"),
                        ("/payments/unmatched/", "office-unmatched"), ("/refundruns/", "office-refunds"),
-                       ("/applications/", "office-applications")):
+                       ("/applications/", "office-applications"), ("/sendouts/", "office-sendouts")):
         page.goto(path)
         shots.shoot(page, name)
     page.context.close()

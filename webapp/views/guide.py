@@ -79,6 +79,20 @@ GUIDES: tuple[Guide, ...] = (
                "the confirmation for the receiving union as PDF) or a transfer in that keeps the seniority. "
                "Membership → Transfers lists them and makes the quarterly report to LO."),
         ), "office-applications", _l("The queue of online enrollments with their flags")),
+        Step(_l("Agreements, ballots and send-outs"), (
+            _l("Register → Collective agreements says which employers (and categories) each agreement covers. "
+               "Membership → Ballots makes a ballot under an agreement: the voter list is the members covered on "
+               "the cut-off date; lock it to freeze it, then export the file for the ballot vendor (membership "
+               "number, name, e-mail and mobile only). Voters see their vote on My page."),
+            _l("Membership → Send-outs writes to a chosen group of members by e-mail or SMS: choose by status, "
+               "category, unit, employer, workplace, county, agreement or age, see the count and a preview, and "
+               "send. The sending runs as a job (Membership → Jobs shows its progress); members who said no to "
+               "the channel are left out, and every e-mail has a link to say no. Save a choice as a segment to "
+               "use it again."),
+            _l("A course's page has its participant lists: the full list for the venue and course holder (with "
+               "the special needs members chose to give) and the participants' list (name, workplace and e-mail "
+               "only)."),
+        ), "office-sendouts", _l("The list of send-outs with their channel, count and status")),
         Step(_l("The monthly deduction cycle"), (
             _l("Deductions → Reconciliation shows, for each employer and month, the basis, the deduction list the "
                "employer delivered and the payments received, with what is missing or differs. Open a row to see "
