@@ -35,6 +35,15 @@ def test_min_side_pages(axe_page, world, path):
     assert not found, "\n".join(found)
 
 
+@pytest.mark.parametrize("path", ["/applications/", "/transfers/", "/ballots/", "/ballots/new", "/sendouts/",
+                                  "/sendouts/new", "/segments/", "/segments/new", "/jobs/"])
+def test_membership_pages_of_the_office(axe_page, world, path):
+    log_in(axe_page, world.logins["office"], "office")
+    axe_page.goto(path)
+    found = serious_violations(axe_page)
+    assert not found, "\n".join(found)
+
+
 def test_portal_list_page(axe_page, portal):
     log_in(axe_page, portal.logins["deduction_contact"])
     axe_page.wait_for_url("**/portal/")
