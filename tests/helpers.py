@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from tests.factories import PASSWORD
 
 
@@ -32,3 +34,19 @@ def api_token(client, username: str, password: str = PASSWORD) -> dict:
     )
     assert response.status_code == 200, response.data
     return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+
+@contextmanager
+def huey_consumer(app, queue_file):
+    """A real Huey consumer in threads of this process over a SQLite queue file; afterwards the jobs run at once
+    again (the test configuration's immediate mode), so no later test meets a queue."""
+    from webapp import jobs
+
+    jobs.configure("sqlite:///" + str(queue_file), immediate=False)
+    jobs.use_app(app)
+    running = jobs.start_consumer_thread(workers=1)
+    try:
+        yield running
+    finally:
+        jobs.stop_consumer(running)
+        jobs.configure("memory://", immediate=True)

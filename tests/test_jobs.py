@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.concurrency import browser_session, fire_together, postgres_only
-from tests.helpers import login_as
+from tests.helpers import huey_consumer, login_as
 from webapp.extensions import db
 from webapp.jobs import job_task, report_progress, retry_job, set_result, start_job
 from webapp.models.choices import JobStatus
@@ -204,17 +204,8 @@ def gated_work(job_id: int, params: dict) -> None:
 
 @pytest.fixture()
 def consumer(clean_app, tmp_path):
-    """A Huey consumer in threads of this process over a SQLite queue file; immediate mode again afterwards."""
-    from webapp import jobs
-
-    jobs.configure("sqlite:///" + str(tmp_path / "huey.db"), immediate=False)
-    jobs.use_app(clean_app)
-    running = jobs.start_consumer_thread(workers=1)
-    try:
+    with huey_consumer(clean_app, tmp_path / "huey.db") as running:
         yield running
-    finally:
-        running.stop(graceful=True)
-        jobs.configure("memory://", immediate=True)
 
 
 def test_a_real_worker_runs_the_job_outside_the_request_and_its_page_shows_the_progress(client, world, consumer):

@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_member
-from tests.helpers import login_as
-from webapp import jobs
+from tests.helpers import huey_consumer, login_as
 from webapp.extensions import db
 from webapp.models import OrgUnit
 from webapp.models.choices import JobStatus, RecipientStatus, SendOutStatus
@@ -25,16 +24,11 @@ RECIPIENTS, BATCH = 300, 100
 
 @pytest.fixture()
 def consumer(clean_app, tmp_path):
-    """A Huey consumer in threads of this process over a SQLite queue file; immediate mode again afterwards."""
-    jobs.configure("sqlite:///" + str(tmp_path / "huey.db"), immediate=False)
-    jobs.use_app(clean_app)
     clean_app.config["SENDOUT_BATCH"] = BATCH
-    running = jobs.start_consumer_thread(workers=1)
     try:
-        yield running
+        with huey_consumer(clean_app, tmp_path / "huey.db") as running:
+            yield running
     finally:
-        running.stop(graceful=True)
-        jobs.configure("memory://", immediate=True)
         clean_app.config["SENDOUT_BATCH"] = 500
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.browser.accessibility import axe_context, serious_violations
 from tests.browser.test_pages import log_in
+from tests.helpers import huey_consumer
 from webapp.extensions import db
 from webapp.jobs import job_task, report_progress, set_result, start_job
 
@@ -32,18 +33,12 @@ def gated_work(job_id: int, params: dict) -> None:
 
 @pytest.fixture()
 def consumer(clean_app, tmp_path):
-    from webapp import jobs
-
-    jobs.configure("sqlite:///" + str(tmp_path / "huey.db"), immediate=False)
-    jobs.use_app(clean_app)
-    running = jobs.start_consumer_thread(workers=1)
-    try:
-        yield running
-    finally:
-        GATES.get("half", threading.Event()).set()
-        GATES.get("end", threading.Event()).set()
-        jobs.stop_consumer(running)
-        jobs.configure("memory://", immediate=True)
+    with huey_consumer(clean_app, tmp_path / "huey.db") as running:
+        try:
+            yield running
+        finally:  # a job still held at a gate is let go before the consumer stops
+            GATES.get("half", threading.Event()).set()
+            GATES.get("end", threading.Event()).set()
 
 
 def test_the_job_page_follows_a_running_job(browser, live_server, clean_app, world, consumer):

@@ -117,17 +117,9 @@ class CourseApplicationView(ScopedModelView):
     datamodel = ScopedInterface(CourseApplication, eager=("course", "member"))
     list_title = show_title = _l("Course applications")
     base_permissions = READ_ONLY
-    label_columns = {
-        "course": _l("Course"),
-        "member": _l("Member"),
-        "status": _l("Status"),
-        "applied_at": _l("Applied"),
-        "withdrawn_at": _l("Withdrawn"),
-        "completed_at": _l("Attendance complete"),
-        # The office alone sees them (no other role has this screen); the purge deletes them after the course.
-        "special_needs": _l("Special needs"),
-        "special_needs_given_at": _l("Special needs given by the member"),
-    }
+    # The office alone sees the special needs (no other role has this screen); the purge deletes them after the
+    # course.
+    label_columns = labels_for(CourseApplication)
     list_columns = ["course", "member", "status", "applied_at", "withdrawn_at", "completed_at"]
     show_columns = list(label_columns)
     search_columns = ["course", "status", "applied_at"]
