@@ -83,15 +83,15 @@ def send_waiting(ids: list[int] | None = None, limit: int | None = None) -> Send
     report = SendReport()
     pending = ids if ids is not None else _oldest_waiting(limit)
     with ExitStack() as stack:
-        connection = None
+        server = None
         for position, mail_id in enumerate(pending):
             if not _claim(mail_id):
                 continue  # sent already, or another sender holds it
             row = db.session.get(OutboxMail, mail_id)
             try:
-                if connection is None:
-                    connection = stack.enter_context(_tolerant(_TimedConnection(current_app.extensions["mail"])))
-                connection.send(_message(row))
+                if server is None:
+                    server = stack.enter_context(connection())
+                server.send(_message(row))
             except OSError as exc:  # smtplib's errors are OSErrors too
                 _release(mail_id, exc)
                 report.failed += 1
@@ -157,9 +157,9 @@ def _mark_sent(mail_id: int) -> None:
 
 
 def _release(mail_id: int, error: Exception) -> None:
-    log.warning("mail %s could not be sent and waits in the outbox: %s", mail_id, _short(error))
+    log.warning("mail %s could not be sent and waits in the outbox: %s", mail_id, error_text(error))
     db.session.execute(update(OutboxMail).where(OutboxMail.id == mail_id).values(
-        claimed_at=None, last_error=_short(error),
+        claimed_at=None, last_error=error_text(error),
     ).execution_options(synchronize_session=False))
     db.session.commit()
 
@@ -172,7 +172,13 @@ def _message(row: OutboxMail) -> Message:
     return message
 
 
-def _short(error: Exception) -> str:
+def connection():
+    """One connection to the mail server for many messages, as a context manager: it gives up after MAIL_TIMEOUT
+    seconds when the server does not answer, and closing it never raises when the server has gone meanwhile."""
+    return _tolerant(_TimedConnection(current_app.extensions["mail"]))
+
+
+def error_text(error: Exception) -> str:
     """The error's kind and first line: the server's answer, never the login sent to it."""
     first_line = str(error).splitlines()[0] if str(error) else ""
     return f"{type(error).__name__}: {first_line}"[:ERROR_LENGTH]

@@ -365,7 +365,7 @@ def _send_emails(send_out_id: int, texts: EmailTexts, batch: list[tuple[int, str
     reason: Exception = ConnectionError("the mail server did not answer earlier in this send-out")
     if not state.server_down:
         try:
-            with outbox._tolerant(outbox._TimedConnection(current_app.extensions["mail"])) as connection:
+            with outbox.connection() as connection:
                 for recipient_id, address in batch:
                     message = email_message(texts, recipient_id, address)
                     try:
@@ -384,7 +384,7 @@ def _send_emails(send_out_id: int, texts: EmailTexts, batch: list[tuple[int, str
 
 def _to_outbox(message: Message, recipient_id: int, error: Exception, result: BatchResult) -> None:
     outbox.queue(message)
-    result.failed.append((recipient_id, (outbox._short(error) + " (waits in the outbox)")[:ERROR_MAX]))
+    result.failed.append((recipient_id, (outbox.error_text(error) + " (waits in the outbox)")[:ERROR_MAX]))
 
 
 def _send_sms(text: str, batch: list[tuple[int, str]], result: BatchResult) -> None:
