@@ -14,8 +14,8 @@ from tests.mypage_helpers import translated
 from webapp.extensions import db
 from webapp.models import AuditEntry, Employment
 from webapp.models.choices import EmployerAssociation, MemberCategory
-from webapp.models.outreach import AgreementCategory, CollectiveAgreement
-from webapp.services.agreements import categories_of, covered_count, covered_member_ids
+from webapp.models.outreach import CollectiveAgreement
+from webapp.services.agreements import categories_of, covered_count, covered_member_ids, set_categories
 
 VALID_FROM = dt.date(2024, 5, 1)
 VALID_TO = dt.date(2026, 4, 30)
@@ -29,8 +29,7 @@ def add_agreement(employers, name="Statens hovedtariffavtale", valid_from=VALID_
     agreement.employers = list(employers)
     db.session.add(agreement)
     db.session.flush()
-    for category in categories:
-        db.session.add(AgreementCategory(agreement_id=agreement.id, category=category))
+    set_categories(agreement.id, categories)
     db.session.flush()
     return agreement
 

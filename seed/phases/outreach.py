@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 from webapp.extensions import db
 from webapp.models import DemoAccount, Employer, Employment, Member
 from webapp.models.choices import EmployerAssociation, MemberCategory
-from webapp.models.outreach import AgreementCategory, CollectiveAgreement
+from webapp.models.outreach import CollectiveAgreement
 from webapp.services import ballots
-from webapp.services.agreements import covered_member_ids
+from webapp.services.agreements import covered_member_ids, set_categories
 from webapp.services.membership import main_employment_order
 from webapp.services.periods import current_on_clause
 
@@ -84,8 +84,7 @@ def _agreement(name: str, employers: list[Employer], valid_from: dt.date, valid_
     agreement.employers = employers
     db.session.add(agreement)
     db.session.flush()
-    for category in categories:
-        db.session.add(AgreementCategory(agreement_id=agreement.id, category=category))
+    set_categories(agreement.id, categories)
     db.session.flush()
     return agreement
 
