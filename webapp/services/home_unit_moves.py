@@ -22,7 +22,6 @@ from webapp.extensions import db
 from webapp.models import Employment, Member, OrgUnit
 from webapp.services.home_units import (
     MappedUnit,
-    follow_employment,
     main_employment,
     mapped_unit,
     move_member,
@@ -95,10 +94,5 @@ def follow_saved_employment(employment: Employment, reason: str, choice: str | i
     if may_move_to is not None and not may_move_to(unit_id):
         return MoveOutcome(refused_unit_id=unit_id)
     before = member.home_unit_id
-    if source == OVERRIDE:
-        follow_employment(member, day, reason, override_unit_id=unit_id)
-    elif isinstance(choice, int):
-        move_member(member, unit_id, source, reason)  # the office confirmed the unit the mapping proposed
-    else:
-        follow_employment(member, day, reason)
+    move_member(member, unit_id, source, reason)
     return MoveOutcome(from_unit_id=before, to_unit_id=unit_id, source=source)

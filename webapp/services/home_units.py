@@ -90,13 +90,3 @@ def move_member(member: Member, unit_id: int, source: str, reason: str) -> bool:
                  to_unit_id=unit_id, source=source, reason=reason)
     return True
 
-
-def follow_employment(member: Member, day: dt.date, reason: str, override_unit_id: int | None = None) -> bool:
-    """After an employment change: the member's home unit follows the mapping (or the office's choice).
-    True when the member moved."""
-    if override_unit_id is not None:
-        return move_member(member, override_unit_id, "override", reason)
-    mapped = unit_for_member(member, day)
-    if mapped is None:
-        return False
-    return move_member(member, mapped.org_unit_id, mapped.source, reason)
