@@ -185,6 +185,12 @@ class Config:
     HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
     # Worker threads of `flask --app run worker` (and of run.py's in-process consumer).
     HUEY_WORKERS = int(os.environ.get("HUEY_WORKERS", "2"))
+    # A worker writes a heartbeat every WORKER_HEARTBEAT_SECONDS; with none newer than WORKER_GONE_SECONDS the
+    # worker counts as gone (/health answers 503) and the jobs it was running are marked interrupted.
+    WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
+    WORKER_GONE_SECONDS = float(os.environ.get("WORKER_GONE_SECONDS", "120"))
+    # Files jobs read (uploads) and made (reports, lists) are deleted by the privacy purge after this many days.
+    JOB_FILE_KEEP_DAYS = int(os.environ.get("JOB_FILE_KEEP_DAYS", "7"))
     # Send-outs (webapp/services/sendouts.py): the job sends this many e-mails over one mail connection (or this
     # many SMS) and commits their status and its progress once per batch.
     SENDOUT_BATCH = int(os.environ.get("SENDOUT_BATCH", "500"))

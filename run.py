@@ -55,16 +55,18 @@ def print_logins(port: int) -> None:
 
 
 def start_worker():
-    """The background jobs' consumer in threads of this process (the demo's one command); None in immediate mode.
+    """The background jobs' consumer (with the calendar) in threads of this process, and its heartbeat (the
+    demo's one command); None in immediate mode.
 
     The server runs without the reloader (debug=False), so there is one process and one consumer."""
     from webapp import jobs
 
     if jobs.huey.immediate:
         return None
-    consumer = jobs.start_consumer_thread(app.config.get("HUEY_WORKERS", 2))
+    heartbeat = jobs.Heartbeat(app).start()
+    consumer = jobs.start_consumer_thread(app.config.get("HUEY_WORKERS", 2), periodic=True)
     print(f"  Background jobs: {jobs.queue_label(app.config.get('HUEY_URL') or '')} (in this process)")
-    return consumer
+    return consumer, heartbeat
 
 
 def _stop_on_sigterm(_signum, _frame):
@@ -81,17 +83,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     prepare_database(args.demo_members)
     print_logins(args.port)
-    consumer = None if args.no_worker else start_worker()
+    worker = None if args.no_worker else start_worker()
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
     except KeyboardInterrupt:
         pass
     finally:
-        if consumer is not None:
+        if worker is not None:
             from webapp.jobs import stop_consumer
 
+            consumer, heartbeat = worker
             stop_consumer(consumer)
+            heartbeat.stop()
     return 0
 
 

@@ -509,6 +509,7 @@ FOREIGN_CASES = [
 FOREIGN_CASES += [
     ForeignCase("JobView.show", "GET", "member", "/jobs/{other_job}"),
     ForeignCase("JobView.progress", "GET", "member", "/jobs/{other_job}.json"),
+    ForeignCase("JobView.file", "GET", "member", "/jobs/{other_job}/files/1"),
     ForeignCase("JobView.retry", "POST", "leader", "/jobs/{other_job}/retry", expected=DENIED),
 ]
 

@@ -297,3 +297,79 @@ def test_a_database_error_reaches_the_office_without_its_text(app_ctx):
     assert job.status == JobStatus.failed
     assert "the database refused the work" in job.error
     assert "no_such_column" not in job.error and "Per Utenfor" not in job.error
+
+
+@job_task("test_file")
+def file_work(job_id: int, params: dict) -> None:
+    """Makes one result file from its input file."""
+    from webapp.jobs import add_file, input_file
+
+    add_file(job_id, "out.txt", "text/plain", input_file(job_id).data.upper())
+
+
+def test_a_key_joins_the_active_job_and_a_finished_one_does_not_block(app_ctx):
+    from webapp import jobs
+
+    jobs.huey.immediate = False  # queued, never consumed: the job stays waiting
+    try:
+        jobs.configure("memory://")
+        first = start_job("test_count", "Keyed", count_work, {"n": 1}, None, key="test:keyed")
+        second = start_job("test_count", "Keyed again", count_work, {"n": 1}, None, key="test:keyed")
+        assert second.id == first.id and first.status == JobStatus.queued
+        assert db.session.scalar(select(text("count(*)")).select_from(Job).where(Job.key == "test:keyed")) == 1
+    finally:
+        jobs.configure("memory://", immediate=True)
+    db.session.execute(Job.__table__.update().where(Job.id == first.id).values(status=JobStatus.done))
+    db.session.commit()
+    third = start_job("test_count", "Keyed, later", count_work, {"n": 1}, None, key="test:keyed")
+    assert third.id != first.id and third.status == JobStatus.done
+    assert jobs.last_done_job("test:keyed").id == third.id
+
+
+def test_a_job_reads_its_input_file_and_its_result_file_is_served_to_whoever_sees_the_job(client, world, app_ctx):
+    from webapp import jobs
+    from webapp.models.outreach import JobFile
+
+    job = Job(kind="test_file", title="Upper", status=JobStatus.queued, params="{}", done=0, attempts=0,
+              created_at=jobs._now())
+    db.session.add(job)
+    db.session.flush()
+    jobs.add_file(job.id, "in.txt", "text/plain", b"abc", purpose="input")
+    db.session.commit()
+    jobs.run_job(job.id, file_work.work)
+    jobs.run_job(job.id, file_work.work)  # not waiting any more: not run twice
+    db.session.expire_all()
+    assert (db.session.get(Job, job.id).status, db.session.get(Job, job.id).error) == (JobStatus.done, None)
+    [result] = jobs.result_files(job.id)
+    assert (result.filename, result.size) == ("out.txt", 3)
+    login_as(client, world.logins["member"])
+    assert client.get(f"/jobs/{job.id}/files/{result.id}").status_code == 404  # not theirs
+    client.get("/logout/")
+    login_as(client, world.logins["office"])
+    page = client.get(f"/jobs/{job.id}")
+    assert "out.txt" in page.get_data(as_text=True)
+    assert client.get(f"/jobs/{job.id}/files/{result.id}").data == b"ABC"
+    input_id = db.session.scalar(select(JobFile.id).where(JobFile.purpose == "input"))
+    assert client.get(f"/jobs/{job.id}/files/{input_id}").status_code == 404
+    assert client.get(f"/jobs/{job.id + 1}/files/{result.id}").status_code == 404
+
+
+def test_a_running_job_whose_worker_stopped_beating_is_marked_interrupted(app_ctx):
+    import datetime as dt
+
+    from webapp import jobs
+
+    old = jobs._now() - dt.timedelta(minutes=10)
+    jobs.beat("dead:1", old)
+    db.session.execute(text("UPDATE worker_heartbeat SET seen_at = :old"), {"old": old})
+    db.session.commit()
+    jobs.beat("live:2", jobs._now())
+    rows = [Job(kind="test_count", title=name, status=JobStatus.running, params="{}", done=0, attempts=1,
+                created_at=old, started_at=old, worker=name) for name in ("dead:1", "live:2")]
+    db.session.add_all(rows)
+    db.session.commit()
+    assert jobs.sweep_stale_jobs(120) == 1
+    db.session.expire_all()
+    assert [(r.worker, r.status) for r in rows] == [("dead:1", JobStatus.failed), ("live:2", JobStatus.running)]
+    assert rows[0].error == jobs.INTERRUPTED
+    assert jobs.worker_seen_at() > old

@@ -384,10 +384,15 @@ def worker_command(workers: int | None):
         click.echo("worker: HUEY_IMMEDIATE is on, so jobs run at once where they are started; nothing to consume",
                    err=True)
         sys.exit(2)
-    jobs.use_app(current_app._get_current_object())
-    count = workers or current_app.config.get("HUEY_WORKERS", 2)
-    click.echo(f"worker: {count} thread(s) on {jobs.queue_label(current_app.config.get('HUEY_URL') or '')}")
-    jobs.huey.create_consumer(workers=count, worker_type="thread", periodic=False).run()
+    app = current_app._get_current_object()
+    jobs.use_app(app)
+    count = workers or app.config.get("HUEY_WORKERS", 2)
+    click.echo(f"worker: {count} thread(s) on {jobs.queue_label(app.config.get('HUEY_URL') or '')}")
+    heartbeat = jobs.Heartbeat(app).start()
+    try:
+        jobs.huey.create_consumer(workers=count, worker_type="thread", periodic=True).run()
+    finally:
+        heartbeat.stop()
 
 
 def register_cli(app) -> None:

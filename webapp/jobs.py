@@ -34,6 +34,8 @@ import json
 import logging
 import os
 import re
+import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -44,12 +46,12 @@ from huey.api import TaskWrapper
 from huey.consumer import Consumer
 from huey.signals import SIGNAL_INTERRUPTED
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
-from sqlalchemy import func, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from webapp.extensions import db
 from webapp.models.choices import JobStatus
-from webapp.models.outreach import Job
+from webapp.models.outreach import Job, JobFile, WorkerHeartbeat
 from webapp.services.transitions import claim
 
 logger = logging.getLogger(__name__)
@@ -136,19 +138,45 @@ def _enqueue(job_id: int, task: TaskWrapper) -> None:
                error=_error_text(exc, prefix="Could not be queued: "))
 
 
-def start_job(kind: str, title: str, task: TaskWrapper, params: dict, user_id: int | None) -> Job:
+def start_job(kind: str, title: str, task: TaskWrapper, params: dict, user_id: int | None,
+              key: str | None = None) -> Job:
     """Create the Job row (committed), enqueue `task` with its id, and return the row as it is now.
 
+    With a `key`, the same work asked for while a job of that key waits or runs joins it: that job is returned
+    and nothing new is queued (two requests at the same moment: one job, by the partial unique index).
     In immediate mode the task has run when this returns (the row is read afresh)."""
     _TASKS.setdefault(kind, task)
+    if key is not None and (active := active_job(key)) is not None:
+        return active
     job = Job(kind=kind, title=title[:200], status=JobStatus.queued, params=json.dumps(params, sort_keys=True),
-              done=0, created_by_id=user_id, created_at=_now(), attempts=0)
+              done=0, created_by_id=user_id, created_at=_now(), attempts=0, key=key)
     db.session.add(job)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        active = active_job(key) if key is not None else None
+        if active is None:
+            raise
+        return active
     job_id = job.id
     _enqueue(job_id, task)
     db.session.expire(job)
     return db.session.get(Job, job_id)
+
+
+def active_job(key: str) -> Job | None:
+    """The job of this key that waits or runs, if any."""
+    return db.session.scalars(
+        select(Job).where(Job.key == key, Job.status.in_((JobStatus.queued, JobStatus.running)))
+    ).first()
+
+
+def last_done_job(key: str) -> Job | None:
+    """The latest finished job of this key (the calendar's: has today's run been done?)."""
+    return db.session.scalars(
+        select(Job).where(Job.key == key, Job.status == JobStatus.done).order_by(Job.id.desc())
+    ).first()
 
 
 def retry_job(job_id: int) -> bool:
@@ -195,7 +223,7 @@ def run_job(job_id: int, work: Work) -> None:
     with _app_context():
         try:
             won = claim(Job, job_id, JobStatus.queued, status=JobStatus.running, started_at=_now(),
-                        finished_at=None, error=None, attempts=Job.attempts + 1)
+                        finished_at=None, error=None, attempts=Job.attempts + 1, worker=worker_name())
             db.session.commit()
             if not won:
                 logger.warning("job %s is not waiting (gone, or another worker has it): not run", job_id)
@@ -208,6 +236,7 @@ def run_job(job_id: int, work: Work) -> None:
 
 
 def _run_work(job_id: int, work: Work, params: dict) -> None:
+    started = time.monotonic()
     try:
         work(job_id, params)
         db.session.commit()
@@ -215,8 +244,20 @@ def _run_work(job_id: int, work: Work, params: dict) -> None:
         db.session.rollback()
         logger.exception("job %s failed", job_id)
         _write(job_id, status=JobStatus.failed, finished_at=_now(), error=_error_text(exc))
+        _log_finished(job_id, JobStatus.failed, started)
         return
     _write(job_id, status=JobStatus.done, finished_at=_now(), done=func.coalesce(Job.total, Job.done))
+    _log_finished(job_id, JobStatus.done, started)
+
+
+def _log_finished(job_id: int, status: JobStatus, started: float) -> None:
+    """One structured log line per job run (webapp/logs.py writes `fields` as JSON): never its params or log."""
+    row = db.session.execute(select(Job.kind, Job.created_by_id, Job.attempts).where(Job.id == job_id)).first()
+    fields = {"event": "job", "job_id": job_id, "status": status.value,
+              "duration_ms": round((time.monotonic() - started) * 1000)}
+    if row is not None:
+        fields.update(kind=row.kind, user_id=row.created_by_id, attempt=row.attempts)
+    logger.info("job %s %s", job_id, status.value, extra={"fields": fields})
 
 
 def _write(job_id: int, **values: Any) -> None:
@@ -266,6 +307,131 @@ def set_result(job_id: int, url: str) -> None:
     _write(job_id, result_url=url)
 
 
+FILE_PURPOSES = ("input", "result")
+
+
+def add_file(job_id: int, filename: str, content_type: str, data: bytes, purpose: str = "result") -> int:
+    """Keep a file the job read (`input`: an upload, stored before the job is queued, in the caller's session)
+    or made (`result`: in a transaction of its own, so the job page lists it at once); its id.
+
+    A job run again (a retry) replaces its result file of the same name rather than adding a second."""
+    if purpose not in FILE_PURPOSES:
+        raise ValueError(f"add_file: purpose must be one of {FILE_PURPOSES}, not {purpose!r}")
+    values = {"job_id": job_id, "purpose": purpose, "filename": filename[:200], "content_type": content_type[:100],
+              "size": len(data), "data": data, "created_at": _now()}
+    if purpose == "input":
+        row = JobFile(**values)
+        db.session.add(row)
+        db.session.flush()
+        return row.id
+    with db.engine.begin() as connection:
+        connection.execute(JobFile.__table__.delete().where(
+            JobFile.job_id == job_id, JobFile.purpose == purpose, JobFile.filename == values["filename"]))
+        return connection.execute(JobFile.__table__.insert().values(**values)).inserted_primary_key[0]
+
+
+def input_file(job_id: int) -> JobFile:
+    """The file the job was started with (LookupError when it has none: purged, say)."""
+    row = db.session.scalars(select(JobFile).where(JobFile.job_id == job_id, JobFile.purpose == "input")
+                             .order_by(JobFile.id)).first()
+    if row is None:
+        raise LookupError(f"job {job_id} has no input file (it may have been purged)")
+    return row
+
+
+def result_files(job_id: int) -> list[JobFile]:
+    """The files the job made, without loading their contents."""
+    from sqlalchemy.orm import defer
+
+    return list(db.session.scalars(select(JobFile).options(defer(JobFile.data))
+                                   .where(JobFile.job_id == job_id, JobFile.purpose == "result")
+                                   .order_by(JobFile.id)))
+
+
+# Workers' heartbeats: a worker writes one every HEARTBEAT_SECONDS while it runs; /health calls the worker gone
+# when none is newer than WORKER_GONE_SECONDS (config), and a job running on a worker without a recent heartbeat
+# (killed outright: SIGKILL, power loss) is marked interrupted by the next live worker's beat.
+HEARTBEAT_SECONDS = 10.0  # the default of WORKER_HEARTBEAT_SECONDS
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+def beat(name: str, started_at: dt.datetime) -> None:
+    """Write this worker's heartbeat (insert or update), in a transaction of its own."""
+    table = WorkerHeartbeat.__table__
+    now = _now()
+    with db.engine.begin() as connection:
+        updated = connection.execute(table.update().where(table.c.name == name).values(seen_at=now)).rowcount
+        if not updated:
+            try:
+                with connection.begin_nested():
+                    connection.execute(table.insert().values(name=name, started_at=started_at, seen_at=now))
+            except IntegrityError:  # a beat of the same name at the same moment: that one counts
+                pass
+
+
+def worker_seen_at() -> dt.datetime | None:
+    """The newest heartbeat of any worker."""
+    return db.session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
+
+
+def sweep_stale_jobs(gone_after: float) -> int:
+    """Mark failed (interrupted: the office can retry) every running job whose worker has not beaten for
+    `gone_after` seconds; how many. Old heartbeats (a day) are deleted."""
+    now = _now()
+    cutoff = now - dt.timedelta(seconds=gone_after)
+    live = select(WorkerHeartbeat.name).where(WorkerHeartbeat.seen_at >= cutoff)
+    with db.engine.begin() as connection:
+        count = connection.execute(
+            update(Job).where(Job.status == JobStatus.running, or_(Job.worker.is_(None), Job.worker.not_in(live)),
+                              Job.started_at < cutoff)
+            .values(status=JobStatus.failed, finished_at=now, error=INTERRUPTED)
+        ).rowcount
+        connection.execute(WorkerHeartbeat.__table__.delete().where(
+            WorkerHeartbeat.seen_at < now - dt.timedelta(days=1)))
+    if count:
+        logger.warning("%s job(s) were running on a worker that is gone: marked interrupted", count,
+                       extra={"fields": {"event": "jobs_interrupted", "count": count}})
+    return count
+
+
+class Heartbeat:
+    """A thread that beats for this worker process and sweeps the jobs of dead workers, until stopped."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.interval = float(app.config.get("WORKER_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
+        self.name = worker_name()
+        self.started_at = _now()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def start(self) -> Heartbeat:
+        self._once()  # seen before the first job is taken
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(self.interval + 5)
+
+    def _once(self) -> None:
+        with self.app.app_context():
+            try:
+                beat(self.name, self.started_at)
+                sweep_stale_jobs(self.app.config.get("WORKER_GONE_SECONDS", 120))
+            except SQLAlchemyError:  # the database is away for a moment: beat again next time
+                logger.exception("worker heartbeat failed")
+            finally:
+                db.session.remove()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._once()
+
+
 def percent(job: Job) -> int:
     """0-100 for the progress bar: done of total; a finished job is 100; unknown total: 0 until done."""
     if job.status == JobStatus.done:
@@ -287,11 +453,12 @@ class InProcessConsumer(Consumer):
         pass
 
 
-def start_consumer_thread(workers: int = 2) -> InProcessConsumer:
-    """Start a consumer in threads of this process; `stop_consumer` ends it."""
+def start_consumer_thread(workers: int = 2, periodic: bool = False) -> InProcessConsumer:
+    """Start a consumer in threads of this process (with the calendar's periodic tasks when `periodic`);
+    `stop_consumer` ends it."""
     if huey.immediate:
         raise RuntimeError("webapp.jobs: immediate mode runs jobs at once; there is no queue to consume")
-    consumer = InProcessConsumer(huey, workers=workers, worker_type="thread", periodic=False,
+    consumer = InProcessConsumer(huey, workers=workers, worker_type="thread", periodic=periodic,
                                  initial_delay=0.05, max_delay=1.0, check_worker_health=False)
     consumer.start()
     return consumer

@@ -46,9 +46,11 @@ from webapp.models.outreach import (
     BallotVoter,
     CollectiveAgreement,
     Job,
+    JobFile,
     Segment,
     SendOut,
     SendOutRecipient,
+    WorkerHeartbeat,
 )
 from webapp.models.privacy import ConfidentialityDeclaration, LoginLock
 from webapp.models.recruitment import PointsAccount, Prize, PrizeOrder, Recruitment
@@ -96,6 +98,7 @@ __all__ = [
     "Invoice",
     "InvoiceAdjustment",
     "Job",
+    "JobFile",
     "LoUnion",
     "LoginLock",
     "Member",
@@ -132,6 +135,7 @@ __all__ = [
     "SendOut",
     "SendOutRecipient",
     "SessionGeneration",
+    "WorkerHeartbeat",
     "Workplace",
     "metadata",
 ]

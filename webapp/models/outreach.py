@@ -10,9 +10,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import relationship
 
@@ -160,12 +162,59 @@ class Job(Model):
     started_at = Column(DateTime)
     finished_at = Column(DateTime)
     attempts = Column(Integer, nullable=False, default=0)
+    # The same work asked for again while a job of its key waits or runs joins that job (one winner: the partial
+    # unique index); the calendar's runs are keyed by task and day, a document by what it renders.
+    key = Column(String(120))
+    # The worker (host:pid) that runs it, so a job whose worker died is found (jobs.sweep_stale_jobs).
+    worker = Column(String(120))
 
     created_by = relationship(User)
+    files = relationship("JobFile", back_populates="job", cascade="all, delete-orphan", passive_deletes=True,
+                         order_by="JobFile.id")
+
+    __table_args__ = (
+        Index("uq_job_active_key", "key", unique=True,
+              postgresql_where=text("status IN ('queued', 'running')"),
+              sqlite_where=text("status IN ('queued', 'running')")),
+    )
 
     def __repr__(self) -> str:
         return self.title
 
+
+
+class JobFile(Model):
+    """A file a job read (an uploaded bank file: purpose input) or made (a report's PDF: purpose result).
+
+    Kept in the database, so the web servers and the workers need share no disk; the privacy purge deletes
+    them JOB_FILE_KEEP_DAYS after they were made."""
+
+    __tablename__ = "job_file"
+
+    id = Column(Integer, primary_key=True)
+    job_id = Column(Integer, ForeignKey("job.id", name="fk_job_file_job", ondelete="CASCADE"), nullable=False,
+                    index=True)
+    purpose = Column(String(10), nullable=False)
+    filename = Column(String(200), nullable=False)
+    content_type = Column(String(100), nullable=False)
+    size = Column(Integer, nullable=False)
+    data = Column(LargeBinary, nullable=False)
+    created_at = Column(DateTime, nullable=False, index=True)
+
+    job = relationship(Job, back_populates="files")
+
+    def __repr__(self) -> str:
+        return self.filename
+
+
+class WorkerHeartbeat(Model):
+    """A background worker's sign of life, written every few seconds while it runs (/health reads it)."""
+
+    __tablename__ = "worker_heartbeat"
+
+    name = Column(String(120), primary_key=True)
+    started_at = Column(DateTime, nullable=False)
+    seen_at = Column(DateTime, nullable=False, index=True)
 
 class SendOut(Model):
     """A message to the members of a segment by e-mail or SMS (a survey invitation: with its link).

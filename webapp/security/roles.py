@@ -60,7 +60,7 @@ _COMMON = [
     _grant("UserDBModelView", "can_userinfo"),
     _grant("UserGuide", "menu_access"),  # the menu's link to the user guide (webapp/views/guide.py)
     # Their own background jobs (webapp/views/jobs.py); retrying a failed one is the office's.
-    _grant("JobView", "can_(index|show|progress)"),
+    _grant("JobView", "can_(index|show|progress|file)"),
 ]
 
 # Secure messages: members and deduction contacts write to the union; officers answer for their units.

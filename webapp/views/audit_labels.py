@@ -93,6 +93,7 @@ OBJECT_LABELS = {
         (models.EmploymentChange, _l("Employment change")),
         (models.IncomeBand, _l("Income band")),
         (models.Invoice, _l("Invoice")),
+        (models.Job, _l("Background job")),
         (models.LoUnion, _l("LO union")),
         (models.Member, _l("Member")),
         (models.MembershipApplication, _l("Enrollment application")),

@@ -17,10 +17,11 @@ from sqlalchemy.orm import joinedload
 from webapp import jobs
 from webapp.extensions import db
 from webapp.models.choices import JobStatus
-from webapp.models.outreach import Job
+from webapp.models.outreach import Job, JobFile
 from webapp.security import roles
 from webapp.security.scope import get_scope
 from webapp.services.bounds import INT64_MAX, whole_number_between
+from webapp.views.downloads import download
 
 PAGE_SIZE = 50
 FINISHED = (JobStatus.done, JobStatus.failed)
@@ -92,7 +93,20 @@ class JobView(BaseView):
     def show(self, job_id: int):
         job = visible_job(job_id)
         office = sees_all_jobs()
-        return self.render_template("jobs/show.html", job=job, state=job_state(job, office), office=office)
+        return self.render_template("jobs/show.html", job=job, state=job_state(job, office), office=office,
+                                    files=jobs.result_files(job.id))
+
+    @expose("/<int:job_id>/files/<int:file_id>")
+    @has_access
+    def file(self, job_id: int, file_id: int):
+        """A file the job made, for whoever sees the job (audited as a download)."""
+        job = visible_job(job_id)
+        row = db.session.scalars(select(JobFile).where(JobFile.id == file_id, JobFile.job_id == job.id,
+                                                       JobFile.purpose == "result")).first()
+        if row is None:
+            abort(404)
+        return download(row.data, row.filename, row.content_type, object_type="job", object_id=job.id,
+                        inline=row.content_type == "application/pdf")
 
     @expose("/<int:job_id>.json")
     @has_access
