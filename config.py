@@ -194,6 +194,9 @@ class Config:
     # Send-outs (webapp/services/sendouts.py): the job sends this many e-mails over one mail connection (or this
     # many SMS) and commits their status and its progress once per batch.
     SENDOUT_BATCH = int(os.environ.get("SENDOUT_BATCH", "500"))
+    # The monthly deduction notices (webapp/services/notices.py) are recorded and sent this many employers at a
+    # time, one commit per batch (a run stopped half-way and run again sends each notice once).
+    NOTICE_BATCH = int(os.environ.get("NOTICE_BATCH", "50"))
     # The public unsubscribe page (/avmelding/<token>): uses of its POST per address (when AUTH_RATE_LIMITED).
     UNSUBSCRIBE_RATE_LIMIT = os.environ.get("UNSUBSCRIBE_RATE_LIMIT", "30 per hour")
 
