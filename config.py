@@ -88,8 +88,17 @@ class Config:
         "en": {"flag": "gb", "name": "English"},
     }
 
+    # Production mode (APP_ENV=production; gunicorn.conf.py sets it): the app refuses to start with settings unfit
+    # for production (webapp/production.py), and MAIL_SERVER has no default there.
+    APP_ENV = os.environ.get("APP_ENV", "development")
+    # Logs (webapp/logs.py): "json" (one object a line on stderr), "text", or "off" (the root logger left alone).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # /health answers 503 when more mails than this wait in the outbox (0: not checked).
+    HEALTH_MAIL_QUEUE_MAX = int(os.environ.get("HEALTH_MAIL_QUEUE_MAX", "1000"))
+
     # Mail
-    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "" if APP_ENV == "production" else "127.0.0.1")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
     MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
@@ -201,8 +210,32 @@ class Config:
     UNSUBSCRIBE_RATE_LIMIT = os.environ.get("UNSUBSCRIBE_RATE_LIMIT", "30 per hour")
 
 
+    # The calendar (webapp/schedule.py, docs/operations.md): Huey periodic tasks of the worker, each recorded as a
+    # job. Every entry can be turned off. Hours are the server's local time (run it with TZ=Europe/Oslo).
+    # The 15th: next month's deduction basis and notices.
+    CALENDAR_DEDUCTION_RUN = _env_bool("CALENDAR_DEDUCTION_RUN", True)
+    # The 20th and the last day of the month: remind employers that have not delivered the month's list.
+    CALENDAR_EMPLOYER_REMINDERS = _env_bool("CALENDAR_EMPLOYER_REMINDERS", True)
+    # Working day CALENDAR_REFUND_WORKING_DAY (1-15) after a quarter: its refund draft, and a mail to the office.
+    CALENDAR_REFUND_DRAFT = _env_bool("CALENDAR_REFUND_DRAFT", True)
+    CALENDAR_REFUND_WORKING_DAY = int(os.environ.get("CALENDAR_REFUND_WORKING_DAY", "10"))
+    # The hour (0-23) from which the monthly and quarterly entries run on their day.
+    CALENDAR_HOUR = int(os.environ.get("CALENDAR_HOUR", "6"))
+    # Nightly, from CALENDAR_NIGHTLY_HOUR: send the mail waiting in the outbox, the privacy purge (a dry run
+    # reported to the office unless CALENDAR_PURGE_ENABLED) and a backup into BACKUP_DIR (the newest BACKUP_KEEP
+    # backups are kept).
+    CALENDAR_NIGHTLY_HOUR = int(os.environ.get("CALENDAR_NIGHTLY_HOUR", "2"))
+    CALENDAR_MAIL_RETRY = _env_bool("CALENDAR_MAIL_RETRY", True)
+    CALENDAR_PURGE = _env_bool("CALENDAR_PURGE", True)
+    CALENDAR_PURGE_ENABLED = _env_bool("CALENDAR_PURGE_ENABLED", False)
+    CALENDAR_BACKUP = _env_bool("CALENDAR_BACKUP", True)
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", os.path.join(INSTANCE_DIR, "backups"))
+    BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
+
 class TestConfig(Config):
     TESTING = True
+    APP_ENV = "test"
+    LOG_FORMAT = "off"  # pytest's caplog and capture see the records; tests/test_logs.py checks the formats
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
