@@ -139,11 +139,13 @@ def _enqueue(job_id: int, task: TaskWrapper) -> None:
 
 
 def start_job(kind: str, title: str, task: TaskWrapper, params: dict, user_id: int | None,
-              key: str | None = None) -> Job:
+              key: str | None = None, inputs: tuple[tuple[str, str, bytes], ...] = ()) -> Job:
     """Create the Job row (committed), enqueue `task` with its id, and return the row as it is now.
 
     With a `key`, the same work asked for while a job of that key waits or runs joins it: that job is returned
     and nothing new is queued (two requests at the same moment: one job, by the partial unique index).
+    `inputs`: (filename, content_type, data) of files the job reads (an upload), kept as its input files in the
+    row's own commit, before it is queued (the work reads them with `input_file`).
     In immediate mode the task has run when this returns (the row is read afresh)."""
     _TASKS.setdefault(kind, task)
     if key is not None and (active := active_job(key)) is not None:
@@ -152,6 +154,9 @@ def start_job(kind: str, title: str, task: TaskWrapper, params: dict, user_id: i
               done=0, created_by_id=user_id, created_at=_now(), attempts=0, key=key)
     db.session.add(job)
     try:
+        db.session.flush()
+        for filename, content_type, data in inputs:
+            add_file(job.id, filename, content_type, data, purpose="input")
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
