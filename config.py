@@ -209,7 +209,6 @@ class Config:
     # The public unsubscribe page (/avmelding/<token>): uses of its POST per address (when AUTH_RATE_LIMITED).
     UNSUBSCRIBE_RATE_LIMIT = os.environ.get("UNSUBSCRIBE_RATE_LIMIT", "30 per hour")
 
-
     # The calendar (webapp/schedule.py, docs/operations.md): Huey periodic tasks of the worker, each recorded as a
     # job. Every entry can be turned off. Hours are the server's local time (run it with TZ=Europe/Oslo).
     # The 15th: next month's deduction basis and notices.
@@ -231,6 +230,7 @@ class Config:
     CALENDAR_BACKUP = _env_bool("CALENDAR_BACKUP", True)
     BACKUP_DIR = os.environ.get("BACKUP_DIR", os.path.join(INSTANCE_DIR, "backups"))
     BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))
+
 
 class TestConfig(Config):
     TESTING = True
