@@ -2,6 +2,8 @@
 
 A notice goes out once per employer and month: the basis remembers when, and
 each e-mail sent is recorded (who, which address, when) for the office.
+Notices go out in batches of NOTICE_BATCH employers, each batch recorded in one commit and then sent, so a run
+that stops half-way and is run again sends each notice once.
 "Sent" means handed to the outbox (webapp.services.mail) together with that record: when the mail
 server is down the notices wait there and `flask mail retry` delivers them; they are not made again.
 """
@@ -9,12 +11,13 @@ server is down the notices wait there and `flask mail retry` delivers them; they
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_mail import Message
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from webapp.extensions import db
 from webapp.models import DeductionBasis, DeductionContact, DeductionNotice
@@ -78,15 +81,37 @@ def current_contacts(employer_id: int, today: dt.date):
     ).all()
 
 
-def notify(month: Month, now: dt.datetime | None = None) -> NotifyResult:
-    """Send the month's notices that have not gone out. Each employer's notices are queued and recorded in one
-    commit, then everything queued is sent over one connection; what fails waits in the outbox."""
+def notify(month: Month, now: dt.datetime | None = None, batch_size: int | None = None,
+           progress: Callable[[int, int], None] | None = None) -> NotifyResult:
+    """Send the month's notices that have not gone out, `batch_size` employers at a time (NOTICE_BATCH).
+
+    A batch's notices are queued in the outbox and recorded (the notice rows, the basis's `notified_at`) in one
+    commit, then sent over one connection; what fails waits in the outbox. A run that stops half-way (a crash,
+    a killed worker) and is run again skips the employers already notified: no notice is made or sent twice
+    (mails of a batch that was committed but not yet sent wait in the outbox for `mail retry`).
+    `progress(done, total)` is called after each batch with the employers handled so far of the month's bases."""
     now = now or dt.datetime.now()
+    batch_size = max(1, int(batch_size or current_app.config.get("NOTICE_BATCH", 50)))
     result = NotifyResult(month)
-    bases = db.session.scalars(
-        select(DeductionBasis).where(DeductionBasis.period == str(month)).order_by(DeductionBasis.employer_id)
-    ).all()
+    basis_ids = list(db.session.scalars(
+        select(DeductionBasis.id).where(DeductionBasis.period == str(month)).order_by(DeductionBasis.employer_id)))
+    total = len(basis_ids)
+    for start in range(0, total, batch_size):
+        queued = _notify_batch(basis_ids[start:start + batch_size], now, result)
+        db.session.commit()
+        sending = outbox.send_waiting(queued)
+        result.waiting += sending.failed + sending.waiting
+        if progress is not None:
+            progress(min(total, start + batch_size), total)
+    return result
+
+
+def _notify_batch(basis_ids: list[int], now: dt.datetime, result: NotifyResult) -> list[int]:
+    """Queue and record the notices of these bases (those not notified yet), in the caller's transaction; the
+    outbox ids queued."""
     queued = []
+    bases = db.session.scalars(select(DeductionBasis).where(DeductionBasis.id.in_(basis_ids))
+                               .order_by(DeductionBasis.employer_id)).all()
     for basis in bases:
         if basis.notified_at is not None:
             result.already_notified += 1
@@ -94,6 +119,9 @@ def notify(month: Month, now: dt.datetime | None = None) -> NotifyResult:
         contacts = [c for c in current_contacts(basis.employer_id, now.date()) if c.user and c.user.email]
         if not contacts:
             result.without_contacts.append(basis.employer.name)
+            continue
+        if not _claim_notice(basis.id, now):
+            result.already_notified += 1  # another run notified it a moment ago
             continue
         subject, body = notice_text(basis)
         for contact in contacts:
@@ -103,9 +131,13 @@ def notify(month: Month, now: dt.datetime | None = None) -> NotifyResult:
                                 sent_at=now)
             )
             result.emails += 1
-        basis.notified_at = now
-        db.session.commit()
         result.employers += 1
-    sending = outbox.send_waiting(queued)
-    result.waiting = sending.failed + sending.waiting
-    return result
+    return queued
+
+
+def _claim_notice(basis_id: int, now: dt.datetime) -> bool:
+    """Mark the basis notified unless it is: one run wins each employer (two runs at once notify it once)."""
+    return db.session.execute(
+        update(DeductionBasis).where(DeductionBasis.id == basis_id, DeductionBasis.notified_at.is_(None))
+        .values(notified_at=now).execution_options(synchronize_session=False)
+    ).rowcount == 1

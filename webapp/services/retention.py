@@ -26,6 +26,9 @@ ballot keeps its title, dates and number of voters (webapp.services.ballots).
 
 Courses: the special needs members gave on their applications are blanked (text and date)
 COURSE_SPECIAL_NEEDS_KEEP_DAYS after the course's last day: kept through that day, gone the day after.
+
+Background jobs: the files jobs read (uploads) and made (reports, member lists) are deleted JOB_FILE_KEEP_DAYS
+after they were stored; the jobs themselves stay (their page says the file is gone).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from webapp.models import (
     SendOutRecipient,
 )
 from webapp.models.choices import EnrollmentStatus
+from webapp.models.outreach import JobFile
 from webapp.services import audit, ballots, mail
 from webapp.services.periods import Month
 from webapp.services.refund_documents import forget_kept_documents
@@ -74,6 +78,8 @@ class PurgeResult:
     ballot_voters: int = 0
     special_needs_before: dt.date | None = None
     special_needs_forgotten: int = 0
+    job_files_before: dt.datetime | None = None
+    job_files: int = 0
 
     def summary(self) -> str:
         verb = "would anonymise" if self.dry_run else "anonymised"
@@ -85,6 +91,8 @@ class PurgeResult:
                      f"({self.ballot_voters} voters)")
         lines.append(f"special needs given for courses that ended before {self.special_needs_before:%Y-%m-%d}: "
                      f"{'would blank' if self.dry_run else 'blanked'} {self.special_needs_forgotten}")
+        lines.append(f"job files stored before {self.job_files_before:%Y-%m-%d}: "
+                     f"{'would delete' if self.dry_run else 'deleted'} {self.job_files}")
         if not self.dry_run:
             lines.append(f"records of sent e-mails deleted: {self.sent_mails_forgotten}")
         if self.dry_run:
@@ -130,6 +138,24 @@ def forget_special_needs(today: dt.date, dry_run: bool = False) -> tuple[dt.date
     return before, count
 
 
+def job_files_cutoff(today: dt.date) -> dt.datetime:
+    """Job files stored before this moment are deleted (JOB_FILE_KEEP_DAYS)."""
+    return dt.datetime.combine(today, dt.time()) - dt.timedelta(days=int(current_app.config["JOB_FILE_KEEP_DAYS"]))
+
+
+def forget_job_files(today: dt.date, dry_run: bool = False) -> tuple[dt.datetime, int]:
+    """Delete the files of jobs stored before the cut-off, in the caller's transaction; a dry run only counts
+    them. Returns (cut-off, files)."""
+    before = job_files_cutoff(today)
+    if dry_run:
+        return before, db.session.scalar(select(func.count(JobFile.id)).where(JobFile.created_at < before))
+    count = db.session.execute(
+        delete(JobFile).where(JobFile.created_at < before).execution_options(synchronize_session=False)).rowcount
+    if count:
+        audit.record("purge_job_files", "job", None, count=count, cutoff=str(before))
+    return before, count
+
+
 def anonymous_national_id(member_id: int) -> str:
     """Unique like a national id, never valid as one."""
     return f"A{member_id:010d}"
@@ -155,6 +181,7 @@ def purge(dry_run: bool = False, today: dt.date | None = None) -> PurgeResult:
                                                          .where(*rejected))
         result.ballot_voter_lists, result.ballot_voters = ballots.purge_voters(today, ballot_keep_days, dry_run=True)
         result.special_needs_before, result.special_needs_forgotten = forget_special_needs(today, dry_run=True)
+        result.job_files_before, result.job_files = forget_job_files(today, dry_run=True)
         return result
     try:
         result.rejected_applications = db.session.execute(
@@ -165,6 +192,7 @@ def purge(dry_run: bool = False, today: dt.date | None = None) -> PurgeResult:
                          cutoff=str(result.rejected_before))
         result.ballot_voter_lists, result.ballot_voters = ballots.purge_voters(today, ballot_keep_days)
         result.special_needs_before, result.special_needs_forgotten = forget_special_needs(today)
+        result.job_files_before, result.job_files = forget_job_files(today)
         keep_days = int(current_app.config["MAIL_OUTBOX_KEEP_DAYS"])
         result.sent_mails_forgotten = mail.forget_sent(dt.datetime.combine(today,
                                                                            dt.time()) - dt.timedelta(days=keep_days))

@@ -52,6 +52,7 @@ ACTION_LABELS = {
     "purge_applications": _l("Rejected applications deleted"),
     "purge_ballot_voters": _l("Voter lists of closed ballots deleted"),
     "purge_special_needs": _l("Special needs of ended courses deleted"),
+    "purge_job_files": _l("Old files of background jobs deleted"),
     "refund_approve": _l("Refunds approved"),
     "refund_calculate": _l("Refunds calculated"),
     "refund_discard": _l("Refund draft discarded"),
