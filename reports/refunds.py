@@ -4,7 +4,9 @@
 amount and how it was computed. "Refusjon liste [termin]" lists the members
 counted. Both read only what the run stored, so an approved quarter's
 documents never change: `letter_pdf` and `member_list_pdf` keep them once
-rendered (per language); a draft's are rendered on every call.
+rendered (per language); a draft's are rendered on every call. The web
+routes do not render an approved quarter's documents in the request: a job
+does (webapp/services/document_jobs.py).
 """
 
 from __future__ import annotations
@@ -87,8 +89,9 @@ def member_groups(refund_unit: RefundUnit) -> list[dict]:
     return groups
 
 
-def render_member_list(refund_unit: RefundUnit) -> bytes:
-    groups = member_groups(refund_unit)
+def render_member_list(refund_unit: RefundUnit, groups: list[dict] | None = None) -> bytes:
+    """The member list (its `groups` when the caller has read them: a job reports the count first)."""
+    groups = member_groups(refund_unit) if groups is None else groups
     return render_pdf(
         "pdf/refund_list.html",
         title=list_title(refund_unit.run.quarter),

@@ -1,0 +1,203 @@
+"""Refund documents and calculations as background jobs (webapp/jobs.py).
+
+- `start_refund_document` / `start_member_list`: render and keep one unit's letter or member list of an approved
+  quarter in the language that was asked (key `refund_<kind>:<refund unit id>:<locale>`: two downloads at once
+  share one job). Access is checked by the caller, in the request, through the scoped route; the job's result link
+  is that same route (`/refunds/<id>/list.pdf`), which then answers the kept PDF to whoever the route lets in.
+- `start_quarter_documents`: approving a quarter renders and keeps every unit's letter and list (the union's
+  language). A document already kept is skipped, and the unique key of `refund_document` keeps one row per unit,
+  kind and language, so a retry or a second run never doubles a row.
+- `start_refund_calculation`: calculate (again) a quarter's draft. An approved quarter is refused before anything
+  is queued (RefundError, as are a missing policy and a missing or negative pool); should it be approved while the job
+  waits, the job fails with the calculation's own error. With `notify_office`, the office is e-mailed when done.
+
+A draft's documents are not kept and not rendered by a job: the office's preview of a draft is rendered in the
+request, as a draft changes with every calculation (the views' docstring).
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import force_locale, format_number
+from flask_babel import gettext as _
+from flask_mail import Message
+from sqlalchemy import select
+
+from reports import refunds as documents
+from webapp.extensions import db
+from webapp.jobs import job_task, report_progress, set_result, start_job
+from webapp.models import RefundUnit
+from webapp.models.choices import RefundStatus
+from webapp.models.outreach import Job
+from webapp.services import mail as outbox
+from webapp.services import refunds
+from webapp.services.money import kroner
+from webapp.services.periods import Quarter, period_label
+from webapp.services.refund_documents import KINDS, current_locale, is_kept, keep
+
+DOCUMENT_KIND = "refund_document"
+QUARTER_KIND = "refund_documents"
+CALCULATION_KIND = "refund_calculation"
+
+# Steps of one document's job: fetch the rows, render, keep.
+STEPS = 3
+
+
+def document_url(refund_unit_id: int, kind: str) -> str:
+    """The scoped route that answers the document (RefundDocumentView)."""
+    return f"/refunds/{refund_unit_id}/{'list' if kind == 'list' else 'letter'}.pdf"
+
+
+def run_url(quarter: str) -> str:
+    return f"/refundruns/{quarter}"
+
+
+def document_key(refund_unit_id: int, kind: str, locale: str) -> str:
+    return f"refund_{kind}:{refund_unit_id}:{locale}"
+
+
+# ------------------------------------------------------------------ one unit's document
+
+
+def start_refund_document(refund_unit: RefundUnit, kind: str, user_id: int | None, locale: str | None = None) -> Job:
+    """Render and keep the unit's letter or list (an approved quarter's) in `locale` (the current language by
+    default), or join the job already doing it. The caller has checked that the user may have the document."""
+    if kind not in KINDS:
+        raise ValueError(f"refund document kind must be one of {KINDS}, not {kind!r}")
+    if refund_unit.run.status != RefundStatus.approved:
+        raise refunds.RefundError(_("Only an approved quarter's documents are kept; a draft's are rendered at once."))
+    locale = locale or current_locale()
+    quarter = period_label(refund_unit.run.quarter)
+    title = (_("Refund list %(quarter)s for %(unit)s", quarter=quarter, unit=refund_unit.code) if kind == "list"
+             else _("Refund letter %(quarter)s for %(unit)s", quarter=quarter, unit=refund_unit.code))
+    return start_job(DOCUMENT_KIND, title, refund_document_task,
+                     {"refund_unit_id": refund_unit.id, "kind": kind, "locale": locale}, user_id,
+                     key=document_key(refund_unit.id, kind, locale))
+
+
+def start_member_list(refund_unit: RefundUnit, user_id: int | None, locale: str | None = None) -> Job:
+    """One unit's member list (key `refund_list:<unit id>:<locale>`)."""
+    return start_refund_document(refund_unit, "list", user_id, locale)
+
+
+@job_task(DOCUMENT_KIND)
+def refund_document_task(job_id: int, params: dict) -> None:
+    """Render and keep one document; a document kept already (by another job) is not rendered again."""
+    refund_unit_id, kind, locale = int(params["refund_unit_id"]), params["kind"], params["locale"]
+    with force_locale(locale):
+        refund_unit = db.session.get(RefundUnit, refund_unit_id)
+        if refund_unit is None or refund_unit.run.status != RefundStatus.approved:
+            raise LookupError(f"refund unit {refund_unit_id} is gone or its quarter is not approved")
+        if not is_kept(refund_unit_id, kind, locale):
+            render_and_keep(job_id, refund_unit, kind, locale, done=0, total=STEPS)
+        report_progress(job_id, STEPS, STEPS, _("The document is ready."))
+        set_result(job_id, document_url(refund_unit_id, kind))
+
+
+def render_and_keep(job_id: int, refund_unit: RefundUnit, kind: str, locale: str, done: int, total: int,
+                    stages: bool = True) -> bool:
+    """Render the document in the current (forced) language and keep it; with `stages`, progress is reported
+    per stage (rows fetched, rendered). False when another job kept it first."""
+    refund_unit_id = refund_unit.id
+    if kind == "list":
+        groups = documents.member_groups(refund_unit)
+        if stages:
+            count = sum(group["count"] for group in groups)
+            report_progress(job_id, done + 1, total,
+                            _("Fetched %(count)s members", count=format_number(count)))
+        pdf = documents.render_member_list(refund_unit, groups)
+    else:
+        pdf = documents.render_letter(refund_unit)
+    db.session.commit()  # end the read transaction before the progress write (SQLite: one writer)
+    if stages:
+        report_progress(job_id, done + 2, total, _("Rendered (%(size)s kB)", size=format_number(len(pdf) // 1024)))
+    return keep(refund_unit_id, kind, locale, pdf)
+
+
+# ------------------------------------------------------------------ all documents of an approved quarter
+
+
+def start_quarter_documents(quarter: Quarter, user_id: int | None, locale: str | None = None) -> Job:
+    """Render and keep every receiving unit's letter and list of the approved quarter (the union's language by
+    default); one job per quarter and language at a time."""
+    locale = locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    title = _("Refund documents %(quarter)s", quarter=period_label(str(quarter)))
+    return start_job(QUARTER_KIND, title, quarter_documents_task, {"quarter": str(quarter), "locale": locale},
+                     user_id, key=f"refund_documents:{quarter}:{locale}")
+
+
+@job_task(QUARTER_KIND)
+def quarter_documents_task(job_id: int, params: dict) -> None:
+    quarter, locale = Quarter.parse(params["quarter"]), params["locale"]
+    with force_locale(locale):
+        run = refunds.get_run(quarter)
+        if run is None or run.status != RefundStatus.approved:
+            raise refunds.RefundError(_("Quarter: %(quarter)s is not approved; its documents are not kept.",
+                                        quarter=period_label(str(quarter))))
+        unit_ids = list(db.session.scalars(
+            select(RefundUnit.id).where(RefundUnit.run_id == run.id, RefundUnit.receives_refunds.is_(True))
+            .order_by(RefundUnit.code)))
+        total = len(unit_ids) * len(KINDS)
+        db.session.commit()
+        report_progress(job_id, 0, total, _("%(count)s units receive refunds", count=format_number(len(unit_ids))))
+        done = rendered = 0
+        for unit_id in unit_ids:
+            for kind in KINDS:
+                if not is_kept(unit_id, kind, locale):
+                    rendered += render_and_keep(job_id, db.session.get(RefundUnit, unit_id), kind, locale,
+                                                done, total, stages=False)
+                done += 1
+            db.session.commit()
+            report_progress(job_id, done, total)
+        report_progress(job_id, total, total, _("Done: %(rendered)s rendered, %(kept)s were kept already",
+                                                rendered=format_number(rendered),
+                                                kept=format_number(total - rendered)))
+        set_result(job_id, run_url(str(quarter)))
+
+
+# ------------------------------------------------------------------ calculating a draft
+
+
+def start_refund_calculation(quarter: Quarter, user_id: int | None, key: str | None = None,
+                             notify_office: bool = False, pool_ore: int | None = None,
+                             actor: str | None = None) -> Job:
+    """Calculate (again) the quarter's draft in a job (key `refund_calc:<quarter>` unless given: two clicks at once
+    make one job). RefundError before queuing: the quarter is approved, no policy is in force, or there is no pool
+    (or a negative one)."""
+    run = refunds.get_run(quarter)
+    if run is not None and run.status == RefundStatus.approved:
+        raise refunds.RefundError(_("Quarter: %(quarter)s is approved and frozen; it cannot be calculated again.",
+                                    quarter=period_label(str(quarter))))
+    refunds.resolve_pool(quarter, refunds.policy_for(quarter), pool_ore)  # no policy, no pool or a negative one
+    db.session.rollback()  # nothing was written; end the read before start_job commits the job
+    title = _("Refund calculation %(quarter)s", quarter=period_label(str(quarter)))
+    params = {"quarter": str(quarter), "pool_ore": pool_ore, "actor": actor or ("job" if user_id else "calendar"),
+              "notify_office": notify_office}
+    return start_job(CALCULATION_KIND, title, refund_calculation_task, params, user_id,
+                     key=key or f"refund_calc:{quarter}")
+
+
+@job_task(CALCULATION_KIND)
+def refund_calculation_task(job_id: int, params: dict) -> None:
+    """Calculate the draft (all or nothing, as `refunds.calculate`), then tell the office when asked. A retry
+    calculates again: the same figures, one draft."""
+    quarter = Quarter.parse(params["quarter"])
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        report_progress(job_id, 0, 1, _("Calculating %(quarter)s", quarter=period_label(str(quarter))))
+        run = refunds.calculate(quarter, params.get("pool_ore"), actor=params.get("actor") or "job")
+        line = _("%(quarter)s is calculated: %(members)s members, pool %(pool)s kr",
+                 quarter=period_label(run.quarter), members=format_number(run.member_count or 0),
+                 pool=kroner(run.pool_ore, decimals=False))
+        if params.get("notify_office"):
+            _notify_office(run.quarter)
+        report_progress(job_id, 1, 1, line)
+        set_result(job_id, run_url(run.quarter))
+
+
+def _notify_office(quarter: str) -> None:
+    config = current_app.config
+    link = config["PORTAL_URL"].rstrip("/") + run_url(quarter)
+    subject = _("Refund draft for %(quarter)s is calculated", quarter=period_label(quarter))
+    body = _("The refund draft for %(quarter)s is calculated and waits for approval:\n%(link)s",
+             quarter=period_label(quarter), link=link)
+    outbox.queue_and_send(Message(subject=subject, recipients=[config["OFFICE_EMAIL"]], body=body))
