@@ -20,6 +20,10 @@ def create_app(config: object | str = "config.Config", instance_path: str | None
     app.config["FAB_ROLES"] = ROLE_GRANTS
     app.config.setdefault("FAB_BASE_TEMPLATE", "union_base.html")
     os.makedirs(app.instance_path, exist_ok=True)
+    from webapp import logs, production
+
+    logs.configure(app)
+    production.check(app)  # in production mode (APP_ENV): refuse unfit settings, before a key file is made
     from webapp.security.secret_key import configure_secret_key
 
     configure_secret_key(app)  # before anything signs a cookie or a token
@@ -60,8 +64,10 @@ def create_app(config: object | str = "config.Config", instance_path: str | None
     register_template_helpers(app)
 
     from reports.pdf import blueprint as reports_blueprint
+    from webapp.views.health import blueprint as health_blueprint
 
     app.register_blueprint(reports_blueprint)
+    app.register_blueprint(health_blueprint)
 
     from webapp.cli import register_cli
 

@@ -16,6 +16,7 @@ import logging
 import smtplib
 from contextlib import ExitStack
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 from flask import current_app
 from flask_mail import Connection, Message
@@ -91,8 +92,10 @@ def send_waiting(ids: list[int] | None = None, limit: int | None = None) -> Send
             try:
                 if server is None:
                     server = stack.enter_context(connection())
-                server.send(_message(row))
+                server.send(_message(row), outbox_id=mail_id)
             except OSError as exc:  # smtplib's errors are OSErrors too
+                if server is None:  # no connection to the server: the mail waits (a send logs its own line)
+                    log_mail(json.loads(row.recipients), "queued", mail_id, exc)
                 _release(mail_id, exc)
                 report.failed += 1
                 if not isinstance(exc, MESSAGE_REFUSALS):
@@ -156,8 +159,18 @@ def _mark_sent(mail_id: int) -> None:
     db.session.commit()
 
 
+def log_mail(recipients: list, status: str, outbox_id: int | None = None, error: Exception | None = None) -> None:
+    """One structured log line per mail handed to the mail server (webapp/logs.py): the outbox id (None for a
+    send-out's mail, which has its own record), how many recipients and their domains, and the outcome: sent;
+    queued (the server is away: the mail waits for a retry); failed (the server refused this message). Never an
+    address's local part, the subject or the body, nor the server's answer (it may quote an address)."""
+    domains = sorted({parseaddr(_address_text(a) or "")[1].rpartition("@")[2].lower() for a in recipients} - {""})
+    fields = {"event": "mail", "outbox_id": outbox_id, "recipients": len(recipients), "domains": domains,
+              "status": status, "error": type(error).__name__ if error is not None else None}
+    log.log(logging.INFO if status == "sent" else logging.WARNING, "mail %s", status, extra={"fields": fields})
+
+
 def _release(mail_id: int, error: Exception) -> None:
-    log.warning("mail %s could not be sent and waits in the outbox: %s", mail_id, error_text(error))
     db.session.execute(update(OutboxMail).where(OutboxMail.id == mail_id).values(
         claimed_at=None, last_error=error_text(error),
     ).execution_options(synchronize_session=False))
@@ -213,7 +226,7 @@ class _tolerant:
         self.connection = connection
 
     def __enter__(self):
-        return self.connection.__enter__()
+        return _LoggedConnection(self.connection.__enter__())
 
     def __exit__(self, *exc_info):
         try:
@@ -221,3 +234,21 @@ class _tolerant:
         except OSError as exc:
             log.info("closing the mail connection failed: %s", exc)
         return False
+
+
+class _LoggedConnection:
+    """A mail connection whose every send writes the mail log line (`log_mail`), sent or not."""
+
+    def __init__(self, connection):
+        self._connection = connection
+
+    def send(self, message: Message, envelope_from=None, outbox_id: int | None = None) -> None:
+        try:
+            self._connection.send(message, envelope_from)
+        except OSError as exc:
+            log_mail(message.recipients, "failed" if isinstance(exc, MESSAGE_REFUSALS) else "queued", outbox_id, exc)
+            raise
+        log_mail(message.recipients, "sent", outbox_id)
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
