@@ -15,6 +15,8 @@ import decimal
 import enum
 import gzip
 import json
+import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby, islice
@@ -93,6 +95,49 @@ def backup(path: str) -> BackupResult:
             for row in result:
                 out.write(json.dumps({"t": table.name, "r": {k: json_value(v) for k, v in row.items()}}) + "\n")
     return BackupResult(path, revision, counts)
+
+
+# The calendar's nightly backups (webapp/schedule.py): one file a day in BACKUP_DIR, named by its date; rotation
+# deletes only files of this name, so other files in the folder (a backup taken by hand, say) are never touched.
+DATED_PREFIX = "medlem-backup-"
+DATED_SUFFIX = ".jsonl.gz"
+_DATED = re.compile(r"^" + re.escape(DATED_PREFIX) + r"(\d{4}-\d{2}-\d{2})" + re.escape(DATED_SUFFIX) + r"$")
+
+
+def dated_name(day: dt.date) -> str:
+    return f"{DATED_PREFIX}{day.isoformat()}{DATED_SUFFIX}"
+
+
+def dated_backup(directory: str, day: dt.date) -> BackupResult:
+    """The backup of `day` in `directory` (made if missing). Written to a hidden file first and renamed when
+    complete, so a backup cut off half-way never counts as one (and a second run of the day replaces it)."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, dated_name(day))
+    partial = os.path.join(directory, f".{dated_name(day)}.partial")
+    result = backup(partial)
+    os.replace(partial, path)
+    result.path = path
+    return result
+
+
+def dated_backups(directory: str) -> list[str]:
+    """The file names of the calendar's backups in `directory`, oldest first."""
+    if not os.path.isdir(directory):
+        return []
+    return sorted(name for name in os.listdir(directory)
+                  if _DATED.match(name) and os.path.isfile(os.path.join(directory, name)))
+
+
+def rotate(directory: str, keep: int) -> list[str]:
+    """Delete the calendar's backups in `directory` but the newest `keep` (at least one is always kept); the
+    names deleted. Files of other names are left alone."""
+    if keep < 1:
+        raise ValueError(f"BACKUP_KEEP: keep at least 1 backup, not {keep}")
+    names = dated_backups(directory)
+    old = names[:-keep]
+    for name in old:
+        os.remove(os.path.join(directory, name))
+    return old
 
 
 def read_header(path: str) -> dict:

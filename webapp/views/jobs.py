@@ -7,14 +7,14 @@ retry it. Another's job answers 404, as one nobody has. The detail page polls /j
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import joinedload
 
-from webapp import jobs
+from webapp import jobs, schedule  # schedule: the calendar's periodic tasks register on the worker's Huey too
 from webapp.extensions import db
 from webapp.models.choices import JobStatus
 from webapp.models.outreach import Job, JobFile
@@ -84,9 +84,11 @@ class JobView(BaseView):
             .order_by(Job.created_at.desc(), Job.id.desc())
             .limit(PAGE_SIZE).offset(page * PAGE_SIZE)
         ).all()
+        office = sees_all_jobs()
+        calendar = schedule.overview(schedule.now(), current_app.config) if office else None
         return self.render_template("jobs/index.html", rows=rows, page=page, count=count,
-                                    pages=max(1, -(-count // PAGE_SIZE)), all_jobs=sees_all_jobs(),
-                                    percent=jobs.percent)
+                                    pages=max(1, -(-count // PAGE_SIZE)), all_jobs=office,
+                                    percent=jobs.percent, calendar=calendar)
 
     @expose("/<int:job_id>")
     @has_access
