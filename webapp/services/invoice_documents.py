@@ -16,6 +16,11 @@
 "Once" is a conditional update (`... WHERE sent_at IS NULL`, `... WHERE first_reminder_on IS NULL`) in the
 transaction that queues the mail: of two runs at once, each invoice is claimed by one. Mail and files are in
 Norwegian (the default locale) whoever starts the run.
+
+The e-mails go BATCH invoices at a time: each invoice claimed with its mail queued (a commit each), then the
+batch's mails sent over one connection, also when the batch breaks half-way (what was claimed goes out; a run
+started again claims only the rest), and `progress(done, total)` called (the background job's progress bar,
+webapp/services/billing_jobs.py).
 """
 
 from __future__ import annotations
@@ -43,7 +48,10 @@ from webapp.services.pdf import render_pdf
 from webapp.services.periods import Month, Quarter
 
 FIRST, SECOND = 1, 2
-_CHUNK = 500
+# Invoices per batch of e-mails: claimed and queued, then sent, then the progress reported.
+BATCH = 500
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -125,6 +133,7 @@ class SendResult:
     already_sent: int = 0
     without_address: list[str] = field(default_factory=list)
     print_file: str | None = None
+    print_files: list[str] = field(default_factory=list)
     waiting: int = 0
 
     def count(self, _reminder: int, delivery: InvoiceDelivery) -> None:
@@ -144,8 +153,9 @@ class SendResult:
         return text
 
 
-def send(period: Quarter | Month, today: dt.date | None = None) -> SendResult:
-    """Send every invoice of the period's months that has not gone out (see the module's rule)."""
+def send(period: Quarter | Month, today: dt.date | None = None, progress: Progress | None = None) -> SendResult:
+    """Send every invoice of the period's months that has not gone out (see the module's rule); `progress(done,
+    total)` after each batch, counting the invoices sent before."""
     today = today or dt.date.today()
     months = [str(m) for m in (period.months if isinstance(period, Quarter) else [period])]
     result = SendResult(str(period))
@@ -154,12 +164,28 @@ def send(period: Quarter | Month, today: dt.date | None = None) -> SendResult:
                                   .order_by(Invoice.id)))
     result.already_sent = db.session.scalar(
         select(db.func.count(Invoice.id)).where(*of_period, Invoice.sent_at.is_not(None)))
+    counter = _Counter(progress, result.already_sent, result.already_sent + len(ids))
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        queued, to_print = _deliver(ids, 0, _claim_sending, result)
+        to_print = _deliver(ids, 0, _claim_sending, result, counter)
         if to_print:
             result.print_file = _print(to_print, 0, f"fakturaer-{period}-utskrift", _claim_sending, result)
-    result.waiting = _send_queued(queued)
+            result.print_files = [result.print_file] if result.print_file else []
+        counter.add(len(to_print))
     return result
+
+
+@dataclass
+class _Counter:
+    """The progress of a run: `done` of `total` invoices, told to `report` (when there is one) as it grows."""
+
+    report: Progress | None
+    done: int
+    total: int
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self.report is not None:
+            self.report(self.done, self.total)
 
 
 def _claim_sending(invoice_id: int, delivery: InvoiceDelivery, sent_to: str | None) -> bool:
@@ -171,25 +197,35 @@ def _claim_sending(invoice_id: int, delivery: InvoiceDelivery, sent_to: str | No
 
 
 def _deliver(ids: list[int], reminder: int, claim: Callable[[int, InvoiceDelivery, str | None], bool],
-             result) -> tuple[list[int], list[int]]:
-    """E-mail each invoice (or reminder) whose member has an address, claimed first, each in its own commit;
-    the ids of the queued mails and of the invoices to print."""
-    queued: list[int] = []
+             result, counter: _Counter) -> list[int]:
+    """E-mail each invoice (or reminder) whose member has an address, BATCH at a time: each claimed first, with
+    its mail queued, in its own commit; the batch's mails then sent (also when the batch broke: what was claimed
+    goes out, the error is raised after) and the progress counted. The ids of the invoices to print."""
     to_print: list[int] = []
-    for start in range(0, len(ids), _CHUNK):
-        for invoice in _load(ids[start:start + _CHUNK]):
-            address = chosen_email(invoice.member)
-            if not address:
-                to_print.append(invoice.id)
-                continue
-            if not claim(invoice.id, InvoiceDelivery.email, address):
-                db.session.rollback()
-                continue
-            queued.append(outbox.queue(_message(invoice, reminder, address)).id)
-            db.session.commit()
-            result.count(reminder, InvoiceDelivery.email)
-        db.session.expunge_all()
-    return queued, to_print
+    for start in range(0, len(ids), BATCH):
+        queued: list[int] = []
+        mailed = 0
+        try:
+            for invoice in _load(ids[start:start + BATCH]):
+                address = chosen_email(invoice.member)
+                if not address:
+                    to_print.append(invoice.id)
+                    continue
+                mailed += 1  # handled: claimed here, or by another run (it sends it)
+                if not claim(invoice.id, InvoiceDelivery.email, address):
+                    db.session.rollback()
+                    continue
+                queued.append(outbox.queue(_message(invoice, reminder, address)).id)
+                db.session.commit()
+                result.count(reminder, InvoiceDelivery.email)
+        except Exception:
+            db.session.rollback()  # an invoice whose mail broke stays unclaimed, for the next run
+            raise
+        finally:
+            db.session.expunge_all()
+            result.waiting += _send_queued(queued)
+        counter.add(mailed)
+    return to_print
 
 
 def _load(ids: list[int]) -> list[Invoice]:
@@ -275,6 +311,7 @@ class RemindResult:
     emails: int = 0
     printed: int = 0
     print_file: str | None = None
+    print_files: list[str] = field(default_factory=list)
     waiting: int = 0
 
     def count(self, reminder: int, delivery: InvoiceDelivery) -> None:
@@ -315,21 +352,24 @@ def reminders_due(today: dt.date) -> dict[int, list[int]]:
     return {FIRST: list(first), SECOND: list(second)}
 
 
-def remind(today: dt.date | None = None) -> RemindResult:
-    """Send the reminders due on `today`, each at most once (see the module's rule)."""
+def remind(today: dt.date | None = None, progress: Progress | None = None) -> RemindResult:
+    """Send the reminders due on `today`, each at most once (see the module's rule); `progress(done, total)`
+    after each batch."""
     today = today or dt.date.today()
     result = RemindResult(today)
-    queued: list[int] = []
+    due = reminders_due(today)
+    counter = _Counter(progress, 0, sum(len(ids) for ids in due.values()))
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        for reminder, ids in reminders_due(today).items():
+        for reminder, ids in due.items():
             claim = _reminder_claim(reminder, today)
-            sent, to_print = _deliver(ids, reminder, claim, result)
-            queued.extend(sent)
+            to_print = _deliver(ids, reminder, claim, result, counter)
             if to_print:
                 stem = f"{'purringer' if reminder == FIRST else 'purringer-2'}-{today.isoformat()}-utskrift"
                 path = _print(to_print, reminder, stem, claim, result)
-                result.print_file = ", ".join(p for p in (result.print_file, path) if p) or None
-    result.waiting = _send_queued(queued)
+                if path:
+                    result.print_files.append(path)
+                result.print_file = ", ".join(result.print_files) or None
+            counter.add(len(to_print))
     return result
 
 
