@@ -763,3 +763,17 @@ def test_every_other_screen_is_the_offices(client, world, app):
                 response = client.open(f"{view.route_base}/{action}/1", method=method)
                 assert response.status_code in (302, 401, 403), f"{role} {method} {view.route_base}/{action}/1"
         client.get("/logout/")
+
+
+def test_health_is_public_for_anyone_and_every_role(client, world):
+    """/health (webapp/views/health.py) answers a load balancer without a login, and the same to every role:
+    its JSON status, never a login page (tests/test_health.py checks its answers)."""
+    answers = set()
+    for role in (None, *EXPECTED):
+        if role:
+            login_as(client, world.logins[role], role)
+        response = client.get("/health")
+        assert response.status_code in (200, 503) and response.mimetype == "application/json", role
+        answers.add(response.get_data(as_text=True))
+        client.get("/logout/")
+    assert len(answers) == 1
