@@ -134,6 +134,18 @@ def deductions_notify(month: str):
     click.echo(notify(_month_argument(month)).summary())
 
 
+@deductions_group.command("remind", help="Remind the deduction contacts of employers without a delivered list for a "
+                          "month (YYYY-MM); each reminder (--which) once per employer.")
+@click.argument("month")
+@click.option("--which", type=click.Choice(["20th", "last_day"]), required=True,
+              help="The reminder of the 20th or of the month's last day.")
+@with_appcontext
+def deductions_remind(month: str, which: str):
+    from webapp.services.deduction_reminders import remind
+
+    click.echo(remind(_month_argument(month), which).summary())
+
+
 @click.group("payments", help="Bank payments.")
 def payments_group():
     pass

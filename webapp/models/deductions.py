@@ -130,6 +130,26 @@ class DeductionNotice(Model):
     user = relationship(User)
 
 
+class DeductionReminder(Model):
+    """A reminder to an employer's deduction contacts that the month's list has not been delivered: once per
+    employer, month and kind (the 20th, the last day), by the unique constraint (two runs at once remind once)."""
+
+    __tablename__ = "deduction_reminder"
+
+    id = Column(Integer, primary_key=True)
+    # The unique constraint's index starts with employer_id: it serves lookups by employer too.
+    employer_id = Column(Integer, ForeignKey("employer.id", name="fk_deduction_reminder_employer"), nullable=False)
+    period = Column(String(7), nullable=False)
+    kind = Column(String(10), nullable=False)
+    sent_at = Column(DateTime, nullable=False)
+    # How many contacts the reminder was e-mailed to (the e-mails themselves are in the outbox).
+    contact_count = Column(Integer, nullable=False, default=0)
+
+    employer = relationship("Employer")
+
+    __table_args__ = (UniqueConstraint("employer_id", "period", "kind", name="uq_deduction_reminder"),)
+
+
 class DeductionList(Model):
     """What an employer reports it actually deducted for a month (a main or supplementary list)."""
 
