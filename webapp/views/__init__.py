@@ -30,6 +30,7 @@ from webapp.views.deductions import (
 )
 from webapp.views.enrollment import EnrollmentView
 from webapp.views.guide import GuideView
+from webapp.views.imports import FileImportView, InvoiceRunView
 from webapp.views.jobs import JobView
 from webapp.views.lifecycle_data import HomeUnitRuleView, LoUnionView, PolicyTextView, PostcodeView
 from webapp.views.member_services import (
@@ -107,6 +108,7 @@ def register_views(appbuilder) -> None:
         (DeductionListView, "DeductionLists", _l("Deduction lists"), "fa-list"),
         (PaymentView, "Payments", _l("Payments"), "fa-money"),
         (PaymentImportView, "PaymentImports", _l("Payment files"), "fa-file"),
+        (FileImportView, "FileImports", _l("File imports"), "fa-upload"),
         (DeductionNoticeView, "DeductionNotices", _l("Notices sent"), "fa-envelope"),
         (AccessRequestView, "AccessRequests", _l("Access requests"), "fa-user-plus"),
         (DuesRateView, "DuesRates", _l("Dues rates"), "fa-percent"),
@@ -116,6 +118,7 @@ def register_views(appbuilder) -> None:
     category, category_label = DIRECT_PAYMENT
     direct_payment_menu = [
         (InvoiceView, "Invoices", _l("Invoices"), "fa-file-text-o"),
+        (InvoiceRunView, "InvoiceRuns", _l("Invoice runs"), "fa-paper-plane-o"),
         (PaymentQueueView, "UnmatchedPayments", _l("Unmatched payments"), "fa-question-circle"),
         (MandateView, "AvtaleGiroMandates", _l("AvtaleGiro mandates"), "fa-handshake-o"),
         (ArrearsView, "Arrears", _l("Arrears"), "fa-exclamation-triangle"),
