@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from tests.document_helpers import get_document
 from tests.factories import make_member
 from tests.helpers import api_token, login_as
 from webapp.extensions import db
@@ -375,7 +376,7 @@ def test_treasurer_sees_own_documents_and_not_another_branchs_by_any_route(clien
     assert f"/refunds/{ids['2026-Q1', 'AV1']}/list.pdf" in page
     assert "2026-Q2" not in page and "2. kvartal 2026" not in page  # a draft is not published
     for url in document_urls(ids["2026-Q1", "AV1"]) + document_urls(ids["2026-Q1", "KL1"]):
-        response = client.get(url)
+        response = get_document(client, url)
         assert response.status_code == 200 and response.mimetype == "application/pdf", url
     for key in (("2026-Q1", "AV2"), ("2026-Q1", "LF2"), ("2026-Q1", "LF1"), ("2026-Q2", "AV1")):
         for url in document_urls(ids[key]):
@@ -392,7 +393,7 @@ def test_treasurer_sees_own_documents_and_not_another_branchs_by_any_route(clien
     listed = set(listing.json["ids"])
     assert listed == {ids["2026-Q1", "AV1"], ids["2026-Q1", "KL1"]}
     for url in api_urls(ids["2026-Q1", "AV1"]):
-        assert client.get(url, headers=headers).status_code == 200, url
+        assert get_document(client, url, headers).status_code == 200, url
     for key in (("2026-Q1", "AV2"), ("2026-Q1", "LF1"), ("2026-Q2", "AV1")):
         for url in api_urls(ids[key]):
             assert client.get(url, headers=headers).status_code == 404, url
@@ -407,10 +408,11 @@ def test_an_approved_quarters_documents_are_rendered_once_and_a_drafts_every_tim
 
     rendered = []
     real_render = documents.render_member_list
-    monkeypatch.setattr(documents, "render_member_list", lambda unit: rendered.append(unit.id) or real_render(unit))
+    monkeypatch.setattr(documents, "render_member_list",
+                        lambda unit, groups=None: rendered.append(unit.id) or real_render(unit, groups))
     login_as(client, world.logins["office"], "office")
     approved, draft = approved_world["2026-Q1", "AV1"], approved_world["2026-Q2", "AV1"]
-    first, again = (client.get(f"/refunds/{approved}/list.pdf").data for _ in range(2))
+    first, again = (get_document(client, f"/refunds/{approved}/list.pdf").data for _ in range(2))
     assert first == again and rendered == [approved]
     assert dbs.scalars(select(RefundDocument.kind)).all() == ["list"]
     client.get(f"/refunds/{draft}/list.pdf")
@@ -418,7 +420,7 @@ def test_an_approved_quarters_documents_are_rendered_once_and_a_drafts_every_tim
     assert rendered == [approved, draft, draft]  # a draft follows its latest calculation
     # In English the list is rendered (and kept) in English.
     client.get("/lang/en")
-    assert "Refund list Q1 2026" in pdf_text(client.get(f"/refunds/{approved}/list.pdf").data)
+    assert "Refund list Q1 2026" in pdf_text(get_document(client, f"/refunds/{approved}/list.pdf").data)
     assert sorted(dbs.scalars(select(RefundDocument.locale)).all()) == ["en", "nb"]
     # A privacy purge drops them: a list is rendered anew without the anonymised names.
     from webapp.services.retention import purge
@@ -442,7 +444,7 @@ def test_other_officers_see_their_units_documents(client, world, approved_world,
     unit = "LF1" if role == "member_data_admin" else "AV1"
     page = client.get("/unit/").get_data(as_text=True)
     assert f"/refunds/{approved_world['2026-Q1', unit]}/letter.pdf" in page
-    assert client.get(document_urls(approved_world["2026-Q1", unit])[1]).status_code == 200
+    assert get_document(client, document_urls(approved_world["2026-Q1", unit])[1]).status_code == 200
     assert client.get(document_urls(approved_world["2026-Q1", "LF2"])[0]).status_code == 404
 
 
@@ -463,7 +465,9 @@ def test_office_calculates_sees_amounts_and_approves_on_its_screen(client, world
     login_as(client, world.logins["office"], "office")
     assert client.get("/refundruns/").status_code == 200
     response = client.post("/refundruns/calculate", data={"quarter": "2026-q1", "pool": "1 000,50"})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/refundruns/2026-Q1")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/jobs/")  # calculated by a job
+    state = client.get(response.headers["Location"] + ".json").json
+    assert state["status"] == "done" and state["result_url"] == "/refundruns/2026-Q1"
     page = client.get("/refundruns/2026-Q1").get_data(as_text=True)
     assert "1\u00a0000,50" in page and 'data-code="AV1"' in page
     run = dbs.scalars(select(RefundRun)).one()

@@ -4,11 +4,21 @@ The documents of a unit and quarter are served by one view and one API, both
 through the scoped row filter of RefundUnit: an officer reaches the approved
 quarters of the units in their subtree, nothing else (404); drafts are the
 office's alone.
+
+An approved quarter's document is kept once rendered (per language). When it is
+kept, the route answers the PDF at once; when it is not, the route starts the job
+that renders and keeps it (or joins the one already at it: document_jobs) and
+answers with the job (the page: a redirect to /jobs/<id>; the API: 202). The job's
+result link is the same scoped route, so only whoever the route lets in gets the
+file. A draft's documents (the office's preview) are rendered in the request, on
+every call: they change with every calculation, so there is nothing to keep.
+Calculating a quarter is a job too; approving one starts the job that renders and
+keeps all its documents.
 """
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import protect, safe
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -19,13 +29,16 @@ from flask_login import current_user
 from reports import refunds as documents
 from webapp.models import RefundPolicy, RefundPool, RefundUnit
 from webapp.models.labels import labels_for
+from webapp.models.outreach import Job
 from webapp.security.rowfilters import scoped_row
 from webapp.security.scope import get_scope
-from webapp.services import refunds
+from webapp.services import document_jobs, refunds
 from webapp.services.money import parse_kroner
 from webapp.services.periods import PeriodError, Quarter, period_label
+from webapp.services.refund_documents import current_locale, is_approved, kept_document
 from webapp.views.deductions import ore_formatters
 from webapp.views.downloads import download
+from webapp.views.jobs import sees_all_jobs
 from webapp.views.scoped_api import ScopedModelRestApi
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
@@ -101,12 +114,14 @@ class RefundRunView(BaseView):
                 except (ValueError, ArithmeticError):
                     raise refunds.RefundError(_("Pool: '%(text)s' is not an amount in kroner.",
                                                 text=pool_text)) from None
-            run = refunds.calculate(quarter, pool_ore, actor=current_user.username)
+            job = document_jobs.start_refund_calculation(quarter, current_user.id, pool_ore=pool_ore,
+                                                         actor=current_user.username)
         except refunds.RefundError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("RefundRunView.index"))
-        flash(_("%(quarter)s is calculated: a draft, to be approved.", quarter=period_label(run.quarter)), "success")
-        return redirect(url_for("RefundRunView.show", quarter=run.quarter))
+        flash(_("%(quarter)s is being calculated; the draft is on the result link when the job is done.",
+                quarter=period_label(str(quarter))), "info")
+        return redirect(url_for("JobView.show", job_id=job.id), 303)
 
     @expose("/<quarter>")
     @has_access
@@ -128,7 +143,8 @@ class RefundRunView(BaseView):
             flash(str(exc), "danger")
             return redirect(url_for("RefundRunView.index"))
         if changed:
-            flash(_("%(quarter)s is approved. The documents are on the units' pages.",
+            document_jobs.start_quarter_documents(self._quarter(quarter), current_user.id)
+            flash(_("%(quarter)s is approved. The documents are on the units' pages; a job renders them now.",
                     quarter=period_label(run.quarter)), "success")
         else:
             flash(_("%(quarter)s was already approved; nothing changed.", quarter=period_label(run.quarter)), "info")
@@ -145,22 +161,55 @@ def pdf_response(data: bytes, filename: str, refund_unit: RefundUnit) -> Respons
     return download(data, filename, "application/pdf", object_type="refund_unit", object_id=refund_unit.id, inline=True)
 
 
+# The document kinds: the renderer (a draft's, in the request) and the file name.
+KINDS = {"letter": (documents.letter_pdf, documents.letter_filename),
+         "list": (documents.member_list_pdf, documents.list_filename)}
+
+
+def kept_or_job(refund_unit: RefundUnit, kind: str) -> Response | Job:
+    """The document's PDF response when it can be answered now (kept, or a draft's rendered now); else the job
+    that renders and keeps it (started, or joined: one per unit, kind and language)."""
+    render, filename = KINDS[kind]
+    if not is_approved(refund_unit):
+        return pdf_response(render(refund_unit), filename(refund_unit), refund_unit)
+    locale = current_locale()
+    pdf = kept_document(refund_unit.id, kind, locale)
+    if pdf is not None:
+        return pdf_response(pdf, filename(refund_unit), refund_unit)
+    return document_jobs.start_refund_document(refund_unit, kind, current_user.id, locale)
+
+
+def own_job(job: Job) -> bool:
+    """Whether the acting user sees this job (theirs, or the office's): a download joined to another's job does
+    not get that job's page."""
+    return job.created_by_id == current_user.id or sees_all_jobs()
+
+
 class RefundDocumentView(BaseView):
     """The letter ("Refusjon [termin]") and member list ("Refusjon liste [termin]") of a unit and quarter."""
 
     route_base = "/refunds"
 
+    def _document(self, refund_unit_id: int, kind: str):
+        refund_unit = unit_with_documents(refund_unit_id, "RefundDocumentView") or abort(404)
+        answer = kept_or_job(refund_unit, kind)
+        if isinstance(answer, Response):
+            return answer
+        if own_job(answer):
+            return redirect(url_for("JobView.show", job_id=answer.id), 303)
+        # Another user's job renders the same document: wait for it here (this page reloads the document's link).
+        page = self.render_template("refunds/preparing.html", url=request.path)
+        return Response(page, status=202, headers={"Refresh": f"3; url={request.path}", "Retry-After": "3"})
+
     @expose("/<int:refund_unit_id>/letter.pdf")
     @has_access
     def letter(self, refund_unit_id: int):
-        refund_unit = unit_with_documents(refund_unit_id, "RefundDocumentView") or abort(404)
-        return pdf_response(documents.letter_pdf(refund_unit), documents.letter_filename(refund_unit), refund_unit)
+        return self._document(refund_unit_id, "letter")
 
     @expose("/<int:refund_unit_id>/list.pdf")
     @has_access
     def member_list(self, refund_unit_id: int):
-        refund_unit = unit_with_documents(refund_unit_id, "RefundDocumentView") or abort(404)
-        return pdf_response(documents.member_list_pdf(refund_unit), documents.list_filename(refund_unit), refund_unit)
+        return self._document(refund_unit_id, "list")
 
 
 class RefundApi(ScopedModelRestApi):
@@ -177,24 +226,81 @@ class RefundApi(ScopedModelRestApi):
     search_columns = ["code", "level", "receives_refunds", "org_unit"]
     order_columns = ["code", "amount_ore", "member_months"]
 
-    def _document(self, pk: int, render, filename):
+    def _document(self, pk: int, kind: str):
         refund_unit = unit_with_documents(pk, self.class_permission_name)
         if refund_unit is None:
             return self.response_404()
-        return pdf_response(render(refund_unit), filename(refund_unit), refund_unit)
+        answer = kept_or_job(refund_unit, kind)
+        if isinstance(answer, Response):
+            return answer
+        status_url = url_for("JobView.progress", job_id=answer.id) if own_job(answer) else None
+        body = {"job_id": answer.id if status_url else None, "status": answer.status.value,
+                "status_url": status_url, "result_url": request.path}
+        response = jsonify(body)
+        response.status_code = 202
+        response.headers["Location"] = status_url or request.path
+        response.headers["Retry-After"] = "3"
+        return response
 
     @expose("/<int:pk>/letter", methods=["GET"])
     @protect()
     @safe
     @permission_name("get")
     def letter(self, pk: int):
-        """The refund letter of a unit and quarter (PDF)."""
-        return self._document(pk, documents.letter_pdf, documents.letter_filename)
+        """The refund letter of a unit and quarter (PDF).
+        ---
+        get:
+          description: >-
+            The PDF when it is ready: a draft's (the office's) is rendered at once; an approved quarter's is kept
+            once rendered. When an approved quarter's letter is not kept yet, a job renders it and the answer is
+            202 Accepted with {job_id, status, status_url, result_url} and a Location header: poll status_url
+            (/jobs/<id>.json, the job's progress) or simply GET result_url (this address) again until it answers
+            the PDF. When the job is another user's, job_id and status_url are null and Location is result_url.
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: The PDF
+              content:
+                application/pdf: {}
+            202:
+              description: Being rendered by a job; poll status_url or result_url
+            404:
+              $ref: '#/components/responses/404'
+        """
+        return self._document(pk, "letter")
 
     @expose("/<int:pk>/list", methods=["GET"])
     @protect()
     @safe
     @permission_name("get")
     def member_list(self, pk: int):
-        """The members counted for a unit and quarter (PDF)."""
-        return self._document(pk, documents.member_list_pdf, documents.list_filename)
+        """The members counted for a unit and quarter (PDF).
+        ---
+        get:
+          description: >-
+            The PDF when it is ready: a draft's (the office's) is rendered at once; an approved quarter's is kept
+            once rendered. When an approved quarter's list is not kept yet (a large unit's takes many seconds), a
+            job renders it and the answer is 202 Accepted with {job_id, status, status_url, result_url} and a
+            Location header: poll status_url (/jobs/<id>.json, the job's progress) or simply GET result_url (this
+            address) again until it answers the PDF. When the job is another user's (two downloads at once share
+            one job), job_id and status_url are null and Location is result_url.
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          responses:
+            200:
+              description: The PDF
+              content:
+                application/pdf: {}
+            202:
+              description: Being rendered by a job; poll status_url or result_url
+            404:
+              $ref: '#/components/responses/404'
+        """
+        return self._document(pk, "list")
