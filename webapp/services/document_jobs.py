@@ -198,6 +198,6 @@ def _notify_office(quarter: str) -> None:
     config = current_app.config
     link = config["PORTAL_URL"].rstrip("/") + run_url(quarter)
     subject = _("Refund draft for %(quarter)s is calculated", quarter=period_label(quarter))
-    body = _("The refund draft for %(quarter)s is calculated and waits for approval:\n%(link)s",
-             quarter=period_label(quarter), link=link)
+    body = _("The refund draft for %(quarter)s is calculated and waits for approval:",
+             quarter=period_label(quarter)) + "\n" + link + "\n"
     outbox.queue_and_send(Message(subject=subject, recipients=[config["OFFICE_EMAIL"]], body=body))
