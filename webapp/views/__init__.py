@@ -45,6 +45,7 @@ from webapp.views.member_services import (
 from webapp.views.members import EmploymentApi, EmploymentView, MemberApi, MemberView, PositionApi, PositionView
 from webapp.views.messages import MessagesView, latest_threads
 from webapp.views.mypage import MyPageView
+from webapp.views.operations import OperationsView
 from webapp.views.organisation import (
     EmployerApi,
     EmployerView,
@@ -159,6 +160,9 @@ def register_views(appbuilder) -> None:
     # Background jobs (webapp/jobs.py), the send-outs' among them: everyone sees the jobs they started, the office
     # all of them. In Membership beside the send-outs, so the office's top bar stays on one line.
     appbuilder.add_view(JobView, "Jobs", label=_l("Jobs"), icon="fa-tasks", category=category,
+                        category_label=category_label)
+    # The office starts the monthly and nightly runs by hand here (webapp/views/operations.py), beside the jobs.
+    appbuilder.add_view(OperationsView, "Runs", label=_l("Runs"), icon="fa-play-circle", category=category,
                         category_label=category_label)
     appbuilder.add_view_no_menu(UnsubscribeView)
     current_app.jinja_env.globals["member_sendouts"] = member_sendouts
