@@ -22,3 +22,18 @@ def get_document(client, url: str, headers: dict | None = None):
         response = client.get(url, headers=headers)
     assert response.status_code not in (202, 303), (url, response.status_code)
     return response
+
+
+def job_of(client, response) -> dict:
+    """The job a response handed the work to (a 303 to /jobs/<id>), as its page's JSON shows it."""
+    assert response.status_code == 303, response.status_code
+    location = response.headers["Location"]
+    assert re.fullmatch(r"/jobs/\d+", location), location
+    return client.get(location + ".json").json
+
+
+def job_result(client, response):
+    """The finished job's result (its result link followed)."""
+    state = job_of(client, response)
+    assert state["status"] == "done" and state["result_url"], state
+    return client.get(state["result_url"])

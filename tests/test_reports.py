@@ -23,6 +23,7 @@ from reports.membership import (
     parse_association,
     parse_date,
 )
+from tests.document_helpers import job_of, job_result
 from tests.factories import make_member
 from tests.helpers import api_token, login_as
 from webapp.extensions import db
@@ -318,21 +319,21 @@ def test_office_and_analyst_produce_download_and_send(client, world, smtp_server
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'id="report-total">9<' not in html and 'id="report-total">8<' in html
-    for fmt, mimetype in exports.FORMATS.items():
-        response = client.get(f"/reports/download/lo/{DAY.isoformat()}.{fmt}")
+    for fmt, mimetype in exports.FORMATS.items():  # made by a job: its result link is the file asked for
+        response = job_result(client, client.get(f"/reports/download/lo/{DAY.isoformat()}.{fmt}"))
         assert response.status_code == 200 and response.content_type.startswith(mimetype.split(";")[0])
-    pdf = client.get(f"/reports/download/staten/{DAY.isoformat()}.pdf")
+    pdf = job_result(client, client.get(f"/reports/download/staten/{DAY.isoformat()}.pdf"))
     assert "Virksomhet E1" in pdf_text(pdf.data)
     association_page = client.get(f"/reports/?report=spekter&date={DAY.isoformat()}").get_data(as_text=True)
     assert "971524960" in association_page and "974760673" not in association_page
 
     sent = client.post("/reports/send", data={"report": "spekter", "date": DAY.isoformat()})
-    assert sent.status_code == 302 and len(smtp_server.messages) == 1
+    assert job_of(client, sent)["status"] == "done" and len(smtp_server.messages) == 1  # sent by a job
     assert len(list(smtp_server.messages[0]["message"].iter_attachments())) == 3
     again = client.post("/reports/send", data={"report": "spekter", "date": DAY.isoformat()}, follow_redirects=True)
     assert len(smtp_server.messages) == 1 and "already-sent" in again.get_data(as_text=True)
     forced = client.post("/reports/send", data={"report": "spekter", "date": DAY.isoformat(), "force": "y"})
-    assert forced.status_code == 302 and len(smtp_server.messages) == 2
+    assert job_of(client, forced)["status"] == "done" and len(smtp_server.messages) == 2
     listing = client.get("/reportdispatchview/list/")
     assert listing.status_code == 200 and "medlemstall@spekter.example" in listing.get_data(as_text=True)
 

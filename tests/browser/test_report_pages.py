@@ -17,7 +17,11 @@ def test_analyst_shows_and_sends_an_employer_association_report(page, world, smt
     assert page.get_attribute("#download-xlsx", "href").endswith(".xlsx")
     page.click("#send-form button[type=submit]")
     page.wait_for_load_state("networkidle")
-    assert len(smtp_server.messages) == 1 and page.is_visible("#already-sent")
+    # Sent by a job: the page answers with the job's page, its result the record of the sending.
+    assert "/jobs/" in page.url and page.is_visible("#job-result")
+    assert len(smtp_server.messages) == 1
+    page.goto("/reports/?report=spekter")
+    assert page.is_visible("#already-sent")
     screenshot(page, "reports-analyst-spekter")
     page.goto("/reportdispatchview/list/")
     assert "medlemstall@spekter.example" in page.content()

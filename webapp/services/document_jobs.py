@@ -11,11 +11,16 @@
   is queued (RefundError, as are a missing policy and a missing or negative pool); should it be approved while the job
   waits, the job fails with the calculation's own error. With `notify_office`, the office is e-mailed when done.
 
+- `start_report_files` / `start_report_send`: a membership report's files (the job's result files) and its
+  sending (once: see `report_send_task`).
+
 A draft's documents are not kept and not rendered by a job: the office's preview of a draft is rendered in the
 request, as a draft changes with every calculation (the views' docstring).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import current_app
 from flask_babel import force_locale, format_number
@@ -23,9 +28,11 @@ from flask_babel import gettext as _
 from flask_mail import Message
 from sqlalchemy import select
 
+from reports import mailing
 from reports import refunds as documents
+from reports.exports import FORMATS, ReportSpec, build
 from webapp.extensions import db
-from webapp.jobs import job_task, report_progress, set_result, start_job
+from webapp.jobs import add_file, job_task, report_progress, set_result, start_job
 from webapp.models import RefundUnit
 from webapp.models.choices import RefundStatus
 from webapp.models.outreach import Job
@@ -201,3 +208,92 @@ def _notify_office(quarter: str) -> None:
     body = _("The refund draft for %(quarter)s is calculated and waits for approval:",
              quarter=period_label(quarter)) + "\n" + link + "\n"
     outbox.queue_and_send(Message(subject=subject, recipients=[config["OFFICE_EMAIL"]], body=body))
+
+
+# ------------------------------------------------------------------ membership reports: files and sending
+
+
+REPORT_FILES_KIND = "report_files"
+REPORT_SEND_KIND = "report_send"
+
+
+def _report_title(spec: ReportSpec, day: dt.date) -> str:
+    return _("%(report)s for %(date)s", report=spec.label, date=day.strftime("%d.%m.%Y"))
+
+
+def start_report_files(spec: ReportSpec, day: dt.date, fmt: str, user_id: int | None) -> Job:
+    """Build the report's PDF, CSV and XLSX for `day` as the job's result files (the result link: the file of
+    `fmt`). One job per user, report and date at a time (the files are the user's: only they see the job)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"report format must be one of {tuple(FORMATS)}, not {fmt!r}")
+    title = _("Report files: %(title)s", title=_report_title(spec, day))
+    return start_job(REPORT_FILES_KIND, title, report_files_task,
+                     {"report": spec.code, "date": day.isoformat(), "format": fmt}, user_id,
+                     key=f"report_files:{spec.code}:{day.isoformat()}:{user_id}")
+
+
+def _keep_report_files(job_id: int, files: list) -> dict[str, int]:
+    """The files as the job's results (a retry replaces them: same names); their ids by extension."""
+    return {report_file.extension: add_file(job_id, report_file.name, report_file.mimetype, report_file.data)
+            for report_file in files}
+
+
+@job_task(REPORT_FILES_KIND)
+def report_files_task(job_id: int, params: dict) -> None:
+    spec, day = ReportSpec.parse(params["report"]), dt.date.fromisoformat(params["date"])
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        report_progress(job_id, 0, 2, _("Counting the members"))
+        report, files = build(spec, day)
+        db.session.commit()
+        report_progress(job_id, 1, 2, _("%(count)s members counted; files made", count=format_number(report.total)))
+        ids = _keep_report_files(job_id, files)
+        report_progress(job_id, 2, 2, _("The files are ready."))
+        set_result(job_id, f"/jobs/{job_id}/files/{ids[params['format']]}")
+
+
+def start_report_send(spec: ReportSpec, day: dt.date, force: bool, actor: str, user_id: int | None) -> Job:
+    """E-mail the report to its recipients in a job (key `report_send:<report>:<date>`: two clicks send once).
+    Raises, before queuing, mailing.AlreadySent (sent for this date, not forced) and ReportError (no recipients)."""
+    mailing.check_not_sent(spec, day, force)
+    mailing.recipients_for(spec)
+    db.session.rollback()
+    title = _("Sending %(title)s", title=_report_title(spec, day))
+    return start_job(REPORT_SEND_KIND, title, report_send_task,
+                     {"report": spec.code, "date": day.isoformat(), "force": force, "actor": actor}, user_id,
+                     key=f"report_send:{spec.code}:{day.isoformat()}")
+
+
+@job_task(REPORT_SEND_KIND)
+def report_send_task(job_id: int, params: dict) -> None:
+    """Send once: a sending recorded for this report and date since the job was started is this job's (a retry
+    after it was handed to the outbox) or a concurrent one's: nothing is sent again. The record and the outbox's
+    mail are written in one transaction (mailing.send), so a record means the mail was handed over."""
+    spec, day = ReportSpec.parse(params["report"]), dt.date.fromisoformat(params["date"])
+    started = db.session.scalar(select(Job.created_at).where(Job.id == job_id))
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        previous = mailing.previous_dispatch(spec, day)
+        if previous is not None and (previous.sent_at >= started or not params.get("force")):
+            db.session.commit()
+            report_progress(job_id, 2, 2, _("Not sent again: it was sent on %(sent_at)s to %(recipients)s.",
+                                            sent_at=previous.sent_at.strftime("%d.%m.%Y %H:%M"),
+                                            recipients=previous.recipients))
+            set_result(job_id, f"/reportdispatchview/show/{previous.id}")
+            return
+        report_progress(job_id, 0, 2, _("Counting the members"))
+        report, files = build(spec, day)
+        db.session.commit()
+        _keep_report_files(job_id, files)
+        report_progress(job_id, 1, 2, _("%(count)s members counted; files made", count=format_number(report.total)))
+        result = mailing.send(spec, day, actor=params.get("actor") or "job", user_id=_user_of(job_id),
+                              force=bool(params.get("force")), files=files, report=report)
+        line = (_("Sent to %(recipients)s.", recipients=result.dispatch.recipients) if result.delivered
+                else _("Recorded for %(recipients)s. The mail service does not answer: the e-mail will follow as "
+                       "soon as it does.", recipients=result.dispatch.recipients))
+        dispatch_id = result.dispatch.id
+        db.session.commit()
+        report_progress(job_id, 2, 2, line)
+        set_result(job_id, f"/reportdispatchview/show/{dispatch_id}")
+
+
+def _user_of(job_id: int) -> int | None:
+    return db.session.scalar(select(Job.created_by_id).where(Job.id == job_id))

@@ -1,5 +1,8 @@
 """Membership reports on screen: produce, preview, download and send the LO and employer-association reports,
-and the record of what was sent. For the office and analysts: aggregated figures only, no member rows."""
+and the record of what was sent. For the office and analysts: aggregated figures only, no member rows.
+
+The figures are shown at once; the files (a PDF takes seconds) and the sending are jobs
+(webapp/services/document_jobs.py): download and send answer with the job's page."""
 
 from __future__ import annotations
 
@@ -20,8 +23,8 @@ from reports.membership import BREAKDOWNS, ReportError, parse_date
 from webapp.models import ReportDispatch
 from webapp.security import scope as sc
 from webapp.security.rowfilters import register_rule
+from webapp.services import document_jobs
 from webapp.services.bounds import FIRST_DATE
-from webapp.views.downloads import download
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
 
@@ -82,17 +85,19 @@ class MembershipReportView(BaseView):
     @expose("/download/<code>/<date_text>.<fmt>")
     @has_access
     def download(self, code: str, date_text: str, fmt: str):
+        """The files are made by a job (a report's PDF takes seconds): the job page lists them, and its result
+        link is the file asked for."""
         spec, day = _spec_or_none(code), _date_or_none(date_text)
         if spec is None or day is None or fmt not in exports.FORMATS:
             abort(404)
-        _report, files = exports.build(spec, day)
-        report_file = next(f for f in files if f.extension == fmt)
-        return download(report_file.data, report_file.name, report_file.mimetype, object_type="report",
-                        inline=fmt == "pdf", report=code, date=date_text)
+        job = document_jobs.start_report_files(spec, day, fmt, current_user.id)
+        return redirect(url_for("JobView.show", job_id=job.id), 303)
 
     @expose("/send", methods=["POST"])
     @has_access
     def send(self):
+        """Checked here (a report and date; not sent before unless “Send again”; recipients configured), then sent
+        by a job: the page answers at once with the job's page."""
         code, date_text = request.form.get("report", ""), request.form.get("date", "")
         force = request.form.get("force") == "y"
         spec, day = _spec_or_none(code), _date_or_none(date_text)
@@ -101,7 +106,8 @@ class MembershipReportView(BaseView):
             flash(_("Choose a report and a date (YYYY-MM-DD, today or earlier) before sending."), "danger")
             return back
         try:
-            result = mailing.send(spec, day, actor=current_user.username, user_id=current_user.id, force=force)
+            job = document_jobs.start_report_send(spec, day, force, actor=current_user.username,
+                                                  user_id=current_user.id)
         except mailing.AlreadySent as exc:
             previous = exc.dispatch
             flash(_("%(report)s for %(date)s was already sent on %(sent_at)s to %(recipients)s. Tick “Send again” "
@@ -111,14 +117,9 @@ class MembershipReportView(BaseView):
         except ReportError:
             flash(_("No recipients are configured for %(report)s.", report=spec.label), "danger")
             return back
-        if result.delivered:
-            flash(_("%(report)s for %(date)s was sent to %(recipients)s.", report=spec.label,
-                    date=day.strftime("%d.%m.%Y"), recipients=result.dispatch.recipients), "success")
-        else:
-            flash(_("%(report)s for %(date)s is recorded for %(recipients)s. The mail service does not answer: "
-                    "the e-mail will follow as soon as it does.", report=spec.label,
-                    date=day.strftime("%d.%m.%Y"), recipients=result.dispatch.recipients), "warning")
-        return back
+        flash(_("%(report)s for %(date)s is being sent; the job page shows when it has gone.", report=spec.label,
+                date=day.strftime("%d.%m.%Y")), "info")
+        return redirect(url_for("JobView.show", job_id=job.id), 303)
 
 
 def exports_recipients(spec: exports.ReportSpec) -> list[str]:
