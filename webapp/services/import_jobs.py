@@ -95,7 +95,7 @@ def check_postcode_file(filename: str, data: bytes) -> None:
 def _imported_by(user_id: int | None) -> str | None:
     if user_id is None:
         return None
-    from webapp.models import User
+    from flask_appbuilder.security.sqla.models import User
 
     user = db.session.get(User, user_id)
     return user.username if user is not None else None
