@@ -176,13 +176,13 @@ def kept_or_job(refund_unit: RefundUnit, kind: str) -> Response | Job:
     pdf = kept_document(refund_unit.id, kind, locale)
     if pdf is not None:
         return pdf_response(pdf, filename(refund_unit), refund_unit)
-    return document_jobs.start_refund_document(refund_unit, kind, current_user.id, locale)
+    return document_jobs.start_refund_document(refund_unit, kind, get_scope().user_id, locale)
 
 
 def own_job(job: Job) -> bool:
     """Whether the acting user sees this job (theirs, or the office's): a download joined to another's job does
-    not get that job's page."""
-    return job.created_by_id == current_user.id or sees_all_jobs()
+    not get that job's page (the acting user of a page or of an API token)."""
+    return job.created_by_id == get_scope().user_id or sees_all_jobs()
 
 
 class RefundDocumentView(BaseView):
