@@ -182,9 +182,9 @@ def _refused_refund_draft(quarter: Quarter, key: str, error: str, config: Mappin
         link = config["PORTAL_URL"].rstrip("/") + f"/jobs/{job.id}"
         message = Message(subject=_("Refund draft for %(quarter)s could not be calculated", quarter=label),
                           recipients=[config["OFFICE_EMAIL"]],
-                          body=_("The calendar could not calculate the refund draft for %(quarter)s:\n%(error)s\n\n"
-                                 "Set this right, then press \"Try again\" on the job:\n%(link)s",
-                                 quarter=label, error=error, link=link))
+                          body="\n".join([
+                              _("The calendar could not calculate the refund draft for %(quarter)s:", quarter=label),
+                              error, "", _("Set this right, then press \"Try again\" on the job:"), link]))
     mail.queue_and_send(message)  # commits the job with the mail
     return job
 
