@@ -6,7 +6,8 @@ has a basis for the month but no delivered list get an e-mail with the portal's 
 
 Each employer gets each reminder once per month: a `deduction_reminder` row (unique on employer, month and kind)
 is written in the same commit as its e-mails, so a run stopped half-way and run again, or two runs at the same
-moment, remind nobody twice. Employers are handled in batches of NOTICE_BATCH (one commit each, then sent).
+moment, remind nobody twice (the run whose commit the constraint refuses makes its batch again without the
+employers the other run reminded). Employers are handled in batches of NOTICE_BATCH (one commit each, then sent).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from webapp.services.notices import current_contacts
 from webapp.services.periods import Month
 
 KINDS = ("20th", "last_day")
+# A batch that meets another run's reminders is made again without them, at most this many times.
+BATCH_ATTEMPTS = 5
 
 
 @dataclass
@@ -86,13 +89,32 @@ def remind(month: Month, which: str, now: dt.datetime | None = None, batch_size:
     total = len(employer_ids)
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         for start in range(0, total, batch_size):
-            queued = _remind_batch(employer_ids[start:start + batch_size], month, which, now, result)
-            db.session.commit()
+            queued = _remind_batch_once(employer_ids[start:start + batch_size], month, which, now, result)
             sending = outbox.send_waiting(queued)
             result.waiting += sending.failed + sending.waiting
             if progress is not None:
                 progress(min(total, start + batch_size), total)
     return result
+
+
+def _remind_batch_once(employer_ids: list[int], month: Month, which: str, now: dt.datetime,
+                       result: RemindResult) -> list[int]:
+    """Queue, record and commit a batch. When another run recorded one of its employers a moment ago (the unique
+    constraint refuses the commit), the batch is rolled back and made again without them."""
+    for attempt in range(BATCH_ATTEMPTS):
+        counts = RemindResult(month, which)
+        try:
+            queued = _remind_batch(employer_ids, month, which, now, counts)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == BATCH_ATTEMPTS - 1:
+                raise
+            continue
+        for name in ("employers", "emails", "already_reminded", "without_contacts"):
+            setattr(result, name, getattr(result, name) + getattr(counts, name))
+        return queued
+    return []
 
 
 def _remind_batch(employer_ids: list[int], month: Month, which: str, now: dt.datetime,
@@ -110,13 +132,8 @@ def _remind_batch(employer_ids: list[int], month: Month, which: str, now: dt.dat
         if not contacts:
             result.without_contacts += 1
             continue
-        try:
-            with db.session.begin_nested():
-                db.session.add(DeductionReminder(employer_id=employer_id, period=str(month), kind=which,
-                                                 sent_at=now, contact_count=len(contacts)))
-        except IntegrityError:  # another run reminded it a moment ago
-            result.already_reminded += 1
-            continue
+        db.session.add(DeductionReminder(employer_id=employer_id, period=str(month), kind=which, sent_at=now,
+                                         contact_count=len(contacts)))
         subject, body = reminder_text(db.session.get(Employer, employer_id), month, which)
         for contact in contacts:
             queued.append(outbox.queue(Message(subject=subject, recipients=[contact.user.email], body=body)).id)
