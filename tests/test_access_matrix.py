@@ -765,6 +765,24 @@ def test_every_other_screen_is_the_offices(client, world, app):
         client.get("/logout/")
 
 
+def test_the_runs_page_is_the_offices(client, world, dbs):
+    """The Runs page (webapp/views/operations.py) and its forms start the office's runs: every other role is
+    refused (403) and starts nothing (tests/test_runs.py tries the forms as the office)."""
+    from webapp.models.outreach import Job
+
+    forms = (("/operations/deductions", {"deduction_month": "2026-03"}),
+             ("/operations/reminders", {"reminder_month": "2026-03", "which": "20th"}),
+             ("/operations/purge", {"mode": "real", "confirm": "SLETT"}))
+    for role in EXPECTED:
+        login_as(client, world.logins[role], role)
+        assert client.get("/operations/").status_code == (200 if role == "office" else 403), role
+        if role != "office":
+            for url, data in forms:
+                assert client.post(url, data=data).status_code == 403, (role, url)
+        client.get("/logout/")
+    assert dbs.scalar(select(func.count(Job.id))) == 0
+
+
 def test_health_is_public_for_anyone_and_every_role(client, world):
     """/health (webapp/views/health.py) answers a load balancer without a login, and the same to every role:
     its JSON status, never a login page (tests/test_health.py checks its answers)."""
