@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import os
 import random
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -26,6 +27,7 @@ from webapp.models import (
     OrgUnit,
     Payment,
     PaymentImport,
+    RefundDocument,
     RefundMember,
     RefundPolicy,
     RefundPool,
@@ -522,7 +524,12 @@ def test_cli_calculate_and_approve(clean_app, world):
     assert result.exit_code != 0 and "--pool" in result.output
     result = runner.invoke(args=["refunds", "approve", "2026-Q2"])
     assert result.exit_code == 2 and "beregn det først" in result.output
-    assert runner.invoke(args=["refunds", "approve", "2026-Q1"]).output.strip().endswith("approved")
+    output = runner.invoke(args=["refunds", "approve", "2026-Q1"]).output
+    assert "2026-Q1: approved\n" in output and re.search(r"documents: job \d+ done", output)
+    with clean_app.app_context():  # the job the approval started kept every receiving unit's letter and list
+        receiving = db.session.scalar(select(func.count(RefundUnit.id)).where(RefundUnit.receives_refunds.is_(True)))
+        assert db.session.scalar(select(func.count(RefundDocument.id))) == 2 * receiving > 0
+        db.session.remove()
     result = runner.invoke(args=["refunds", "approve", "2026-Q1"])
     assert result.exit_code == 0 and "already approved, nothing changed" in result.output
     result = runner.invoke(args=["refunds", "calculate", "2026-Q1"])

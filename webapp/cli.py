@@ -201,15 +201,20 @@ def refunds_calculate(quarter: str, pool_kroner: str | None):
                f"{run.member_count} members counted, {run.member_months} member-months, {len(run.units)} units")
 
 
-@refunds_group.command("approve", help="Approve a calculated quarter (YYYY-Qn): its figures and documents are frozen.")
+@refunds_group.command("approve", help="Approve a calculated quarter (YYYY-Qn): its figures and documents are frozen. "
+                                       "The worker then renders and keeps every unit's letter and list (a job).")
 @click.argument("quarter")
 @with_appcontext
 def refunds_approve(quarter: str):
+    from webapp.services.document_jobs import start_quarter_documents
     from webapp.services.refunds import RefundError, approve
 
     with refused_as("refunds approve", RefundError):
         run, changed = approve(_quarter_argument(quarter), actor="cli")
     click.echo(f"refunds {run.quarter}: " + ("approved" if changed else "already approved, nothing changed"))
+    if changed:
+        job = start_quarter_documents(_quarter_argument(quarter), None)
+        click.echo(f"refunds {run.quarter}: documents: job {job.id} {job.status.value} (the worker renders them)")
 
 
 @click.group("privacy", help="Privacy jobs.")
