@@ -22,7 +22,7 @@ from sqlalchemy import select
 from webapp import jobs
 from webapp.extensions import db
 from webapp.models.outreach import Job
-from webapp.services import runs
+from webapp.services import billing_jobs, import_jobs, runs
 from webapp.services.periods import Month, PeriodError
 
 RECENT = 10
@@ -31,8 +31,12 @@ RUN_FORMS = [
     "operations/_deduction_run.html",
     "operations/_employer_reminders.html",
     "operations/_purge.html",
+    # The invoice runs and file imports: their routes are webapp/views/imports.py's.
+    "imports/_invoice_run_forms.html",
+    "imports/_upload_forms.html",
 ]
-RUN_KINDS = [runs.DEDUCTION_RUN, runs.EMPLOYER_REMINDERS, runs.PURGE]
+RUN_KINDS = [runs.DEDUCTION_RUN, runs.EMPLOYER_REMINDERS, runs.PURGE, billing_jobs.INVOICE_RUN,
+             billing_jobs.REMINDER_RUN, import_jobs.PAYMENT_IMPORT, import_jobs.POSTCODE_IMPORT]
 # The confirmation the real purge needs, typed into its field.
 PURGE_CONFIRMATION = "SLETT"
 
