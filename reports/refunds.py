@@ -6,7 +6,7 @@ counted. Both read only what the run stored, so an approved quarter's
 documents never change: `letter_pdf` and `member_list_pdf` keep them once
 rendered (per language); a draft's are rendered on every call. The web
 routes do not render an approved quarter's documents in the request: a job
-does (webapp/services/document_jobs.py).
+does (reports/document_jobs.py).
 """
 
 from __future__ import annotations

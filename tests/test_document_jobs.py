@@ -1,6 +1,6 @@
-"""Refund documents, refund calculations and membership reports as background jobs (webapp/services/document_jobs.py):
-the routes answer at once (a kept PDF, or the job's page), access is checked in the request, one job per document
-at a time, and a retry never doubles a kept document or a sent report."""
+"""Refund documents, refund calculations and membership reports as background jobs (reports/document_jobs.py and
+webapp/services/document_jobs.py): the routes answer at once (a kept PDF, or the job's page), access is checked in
+the request, one job per document at a time, and a retry never doubles a kept document or a sent report."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 import requests
 from sqlalchemy import func, select, update
 
+from reports import document_jobs
 from tests.concurrency import browser_session, fire_together, postgres_only
 from tests.document_helpers import get_document, job_of
 from tests.helpers import api_token, huey_consumer, login_as
@@ -21,7 +22,8 @@ from webapp.extensions import db
 from webapp.models import RefundDocument, RefundRun, RefundUnit, ReportDispatch
 from webapp.models.choices import JobStatus, RefundStatus
 from webapp.models.outreach import Job, JobFile
-from webapp.services import document_jobs, refunds
+from webapp.services import refunds
+from webapp.services.document_jobs import CALCULATION_KIND, start_refund_calculation
 from webapp.services.periods import Quarter
 
 Q2 = Quarter(2026, 2)
@@ -241,7 +243,7 @@ def test_calculating_is_a_job_and_an_approved_quarter_is_refused_before_queuing(
 
 def test_two_clicks_on_calculate_make_one_job(client, world, approved_world, dbs):
     """A calculation of the quarter that waits or runs is joined, not doubled (the key refund_calc:<quarter>)."""
-    waiting = Job(kind=document_jobs.CALCULATION_KIND, title="x", status=JobStatus.queued, params="{}", done=0,
+    waiting = Job(kind=CALCULATION_KIND, title="x", status=JobStatus.queued, params="{}", done=0,
                   created_at=jobs._now(), attempts=0, key="refund_calc:2026-Q2")
     dbs.add(waiting)
     dbs.commit()
@@ -253,7 +255,7 @@ def test_two_clicks_on_calculate_make_one_job(client, world, approved_world, dbs
 
 def test_the_calendars_calculation_tells_the_office(app_ctx, world, smtp_server):
     make_policy()
-    job = document_jobs.start_refund_calculation(Q1, None, key="calendar:refund_draft:2026-Q1", notify_office=True,
+    job = start_refund_calculation(Q1, None, key="calendar:refund_draft:2026-Q1", notify_office=True,
                                                  pool_ore=500_00)
     assert job.status == JobStatus.done and job.created_by_id is None
     assert job.key == "calendar:refund_draft:2026-Q1"
@@ -263,7 +265,7 @@ def test_the_calendars_calculation_tells_the_office(app_ctx, world, smtp_server)
     assert "/refundruns/2026-Q1" in smtp_server.bodies()[0]
     refunds.approve(Q1)
     with pytest.raises(refunds.RefundError, match="godkjent og låst"):
-        document_jobs.start_refund_calculation(Q1, None)
+        start_refund_calculation(Q1, None)
     assert db.session.scalar(select(func.count(Job.id))) == 1
 
 

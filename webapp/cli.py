@@ -206,7 +206,7 @@ def refunds_calculate(quarter: str, pool_kroner: str | None):
 @click.argument("quarter")
 @with_appcontext
 def refunds_approve(quarter: str):
-    from webapp.services.document_jobs import start_quarter_documents
+    from reports.document_jobs import start_quarter_documents
     from webapp.services.refunds import RefundError, approve
 
     with refused_as("refunds approve", RefundError):

@@ -3,7 +3,7 @@ rendered once per language and kept (`refund_document`, unique per unit, kind an
 purge forgets them all, so the lists are rendered anew without the names of the purged.
 
 Rendering a large unit's member list takes many seconds, so the web request does not render an approved
-quarter's document: it answers the kept one, or hands the rendering to a job (webapp/services/document_jobs.py)
+quarter's document: it answers the kept one, or hands the rendering to a job (reports/document_jobs.py)
 which keeps it through `render_and_keep`. A draft's documents change with every calculation and are never kept:
 they are rendered on every call (`kept_pdf`).
 """

@@ -7,7 +7,7 @@ office's alone.
 
 An approved quarter's document is kept once rendered (per language). When it is
 kept, the route answers the PDF at once; when it is not, the route starts the job
-that renders and keeps it (or joins the one already at it: document_jobs) and
+that renders and keeps it (or joins the one already at it: reports/document_jobs) and
 answers with the job (the page: a redirect to /jobs/<id>; the API: 202). The job's
 result link is the same scoped route, so only whoever the route lets in gets the
 file. A draft's documents (the office's preview) are rendered in the request, on
@@ -26,13 +26,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from reports import document_jobs
 from reports import refunds as documents
 from webapp.models import RefundPolicy, RefundPool, RefundUnit
 from webapp.models.labels import labels_for
 from webapp.models.outreach import Job
 from webapp.security.rowfilters import scoped_row
 from webapp.security.scope import get_scope
-from webapp.services import document_jobs, refunds
+from webapp.services import refunds
+from webapp.services.document_jobs import start_refund_calculation
 from webapp.services.money import parse_kroner
 from webapp.services.periods import PeriodError, Quarter, period_label
 from webapp.services.refund_documents import current_locale, is_approved, kept_document
@@ -114,8 +116,7 @@ class RefundRunView(BaseView):
                 except (ValueError, ArithmeticError):
                     raise refunds.RefundError(_("Pool: '%(text)s' is not an amount in kroner.",
                                                 text=pool_text)) from None
-            job = document_jobs.start_refund_calculation(quarter, current_user.id, pool_ore=pool_ore,
-                                                         actor=current_user.username)
+            job = start_refund_calculation(quarter, current_user.id, pool_ore=pool_ore, actor=current_user.username)
         except refunds.RefundError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("RefundRunView.index"))

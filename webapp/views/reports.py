@@ -2,7 +2,7 @@
 and the record of what was sent. For the office and analysts: aggregated figures only, no member rows.
 
 The figures are shown at once; the files (a PDF takes seconds) and the sending are jobs
-(webapp/services/document_jobs.py): download and send answer with the job's page."""
+(reports/document_jobs.py): download and send answer with the job's page."""
 
 from __future__ import annotations
 
@@ -18,12 +18,11 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import true
 
-from reports import exports, mailing
+from reports import document_jobs, exports, mailing
 from reports.membership import BREAKDOWNS, ReportError, parse_date
 from webapp.models import ReportDispatch
 from webapp.security import scope as sc
 from webapp.security.rowfilters import register_rule
-from webapp.services import document_jobs
 from webapp.services.bounds import FIRST_DATE
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
