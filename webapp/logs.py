@@ -107,8 +107,10 @@ def configure(app: Flask) -> None:
             root.removeHandler(old)
         root.addHandler(make_handler(log_format))
         root.setLevel(str(app.config.get("LOG_LEVEL") or "INFO").upper())
-        # The request line replaces the development server's own access line.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # The request line replaces the development server's own access line; Flask-AppBuilder's start-up chatter
+        # ("Initializing AppBuilder", at every CLI command) is left out.
+        for noisy in ("werkzeug", "flask_appbuilder"):
+            logging.getLogger(noisy).setLevel(max(root.level, logging.WARNING))
     # First of the before-request hooks (the duration counts theirs), last of the after-request ones (the status
     # is final).
     app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
