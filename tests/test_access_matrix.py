@@ -783,6 +783,29 @@ def test_the_runs_page_is_the_offices(client, world, dbs):
     assert dbs.scalar(select(func.count(Job.id))) == 0
 
 
+def test_the_invoice_runs_and_file_imports_are_the_offices(client, world, dbs):
+    """The invoice runs and the file imports (webapp/views/imports.py): every other role is refused (403) and
+    starts or stores nothing (tests/test_billing_jobs.py and tests/test_import_jobs.py try them as the office)."""
+    import io
+
+    from webapp.models.outreach import Job, JobFile
+
+    nets_start = b"NY000010" + b"0" * 72 + b"\n"
+    for role in EXPECTED:
+        login_as(client, world.logins[role], role)
+        for page in ("/invoiceruns/", "/imports/"):
+            assert client.get(page).status_code == (200 if role == "office" else 403), (role, page)
+        if role != "office":
+            assert client.post("/invoiceruns/invoices", data={"period": "2026-Q1"}).status_code == 403, role
+            assert client.post("/invoiceruns/reminders", data={"day": "2026-03-01"}).status_code == 403, role
+            for url, field in (("/imports/payments", "bank_file"), ("/imports/postcodes", "postcode_file")):
+                response = client.post(url, data={field: (io.BytesIO(nets_start), "fil.txt")},
+                                       content_type="multipart/form-data")
+                assert response.status_code == 403, (role, url)
+        client.get("/logout/")
+    assert dbs.scalar(select(func.count(Job.id))) == 0 and dbs.scalar(select(func.count(JobFile.id))) == 0
+
+
 def test_health_is_public_for_anyone_and_every_role(client, world):
     """/health (webapp/views/health.py) answers a load balancer without a login, and the same to every role:
     its JSON status, never a login page (tests/test_health.py checks its answers)."""
