@@ -36,7 +36,7 @@ def test_min_side_pages(axe_page, world, path):
 
 
 @pytest.mark.parametrize("path", ["/applications/", "/transfers/", "/ballots/", "/ballots/new", "/sendouts/",
-                                  "/sendouts/new", "/segments/", "/segments/new", "/jobs/"])
+                                  "/sendouts/new", "/segments/", "/segments/new", "/jobs/", "/operations/"])
 def test_membership_pages_of_the_office(axe_page, world, path):
     log_in(axe_page, world.logins["office"], "office")
     axe_page.goto(path)
