@@ -31,6 +31,21 @@ max_requests_jitter = 200
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+if os.environ.get("LOG_FORMAT", "json").lower() == "json":
+    # gunicorn's own lines (starting, booting a worker, a worker's timeout) as JSON lines too, on stderr; its
+    # access log stays off, and the root logger gets the app's handler in each worker (webapp/logs.py).
+    logconfig_dict = {
+        "root": {"level": loglevel.upper(), "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": loglevel.upper(), "handlers": ["json_stderr"], "propagate": False,
+                               "qualname": "gunicorn.error"},
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False,
+                                "qualname": "gunicorn.access"},
+        },
+        "handlers": {"json_stderr": {"class": "logging.StreamHandler", "formatter": "json",
+                                     "stream": "ext://sys.stderr"}},
+        "formatters": {"json": {"()": "webapp.logs.JsonFormatter"}},
+    }
 # X-Forwarded-Proto is trusted from these addresses (the reverse proxy on the same machine by default).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "medlem"
