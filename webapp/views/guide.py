@@ -97,6 +97,10 @@ GUIDES: tuple[Guide, ...] = (
             _l("Deductions → Reconciliation shows, for each employer and month, the basis, the deduction list the "
                "employer delivered and the payments received, with what is missing or differs. Open a row to see "
                "its lines; only the office reopens a delivered list."),
+            _l("The calendar makes next month's basis and sends the notices on the 15th, and reminds employers "
+               "without a delivered list on the 20th and the last day. Membership → Runs starts the same runs by "
+               "hand, and the privacy purge (a dry run unless you type the confirmation); each run is a job with "
+               "its progress and log, and a run that is done already does nothing twice."),
         ), "office-reconciliation", _l("The reconciliation list with status per employer and month")),
         Step(_l("Payments that need a decision"), (
             _l("Direct payment → Unmatched payments lists the payments whose KID matched nothing. Match each to "
