@@ -55,13 +55,13 @@ def _migrations() -> tuple[str, str]:
 
 
 def _worker() -> tuple[str, str]:
-    from webapp.jobs import _now, worker_seen_at
+    from webapp.jobs import worker_seen_at
 
     seen = worker_seen_at()
     gone_after = float(current_app.config.get("WORKER_GONE_SECONDS", 120))
     if seen is None:
         return FAIL, "no worker has ever written a heartbeat (is `flask --app run worker` running?)"
-    age = (_now() - seen).total_seconds()
+    age = (dt.datetime.now() - seen).total_seconds()  # heartbeats are the servers' local time, as here
     if age > gone_after:
         return FAIL, f"newest worker heartbeat is {age:.0f} s old (WORKER_GONE_SECONDS={gone_after:g})"
     return OK, f"heartbeat {age:.0f} s ago"
