@@ -265,3 +265,43 @@ def test_every_role_but_the_office_is_turned_away(client, world, role):
         assert response.status_code == 403, (role, url)
     with client.application.app_context():
         assert job_count() == 0 and nothing_saved()
+
+
+# ------------------------------------------------------------------ in a real worker
+
+
+def test_an_upload_answers_with_the_job_page_at_once_and_a_real_worker_imports_it(client, world, clean_app,
+                                                                                    tmp_path, monkeypatch):
+    """The request stores the upload and queues the job; a Huey consumer (threads, a SQLite queue) reads the input
+    file from the database and imports it while the request has long answered."""
+    import threading
+    import time
+
+    from tests.helpers import huey_consumer
+    from webapp.services import payments
+
+    gate, real_import = threading.Event(), payments.import_file
+
+    def gated(*args, **kwargs):
+        if not gate.wait(timeout=30):
+            raise TimeoutError("the test never opened the gate")
+        return real_import(*args, **kwargs)
+
+    monkeypatch.setattr(payments, "import_file", gated)
+    login_as(client, world.logins["office"])
+    with huey_consumer(clean_app, tmp_path / "huey.db"):
+        response = upload_bank_file(client, sample(SAMPLE_OCR), "ocr_giro_transactions.txt")
+        assert response.status_code == 302
+        job_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+        state = client.get(f"/jobs/{job_id}.json").json
+        assert state["status"] in ("queued", "running") and state["percent"] == 0
+        gate.set()
+        deadline = time.monotonic() + 60
+        while state["status"] not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.1)
+            state = client.get(f"/jobs/{job_id}.json").json
+    assert (state["status"], state["percent"]) == ("done", 100), state
+    assert any("Importert 20 betalinger; 20 ikke matchet" in line for line in state["log"])
+    with clean_app.app_context():
+        assert count(Payment) == 20
+        db.session.remove()
