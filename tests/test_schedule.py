@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -20,7 +21,7 @@ from flask_mail import Message
 from sqlalchemy import func, select
 
 from tests.concurrency import postgres_only
-from tests.helpers import login_as
+from tests.helpers import huey_consumer, login_as
 from webapp import schedule
 from webapp.extensions import db
 from webapp.jobs import huey, retry_job
@@ -433,6 +434,31 @@ def test_a_worker_that_looked_just_before_another_started_the_job_starts_none(ca
     with time_machine.travel(at, tick=False):
         assert schedule.run_entry("mail_retry", at) is None
     assert len(jobs_of(key)) == 1
+
+
+def test_a_real_worker_runs_the_periodic_task_in_its_own_thread_once(clean_app, monkeypatch, tmp_path):
+    """The periodic task as Huey's scheduler enqueues it (twice: two workers' schedulers in the same minute), run
+    by a real consumer's worker thread, which has no app context of its own: one backup job, one file."""
+    folder = tmp_path / "backups"
+    monkeypatch.setitem(clean_app.config, "BACKUP_DIR", str(folder))
+    monkeypatch.setitem(clean_app.config, "CALENDAR_NIGHTLY_HOUR", 0)
+    key = f"calendar:backup:{schedule.now().date().isoformat()}"
+    with huey_consumer(clean_app, tmp_path / "huey.db"):
+        schedule.PERIODIC_TASKS["backup"]()
+        schedule.PERIODIC_TASKS["backup"]()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (huey.pending_count() or not _done(clean_app, key)):
+            time.sleep(0.05)
+        time.sleep(0.3)  # the second tick, taken from the queue, has looked and gone
+    with clean_app.app_context():
+        [job] = jobs_of(key)
+        assert job.status == JobStatus.done, job.error
+    assert os.listdir(folder) == [backup.dated_name(schedule.now().date())]
+
+
+def _done(app, key: str) -> bool:
+    with app.app_context():
+        return any(job.status == JobStatus.done for job in jobs_of(key))
 
 
 # ------------------------------------------------------------------ the Jobs page
