@@ -1,6 +1,6 @@
 """The largest unit's refund member list: rendered in the request (before) against handed to a job (now).
 
-    python bench/bench_document_jobs.py [--db URL] [--runs 30] [--quarter YYYY-Qn] [--skip-before]
+    python bench/bench_document_jobs.py [--db URL] [--queue HUEY_URL] [--runs 30] [--quarter YYYY-Qn] [--skip-before]
 
 On the 100,000-member dataset, with an approved quarter (the last complete quarter is calculated and approved
 when it is not yet), for the unit with the most counted members:
@@ -11,8 +11,9 @@ when it is not yet), for the unit with the most counted members:
   answers with the redirect to the job page (server time in-process, Flask test client); each run starts a new
   job (the previous one is marked done between runs, outside the timing); also a request that joins the job
   already running, and the request once the list is kept (the PDF read back);
-- the job itself, run by a real Huey consumer (threads of this process, its own SQLite queue file): its duration
-  from the job row (started → finished) and its stages from the log.
+- the job itself, run by a real Huey consumer (threads of this process) over a queue of the benchmark's own (a
+  new SQLite file, or --queue: redis://127.0.0.1:6379/13 as in production; a Redis database nobody else uses):
+  its duration from the job row (started → finished) and its stages from the log.
 
 Target (issue 17): the route answers in under 200 ms (median) and hands the work to a job.
 """
@@ -80,6 +81,7 @@ def main() -> int:
     parser = bench_arguments(runs=30)
     parser.add_argument("--quarter", help="the approved quarter (default: the last complete quarter, approved now "
                                           "when it is not)")
+    parser.add_argument("--queue", help="HUEY_URL of the benchmark's queue (default: a new SQLite file)")
     parser.add_argument("--skip-before", action="store_true", help="do not time the old render in the request")
     args = parser.parse_args()
 
@@ -97,8 +99,9 @@ def main() -> int:
     from webapp.services.periods import Quarter
 
     # A queue of the benchmark's own, consumed only by the consumer started below.
-    queue_file = os.path.join(tempfile.mkdtemp(prefix="bench_jobs_"), "huey.db")
-    jobs.configure("sqlite:///" + queue_file)
+    queue = args.queue or "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="bench_jobs_"), "huey.db")
+    jobs.configure(queue)
+    jobs.huey.flush()  # the benchmark's queue only: nothing left from an earlier run
     jobs.use_app(app)
 
     quarter = Quarter.parse(args.quarter) if args.quarter else last_quarters(dt.date.today(), 1)[0]
@@ -173,7 +176,7 @@ def main() -> int:
 
     now, join, read = percentiles(starting), percentiles(joining), percentiles(kept)
     print(f"refund member list of {unit_code} ({unit_members:,} members), quarter {quarter}, {members:,} members, "
-          f"{engine}, {args.runs} runs")
+          f"{engine}, queue {jobs.queue_label(queue).split(':')[0]}, {args.runs} runs")
     print(f"  {'':48} {'median':>9} {'p90':>9} {'min':>9} {'max':>9}")
     if before_s is not None:
         print(f"  {'before: rendered in the request (member_list_pdf)':48} {before_s * 1000:9.0f} ms  (1 run, "
