@@ -486,6 +486,15 @@ def test_the_office_sees_the_calendar_with_each_entrys_next_run(client, world, m
     assert "<td>Kalenderen</td>" in page  # the backup job's "started by"  # the backup job's "started by"
 
 
+def test_a_refund_working_day_out_of_range_shows_in_its_row_and_the_page_still_answers(client, world, monkeypatch):
+    monkeypatch.setitem(client.application.config, "CALENDAR_REFUND_WORKING_DAY", 40)
+    login_as(client, world.logins["office"])
+    response = client.get("/jobs/")
+    assert response.status_code == 200
+    row = response.get_data(as_text=True).split('data-entry="refund_draft"')[1].split("</tr>")[0]
+    assert "CALENDAR_REFUND_WORKING_DAY: 40" in row and "&ndash;" in row
+
+
 @pytest.mark.parametrize("role", ["leader", "member"])
 def test_others_do_not_see_the_calendar(client, world, role):
     login_as(client, world.logins[role])

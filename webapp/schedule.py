@@ -301,9 +301,16 @@ def next_run(entry: Entry, at: dt.datetime, config: Mapping) -> dt.datetime | No
 
 
 def overview(at: dt.datetime, config: Mapping) -> list[dict]:
-    """The calendar as the Jobs page shows it to the office."""
-    return [{"name": entry.name, "label": entry.label, "when": entry.when(config), "on": entry.enabled(config),
-             "next_run": next_run(entry, at, config)} for entry in ENTRIES]
+    """The calendar as the Jobs page shows it to the office (a setting out of range shown in the entry's row)."""
+    rows = []
+    for entry in ENTRIES:
+        try:
+            when, upcoming = entry.when(config), next_run(entry, at, config)
+        except ValueError as exc:
+            when, upcoming = str(exc), None
+        rows.append({"name": entry.name, "label": entry.label, "when": when, "on": entry.enabled(config),
+                     "next_run": upcoming})
+    return rows
 
 
 # The nightly jobs of their own.
