@@ -57,10 +57,10 @@ def _locale():
 
 
 def _first_line(data: bytes) -> bytes:
-    """The first line that is not blank, without a UTF-8 byte order mark."""
+    """The first line that is not blank (as the parsers skip blank lines), without a UTF-8 byte order mark."""
     for line in data[:FIRST_LINE_MAX * 4].removeprefix(b"\xef\xbb\xbf").splitlines():
         if line.strip():
-            return line.strip()[:FIRST_LINE_MAX]
+            return line[:FIRST_LINE_MAX]
     return b""
 
 
