@@ -106,6 +106,7 @@ def init_jobs(app: Flask) -> None:
     configure(url, bool(app.config.get("HUEY_IMMEDIATE")))
     use_app(app)
     app.extensions["huey"] = huey
+    import webapp.schedule  # noqa: F401  the calendar's periodic tasks register on this Huey
 
 
 def job_task(kind: str) -> Callable[[Work], TaskWrapper]:
@@ -204,7 +205,7 @@ def use_app(app: Flask) -> None:
     _state["app"] = app
 
 
-def _app_context():
+def app_context():
     """A fresh app context (and so a database session of its own): of the caller's app when there is one (a task
     run at once in immediate mode), else of the app the worker was built with."""
     app = current_app._get_current_object() if has_app_context() else _state["app"]
@@ -225,7 +226,7 @@ def run_job(job_id: int, work: Work) -> None:
     """Run `work(job_id, params)` for a queued job in an app context of its own: running, then done or failed.
 
     The job is claimed queued → running (one winner: a job queued twice runs once); the attempt is counted."""
-    with _app_context():
+    with app_context():
         try:
             won = claim(Job, job_id, JobStatus.queued, status=JobStatus.running, started_at=_now(),
                         finished_at=None, error=None, attempts=Job.attempts + 1, worker=worker_name())
@@ -281,7 +282,7 @@ def _mark_interrupted(_signal: str, task, *_args) -> None:
     job_id = task.args[0] if task.args else None
     if not isinstance(job_id, int):
         return
-    with _app_context():
+    with app_context():
         with db.engine.begin() as connection:
             connection.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.running)
                                .values(status=JobStatus.failed, finished_at=_now(), error=INTERRUPTED))

@@ -36,7 +36,7 @@ from huey import crontab
 from sqlalchemy import func, select, text
 
 from webapp.extensions import db
-from webapp.jobs import _app_context, huey, job_task, report_progress, start_job
+from webapp.jobs import app_context, huey, job_task, report_progress, start_job
 from webapp.models.choices import JobStatus, RefundStatus
 from webapp.models.outreach import Job
 from webapp.models.refunds import RefundRun
@@ -362,7 +362,7 @@ CRONTABS = {
 
 def _periodic(name: str):
     def tick() -> None:
-        with _app_context():
+        with app_context():
             try:
                 run_entry(name, now())
             finally:

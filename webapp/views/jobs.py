@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import joinedload
 
-from webapp import jobs, schedule  # schedule: the calendar's periodic tasks register on the worker's Huey too
+from webapp import jobs, schedule
 from webapp.extensions import db
 from webapp.models.choices import JobStatus
 from webapp.models.outreach import Job, JobFile
