@@ -138,6 +138,31 @@ def test_a_retry_after_a_failure_half_way_sends_no_invoice_twice(payers, world, 
     assert len(page_texts(db.session.get(type(print_file), print_file.id).data)) == 2
 
 
+def test_a_retry_after_the_print_went_in_and_the_job_broke_still_keeps_the_print_file(payers, world, smtp_server,
+                                                                                        monkeypatch):
+    real, calls = billing_jobs.add_file, {"n": 0}
+
+    def breaks_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("the worker was stopped")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(billing_jobs, "add_file", breaks_once)
+    job = fresh(billing_jobs.start_invoice_run(Q1, office_id(world)).id)
+    assert job.status == JobStatus.failed and jobs.result_files(job.id) == []
+    assert invoice_count(Invoice.sent_at.is_(None)) == 0 and len(smtp_server.messages) == 5
+    assert jobs.retry_job(job.id)
+    job = fresh(job.id)
+    assert job.status == JobStatus.done and len(smtp_server.messages) == 5
+    [print_file] = jobs.result_files(job.id)
+    assert print_file.filename == "fakturaer-2027-Q1-utskrift.pdf"
+    assert "Per Papir" in pdf_text(db.session.get(type(print_file), print_file.id).data)
+    # A later run of its own prints nothing and keeps no file of the earlier job's.
+    later = fresh(billing_jobs.start_invoice_run(Q1, office_id(world)).id)
+    assert later.status == JobStatus.done and jobs.result_files(later.id) == []
+
+
 @pytest.fixture()
 def sent_q3(app_ctx, world, tmp_path, smtp_server):
     """2026-Q3 billed and sent in June 2026 (due 15 July 2026): the five with e-mail and Per Papir on paper."""

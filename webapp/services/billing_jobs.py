@@ -22,8 +22,12 @@ import re
 from flask import current_app
 from flask_babel import force_locale, format_date, format_number
 from flask_babel import gettext as _
+from sqlalchemy import select
 
+from webapp.extensions import db
 from webapp.jobs import add_file, job_task, report_progress, set_result, start_job
+from webapp.models import Invoice
+from webapp.models.choices import InvoiceDelivery
 from webapp.models.outreach import Job
 from webapp.services.periods import Month, Quarter, period_label
 
@@ -61,6 +65,19 @@ def _keep_print_files(job_id: int, paths: list[str]) -> None:
             add_file(job_id, os.path.basename(path), "application/pdf", handle.read())
 
 
+def _printed_by_earlier_attempts(job_id: int, period: Quarter | Month) -> list[str]:
+    """The print files of the period's invoices printed since the job was created: an earlier attempt's, when it
+    broke after printing (so a retry, which prints nothing again, still keeps the file)."""
+    from webapp.services.invoices import months_of
+
+    created_at = db.session.scalar(select(Job.created_at).where(Job.id == job_id))
+    names = db.session.scalars(select(Invoice.sent_to).distinct().where(
+        Invoice.delivery == InvoiceDelivery.print, Invoice.sent_at >= created_at,
+        Invoice.first_month.in_([str(month) for month in months_of(period)])))
+    directory = current_app.config["INVOICE_PRINT_DIR"]
+    return sorted(path for name in names if name and os.path.isfile(path := os.path.join(directory, name)))
+
+
 # ------------------------------------------------------------------ the invoice run
 
 
@@ -90,7 +107,7 @@ def invoice_run_task(job_id: int, params: dict) -> None:
                                                count=_n(len(made.without_kid))))
         report_progress(job_id, 0, None, _("Sending the invoices not sent yet"))
         sent = invoice_documents.send(period, progress=_progress(job_id))
-        _keep_print_files(job_id, sent.print_files)
+        _keep_print_files(job_id, sent.print_files or _printed_by_earlier_attempts(job_id, period))
         done = sent.already_sent + sent.emails + sent.printed
         report_progress(job_id, done, None, _("%(emails)s invoices sent by e-mail, %(printed)s to print",
                                               emails=_n(sent.emails), printed=_n(sent.printed)))
