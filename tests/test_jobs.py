@@ -373,3 +373,16 @@ def test_a_running_job_whose_worker_stopped_beating_is_marked_interrupted(app_ct
     assert [(r.worker, r.status) for r in rows] == [("dead:1", JobStatus.failed), ("live:2", JobStatus.running)]
     assert rows[0].error == jobs.INTERRUPTED
     assert jobs.worker_seen_at() > old
+
+
+def test_an_app_error_is_shown_by_its_message_alone_and_a_purged_input_names_the_rule(app_ctx):
+    from webapp import jobs
+
+    job = Job(kind="test_file", title="Upper", status=JobStatus.queued, params="{}", done=0, attempts=0,
+              created_at=jobs._now())
+    db.session.add(job)
+    db.session.commit()
+    jobs.run_job(job.id, file_work.work)  # started with no input file: as if the purge had taken it
+    failed = _job(job.id)
+    assert failed.status == JobStatus.failed
+    assert failed.error.startswith("Filen jobben ble startet med, er borte (filer slettes etter 7 dager)")

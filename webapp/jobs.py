@@ -41,6 +41,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from flask_babel import gettext as _
 from huey import Huey
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
@@ -71,6 +72,10 @@ LOG_LINE_MAX = 500
 
 class JobConfigError(ValueError):
     """HUEY_URL names a storage this app does not know."""
+
+
+class JobInputMissing(LookupError):
+    """The job's input file is gone (purged after JOB_FILE_KEEP_DAYS)."""
 
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -215,10 +220,13 @@ def app_context():
 
 
 def _error_text(exc: BaseException, prefix: str = "") -> str:
-    """The error as the office sees it on the job's page: the exception's own message, but never a database's
-    text (its SQL and values stay in the server log)."""
+    """The error as the office sees it on the job's page: the message of one of the app's own errors (they say
+    what was wrong, in the user's words), the class and message of anything else, never a database's text (its
+    SQL and values stay in the server log)."""
     if isinstance(exc, SQLAlchemyError):
         return (prefix + f"{type(exc).__name__}: the database refused the work (details in the server log)")[:ERROR_MAX]
+    if type(exc).__module__.split(".")[0] in ("webapp", "reports") and str(exc):
+        return (prefix + str(exc))[:ERROR_MAX]
     return (prefix + f"{type(exc).__name__}: {exc}")[:ERROR_MAX]
 
 
@@ -341,7 +349,8 @@ def input_file(job_id: int) -> JobFile:
     row = db.session.scalars(select(JobFile).where(JobFile.job_id == job_id, JobFile.purpose == "input")
                              .order_by(JobFile.id)).first()
     if row is None:
-        raise LookupError(f"job {job_id} has no input file (it may have been purged)")
+        raise JobInputMissing(_("The file this job was started with is gone (files are deleted after %(days)s days): "
+                                "upload it again.", days=current_app.config.get("JOB_FILE_KEEP_DAYS", 7)))
     return row
 
 
