@@ -71,6 +71,16 @@ def wipe_database() -> None:
     db.session.commit()
 
 
+@pytest.fixture(autouse=True)
+def jobs_run_at_once():
+    """Every test starts with TestConfig's jobs: run at once where started. The process has one Huey, and a test
+    that made an app of another configuration (a notebook's, from config.Config) pointed it at a queue file."""
+    from webapp import jobs
+
+    if not jobs.huey.immediate:
+        jobs.configure("memory://", immediate=True)
+
+
 @pytest.fixture()
 def clean_app(app):
     """The app over an empty database. Tests open their own app context for DB checks,

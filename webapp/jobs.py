@@ -484,7 +484,7 @@ def stop_consumer(consumer: Consumer, wait: float = 5.0) -> None:
     (interrupted: the office can retry them)."""
     consumer.stop()
     deadline = time.monotonic() + wait
-    for _, thread in consumer.worker_threads:
+    for _name, thread in consumer.worker_threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     consumer.scheduler.join(max(0.0, deadline - time.monotonic()))
     huey.notify_interrupted_tasks()

@@ -11,30 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import redirect, request, url_for
+from flask import request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from webapp import jobs
 from webapp.extensions import db
-from webapp.models.outreach import Job
 from webapp.services import billing_jobs, import_jobs
 from webapp.services.bounds import typed_date
 from webapp.services.periods import PeriodError
-
-RECENT = 10
-
-
-def _recent_jobs(*kinds: str) -> list[Job]:
-    return list(db.session.scalars(select(Job).where(Job.kind.in_(kinds))
-                                   .order_by(Job.created_at.desc(), Job.id.desc()).limit(RECENT)))
-
-
-def _to_job(job: Job):
-    return redirect(url_for("JobView.show", job_id=job.id))
+from webapp.views.jobs import latest_jobs, to_job_page
 
 
 class InvoiceRunView(BaseView):
@@ -46,7 +34,7 @@ class InvoiceRunView(BaseView):
     def _page(self, errors: dict | None = None, status: int = 200):
         return self.render_template(
             "imports/invoice_runs.html", errors=errors or {}, form=request.form, today=dt.date.today(),
-            recent=_recent_jobs(billing_jobs.INVOICE_RUN, billing_jobs.REMINDER_RUN), percent=jobs.percent,
+            recent=latest_jobs((billing_jobs.INVOICE_RUN, billing_jobs.REMINDER_RUN)), percent=jobs.percent,
         ), status
 
     @expose("/")
@@ -63,7 +51,7 @@ class InvoiceRunView(BaseView):
         except PeriodError:
             return self._page({"period": [_("Period: '%(text)s' is not a quarter (YYYY-Qn) or a month (YYYY-MM) "
                                             "within the register's years.", text=text[:20])]}, 422)
-        return _to_job(billing_jobs.start_invoice_run(period, current_user.id,
+        return to_job_page(billing_jobs.start_invoice_run(period, current_user.id,
                                                       key=f"{billing_jobs.INVOICE_RUN}:{period}"))
 
     @expose("/reminders", methods=["POST"])
@@ -72,7 +60,7 @@ class InvoiceRunView(BaseView):
         day = typed_date(request.form.get("day", ""))
         if day is None or not dt.date(2000, 1, 1) <= day <= dt.date.today():
             return self._page({"day": [_("Day: enter a date (dd.mm.yyyy) no later than today.")]}, 422)
-        return _to_job(billing_jobs.start_reminder_run(day, current_user.id,
+        return to_job_page(billing_jobs.start_reminder_run(day, current_user.id,
                                                        key=f"{billing_jobs.REMINDER_RUN}:{day.isoformat()}"))
 
 
@@ -85,7 +73,7 @@ class FileImportView(BaseView):
     def _page(self, errors: dict | None = None, status: int = 200):
         return self.render_template(
             "imports/uploads.html", errors=errors or {}, form=request.form,
-            recent=_recent_jobs(import_jobs.PAYMENT_IMPORT, import_jobs.POSTCODE_IMPORT), percent=jobs.percent,
+            recent=latest_jobs((import_jobs.PAYMENT_IMPORT, import_jobs.POSTCODE_IMPORT)), percent=jobs.percent,
         ), status
 
     @expose("/")
@@ -108,7 +96,7 @@ class FileImportView(BaseView):
         except import_jobs.UploadError as exc:
             db.session.rollback()
             return self._page({field: [exc.message]}, 422)
-        return _to_job(job)
+        return to_job_page(job)
 
     @expose("/payments", methods=["POST"])
     @has_access

@@ -48,6 +48,18 @@ def visible_job(job_id: int) -> Job:
     return job
 
 
+def latest_jobs(kinds: tuple[str, ...], limit: int = 10) -> list[Job]:
+    """The latest jobs of these kinds, newest first (the pages that start them list them: jobs/_macros.html)."""
+    return list(db.session.scalars(select(Job).where(Job.kind.in_(kinds))
+                                   .order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)))
+
+
+def to_job_page(job: Job, code: int = 302):
+    """The answer of a request that handed its work to a job: a redirect to the job's page (303 See Other where
+    a download's address answers with the job instead of the file)."""
+    return redirect(url_for("JobView.show", job_id=job.id), code)
+
+
 def job_state(job: Job, with_error: bool) -> dict:
     """What the page shows of a job, for the JSON the page polls."""
     status = job.status

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import redirect, request, url_for
+from flask import request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from webapp import jobs
-from webapp.extensions import db
-from webapp.models.outreach import Job
 from webapp.services import billing_jobs, import_jobs, runs
 from webapp.services.periods import Month, PeriodError
+from webapp.views.jobs import latest_jobs, to_job_page
 
 RECENT = 10
 # The forms of the page, in order: each a template under templates/ (it reads `errors` and `form`).
@@ -56,17 +54,12 @@ class OperationsView(BaseView):
     default_view = "index"
 
     def _page(self, errors: dict | None = None, status: int = 200):
-        recent = db.session.scalars(select(Job).where(Job.kind.in_(RUN_KINDS))
-                                    .order_by(Job.created_at.desc(), Job.id.desc()).limit(RECENT)).all()
+        recent = latest_jobs(RUN_KINDS, RECENT)
         return self.render_template(
             "operations/index.html", forms=RUN_FORMS, errors=errors or {}, form=request.form,
             next_month=Month.of(dt.date.today()).next, this_month=Month.of(dt.date.today()),
             confirmation=PURGE_CONFIRMATION, recent=recent, percent=jobs.percent,
         ), status
-
-    @staticmethod
-    def _to_job(job: Job):
-        return redirect(url_for("JobView.show", job_id=job.id))
 
     @expose("/")
     @has_access
@@ -79,7 +72,7 @@ class OperationsView(BaseView):
         month = _month("deduction_month")
         if isinstance(month, dict):
             return self._page(month, 422)
-        return self._to_job(runs.start_deduction_run(month, current_user.id, key=f"{runs.DEDUCTION_RUN}:{month}"))
+        return to_job_page(runs.start_deduction_run(month, current_user.id, key=f"{runs.DEDUCTION_RUN}:{month}"))
 
     @expose("/reminders", methods=["POST"])
     @has_access
@@ -91,7 +84,7 @@ class OperationsView(BaseView):
             errors["which"] = [_("Reminder: choose the reminder of the 20th or of the last day of the month.")]
         if errors:
             return self._page(errors, 422)
-        return self._to_job(runs.start_employer_reminders(month, which, current_user.id,
+        return to_job_page(runs.start_employer_reminders(month, which, current_user.id,
                                                           key=f"{runs.EMPLOYER_REMINDERS}:{month}:{which}"))
 
     @expose("/purge", methods=["POST"])
@@ -105,5 +98,5 @@ class OperationsView(BaseView):
             return self._page({"confirm": [_("Confirmation: type %(word)s to delete for real; nothing was deleted.",
                                              word=PURGE_CONFIRMATION)]}, 422)
         report = request.form.get("report_to_office") == "on"
-        return self._to_job(runs.start_purge(dry_run, current_user.id, key=f"{runs.PURGE}:{mode}",
+        return to_job_page(runs.start_purge(dry_run, current_user.id, key=f"{runs.PURGE}:{mode}",
                                              report_to_office=report))

@@ -40,7 +40,7 @@ from webapp.services.periods import PeriodError, Quarter, period_label
 from webapp.services.refund_documents import current_locale, is_approved, kept_document
 from webapp.views.deductions import ore_formatters
 from webapp.views.downloads import download
-from webapp.views.jobs import sees_all_jobs
+from webapp.views.jobs import sees_all_jobs, to_job_page
 from webapp.views.scoped_api import ScopedModelRestApi
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
@@ -122,7 +122,7 @@ class RefundRunView(BaseView):
             return redirect(url_for("RefundRunView.index"))
         flash(_("%(quarter)s is being calculated; the draft is on the result link when the job is done.",
                 quarter=period_label(str(quarter))), "info")
-        return redirect(url_for("JobView.show", job_id=job.id), 303)
+        return to_job_page(job, 303)
 
     @expose("/<quarter>")
     @has_access
@@ -197,7 +197,7 @@ class RefundDocumentView(BaseView):
         if isinstance(answer, Response):
             return answer
         if own_job(answer):
-            return redirect(url_for("JobView.show", job_id=answer.id), 303)
+            return to_job_page(answer, 303)
         # Another user's job renders the same document: wait for it here (this page reloads the document's link).
         page = self.render_template("refunds/preparing.html", url=request.path)
         return Response(page, status=202, headers={"Refresh": f"3; url={request.path}", "Retry-After": "3"})

@@ -24,6 +24,7 @@ from webapp.models import ReportDispatch
 from webapp.security import scope as sc
 from webapp.security.rowfilters import register_rule
 from webapp.services.bounds import FIRST_DATE
+from webapp.views.jobs import to_job_page
 from webapp.views.scoped_interface import ScopedInterface
 from webapp.views.scoped_views import ScopedModelView
 
@@ -90,7 +91,7 @@ class MembershipReportView(BaseView):
         if spec is None or day is None or fmt not in exports.FORMATS:
             abort(404)
         job = document_jobs.start_report_files(spec, day, fmt, current_user.id)
-        return redirect(url_for("JobView.show", job_id=job.id), 303)
+        return to_job_page(job, 303)
 
     @expose("/send", methods=["POST"])
     @has_access
@@ -118,7 +119,7 @@ class MembershipReportView(BaseView):
             return back
         flash(_("%(report)s for %(date)s is being sent; the job page shows when it has gone.", report=spec.label,
                 date=day.strftime("%d.%m.%Y")), "info")
-        return redirect(url_for("JobView.show", job_id=job.id), 303)
+        return to_job_page(job, 303)
 
 
 def exports_recipients(spec: exports.ReportSpec) -> list[str]:

@@ -32,6 +32,7 @@ from webapp.services.bounds import row_id
 from webapp.services.sendouts import SendOutError
 from webapp.services.validation import RecordInvalid
 from webapp.views.accounts import post_limits
+from webapp.views.jobs import to_job_page
 
 # An officer's send-outs and segments belong to the unit they were made for (and are seen from the units above).
 register_rule(SendOut, {sc.UNITS: lambda ids: SendOut.unit_id.in_(ids)})
@@ -290,7 +291,7 @@ class SendOutView(BaseView):
             return redirect(url_for("SendOutView.show", send_out_id=send_out_id))
         flash(_("The send-out to %(count)s members is being sent in the background.",
                 count=db.session.get(SendOut, send_out_id).recipient_count), "success")
-        return redirect(url_for("JobView.show", job_id=job.id))
+        return to_job_page(job)
 
 
 def _preview(send_out: SendOut, sample) -> dict | None:
