@@ -238,8 +238,8 @@ def test_concurrent_approvals_approve_a_quarter_once(clean_app, world, calculate
     url = f"{live_server}/refundruns/{QUARTER}/approve"
     pages = texts(fire_together([lambda s=s: s.post(url) for s in office]))
 
-    assert_one_winner(pages, translated(clean_app, "%(quarter)s is approved. The documents are on the units' pages.",
-                                        quarter=QUARTER_SHOWN),
+    approved = "%(quarter)s is approved. The documents are on the units' pages; a job renders them now."
+    assert_one_winner(pages, translated(clean_app, approved, quarter=QUARTER_SHOWN),
                       translated(clean_app, "%(quarter)s was already approved; nothing changed.",
                                  quarter=QUARTER_SHOWN))
     assert len(in_app(clean_app, lambda: audit_rows("refund_approve"))) == 1
@@ -257,10 +257,14 @@ def test_a_recalculation_racing_the_approval_never_changes_an_approved_quarter(c
 
     approved, calculated_pages = pages[: len(approvers)], pages[len(approvers):]
     assert count_with(approved, translated(
-        clean_app, "%(quarter)s is approved. The documents are on the units' pages.", quarter=QUARTER_SHOWN)) == 1
+        clean_app, "%(quarter)s is approved. The documents are on the units' pages; a job renders them now.",
+        quarter=QUARTER_SHOWN)) == 1
     frozen = translated(clean_app, "Quarter: %(quarter)s is approved and frozen; it cannot be calculated again.",
                         quarter=QUARTER_SHOWN)
-    done = translated(clean_app, "%(quarter)s is calculated: a draft, to be approved.", quarter=QUARTER_SHOWN)
+    # A calculation is a job: refused before it is queued, or failed on the job page, with the frozen message;
+    # or queued and done before the approval.
+    done = translated(clean_app, "%(quarter)s is being calculated; the draft is on the result link when the job is "
+                      "done.", quarter=QUARTER_SHOWN)
     assert all(frozen in page or done in page for page in calculated_pages)
 
     def check():
