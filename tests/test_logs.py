@@ -148,7 +148,9 @@ def test_the_text_format_is_scrubbed_too():
 
 def test_configure_replaces_its_handler_and_off_leaves_the_root_logger_alone(clean_app):
     root = logging.getLogger()
-    before, level = list(root.handlers), root.level
+    original, level = list(root.handlers), root.level
+    # An app another test built with the default LOG_FORMAT may have left its handler here; configure replaces it.
+    before = [h for h in original if not getattr(h, "_medlem_log", False)]
     try:
         for log_format in ("json", "text"):
             clean_app.config["LOG_FORMAT"] = log_format
@@ -166,6 +168,9 @@ def test_configure_replaces_its_handler_and_off_leaves_the_root_logger_alone(cle
         clean_app.config["LOG_FORMAT"] = "off"
         for handler in [h for h in root.handlers if getattr(h, "_medlem_log", False)]:
             root.removeHandler(handler)
+        for handler in original:
+            if handler not in root.handlers:
+                root.addHandler(handler)
         root.setLevel(level)
         for hooks in (clean_app.before_request_funcs[None], clean_app.after_request_funcs[None]):
             while hooks.count(hooks[0]) > 1:  # the hooks configure added again
