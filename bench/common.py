@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
+import json
 import os
+import resource
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
-DEFAULT_SQLITE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "instance", "bench_100k.db")
+INSTANCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "instance")
+DEFAULT_SQLITE = os.path.join(INSTANCE, "bench_100k.db")
+
+
+def default_sqlite(members: int) -> str:
+    """The SQLite file of a benchmark dataset: instance/bench_100k.db, or instance/bench_<members>.db."""
+    return DEFAULT_SQLITE if members == 100_000 else os.path.join(INSTANCE, f"bench_{members}.db")
 
 
 def bench_arguments(runs: int) -> argparse.ArgumentParser:
@@ -15,21 +28,28 @@ def bench_arguments(runs: int) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", help="database URL (default: SQLite file instance/bench_100k.db)")
     parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--employers", type=int, default=3_000)
+    parser.add_argument("--employers", type=int, help="employers when the database is seeded (default: 3 per 100 "
+                                                       "members, so 3,000 at 100k and 30,000 at 1M)")
     parser.add_argument("--runs", type=int, default=runs)
     return parser
 
 
-def bench_app(url: str | None, members: int, employers: int):
-    """An app over `url` (default: a SQLite file under instance/), seeded when empty."""
+def bench_app(url: str | None, members: int, employers: int | None = None):
+    """An app over `url` (default: a SQLite file under instance/ named by `members`), seeded when empty.
+
+    Benchmarks started at once over the same database wait for the first one's seeding (a lock file)."""
     from seed.generator import database_is_empty, generate
     from webapp import create_app
     from webapp.services.database import upgrade_schema
 
-    url = url or "sqlite:///" + DEFAULT_SQLITE
+    url = url or "sqlite:///" + default_sqlite(members)
+    employers = employers or max(1, members * 3 // 100)
     app = create_app("config.Config", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False, AUTH_RATE_LIMITED=False,
-                     WTF_CSRF_ENABLED=False)
-    with app.app_context():
+                     WTF_CSRF_ENABLED=False, LOG_FORMAT="off")
+    os.makedirs(INSTANCE, exist_ok=True)
+    lock_name = "bench_seed_" + "".join(c if c.isalnum() else "_" for c in url)[-80:] + ".lock"
+    with open(os.path.join(INSTANCE, lock_name), "w") as lock, app.app_context():
+        fcntl.flock(lock, fcntl.LOCK_EX)
         upgrade_schema()
         if database_is_empty():
             started = time.perf_counter()
@@ -53,3 +73,68 @@ def timed(fn, runs: int, warmup: int = 3) -> dict[str, float]:
         "min_ms": samples[0],
         "max_ms": samples[-1],
     }
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def median_seconds(fn: Callable[[], object], runs: int, before_each: Callable[[], object] | None = None) -> float:
+    samples = []
+    for _ in range(runs):
+        if before_each is not None:
+            before_each()
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+@dataclass
+class Operation:
+    """One bulk operation of the project beside one hand-written SQL statement computing the same result.
+
+    `project` and `sql` run inside the app context; `before_each` (when given) puts the database back before
+    each run of either, outside the timing (say, deleting the month's bases)."""
+
+    name: str
+    project: Callable[[], object]
+    sql: Callable[[], object]
+    before_each: Callable[[], object] | None = None
+
+
+def compare_operations(app, operations: list[Operation], args, script: str) -> int:
+    """Print each operation's median time beside its SQL baseline, the ratio and the peak memory.
+
+    Each operation runs in a process of its own (this script again with --only NAME), so its peak memory is its
+    own; `args` are the script's parsed options, which must include those of `bench_arguments` plus --only."""
+    if getattr(args, "only", None):
+        operation = next(op for op in operations if op.name == args.only)
+        with app.app_context():
+            sql_s = median_seconds(operation.sql, args.runs, operation.before_each)
+            project_s = median_seconds(operation.project, args.runs, operation.before_each)
+            engine = app.extensions["sqlalchemy"].engine.dialect.name
+        print(json.dumps({"name": operation.name, "project_s": project_s, "sql_s": sql_s, "rss_mib": peak_rss_mib(),
+                          "engine": engine}))
+        return 0
+    results = []
+    for operation in operations:
+        argv = [sys.executable, script, *sys.argv[1:], "--only", operation.name]
+        done = subprocess.run(argv, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(done.stdout + done.stderr, file=sys.stderr)
+            return done.returncode
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    engine = results[0]["engine"] if results else "?"
+    print(f"{args.members:,} members on {engine}, median of {args.runs} runs")
+    print("| operation | project | SQL | ratio | peak RSS |")
+    print("|---|---|---|---|---|")
+    for r in results:
+        ratio = r["project_s"] / r["sql_s"] if r["sql_s"] > 0 else float("inf")
+        print(f"| {r['name']} | {r['project_s']:.2f} s | {r['sql_s']:.2f} s | {ratio:.1f}x | {r['rss_mib']:.0f} MiB |")
+    return 0
+
+
+def add_only_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--only", help=argparse.SUPPRESS)
