@@ -63,6 +63,12 @@ class Member(Model):
     __table_args__ = (
         Index("ix_member_last_first", "last_name", "first_name"),
         Index("ix_member_unit_last_first", "home_unit_id", "last_name", "first_name"),
+        # The member lists sort by these columns with the id as tie-breaker (migration a18b00000001, which also
+        # adds the name search: trigram indexes on PostgreSQL, the FTS5 table member_name_search on SQLite).
+        Index("ix_member_last_id", "last_name", "id"),
+        Index("ix_member_first_id", "first_name", "id"),
+        Index("ix_member_joined_id", "joined_on", "id"),
+        Index("ix_member_left_id", "left_on", "id"),
     )
 
     @property
