@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from reports.association_pdf import association_pdf
 from reports.membership import (
     BREAKDOWNS,
     REPORTED_ASSOCIATIONS,
@@ -39,8 +40,6 @@ PDF = "application/pdf"
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = {"pdf": PDF, "csv": CSV, "xlsx": XLSX}
-# xhtml2pdf lays out long tables far more slowly than several short ones.
-PDF_CHUNK = 250
 
 
 @dataclass(frozen=True)
@@ -229,10 +228,7 @@ def _three_files(name: str, pdf: bytes, csv_data: bytes, workbook: Workbook) -> 
 def association_files(report: AssociationReport) -> list[ReportFile]:
     spec = ReportSpec(ReportKind.employer_association, report.association)
     name = base_name(spec, report.day)
-    chunks = [report.rows[start : start + PDF_CHUNK] for start in range(0, len(report.rows), PDF_CHUNK)]
-    pdf = render_pdf(
-        "pdf/association_report.html", report=report, chunks=chunks, union_name=current_app.config["UNION_NAME"]
-    )
+    pdf = association_pdf(report, current_app.config["UNION_NAME"])
     csv_data = _csv_bytes(
         [_("Date"), _("Organisation number"), _("Enterprise"), _("Members")],
         [[report.day.isoformat(), row.org_number, row.name, row.members] for row in report.rows],

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import and_, case, distinct, exists, func, select
 
 from webapp.extensions import db
 from webapp.models import Employer, Employment, Member, OrgUnit, Workplace
@@ -289,26 +289,28 @@ class AssociationReport:
 
 
 def employer_association_report(association: EmployerAssociation, day: dt.date) -> AssociationReport:
-    """Per member enterprise of the association: the members employed there at `day` (enterprises with none too)."""
-    employed_here = (
-        select(Employment.employer_id, Employment.member_id)
-        .join(Member, Member.id == Employment.member_id)
-        .join(Employer, Employer.id == Employment.employer_id)
-        .where(Employer.association == association, employment_counted_clause(day), active_member_clause(day))
-    )
-    employed = employed_here.subquery("employed")
-    per_employer = (
-        select(employed.c.employer_id, func.count(distinct(employed.c.member_id)).label("members"))
-        .group_by(employed.c.employer_id)
-        .subquery("per_employer")
+    """Per member enterprise of the association: the members employed there at `day` (enterprises with none too).
+
+    Both queries start from the association's enterprises and reach their employments by the employer index."""
+    counted_here = and_(
+        Employment.employer_id == Employer.id,
+        employment_counted_clause(day),
+        exists().where(Member.id == Employment.member_id, active_member_clause(day)),
     )
     rows = db.session.execute(
-        select(Employer.org_number, Employer.name, func.coalesce(per_employer.c.members, 0))
-        .outerjoin(per_employer, per_employer.c.employer_id == Employer.id)
+        select(Employer.org_number, Employer.name, func.count(distinct(Employment.member_id)))
+        .select_from(Employer)
+        .outerjoin(Employment, counted_here)
         .where(Employer.association == association)
+        .group_by(Employer.id, Employer.org_number, Employer.name)
         .order_by(Employer.name, Employer.org_number)
     ).all()
-    distinct_members = db.session.scalar(select(func.count(distinct(employed.c.member_id)))) or 0
+    distinct_members = db.session.scalar(
+        select(func.count(distinct(Employment.member_id)))
+        .select_from(Employer)
+        .join(Employment, counted_here)
+        .where(Employer.association == association)
+    ) or 0
     return AssociationReport(
         association=association,
         day=day,
