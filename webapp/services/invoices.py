@@ -15,8 +15,9 @@ Generation (`generate`, `flask --app run invoices generate 2027-Q1`):
   after the later of the issue date and the first billed month's first day; an AvtaleGiro claim is due on
   AVTALEGIRO_DUE_DAY of its month (not before the day it is made).
 - `refresh` recomputes the invoices of the period that are not sent and have no payment or adjustment.
-- Set-based: a few grouped queries, the rows computed in Python and inserted in batches; then what the members
-  already have to their credit is applied to the new invoices (payment_matching.apply_member_credit).
+- Set-based: ONE INSERT ... SELECT makes the rows in the database (`_Run`: the rates and dates of the run's few
+  months as constants, runs of months by a window function, the KID's check digit in SQL); then what the
+  members already have to their credit is applied to the new invoices (payment_matching.apply_member_credit).
 
 Credit notes and write-offs (`credit_note`, `write_off`) are the office's: the invoice row locked, the amount
 bounded by what is left, a reason, audited, and the invoice's sums kept by invoice_ledger.refresh.
@@ -25,28 +26,39 @@ bounded by what is left, a reason, audited, and the invoice's sums kept by invoi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import Invoice, InvoiceAdjustment, Member, PaymentAllocation
-from webapp.models.choices import InvoiceAdjustmentKind, PaymentMethod
-from webapp.services import audit, bulk, direct_dues, invoice_ledger, kid, payment_matching, transitions
+from webapp.models import AvtaleGiroMandate, Invoice, InvoiceAdjustment, Member, PaymentAllocation
+from webapp.models.choices import InvoiceAdjustmentKind, InvoiceStatus, MemberCategory, PaymentMethod
+from webapp.services import audit, direct_dues, invoice_ledger, kid, payment_matching, transitions
 from webapp.services.bounds import INT64_MAX, required_reason
 from webapp.services.invoice_documents import invoice_pdf, remind, send  # the spec's names, here too
-from webapp.services.payment_methods import (
-    direct_payer_clause,
-    first_mandate_registrations,
-    mandate_cutoff,
-    month_has_bases,
-)
+from webapp.services.payment_methods import direct_payer_clause, mandate_cutoff, month_has_bases
 from webapp.services.periods import Month, Quarter
 
 __all__ = [
@@ -55,7 +67,6 @@ __all__ = [
 ]
 
 BILLING_UNITS = ("quarter", "month")
-_BATCH = 5000
 _CHUNK = 900
 # How far back an invoice can start and still cover a month of the period (a year's invoice at most).
 _LOOKBACK_MONTHS = 11
@@ -108,18 +119,6 @@ class GenerateResult:
             text += (f"; {len(self.without_kid)} members not billed: their member number cannot make a KID "
                      f"(first: {self.without_kid[0]})")
         return text
-
-
-class _Payer(NamedTuple):
-    member_id: int
-    member_no: str
-    category: object
-    income_band_id: int | None
-    contents_insurance: bool
-    travel_insurance: bool
-    # Indices into the run's months.
-    direct_months: tuple[int, ...]
-    mandate_registered_at: dt.datetime | None
 
 
 # ------------------------------------------------------------------ billing periods
@@ -194,19 +193,12 @@ def _generate_once(period, methods, refresh, today) -> GenerateResult:
     now = dt.datetime.now()
     result = GenerateResult(str(period))
     months_by_method = {method: _expanded_months(months_of(period), billing_unit(method)) for method in methods}
-    months = _Months(sorted({m for method_months in months_by_method.values() for m in method_months}))
+    months = sorted({m for method_months in months_by_method.values() for m in method_months})
     try:
         withdrawn_keys = _delete_unsent(months_by_method, result) if refresh else set()
-        billed = _billed_months(months)
-        payers = _direct_payers(months)
-        pricing = _Pricing(months, direct_dues.load(), today)
-        new_members: set[int] = set()
-        made_keys: set[tuple[int, str]] = set()
-        for batch in _batches(_invoice_rows(payers, billed, months, months_by_method, pricing, now, result)):
-            bulk.insert_rows(Invoice.__table__, batch)
-            for row in batch:
-                new_members.add(row["member_id"])
-                made_keys.add((row["member_id"], row["first_month"]))
+        run = _Run(months, months_by_method, direct_dues.load(), today, now)
+        made_keys = set(run.insert(result))
+        new_members = {member_id for member_id, _first in made_keys}
         result.members = len(new_members)
         result.refreshed = len(withdrawn_keys & made_keys)
         result.withdrawn = len(withdrawn_keys - made_keys)
@@ -245,153 +237,239 @@ def _delete_unsent(months_by_method: dict[PaymentMethod, list[Month]], result: G
     return keys
 
 
-class _Months:
-    """The months of a run, by index: sets and runs of small ints are quick over 100,000 members."""
+class _Run:
+    """One run's invoice rows as ONE INSERT ... SELECT: the member-months paying directly (the one rule of
+    payment_methods, a SELECT per month), the method by the earliest active mandate, the months already billed
+    left out, runs of consecutive months per billing period by a window function, priced by the small tables of
+    rates given as constants, and the KID's MOD10 check digit computed in SQL. The rates and dates of the run's
+    few months are computed here, in Python, once."""
 
-    def __init__(self, months: list[Month]):
-        self.months = months
-        self.index = {month: i for i, month in enumerate(months)}
-        self.text = [str(month) for month in months]
-        self.follows = [i > 0 and months[i] == months[i - 1].next for i in range(len(months))]
-        self.mandate_cutoffs = [mandate_cutoff(month) for month in months]
+    def __init__(self, months: list[Month], months_by_method: dict[PaymentMethod, list[Month]],
+                 table: direct_dues.DuesTable, today: dt.date, now: dt.datetime):
+        self.months, self.table, self.today, self.now = months, table, today, now
+        self.has_bases = [month_has_bases(month) for month in months]
+        self.periods = {method: {month: billing_period_of(month, billing_unit(method)) for month in method_months}
+                        for method, method_months in months_by_method.items()}
+        self.missing_rates = False
+        self.months_cte = self._months_cte()
+        self.prices_cte = self._prices_cte()
+
+    # ---- the constants: the run's months and their rates
+
+    def _months_cte(self):
+        rows = []
+        for i, month in enumerate(self.months):
+            rate = self.table.deduction_rate(month)
+            if rate is None:
+                self.missing_rates = True
+            yymm = f"{month.year % 100:02d}{month.month:02d}"
+            rows.append(select(
+                literal(i, Integer).label("i"), literal(str(month), String).label("ym"),
+                literal(_month_number(month), Integer).label("month_no"),
+                literal(mandate_cutoff(month), DateTime).label("cutoff"),
+                literal(self.periods.get(PaymentMethod.invoice, {}).get(month, ""), String).label("invoice_period"),
+                literal(self.periods.get(PaymentMethod.avtalegiro, {}).get(month, ""), String).label("ag_period"),
+                literal(due_date(PaymentMethod.invoice, month, self.today), Date).label("invoice_due"),
+                literal(due_date(PaymentMethod.avtalegiro, month, self.today), Date).label("ag_due"),
+                literal(rate.contents_insurance_ore if rate is not None else -1, BigInteger).label("contents_ore"),
+                literal(rate.travel_insurance_ore if rate is not None else -1, BigInteger).label("travel_ore"),
+                literal(yymm, String).label("kid_yymm"),
+                literal(_fixed_kid_digits_sum(yymm), Integer).label("kid_sum"),
+            ))
+        return union_all(*rows).cte("run_month") if len(rows) > 1 else rows[0].cte("run_month")
+
+    def _prices_cte(self):
+        """(month, category, band or -1, monthly øre) of every direct rate in force, the band fallback applied."""
+        rows = []
+        bands = [None, *self.table.band_codes]
+        for i, month in enumerate(self.months):
+            for category in MemberCategory:
+                for band in bands if category == MemberCategory.ordinary else [None]:
+                    monthly = self.table.direct_rate_ore(month, category, band)
+                    if monthly is None:
+                        self.missing_rates = True
+                        continue
+                    rows.append(select(literal(i, Integer).label("i"), literal(category.name, String).label("category"),
+                                       literal(-1 if band is None else band, Integer).label("band"),
+                                       literal(monthly, BigInteger).label("monthly_ore")))
+        if not rows:  # no rate at all: a row that matches nothing keeps the join valid
+            rows.append(select(literal(-1, Integer).label("i"), literal("", String).label("category"),
+                               literal(-1, Integer).label("band"), literal(0, BigInteger).label("monthly_ore")))
+        return union_all(*rows).cte("run_price") if len(rows) > 1 else rows[0].cte("run_price")
+
+    # ---- the member-months
+
+    def _candidates(self):
+        """The member-months to bill (or billed already) with their method, billing period and dues."""
+        member_months = union_all(*(
+            select(Member.id.label("member_id"), literal(i, Integer).label("i"))
+            .where(direct_payer_clause(month, self.has_bases[i]))
+            for i, month in enumerate(self.months)
+        )) if len(self.months) > 1 else select(Member.id.label("member_id"), literal(0, Integer).label("i")).where(
+            direct_payer_clause(self.months[0], self.has_bases[0]))
+        member_months = member_months.subquery("member_month")
+        mandates = (
+            select(AvtaleGiroMandate.member_id, func.min(AvtaleGiroMandate.registered_at).label("registered_at"))
+            .where(AvtaleGiroMandate.active.is_(True), AvtaleGiroMandate.member_id.is_not(None))
+            .group_by(AvtaleGiroMandate.member_id).subquery("first_mandate")
+        )
+        mo, price = self.months_cte, self.prices_cte
+        is_ag = and_(mandates.c.registered_at.is_not(None), mandates.c.registered_at < mo.c.cutoff)
+        ordinary = Member.category == MemberCategory.ordinary
+        default_band = self.table.default_band_id
+        band = case((ordinary, func.coalesce(Member.income_band_id, default_band if default_band is not None else -1)),
+                    else_=-1)
+        return (
+            select(
+                member_months.c.member_id, member_months.c.i, mo.c.month_no,
+                case((is_ag, PaymentMethod.avtalegiro.name), else_=PaymentMethod.invoice.name).label("method"),
+                case((is_ag, mo.c.ag_period), else_=mo.c.invoice_period).label("period"),
+                price.c.monthly_ore.label("dues_ore"),
+                case((and_(ordinary, Member.contents_insurance.is_(True)), mo.c.contents_ore), else_=0)
+                .label("contents_ore"),
+                case((and_(ordinary, Member.travel_insurance.is_(True)), mo.c.travel_ore), else_=0)
+                .label("travel_ore"),
+                (ordinary & (mo.c.contents_ore < 0)).label("no_insurance_rate"),
+            )
+            .select_from(member_months)
+            .join(mo, mo.c.i == member_months.c.i)
+            .join(Member, Member.id == member_months.c.member_id)
+            .outerjoin(mandates, mandates.c.member_id == member_months.c.member_id)
+            .outerjoin(price, and_(price.c.i == member_months.c.i, price.c.category == Member.category,
+                                   price.c.band == band))
+        )
+
+    def _billed_clause(self, candidates):
+        """SQL: an existing invoice covers the candidate's member-month."""
+        first = str(self.months[0].shift(-_LOOKBACK_MONTHS))
+        start = _month_number_sql(Invoice.first_month)
+        return exists(select(Invoice.id).where(
+            Invoice.member_id == candidates.c.member_id, Invoice.first_month >= first,
+            Invoice.first_month <= str(self.months[-1]), start <= candidates.c.month_no,
+            candidates.c.month_no < start + Invoice.month_count))
+
+    def _any_billed(self) -> bool:
+        first = str(self.months[0].shift(-_LOOKBACK_MONTHS))
+        return db.session.scalar(select(Invoice.id).where(
+            Invoice.first_month >= first, Invoice.first_month <= str(self.months[-1])).limit(1)) is not None
+
+    # ---- the statement
+
+    def insert(self, result: GenerateResult) -> list[tuple[int, str]]:
+        """Insert the run's invoices; counts them in `result`; their (member, first month) keys."""
+        candidates = self._candidates().cte("candidate")
+        in_period = candidates.c.period != ""
+        to_bill = [in_period]
+        if self._any_billed():
+            billed = self._billed_clause(candidates)
+            result.months_already_billed = int(db.session.scalar(
+                select(func.count()).select_from(candidates).where(in_period, billed)))
+            to_bill.append(~billed)
+        if self.missing_rates:
+            self._refuse_unpriced(candidates, to_bill)
+        ranked = select(
+            candidates,
+            (candidates.c.month_no - func.row_number().over(
+                partition_by=(candidates.c.member_id, candidates.c.method, candidates.c.period),
+                order_by=candidates.c.month_no)).label("run"),
+        ).where(*to_bill).cte("ranked")
+        runs = select(
+            ranked.c.member_id, ranked.c.method, ranked.c.period, func.min(ranked.c.i).label("first_i"),
+            func.count().label("month_count"), func.sum(ranked.c.dues_ore).label("dues_ore"),
+            func.sum(ranked.c.contents_ore).label("contents_ore"), func.sum(ranked.c.travel_ore).label("travel_ore"),
+        ).group_by(ranked.c.member_id, ranked.c.method, ranked.c.period, ranked.c.run).cte("run_invoice")
+        amount = runs.c.dues_ore + runs.c.contents_ore + runs.c.travel_ore
+        number = func.trim(Member.member_no)
+        valid_number = _digits_clause(number)
+        if not db.session.scalar(select(func.count()).select_from(Member).where(~valid_number)) == 0:
+            result.without_kid = self._without_kid(runs, amount, valid_number)
+        mo = self.months_cte
+        padded = func.substr(literal("00000000", String) + number, func.length(number) + 1)
+        rows = (
+            select(
+                runs.c.member_id, runs.c.period, mo.c.ym, runs.c.month_count,
+                (literal(kid.MEMBER_PREFIX, String) + padded + mo.c.kid_yymm
+                 + cast(_check_digit_sql(mo.c.kid_sum, padded), String)),
+                runs.c.method, literal(self.today, Date),
+                case((runs.c.method == PaymentMethod.avtalegiro.name, mo.c.ag_due), else_=mo.c.invoice_due),
+                runs.c.dues_ore, runs.c.contents_ore, runs.c.travel_ore, amount, literal(0, BigInteger),
+                literal(0, BigInteger), literal(0, BigInteger), literal(InvoiceStatus.open.name, String),
+                literal(self.now, DateTime),
+            )
+            .select_from(runs).join(mo, mo.c.i == runs.c.first_i).join(Member, Member.id == runs.c.member_id)
+            .where(amount > 0, valid_number)
+            .order_by(runs.c.member_id, runs.c.first_i)
+        )
+        columns = ["member_id", "period", "first_month", "month_count", "kid", "method", "issued_on", "due_date",
+                   "dues_ore", "contents_insurance_ore", "travel_insurance_ore", "amount_ore", "paid_ore",
+                   "credited_ore", "written_off_ore", "status", "created_at"]
+        made = db.session.execute(
+            insert(Invoice).from_select(columns, rows).returning(
+                Invoice.member_id, Invoice.first_month, Invoice.method, Invoice.month_count, Invoice.amount_ore)
+        ).all()
+        for _member_id, _first, method, count, amount_ore in made:
+            result.created += 1
+            result.avtalegiro += method == PaymentMethod.avtalegiro
+            result.months_billed += count
+            result.amount_ore += amount_ore
+        return [(member_id, first) for member_id, first, *_ in made]
+
+    def _refuse_unpriced(self, candidates, to_bill) -> None:
+        """A member-month to bill without a rate in force refuses the run, with the rate table's own message."""
+        missing = db.session.execute(
+            select(candidates.c.i, Member.category, Member.income_band_id, Member.contents_insurance,
+                   Member.travel_insurance)
+            .join(Member, Member.id == candidates.c.member_id)
+            .where(*to_bill, or_(candidates.c.dues_ore.is_(None), candidates.c.no_insurance_rate))
+            .order_by(candidates.c.member_id, candidates.c.i).limit(1)
+        ).first()
+        if missing is not None:
+            i, *kind = missing
+            self.table.month_dues(self.months[i], *kind)  # raises DirectDuesError naming the month and rate
+
+    def _without_kid(self, runs, amount, valid_number) -> list[str]:
+        numbers = db.session.scalars(
+            select(Member.member_no).select_from(runs).join(Member, Member.id == runs.c.member_id)
+            .where(amount > 0, ~valid_number).group_by(Member.id, Member.member_no).order_by(Member.id)
+        ).all()
+        return list(dict.fromkeys(numbers))
 
 
-def _billed_months(months: _Months) -> set[tuple[int, int]]:
-    """(member, month index) of every month of the run an existing invoice covers."""
-    first = str(months.months[0].shift(-_LOOKBACK_MONTHS))
-    billed = set()
-    # The few distinct (first month, count) pairs, each parsed once.
-    in_run: dict[tuple[str, int], list[int]] = {}
-    for member_id, first_month, count in db.session.execute(
-        select(Invoice.member_id, Invoice.first_month, Invoice.month_count)
-        .where(Invoice.first_month >= first, Invoice.first_month <= months.text[-1])
-    ).all():
-        covered = in_run.get((first_month, count))
-        if covered is None:
-            covered = in_run[(first_month, count)] = [
-                months.index[month] for month in covered_months(first_month, count) if month in months.index]
-        billed.update((member_id, i) for i in covered)
-    return billed
+def _month_number(month: Month) -> int:
+    return month.year * 12 + month.month
 
 
-def _direct_payers(months: _Months) -> list[_Payer]:
-    """The members paying directly in any of the months, each with the months they do and a mandate's date.
-
-    One query: a column per month says whether the member pays directly then (the one rule of
-    payment_methods); the mandates are read once beside it."""
-    clauses = [direct_payer_clause(month, month_has_bases(month)) for month in months.months]
-    rows = db.session.execute(
-        select(Member.id, Member.member_no, Member.category, Member.income_band_id, Member.contents_insurance,
-               Member.travel_insurance, *[clause.label(f"direct_{i}") for i, clause in enumerate(clauses)])
-        .where(or_(*clauses))
-        .order_by(Member.id)
-    ).all()
-    mandates = first_mandate_registrations()
-    count = len(clauses)
-    return [
-        _Payer(row[0], row[1], row[2], row[3], row[4], row[5], tuple(i for i in range(count) if row[6 + i]),
-               mandates.get(row[0]))
-        for row in rows
-    ]
+def _month_number_sql(column):
+    """SQL: a 'YYYY-MM' column as year * 12 + month (consecutive months are consecutive numbers)."""
+    return cast(func.substr(column, 1, 4), Integer) * 12 + cast(func.substr(column, 6, 2), Integer)
 
 
-class _Pricing:
-    """The amounts of runs of member-months, priced once per kind of member (category, band, insurances)."""
-
-    def __init__(self, months: _Months, table: direct_dues.DuesTable, today: dt.date):
-        self.months, self.table, self.today = months, table, today
-        self._amounts: dict[tuple, tuple[int, int, int]] = {}
-        self._due: dict[tuple, dt.date] = {}
-
-    def amounts(self, payer: _Payer, run: tuple[int, ...]) -> tuple[int, int, int]:
-        key = (run, payer.category, payer.income_band_id, payer.contents_insurance, payer.travel_insurance)
-        found = self._amounts.get(key)
-        if found is None:
-            priced = [self.table.month_dues(self.months.months[i], *key[1:]) for i in run]
-            found = self._amounts[key] = (sum(p.dues_ore for p in priced),
-                                          sum(p.contents_insurance_ore for p in priced),
-                                          sum(p.travel_insurance_ore for p in priced))
-        return found
-
-    def due(self, method: PaymentMethod, first: int) -> dt.date:
-        key = (method, first)
-        if key not in self._due:
-            self._due[key] = due_date(method, self.months.months[first], self.today)
-        return self._due[key]
+def _fixed_kid_digits_sum(yymm: str) -> int:
+    """The MOD10 sum of a member KID's fixed digits: the prefix (positions 0-2) and the month (11-14)."""
+    body = kid.MEMBER_PREFIX + "0" * 8 + yymm
+    return sum(_luhn_term(int(body[position]), position, len(body)) for position in (0, 1, 2, 11, 12, 13, 14))
 
 
-def _invoice_rows(payers: list[_Payer], billed: set, months: _Months,
-                  months_by_method: dict[PaymentMethod, list[Month]], pricing: _Pricing, now: dt.datetime,
-                  result: GenerateResult) -> Iterator[dict]:
-    """The new invoice rows, member by member; counts them in `result`."""
-    periods = {method: {months.index[m]: billing_period_of(m, billing_unit(method)) for m in method_months}
-               for method, method_months in months_by_method.items()}
-    for payer in payers:
-        by_method: dict[PaymentMethod, list[int]] = {}
-        for i in payer.direct_months:
-            # payment_methods.mandate_counts_in, with the month's cutoff computed once
-            registered = payer.mandate_registered_at
-            method = PaymentMethod.avtalegiro if registered is not None and registered < months.mandate_cutoffs[i] \
-                else PaymentMethod.invoice
-            if i not in periods.get(method, ()):
-                continue
-            if (payer.member_id, i) in billed:
-                result.months_already_billed += 1
-            else:
-                by_method.setdefault(method, []).append(i)
-        for method, indices in by_method.items():
-            for run in _runs(indices, months, periods[method]):
-                row = _invoice_row(payer, method, run, periods[method][run[0]], months, pricing, now, result)
-                if row is not None:
-                    yield row
+def _luhn_term(digit: int, position: int, length: int) -> int:
+    doubled = (length - 1 - position) % 2 == 0
+    return (2 * digit - 9 * (digit // 5)) if doubled else digit
 
 
-def _runs(indices: list[int], months: _Months, periods: dict[int, str]) -> Iterator[tuple[int, ...]]:
-    """Month indices (sorted) split into runs of consecutive months within one billing period."""
-    run: list[int] = []
-    for i in indices:
-        if run and (i != run[-1] + 1 or not months.follows[i] or periods[i] != periods[run[0]]):
-            yield tuple(run)
-            run = []
-        run.append(i)
-    if run:
-        yield tuple(run)
+def _check_digit_sql(fixed_sum, padded):
+    """SQL: the MOD10 check digit (webapp.services.kid.mod10_check_digit) of prefix + 8-digit number + YYMM, the
+    fixed digits' sum given; the number's digits at KID positions 3-10, those at 4, 6, 8 and 10 doubled."""
+    total = fixed_sum
+    for j in range(8):
+        digit = cast(func.substr(padded, j + 1, 1), Integer)
+        total = total + ((2 * digit - 9 * (digit // 5)) if j % 2 == 1 else digit)
+    return (10 - total % 10) % 10
 
 
-def _invoice_row(payer: _Payer, method: PaymentMethod, run: tuple[int, ...], period: str, months: _Months,
-                 pricing: _Pricing, now: dt.datetime, result: GenerateResult) -> dict | None:
-    dues_ore, contents, travel = pricing.amounts(payer, run)
-    amount = dues_ore + contents + travel
-    if amount <= 0:
-        return None
-    try:
-        member_kid = kid.member_kid_for(payer.member_no, months.months[run[0]])
-    except ValueError:
-        if payer.member_no not in result.without_kid:
-            result.without_kid.append(payer.member_no)
-        return None
-    result.created += 1
-    result.avtalegiro += method == PaymentMethod.avtalegiro
-    result.months_billed += len(run)
-    result.amount_ore += amount
-    return {
-        "member_id": payer.member_id, "period": period, "first_month": months.text[run[0]],
-        "month_count": len(run), "kid": member_kid, "method": method, "issued_on": pricing.today,
-        "due_date": pricing.due(method, run[0]), "dues_ore": dues_ore, "contents_insurance_ore": contents,
-        "travel_insurance_ore": travel, "amount_ore": amount, "paid_ore": 0, "credited_ore": 0,
-        "written_off_ore": 0, "status": invoice_ledger.stored_status(amount, 0, 0, 0), "created_at": now,
-    }
-
-
-def _batches(rows: Iterable[dict], size: int = _BATCH) -> Iterator[list[dict]]:
-    batch: list[dict] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _digits_clause(text_expression):
+    """SQL: the text is 1 to 8 ASCII digits (a member number a KID can carry)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return text_expression.op("~")("^[0-9]{1,8}$")
+    return and_(func.length(text_expression).between(1, 8), ~text_expression.op("GLOB")("*[^0-9]*"))
 
 
 def _apply_member_credit(member_ids: set[int]) -> int:
