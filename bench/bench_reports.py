@@ -1,75 +1,116 @@
-"""Producing every membership report (LO / LO Stat and the five employer associations), figures and files,
-on the 100,000-member dataset.
+"""Every membership report, figures and files, beside one hand-written SQL statement each, on the
+100,000-member dataset.
 
-    python bench/bench_reports.py [--db URL] [--runs 3] [--date YYYY-MM-DD]
+    python bench/bench_reports.py [--db URL] [--members N] [--runs 3] [--date YYYY-MM-DD]
 
-Times, for each report, the grouped queries (`build_report`) and the PDF, CSV and XLSX (`files_for`), and
-the whole set as `flask reports ...` would make it (without writing or sending). Also the membership
-development over 24 months that the notebook shows.
-Target (issue 6): all reports under 30 s for 100,000 members.
+The project: the LO / LO Stat report (`build_report` and its PDF, CSV and XLSX, `files_for`), each employer
+association's report with its files, and the membership development over 24 months by category and national
+association that the notebook shows. The SQL: the grouped statement computing the same figures (the LO report's
+one row per combination of its dimensions with the main employment ranked by a window; the members per
+enterprise of the association; members, joins and leaves per month, category and home unit).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import bench_app, bench_arguments
+from bench.common import Operation, add_only_argument, bench_app, bench_arguments, compare_operations
+
+COUNTED = "{t}.{start} <= :first AND ({t}.{end} IS NULL OR {t}.{end} >= :first)"
+
+LO_SQL = f"""
+WITH ranked AS (
+    SELECT e.member_id, w.county, er.sector,
+           row_number() OVER (PARTITION BY e.member_id ORDER BY e.position_pct DESC, e.start_date, e.id) AS rank
+    FROM employment e JOIN workplace w ON w.id = e.workplace_id JOIN employer er ON er.id = e.employer_id
+    WHERE {COUNTED.format(t="e", start="start_date", end="end_date")}
+)
+SELECT m.category, m.gender,
+       CASE WHEN m.birth_date IS NULL THEN 'unknown' WHEN m.birth_date <= :age67 THEN '67_plus'
+            WHEN m.birth_date <= :age60 THEN '60_66' WHEN m.birth_date <= :age50 THEN '50_59'
+            WHEN m.birth_date <= :age40 THEN '40_49' WHEN m.birth_date <= :age30 THEN '30_39'
+            WHEN m.birth_date <= :age20 THEN '20_29' ELSE 'under_20' END AS age_band,
+       r.county, r.sector, m.home_unit_id, count(*)
+FROM member m LEFT JOIN ranked r ON r.member_id = m.id AND r.rank = 1
+WHERE {COUNTED.format(t="m", start="joined_on", end="left_on")}
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
+
+ASSOCIATION_SQL = f"""
+SELECT er.org_number, er.name, count(DISTINCT e.member_id)
+FROM employer er
+LEFT JOIN employment e ON e.employer_id = er.id AND {COUNTED.format(t="e", start="start_date", end="end_date")}
+     AND EXISTS (SELECT 1 FROM member m WHERE m.id = e.member_id
+                 AND {COUNTED.format(t="m", start="joined_on", end="left_on")})
+WHERE er.association = :association
+GROUP BY er.id, er.org_number, er.name
+ORDER BY er.name, er.org_number
+"""
+
+# months(first day, first day of the month before): a member counts in a month when the periodized membership
+# covers its first day; joins and leaves as in reports.membership.membership_development.
+DEVELOPMENT_SQL = """
+WITH months(first_day, previous_day) AS ({months})
+SELECT mo.first_day, m.category, m.home_unit_id,
+       sum(CASE WHEN m.joined_on <= mo.first_day AND (m.left_on IS NULL OR m.left_on >= mo.first_day)
+                THEN 1 ELSE 0 END),
+       sum(CASE WHEN m.joined_on <= mo.first_day AND (m.left_on IS NULL OR m.left_on >= mo.first_day)
+                     AND m.joined_on > mo.previous_day THEN 1 ELSE 0 END),
+       sum(CASE WHEN m.joined_on <= mo.previous_day AND m.left_on >= mo.previous_day AND m.left_on < mo.first_day
+                THEN 1 ELSE 0 END)
+FROM member m JOIN months mo ON m.joined_on <= mo.first_day AND (m.left_on IS NULL OR m.left_on >= mo.previous_day)
+GROUP BY mo.first_day, m.category, m.home_unit_id
+"""
 
 
 def main() -> int:
     parser = bench_arguments(runs=3)
     parser.add_argument("--date", default=dt.date.today().isoformat())
+    add_only_argument(parser)
     args = parser.parse_args()
 
     app = bench_app(args.db, args.members, args.employers)
-    from sqlalchemy import func, select
+    from sqlalchemy import text
 
     from reports import exports
-    from reports.membership import membership_development
+    from reports.membership import AGE_BANDS, _years_before, membership_development
     from webapp.extensions import db
-    from webapp.models import Member
     from webapp.services.periods import Month
 
     day = dt.date.fromisoformat(args.date)
-    totals, per_report = [], {}
-    with app.app_context():
-        members = db.session.scalar(select(func.count(Member.id)))
-        engine = db.engine.dialect.name
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            for spec in exports.all_specs():
-                t0 = time.perf_counter()
-                report = exports.build_report(spec, day)
-                t1 = time.perf_counter()
-                files = exports.files_for(report)
-                t2 = time.perf_counter()
-                rows = len(report.group_rows()) if spec.code == "lo" else len(report.rows)
-                entry = per_report.setdefault(spec.code,
-                                              {"query": [], "files": [], "total": report.total, "rows": rows})
-                entry["query"].append(t1 - t0)
-                entry["files"].append(t2 - t1)
-                entry["bytes"] = sum(len(f.data) for f in files)
-            totals.append(time.perf_counter() - started)
-        t0 = time.perf_counter()
-        last = Month.of(day)
-        membership_development(last.shift(-23), last)
-        development = time.perf_counter() - t0
+    first = Month.of(day).first_day
+    last_month = Month.of(day)
+    first_month = last_month.shift(-23)
+    months, month = [], first_month
+    while month <= last_month:
+        months.append(month)
+        month = month.next
+    # The months as a VALUES list of literal dates (both engines compare a date column with an ISO date text).
+    date_literal = "CAST('{}' AS DATE)" if args.db and not args.db.startswith("sqlite") else "'{}'"
+    values = " UNION ALL ".join(
+        f"SELECT {date_literal.format(m.first_day)}, {date_literal.format(m.previous.first_day)}" for m in months)
+    ages = {f"age{low}": _years_before(day, low) for low, _code, _label in AGE_BANDS[1:]}
 
-    print(f"membership reports at {day}, {members} members, {engine}, {args.runs} runs")
-    for code, entry in per_report.items():
-        print(f"  {code:<8} query {statistics.median(entry['query']):6.2f} s"
-              f"   files {statistics.median(entry['files']):6.2f} s"
-              f"   total {entry['total']:>7} members, {entry['rows']:>5} rows, {entry['bytes'] / 1024:7.0f} KiB")
-    print(f"  all reports with their files: median {statistics.median(totals):.2f} s "
-          f"(runs: {', '.join(f'{s:.2f}' for s in totals)}); target < 30 s")
-    print(f"  membership development, 24 months by category and unit: {development:.2f} s")
-    return 0
+    def report_with_files(spec):
+        return lambda: exports.files_for(exports.build_report(spec, day))
+
+    def sql(statement: str, **params):
+        return lambda: db.session.execute(text(statement), params).all()
+
+    operations = [Operation("LO report with files", report_with_files(exports.LO), sql(LO_SQL, first=first, **ages))]
+    operations += [
+        Operation(f"{spec.code} report with files", report_with_files(spec),
+                  sql(ASSOCIATION_SQL, first=first, association=spec.association.name))
+        for spec in exports.all_specs() if spec != exports.LO
+    ]
+    operations.append(Operation("membership development, 24 months",
+                                lambda: membership_development(first_month, last_month),
+                                sql(DEVELOPMENT_SQL.format(months=values))))
+    return compare_operations(app, operations, args, script=__file__)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ MUTED = colors.HexColor("#666666")
 LEFT = RIGHT = 1.8 * cm
 TOP, BOTTOM, FOOTER_Y = 2 * cm, 2.4 * cm, 1.2 * cm
 ORG_WIDTH, MEMBERS_WIDTH = 3.2 * cm, 2.6 * cm
+ROW_HEIGHT = SIZE * 1.2 + 4  # one line and the cell's padding above and below
 
 
 def _register_fonts() -> None:
@@ -101,7 +102,9 @@ def association_pdf(report, union_name: str) -> bytes:
                   decimal_text(row.members)] for row in report.rows]
         rows.append([_("Total"), "", decimal_text(report.total)])
         last = len(rows) - 1
-        table = LongTable(rows, colWidths=[ORG_WIDTH, name_width, MEMBERS_WIDTH], repeatRows=1)
+        # A row of plain strings is one line high; giving its height spares the table measuring every cell.
+        heights = [None if isinstance(row[1], Paragraph) else ROW_HEIGHT for row in rows]
+        table = LongTable(rows, colWidths=[ORG_WIDTH, name_width, MEMBERS_WIDTH], rowHeights=heights, repeatRows=1)
         table.setStyle(TableStyle([
             ("FONT", (0, 0), (-1, -1), FONT, SIZE),
             ("TEXTCOLOR", (0, 0), (-1, -1), TEXT),

@@ -291,12 +291,10 @@ class AssociationReport:
 def employer_association_report(association: EmployerAssociation, day: dt.date) -> AssociationReport:
     """Per member enterprise of the association: the members employed there at `day` (enterprises with none too).
 
-    Both queries start from the association's enterprises and reach their employments by the employer index."""
-    counted_here = and_(
-        Employment.employer_id == Employer.id,
-        employment_counted_clause(day),
-        exists().where(Member.id == Employment.member_id, active_member_clause(day)),
-    )
+    Both queries start from the association's enterprises and reach their employments by the employer index
+    (SQLite scans every employment when the enterprises are joined to them instead)."""
+    member_counted = exists().where(Member.id == Employment.member_id, active_member_clause(day))
+    counted_here = and_(Employment.employer_id == Employer.id, employment_counted_clause(day), member_counted)
     rows = db.session.execute(
         select(Employer.org_number, Employer.name, func.count(distinct(Employment.member_id)))
         .select_from(Employer)
@@ -306,10 +304,11 @@ def employer_association_report(association: EmployerAssociation, day: dt.date) 
         .order_by(Employer.name, Employer.org_number)
     ).all()
     distinct_members = db.session.scalar(
-        select(func.count(distinct(Employment.member_id)))
-        .select_from(Employer)
-        .join(Employment, counted_here)
-        .where(Employer.association == association)
+        select(func.count(distinct(Employment.member_id))).where(
+            Employment.employer_id.in_(select(Employer.id).where(Employer.association == association)),
+            employment_counted_clause(day),
+            member_counted,
+        )
     ) or 0
     return AssociationReport(
         association=association,

@@ -1,0 +1,204 @@
+"""The membership reports and the refund calculation on seeded data give the same rows and figures as before
+their fast paths (issue 18), and the hand-written SQL the benchmarks time computes the same result.
+
+The employer-association report's old queries are kept here as the reference; its PDF (now laid out by
+reportlab's table) shows every enterprise, the totals and the page footers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import Counter
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import distinct, func, select, text
+
+from bench.bench_refunds import SNAPSHOT_SQL
+from bench.bench_reports import ASSOCIATION_SQL, DEVELOPMENT_SQL, LO_SQL
+from reports import exports
+from reports.membership import (
+    AGE_BANDS,
+    REPORTED_ASSOCIATIONS,
+    _membership_cube,
+    _years_before,
+    employer_association_report,
+    membership_development,
+)
+from seed.refunds import ensure_default_policy
+from tests.conftest import wipe_database
+from webapp.extensions import db
+from webapp.models import Employer, Employment, Member, RefundMember, RefundRun
+from webapp.models.choices import ReportKind
+from webapp.services import refunds
+from webapp.services.membership import active_member_clause, employment_counted_clause
+from webapp.services.money import decimal_text
+from webapp.services.periods import Month, covers_month
+
+TODAY = dt.date.today()
+DATES = [TODAY, Month.of(TODAY).shift(-3).first_day + dt.timedelta(days=9)]
+
+
+@pytest.fixture(scope="module")
+def seeded(app):
+    with app.app_context():
+        wipe_database()
+        db.session.remove()
+    result = app.test_cli_runner().invoke(
+        args=["seed", "--members", "400", "--employers", "40", "--months", "6", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    yield app
+    with app.app_context():
+        wipe_database()
+        db.session.remove()
+
+
+@pytest.fixture()
+def ctx(seeded):
+    with seeded.test_request_context("/"):
+        yield seeded
+        db.session.remove()
+
+
+def old_association_rows(association, day):
+    """The report's queries before issue 18: employments joined to members and enterprises, grouped."""
+    employed = (
+        select(Employment.employer_id, Employment.member_id)
+        .join(Member, Member.id == Employment.member_id)
+        .join(Employer, Employer.id == Employment.employer_id)
+        .where(Employer.association == association, employment_counted_clause(day), active_member_clause(day))
+    ).subquery("employed")
+    per_employer = (
+        select(employed.c.employer_id, func.count(distinct(employed.c.member_id)).label("members"))
+        .group_by(employed.c.employer_id)
+        .subquery("per_employer")
+    )
+    rows = db.session.execute(
+        select(Employer.org_number, Employer.name, func.coalesce(per_employer.c.members, 0))
+        .outerjoin(per_employer, per_employer.c.employer_id == Employer.id)
+        .where(Employer.association == association)
+        .order_by(Employer.name, Employer.org_number)
+    ).all()
+    distinct_members = db.session.scalar(select(func.count(distinct(employed.c.member_id)))) or 0
+    return [tuple(row) for row in rows], distinct_members
+
+
+@pytest.mark.parametrize("day", DATES)
+def test_association_reports_as_before_and_as_the_benchmark_sql(ctx, day):
+    first = Month.of(day).first_day
+    employed_somewhere = 0
+    for association in REPORTED_ASSOCIATIONS:
+        report = employer_association_report(association, day)
+        rows = [(row.org_number, row.name, row.members) for row in report.rows]
+        assert (rows, report.distinct_members) == old_association_rows(association, day)
+        sql = db.session.execute(text(ASSOCIATION_SQL), {"first": first, "association": association.name}).all()
+        assert rows == [tuple(row) for row in sql]
+        employed_somewhere += report.total
+    assert employed_somewhere > 0  # the seeded data employs members at the associations' enterprises
+
+
+def test_association_pdf_shows_every_enterprise_and_numbered_pages(ctx):
+    association = max(REPORTED_ASSOCIATIONS, key=lambda a: len(employer_association_report(a, TODAY).rows))
+    report = employer_association_report(association, TODAY)
+    # Enough enterprises to run over pages: the seeded ones many times over.
+    report.rows = report.rows * 12
+    [pdf, _csv, _xlsx] = exports.association_files(report)
+    pages = PdfReader(io.BytesIO(pdf.data)).pages
+    assert len(pages) >= 2
+    text_of = [page.extract_text() for page in pages]
+    whole = "\n".join(text_of)
+    assert report.title in whole and "Organisasjonsnummer" in whole
+    assert f"Sum\n{decimal_text(report.total)}" in whole
+    assert f"Ulike medlemmer: {decimal_text(report.distinct_members)}" in whole
+    for row in report.rows[: len(report.rows) // 12]:
+        assert whole.count(f"{row.org_number}\n") == 12
+    for number, page_text in enumerate(text_of, start=1):
+        assert page_text.rstrip().endswith(f"{TODAY.strftime('%d.%m.%Y')} · {number}/{len(pages)}")
+        assert "Organisasjonsnummer" in page_text  # the column headings on every page
+
+
+@pytest.mark.parametrize("day", DATES)
+def test_lo_cube_as_the_benchmark_sql(ctx, day):
+    ages = {f"age{low}": _years_before(day, low) for low, _code, _label in AGE_BANDS[1:]}
+    sql = db.session.execute(text(LO_SQL), {"first": Month.of(day).first_day, **ages}).all()
+
+    def key(row):
+        category, gender, band, county, sector, unit, members = row
+        name = getattr  # enums from the project, their names from the SQL
+        return (name(category, "name", category), name(gender, "name", gender), band, county,
+                name(sector, "name", sector), unit, members)
+
+    assert sorted(map(key, _membership_cube(day)), key=str) == sorted(map(key, sql), key=str)
+
+
+def test_development_as_the_benchmark_sql(ctx):
+    last = Month.of(TODAY)
+    first = last.shift(-7)
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = month.next
+    dialect = db.engine.dialect.name
+    literal = "'{}'" if dialect == "sqlite" else "CAST('{}' AS DATE)"
+    values = " UNION ALL ".join(f"SELECT {literal.format(m.first_day)}, {literal.format(m.previous.first_day)}"
+                                for m in months)
+    sql = db.session.execute(text(DEVELOPMENT_SQL.format(months=values))).all()
+    by_month = Counter()
+    for first_day, _category, _unit, members, joins, leaves in sql:
+        day = first_day if isinstance(first_day, dt.date) else dt.date.fromisoformat(first_day)
+        by_month[(str(Month.of(day)), "members")] += members
+        by_month[(str(Month.of(day)), "joins")] += joins
+        by_month[(str(Month.of(day)), "leaves")] += leaves
+    project = Counter()
+    for row in membership_development(first, last):
+        for figure in ("members", "joins", "leaves"):
+            project[(row.month, figure)] += getattr(row, figure)
+    assert +project == +by_month
+
+
+def test_refund_snapshot_as_the_benchmark_sql_and_a_count_in_python(ctx):
+    ensure_default_policy()
+    quarter = Month.of(TODAY).quarter  # the seed approves the complete quarters before it
+    assert refunds.get_run(quarter) is None
+    run = refunds.calculate(quarter, pool_ore=1_000_000, actor="test")
+    stored = sorted(db.session.execute(
+        select(RefundMember.member_id, RefundMember.unit_id, RefundMember.member_no, RefundMember.name,
+               RefundMember.category, RefundMember.months).where(RefundMember.run_id == run.id)
+    ).all())
+    counted_categories = refunds.Terms.from_policy(refunds.policy_for(quarter)).counted_categories
+    expected = []
+    for member in db.session.scalars(select(Member)):
+        months = sum(covers_month(member.joined_on, member.left_on, month) for month in quarter.months)
+        if months and member.category in counted_categories:
+            expected.append((member.id, member.home_unit_id, member.member_no,
+                             f"{member.last_name}, {member.first_name}", member.category, months))
+    assert stored == sorted(expected) and stored
+    assert run.member_count == len(stored) and run.member_months == sum(row[-1] for row in stored)
+
+    # The benchmark's hand-written INSERT ... SELECT stores the same snapshot.
+    other = RefundRun(quarter="1990-Q1", status=run.status, pool_ore=0, pool_source="given",
+                      policy_valid_from=run.policy_valid_from, calculated_at=run.calculated_at, calculated_by="test")
+    db.session.add(other)
+    db.session.flush()
+    categories = ", ".join(f"'{category.name}'" for category in counted_categories)
+    db.session.execute(text(SNAPSHOT_SQL.format(categories=categories)),
+                       {"run_id": other.id, **{f"m{n}": m.first_day for n, m in enumerate(quarter.months, start=1)}})
+    again = sorted(db.session.execute(
+        select(RefundMember.member_id, RefundMember.unit_id, RefundMember.member_no, RefundMember.name,
+               RefundMember.category, RefundMember.months).where(RefundMember.run_id == other.id)
+    ).all())
+    assert again == stored
+    db.session.rollback()
+    refunds.discard_draft(quarter)
+
+
+def test_report_spec_files_unchanged_in_shape(ctx):
+    """Every association's CSV lists the same rows as the report, in its order."""
+    for spec in exports.all_specs():
+        if spec.kind != ReportKind.employer_association:
+            continue
+        report, files = exports.build(spec, TODAY)
+        csv_lines = files[1].data.decode("utf-8-sig").splitlines()[1:]
+        assert csv_lines == [f"{TODAY.isoformat()};{row.org_number};{row.name};{row.members}" for row in report.rows]
