@@ -2,8 +2,9 @@
 
 - `start_refund_document` / `start_member_list`: render and keep one unit's letter or member list of an approved
   quarter in the language that was asked (key `refund_<kind>:<refund unit id>:<locale>`: two downloads at once
-  share one job). Access is checked by the caller, in the request, through the scoped route; the job's result link
-  is that same route (`/refunds/<id>/list.pdf`), which then answers the kept PDF to whoever the route lets in.
+  share one job). The list's job also makes the list as CSV and XLSX: its result files, on the job's page.
+  Access is checked by the caller, in the request, through the scoped route; the job's result link is that same
+  route (`/refunds/<id>/list.pdf`), which then answers the kept PDF to whoever the route lets in.
 - `start_quarter_documents`: approving a quarter renders and keeps every unit's letter and list (the union's
   language). A document already kept is skipped, and the unique key of `refund_document` keeps one row per unit,
   kind and language, so a retry or a second run never doubles a row.
@@ -87,6 +88,11 @@ def refund_document_task(job_id: int, params: dict) -> None:
             raise LookupError(f"refund unit {refund_unit_id} is gone or its quarter is not approved")
         if not is_kept(refund_unit_id, kind, locale):
             render_and_keep(job_id, refund_unit, kind, locale, done=0, total=STEPS)
+        if kind == "list":
+            files = documents.member_list_files(refund_unit)
+            db.session.commit()
+            for filename, content_type, data in files:
+                add_file(job_id, filename, content_type, data)
         report_progress(job_id, STEPS, STEPS, _("The document is ready."))
         set_result(job_id, document_url(refund_unit_id, kind))
 

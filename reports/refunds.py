@@ -6,25 +6,40 @@ counted. Both read only what the run stored, so an approved quarter's
 documents never change: `letter_pdf` and `member_list_pdf` keep them once
 rendered (per language); a draft's are rendered on every call. The web
 routes do not render an approved quarter's documents in the request: a job
-does (reports/document_jobs.py).
+does (reports/document_jobs.py), and makes the list as CSV and XLSX beside it.
+
+The member list can have hundreds of thousands of rows (a national union's): it is a table laid out by reportlab
+page by page from a streamed query (webapp/services/table_pdf.py), not an HTML template, so its time and memory
+do not grow with more than the rows themselves.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
+from xml.sax.saxutils import escape
+
 from flask import current_app
 from flask_babel import gettext as _
+from openpyxl import Workbook
+from sqlalchemy import func, select
 
-from webapp.models import RefundUnit
+from webapp.extensions import db
+from webapp.models import RefundMember, RefundUnit
 from webapp.models.choices import MemberCategory, RefundStatus
 from webapp.services import refunds
+from webapp.services.export_cells import neutralised_row
 from webapp.services.money import account_number
 from webapp.services.pdf import render_pdf
 from webapp.services.periods import Quarter, period_label
 from webapp.services.refund_documents import kept_pdf
+from webapp.services.table_pdf import Column, muted, paragraph, render_table_pdf, sections_of
 
-# Lines per paragraph in the member list. xhtml2pdf lays out a table row in about 5 ms and a line of a
-# paragraph in well under 1 ms, so the list is lines (member number first: its digits line up), not a table.
-LIST_CHUNK = 50
+# Rows fetched from the database at a time while the list is written (a streamed query).
+FETCH_ROWS = 5000
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def letter_title(quarter: str) -> str:
@@ -35,8 +50,8 @@ def list_title(quarter: str) -> str:
     return _("Refund list %(quarter)s", quarter=period_label(quarter))
 
 
-def _filename(title: str, refund_unit: RefundUnit) -> str:
-    return f"{title} {refund_unit.code}.pdf".replace(" ", "_")
+def _filename(title: str, refund_unit: RefundUnit, extension: str = "pdf") -> str:
+    return f"{title} {refund_unit.code}.{extension}".replace(" ", "_")
 
 
 # File names keep the quarter's code (2026-Q2): no spaces or dots in them, and they sort by quarter.
@@ -44,8 +59,8 @@ def letter_filename(refund_unit: RefundUnit) -> str:
     return _filename(_("Refund %(quarter)s", quarter=refund_unit.run.quarter), refund_unit)
 
 
-def list_filename(refund_unit: RefundUnit) -> str:
-    return _filename(_("Refund list %(quarter)s", quarter=refund_unit.run.quarter), refund_unit)
+def list_filename(refund_unit: RefundUnit, extension: str = "pdf") -> str:
+    return _filename(_("Refund list %(quarter)s", quarter=refund_unit.run.quarter), refund_unit, extension)
 
 
 def _common(refund_unit: RefundUnit) -> dict:
@@ -72,34 +87,104 @@ def render_letter(refund_unit: RefundUnit) -> bytes:
     )
 
 
+def _counted(refund_unit: RefundUnit, *columns):
+    """A select of `columns` over the members counted for the unit (its snapshot subtree) and their home units
+    (as the tree was then): the rows of refunds.counted_members."""
+    subtree = sorted(refunds.snapshot_subtree(refund_unit))
+    return (select(*columns)
+            .join(RefundUnit, (RefundUnit.run_id == RefundMember.run_id)
+                  & (RefundUnit.org_unit_id == RefundMember.unit_id))
+            .where(RefundMember.run_id == refund_unit.run_id, RefundMember.unit_id.in_(subtree)))
+
+
 def member_groups(refund_unit: RefundUnit) -> list[dict]:
-    """The counted members by home unit (as the tree was then), each group in chunks of lines."""
-    labels = {category: category.label for category in MemberCategory}
-    groups: list[dict] = []
-    for member in refunds.counted_members(refund_unit):
-        if not groups or groups[-1]["code"] != member.unit_code:
-            groups.append({"code": member.unit_code, "name": member.unit_name, "lines": [], "months": 0})
-        group = groups[-1]
-        group["lines"].append((member.member_no, member.name, labels[member.category], member.months))
-        group["months"] += member.months
-    for group in groups:
-        lines = group.pop("lines")
-        group["count"] = len(lines)
-        group["chunks"] = [lines[start : start + LIST_CHUNK] for start in range(0, len(lines), LIST_CHUNK)]
-    return groups
+    """The home units of the counted members in list order, each with its count of members and member-months."""
+    totals = (func.count(RefundMember.id), func.sum(RefundMember.months))
+    rows = db.session.execute(
+        _counted(refund_unit, RefundUnit.code, RefundUnit.name, *totals)
+        .group_by(RefundUnit.code, RefundUnit.name).order_by(RefundUnit.code))
+    return [{"code": code, "name": name, "count": count, "months": int(months)} for code, name, count, months in rows]
+
+
+def member_rows(refund_unit: RefundUnit) -> Iterator[tuple[str, str, str, str, int]]:
+    """The counted members as (home unit, member number, name, category, months), by home unit and name, read
+    from the database as they are written (never all at once)."""
+    labels = {category: str(category.label) for category in MemberCategory}
+    query = _counted(refund_unit, RefundUnit.code, RefundUnit.name, RefundMember.member_no, RefundMember.name,
+                     RefundMember.category, RefundMember.months
+                     ).order_by(RefundUnit.code, RefundMember.name, RefundMember.member_no)
+    for unit_code, unit_name, member_no, name, category, months in db.session.execute(
+            query, execution_options={"yield_per": FETCH_ROWS}):
+        yield f"{unit_code} {unit_name}", member_no, name, labels[category], months
+
+
+def member_columns() -> list[Column]:
+    return [Column(_("Membership number"), 0.19), Column(_("Name"), 0.51), Column(_("Category"), 0.18),
+            Column(_("Months"), 0.12, "RIGHT")]
 
 
 def render_member_list(refund_unit: RefundUnit, groups: list[dict] | None = None) -> bytes:
     """The member list (its `groups` when the caller has read them: a job reports the count first)."""
     groups = member_groups(refund_unit) if groups is None else groups
-    return render_pdf(
-        "pdf/refund_list.html",
-        title=list_title(refund_unit.run.quarter),
-        groups=groups,
-        member_count=sum(group["count"] for group in groups),
-        month_total=sum(group["months"] for group in groups),
-        **_common(refund_unit),
-    )
+    common = _common(refund_unit)
+    run, unit, quarter = common["run"], common["unit"], common["quarter"]
+    title = list_title(run.quarter)
+    members, months = _("members"), _("member-months")
+    intro = [paragraph(escape(title), "title")]
+    if common["draft"]:
+        intro.append(paragraph(escape(_("Draft: not approved. The figures can still change.")), "notice"))
+    intro += [
+        paragraph(f"<b>{escape(f'{unit.code} {unit.name}')}</b> · {escape(_('Quarter'))} "
+                  f"{escape(period_label(run.quarter))} ({quarter.first_day.strftime('%d.%m.%Y')}–"
+                  f"{quarter.last_day.strftime('%d.%m.%Y')})"),
+        paragraph(escape(_("The members counted in the refund calculation for the quarter, with the months counted. "
+                           "This list can differ from today's member list: joins and leaves are periodized (a join "
+                           "counts from the first of the next month, a leave until the end of its month), and "
+                           "members may have moved or left since.")), "notice"),
+        paragraph(escape(_("Union representatives are bound by confidentiality and may only use the information in "
+                           "their union role.")), "muted"),
+        paragraph(f"<b>{sum(group['count'] for group in groups)}</b> {escape(members)}, "
+                  f"<b>{sum(group['months'] for group in groups)}</b> {escape(months)}. "
+                  f"{escape(_('Per member: membership number, name, category and the months counted.'))}"),
+    ]
+    headings = [(f"{escape(group['code'])} {escape(group['name'])} "
+                 + muted(f"({group['count']} {members}, {group['months']} {months})"), group["count"])
+                for group in groups]
+    rows = (row[1:] for row in member_rows(refund_unit))
+    footer = f"{common['union_name'] or ''} · {title} · {unit.code} {unit.name}"
+    return render_table_pdf(title, intro, member_columns(), sections_of(headings, rows), footer,
+                            empty=_("No members were counted."))
+
+
+def _table_header() -> list[str]:
+    return [_("Home unit")] + [column.heading for column in member_columns()]
+
+
+def member_list_csv(refund_unit: RefundUnit) -> bytes:
+    """The member list as CSV: semicolons and a byte-order mark, as the other exports (a Norwegian Excel)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(_table_header())
+    writer.writerows(neutralised_row(row) for row in member_rows(refund_unit))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def member_list_xlsx(refund_unit: RefundUnit) -> bytes:
+    """The member list as an Excel workbook, written row by row (openpyxl's write-only mode)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("".join(c for c in list_title(refund_unit.run.quarter) if c not in "[]:*?/\\")[:31])
+    sheet.append(_table_header())
+    for row in member_rows(refund_unit):
+        sheet.append(neutralised_row(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def member_list_files(refund_unit: RefundUnit) -> list[tuple[str, str, bytes]]:
+    """The list as CSV and XLSX: (file name, content type, data) of each."""
+    return [(list_filename(refund_unit, "csv"), CSV, member_list_csv(refund_unit)),
+            (list_filename(refund_unit, "xlsx"), XLSX, member_list_xlsx(refund_unit))]
 
 
 def letter_pdf(refund_unit: RefundUnit) -> bytes:
