@@ -101,9 +101,11 @@ class SeedContext:
     workplace_rows: list[dict] = field(default_factory=list)
     workplace_weight: list[float] = field(default_factory=list)
 
-    member_rows: list[dict] = field(default_factory=list)
-    member_current_wp: list[int | None] = field(default_factory=list)  # workplace id of the current job
-    employment_rows: list[dict] = field(default_factory=list)
+    # The members and employments are written as they are made (seed/phases/members.py); what later phases need
+    # of them is kept in `people` (seed.phases.members.People), and their changes to members in `member_changes`
+    # (member id -> column -> value), written at the end.
+    people: Any = None
+    member_changes: dict[int, dict[str, Any]] = field(default_factory=dict)
     position_rows: list[dict] = field(default_factory=list)
     user_rows: list[dict] = field(default_factory=list)
     user_role_rows: list[dict] = field(default_factory=list)
@@ -131,3 +133,27 @@ def number_rows(rows: list[dict], key) -> None:
     rows.sort(key=key)
     for k, row in enumerate(rows, start=1):
         row["id"] = k
+
+
+class ChunkWriter:
+    """Collects rows with the same keys and writes them with one executemany per `chunk` rows (see insert_rows)."""
+
+    def __init__(self, table, chunk: int = CHUNK):
+        self.table, self.chunk, self.rows = table, chunk, []
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.chunk:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            db.session.execute(insert(self.table), self.rows)
+            self.rows = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.flush()

@@ -32,7 +32,7 @@ def _account(username: str, role: str, scope: str, note: str) -> dict:
 
 
 def _member_no(ctx: SeedContext, member_id: int) -> str:
-    return ctx.member_rows[member_id - 1]["member_no"]
+    return ctx.people.member_no[member_id - 1]
 
 
 def _officer_accounts(ctx: SeedContext) -> list[dict]:

@@ -98,7 +98,12 @@ def _shared_contacts(book: ContactBook, people: list[int], with_agreement: list[
 def _demo_contact(ctx: SeedContext, book: ContactBook, people: list[int]) -> None:
     """The demo login: a contact for several employers (else any), the one whose employers have the most members
     on deduction, so that the portal shows a full month table; its scope is the largest of its employers."""
-    on_deduction = Counter(r["employer_id"] for r in ctx.employment_rows if r["end_date"] is None and r["on_deduction"])
+    members, workplaces = ctx.people, ctx.workplace_rows
+    on_deduction = Counter(
+        workplaces[members.current_wp[i] - 1]["employer_id"]
+        for i in range(members.count)
+        if members.job_start[i] and members.job_on_deduction[i]
+    )
     candidates = [user_id for user_id in people if len(book.links.get(user_id, [])) >= 2] or people
     if candidates:
         user_id = max(candidates, key=lambda u: (sum(on_deduction[e] for e in book.links[u]), -u))

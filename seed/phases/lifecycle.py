@@ -28,7 +28,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 
 from seed.context import insert_rows
-from seed.identifiers import mobile, national_id
+from seed.identifiers import NationalIds, mobile, national_id
 from seed.reference import (
     AREAS,
     ASSOCIATIONS,
@@ -266,7 +266,7 @@ def _ascii(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", folded) if c.isascii() and (c.isalnum() or c in ".-"))
 
 
-def _applicant(rng: random.Random, taken: set, today: dt.date) -> dict:
+def _applicant(rng: random.Random, taken: NationalIds, today: dt.date) -> dict:
     """A new person: name, national id nobody in the register has, address with a postcode of the register."""
     female = rng.random() < 0.55
     first = rng.choice(FEMALE_NAMES if female else MALE_NAMES)
@@ -290,7 +290,7 @@ def _former(member_row, rng: random.Random) -> dict:
 
 def _applications(rng: random.Random, today: dt.date, unions: list[LoUnion], terms: PolicyText,
                   privacy: PolicyText, result: LifecycleSeedResult) -> None:
-    taken = set(db.session.scalars(select(Member.national_id)))
+    taken = NationalIds(db.session.scalars(select(Member.national_id)))
     workplaces = db.session.execute(select(Workplace.id, Workplace.employer_id).order_by(Workplace.id)).all()
     columns = (Member.id, Member.first_name, Member.last_name, Member.national_id, Member.address, Member.postcode,
                Member.city)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import random
+from collections.abc import Iterator
 
 from seed.context import SeedContext
 from seed.identifiers import mobile
@@ -34,15 +35,13 @@ class _Draws:
         return bisect.bisect(cum, self.rng.random() * cum[-1])
 
 
-def member_rows(ctx: SeedContext, people: list[dict], numbers: list[str], current_wp: list, last_wp: list) -> list:
+def member_rows(ctx: SeedContext, people) -> Iterator[dict]:
+    """The member rows in id order, made one at a time from `people` (seed.phases.members.People)."""
     draws = _Draws(ctx)
-    rows = []
-    for person in people:
-        i = person["i"]
-        wp_row = ctx.workplace_rows[current_wp[i] - 1] if current_wp[i] else None
-        previous = ctx.workplace_rows[last_wp[i] - 1] if last_wp[i] else None
-        rows.append(_member_row(ctx, draws, person, numbers[i], wp_row, previous))
-    return rows
+    for i in range(people.count):
+        wp_row = ctx.workplace_rows[people.current_wp[i] - 1] if people.current_wp[i] else None
+        previous = ctx.workplace_rows[people.last_wp[i] - 1] if people.last_wp[i] else None
+        yield _member_row(ctx, draws, people.person(i), people.member_no[i], wp_row, previous)
 
 
 def _member_row(ctx: SeedContext, draws: _Draws, person: dict, member_no: str, wp_row, previous) -> dict:

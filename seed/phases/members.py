@@ -6,14 +6,14 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import random
+from array import array
 from dataclasses import dataclass, field
 
-from seed.context import SeedContext, number_rows
-from seed.identifiers import national_id
+from seed.context import ChunkWriter, SeedContext
+from seed.identifiers import NationalIds, national_id_and_birth
 from seed.phases.member_contact import member_rows
 from seed.sampling import add_years, cumulative
 from webapp.services.membership import is_active_membership
-from webapp.services.validation import person_facts
 
 CATEGORY_WEIGHTS = (("ordinary", 80), ("apprentice", 3), ("student", 5), ("retired", 10), ("unemployed", 2))
 PART_TIME_PCTS = ((50, 30), (60, 15), (80, 25), (75, 10), (40, 8), (20, 5), (90, 7))
@@ -59,52 +59,128 @@ class Calendar:
 
 
 def members(ctx: SeedContext) -> None:
+    """Draw the people, their jobs, member numbers and member rows, and write the members and employments.
+
+    The draws are made in the same order as ever (every person, then every job, the numbers, the rows); what the
+    later phases need is kept in `ctx.people` (arrays), and the rows are written in chunks as they are made, so a
+    million members never sit in memory as dicts."""
     rng, n = ctx.rng, ctx.members
     calendar = Calendar(ctx.today)
     categories = [c for c, _ in CATEGORY_WEIGHTS]
     category_of = rng.choices(categories, cum_weights=cumulative(w for _, w in CATEGORY_WEIGHTS), k=n)
     age_tables = {c: age_weights(c) for c in categories}
-    ids_taken: set = set()
-    people = [_person(rng, i, category_of[i], age_tables, calendar, ids_taken) for i in range(n)]
+    people = ctx.people = People(n)
+    ids_taken = NationalIds()
+    for i in range(n):
+        people.set_person(i, category_of[i], _person(rng, category_of[i], age_tables, calendar, ids_taken))
+    del category_of, ids_taken
     jobs = Jobs(ctx, calendar)
-    for person in people:
-        if not ctx.workplace_rows:
-            break
-        jobs.add(person)
-    number_rows(ctx.employment_rows, key=lambda row: (row["member_id"], row["start_date"]))
-    numbers = member_numbers(rng, [person["joined"] for person in people])
-    ctx.member_rows.extend(member_rows(ctx, people, numbers, jobs.current_wp, jobs.last_wp))
-    ctx.member_current_wp = jobs.current_wp
+    if ctx.workplace_rows:
+        for i in range(n):
+            jobs.add(people.person(i))
+    people.member_no = member_numbers(rng, people.joined)
     ctx.result.members = n
-    ctx.result.active_members = sum(
-        1 for row in ctx.member_rows if is_active_membership(row["joined_on"], row["left_on"], ctx.today)
-    )
+    ctx.result.active_members = write_members(ctx, people)
+    ctx.result.employments = write_employments(ctx, jobs)
 
 
-def _person(rng: random.Random, i: int, category: str, age_tables, calendar: Calendar, ids_taken: set) -> dict:
-    """Age, birth date, national id, gender and the join and leave days of member number i."""
+def _person(rng: random.Random, category: str, age_tables, calendar: Calendar, ids_taken: NationalIds) -> tuple:
+    """(birth date as the national id says, female, national id, join day, leave day or None) of one person."""
     rnd, today_ord = rng.random, calendar.today_ord
     ages, cum = age_tables[category]
     age = ages[bisect.bisect(cum, rnd() * cum[-1])]
     birth_ord = today_ord - int(age * 365.2425) - rng.randrange(365)
     birth = dt.date.fromordinal(min(max(birth_ord, calendar.min_birth), calendar.max_birth))
     female = rnd() < 0.55
-    national_id_value = national_id(rng, birth, female, rnd() < 0.02, ids_taken)
-    birth_date, gender = person_facts(national_id_value)
-    sixteen = add_years(birth, 16).toordinal()
-    joined = _joined(rng, sixteen, calendar)
-    return {
-        "i": i,
-        "category": category,
-        "age": age,
-        "birth": birth,
-        "sixteen": sixteen,
-        "joined": joined,
-        "left": _left(rng, joined, today_ord),
-        "national_id": national_id_value,
-        "birth_date": birth_date,
-        "gender": gender.name,
-    }
+    # The id's birth date is the one drawn, unless that date's numbers were all taken.
+    national_id_value, birth = national_id_and_birth(rng, birth, female, rnd() < 0.02, ids_taken)
+    joined = _joined(rng, add_years(birth, 16).toordinal(), calendar)
+    return birth, female, national_id_value, joined, _left(rng, joined, today_ord)
+
+
+class People:
+    """What later phases need of every member, in compact arrays: index i is the member with id i + 1.
+
+    Day numbers are ordinals; 0 stands for none (no leave day, no workplace, no current job)."""
+
+    def __init__(self, n: int):
+        self.count = n
+        self.category = [""] * n  # the category names are shared strings
+        self.birth = array("i", bytes(4 * n))
+        self.female = bytearray(n)
+        self.national_id = array("q", bytes(8 * n))
+        self.joined = array("i", bytes(4 * n))
+        self.left = array("i", bytes(4 * n))
+        self.member_no: list[str] = []
+        self.home_unit = array("i", bytes(4 * n))
+        self.current_wp = array("i", bytes(4 * n))  # workplace of the current job
+        self.last_wp = array("i", bytes(4 * n))  # the current job's workplace, else the earlier job's
+        self.job_start = array("i", bytes(4 * n))  # first day of the job without an end
+        self.job_on_deduction = bytearray(n)  # that job is on payroll deduction
+
+    def set_person(self, i: int, category: str, facts: tuple) -> None:
+        birth, female, national_id_value, joined, left = facts
+        self.category[i] = category
+        self.birth[i] = birth.toordinal()
+        self.female[i] = female
+        self.national_id[i] = int(national_id_value)
+        self.joined[i] = joined
+        self.left[i] = left or 0
+
+    def person(self, i: int) -> dict:
+        """Member number i as a dict, the form the row builders read."""
+        birth = dt.date.fromordinal(self.birth[i])
+        return {
+            "i": i,
+            "category": self.category[i],
+            "birth": birth,
+            "sixteen": add_years(birth, 16).toordinal(),
+            "joined": self.joined[i],
+            "left": self.left[i] or None,
+            "national_id": f"{self.national_id[i]:011d}",
+            "birth_date": birth,
+            "gender": "female" if self.female[i] else "male",
+        }
+
+    def left_on(self, member_id: int) -> dt.date | None:
+        return dt.date.fromordinal(self.left[member_id - 1]) if self.left[member_id - 1] else None
+
+    def joined_on(self, member_id: int) -> dt.date:
+        return dt.date.fromordinal(self.joined[member_id - 1])
+
+
+def write_members(ctx: SeedContext, people: People) -> int:
+    """Make the member rows in id order and write them in chunks; returns how many are active today."""
+    from webapp.models import Member
+
+    active = 0
+    with ChunkWriter(Member.__table__) as writer:
+        for row in member_rows(ctx, people):
+            people.home_unit[row["id"] - 1] = row["home_unit_id"]
+            active += is_active_membership(row["joined_on"], row["left_on"], ctx.today)
+            writer.add(row)
+    return active
+
+
+def write_employments(ctx: SeedContext, jobs: Jobs) -> int:
+    """Write the employments from the jobs' arrays, in id order; returns how many."""
+    from webapp.models import Employment
+
+    workplaces = ctx.workplace_rows
+    with ChunkWriter(Employment.__table__) as writer:
+        for k in range(len(jobs.member_id)):
+            end = jobs.end[k]
+            writer.add({
+                "id": k + 1,
+                "member_id": jobs.member_id[k],
+                "employer_id": workplaces[jobs.workplace_id[k] - 1]["employer_id"],
+                "workplace_id": jobs.workplace_id[k],
+                "start_date": dt.date.fromordinal(jobs.start[k]),
+                "end_date": dt.date.fromordinal(end) if end else None,
+                "position_pct": jobs.pct[k],
+                "on_deduction": bool(jobs.on_deduction[k]),
+            })
+    return len(jobs.member_id)
 
 
 def _joined(rng: random.Random, sixteen: int, calendar: Calendar) -> int:
@@ -127,17 +203,20 @@ def _left(rng: random.Random, joined: int, today_ord: int) -> int | None:
 
 
 class Jobs:
-    """The employments: the current one for working members, an ended earlier one for some."""
+    """The employments: the current one for working members, an ended earlier one for some.
+
+    They are kept in arrays (one entry per employment, in id order: by member, then first day), and what the
+    later phases need of each member's jobs in `ctx.people`."""
 
     def __init__(self, ctx: SeedContext, calendar: Calendar):
-        self.rng, self.calendar = ctx.rng, calendar
-        self.rows = ctx.employment_rows
+        self.rng, self.calendar, self.people = ctx.rng, calendar, ctx.people
         self.workplaces, self.employers = ctx.workplace_rows, ctx.employer_rows
         self.wp_cum = cumulative(ctx.workplace_weight)
         self.pct_values = [p for p, _ in PART_TIME_PCTS]
         self.pct_cum = cumulative(w for _, w in PART_TIME_PCTS)
-        self.current_wp: list[int | None] = [None] * ctx.members
-        self.last_wp: list[int | None] = [None] * ctx.members
+        self.member_id, self.workplace_id = array("i"), array("i")
+        self.start, self.end, self.pct, self.on_deduction = array("i"), array("i"), array("i"), bytearray()
+        self._person_rows: list[tuple] = []
 
     def add(self, person: dict) -> None:
         category = person["category"]
@@ -147,6 +226,14 @@ class Jobs:
         earlier_end = self._earlier_end(person, has_job, start)
         if earlier_end is not None:
             self._add_earlier(person, adult, earlier_end)
+        for member_id, wp_id, first, last, pct, on_deduction in sorted(self._person_rows, key=lambda r: r[2]):
+            self.member_id.append(member_id)
+            self.workplace_id.append(wp_id)
+            self.start.append(first)
+            self.end.append(last or 0)
+            self.pct.append(pct)
+            self.on_deduction.append(on_deduction)
+        self._person_rows.clear()
 
     def _has_job(self, category: str) -> bool:
         rnd = self.rng.random
@@ -163,18 +250,11 @@ class Jobs:
     def _workplace(self) -> dict:
         return self.workplaces[bisect.bisect(self.wp_cum, self.rng.random() * self.wp_cum[-1])]
 
-    def _row(self, person: dict, wp_row: dict, start: int, end: int | None, pct: int, on_deduction: bool) -> dict:
-        row = {
-            "member_id": person["i"] + 1,
-            "employer_id": wp_row["employer_id"],
-            "workplace_id": wp_row["id"],
-            "start_date": dt.date.fromordinal(start),
-            "end_date": dt.date.fromordinal(end) if end else None,
-            "position_pct": pct,
-            "on_deduction": on_deduction,
-        }
-        self.rows.append(row)
-        return row
+    def _row(self, person: dict, wp_row: dict, start: int, end: int | None, pct: int, on_deduction: bool) -> None:
+        self._person_rows.append((person["i"] + 1, wp_row["id"], start, end, pct, bool(on_deduction)))
+        if end is None:
+            self.people.job_start[person["i"]] = start
+            self.people.job_on_deduction[person["i"]] = bool(on_deduction)
 
     def _add_current(self, person: dict, adult: int) -> int:
         """The current job; returns its first day."""
@@ -194,8 +274,8 @@ class Jobs:
         )
         end = person["left"] if person["left"] is not None and person["left"] > start else None
         self._row(person, wp_row, start, end, pct, on_deduction)
-        self.current_wp[person["i"]] = wp_row["id"]
-        self.last_wp[person["i"]] = wp_row["id"]
+        self.people.current_wp[person["i"]] = wp_row["id"]
+        self.people.last_wp[person["i"]] = wp_row["id"]
         return start
 
     def _position_pct(self, category: str) -> int:
@@ -232,11 +312,11 @@ class Jobs:
         wp_row = self._workplace()
         on_deduction = bool(self.employers[wp_row["employer_id"] - 1]["has_deduction_agreement"])
         self._row(person, wp_row, earlier_start, earlier_end, 100, on_deduction)
-        if self.last_wp[person["i"]] is None:
-            self.last_wp[person["i"]] = wp_row["id"]
+        if not self.people.last_wp[person["i"]]:
+            self.people.last_wp[person["i"]] = wp_row["id"]
 
 
-def member_numbers(rng: random.Random, joined: list[int]) -> list[str]:
+def member_numbers(rng: random.Random, joined) -> list[str]:
     """Member numbers grow with the join date; the earliest members have the short old numbers."""
     n = len(joined)
     order = sorted(range(n), key=lambda k: (joined[k], k))

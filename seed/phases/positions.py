@@ -8,7 +8,7 @@ from seed.context import SeedContext, number_rows
 
 
 def positions(ctx: SeedContext) -> None:
-    if not ctx.member_rows:
+    if not ctx.members:
         return
     officers = Officers(ctx)
     current = _appoint_unit_officers(ctx, officers)
@@ -23,17 +23,18 @@ class Officers:
     """Who may hold a position where, and who holds how many now."""
 
     def __init__(self, ctx: SeedContext):
-        self.ctx, self.rng, self.members = ctx, ctx.rng, ctx.member_rows
+        self.ctx, self.rng, self.people = ctx, ctx.rng, ctx.people
         self.today_ord = ctx.today.toordinal()
         self.parent = {u["id"]: u["parent_id"] for u in ctx.units}
         self.subtrees = {u["id"]: self._subtree(u["id"]) for u in ctx.units}
         # Officers are active ordinary members, and now and then a retired veteran.
+        people, born_by = self.people, self.today_ord - 20 * 365
         self.eligible = [
-            m["id"]
-            for m in self.members
-            if m["left_on"] is None
-            and (ctx.today - m["birth_date"]).days >= 20 * 365
-            and (m["category"] == "ordinary" or (m["category"] == "retired" and self.rng.random() < 0.15))
+            i + 1
+            for i in range(people.count)
+            if not people.left[i]
+            and people.birth[i] <= born_by
+            and (people.category[i] == "ordinary" or (people.category[i] == "retired" and self.rng.random() < 0.15))
         ]
         self.eligible_set = set(self.eligible)
         self.pools = self._pools()
@@ -41,7 +42,7 @@ class Officers:
         self.movable = [
             m
             for m in self.eligible
-            if ctx.member_current_wp[m - 1] is None and unit_level[self.members[m - 1]["home_unit_id"]] == "branch"
+            if not people.current_wp[m - 1] and unit_level[people.home_unit[m - 1]] == "branch"
         ]
         self.rng.shuffle(self.movable)
         self.holding: dict[int, int] = {}  # member id -> number of current positions
@@ -58,7 +59,7 @@ class Officers:
         """Eligible members per unit subtree: each member counts for its home unit and every unit above it."""
         pools: dict[int, list[int]] = {u["id"]: [] for u in self.ctx.units}
         for member_id in self.eligible:
-            unit = self.members[member_id - 1]["home_unit_id"]
+            unit = self.people.home_unit[member_id - 1]
             while unit is not None:
                 pools[unit].append(member_id)
                 unit = self.parent[unit]
@@ -71,7 +72,7 @@ class Officers:
             if not pool:
                 break
             candidate = pool[self.rng.randrange(len(pool))]
-            if candidate in exclude or self.members[candidate - 1]["home_unit_id"] not in allowed:
+            if candidate in exclude or self.people.home_unit[candidate - 1] not in allowed:
                 continue
             if self.holding.get(candidate, 0) == 0 or attempt >= 30:
                 return candidate
@@ -82,20 +83,21 @@ class Officers:
         while self.movable:
             candidate = self.movable.pop()
             if self.holding.get(candidate, 0) == 0 and candidate not in exclude:
-                self.members[candidate - 1]["home_unit_id"] = unit_id
+                self.people.home_unit[candidate - 1] = unit_id
+                self.ctx.member_changes.setdefault(candidate, {})["home_unit_id"] = unit_id
                 self.pools[unit_id].append(candidate)
                 return candidate
         return None
 
     def _anyone(self, pool: list[int], allowed: set, exclude: tuple) -> int | None:
         for candidate in pool:
-            if candidate not in exclude and self.members[candidate - 1]["home_unit_id"] in allowed:
+            if candidate not in exclude and self.people.home_unit[candidate - 1] in allowed:
                 return candidate
-        fallback = [m for m in (self.eligible or [m["id"] for m in self.members]) if m not in exclude]
+        fallback = [m for m in (self.eligible or range(1, self.people.count + 1)) if m not in exclude]
         return fallback[self.rng.randrange(len(fallback))] if fallback else None
 
     def start_for(self, member_id: int, earliest: int) -> int:
-        joined = self.members[member_id - 1]["joined_on"].toordinal()
+        joined = self.people.joined[member_id - 1]
         return min(max(joined, earliest, self.today_ord - 30 - self.rng.randrange(6 * 365)), self.today_ord)
 
     def add(self, member_id: int, kind: str, start: int, end: int | None, unit_id=None, workplace_id=None) -> dict:
@@ -118,7 +120,7 @@ class Officers:
             return
         previous = pool[self.rng.randrange(len(pool))]
         end = current_start - 1
-        start = max(self.members[previous - 1]["joined_on"].toordinal(), end - 365 * self.rng.randint(2, 8))
+        start = max(self.people.joined[previous - 1], end - 365 * self.rng.randint(2, 8))
         if start < end:
             self.add(previous, kind, start, end, unit_id, workplace_id)
 
@@ -145,23 +147,19 @@ def _appoint_trustees(ctx: SeedContext, officers: Officers) -> list[dict]:
     """Workplace trustees at about one in ten workplaces, chosen among the ordinary members working there."""
     rng = ctx.rng
     workers: dict[int, list[int]] = {}
-    for member_index, wp_id in enumerate(ctx.member_current_wp):
+    people = ctx.people
+    for member_index, wp_id in enumerate(people.current_wp):
         member_id = member_index + 1
-        if (
-            wp_id is not None
-            and member_id in officers.eligible_set
-            and ctx.member_rows[member_index]["category"] == "ordinary"
-        ):
+        if wp_id and member_id in officers.eligible_set and people.category[member_index] == "ordinary":
             workers.setdefault(wp_id, []).append(member_id)
     staffed = sorted(workers)
     trustee_count = min(len(staffed), max(1, round(len(ctx.workplace_rows) * 0.10)))
-    job_start = {r["member_id"]: r["start_date"].toordinal() for r in ctx.employment_rows if r["end_date"] is None}
     trustees = []
     for wp_id in sorted(rng.sample(staffed, trustee_count)) if trustee_count else []:
         pool = workers[wp_id]
         free = [m for m in pool if officers.holding.get(m, 0) == 0]
         holder = (free or pool)[rng.randrange(len(free or pool))]
-        start = officers.start_for(holder, job_start.get(holder, 0))
+        start = officers.start_for(holder, people.job_start[holder - 1])
         trustees.append(officers.add(holder, "workplace_trustee", start, None, workplace_id=wp_id))
         if rng.random() < 0.2:
             officers.history(None, wp_id, "workplace_trustee", start, pool)
@@ -193,5 +191,5 @@ def _hand_over_treasurer(ctx: SeedContext, officers: Officers, current: dict, br
     else:
         ctx.position_rows.remove(old)
     officers.holding[old["member_id"]] -= 1
-    start = max(handover, ctx.member_rows[member_id - 1]["joined_on"].toordinal())
+    start = max(handover, ctx.people.joined[member_id - 1])
     current[(branch_id, "treasurer")] = officers.add(member_id, "treasurer", start, None, unit_id=branch_id)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 from flask import current_app
-from sqlalchemy import text
+from sqlalchemy import select, text
 from werkzeug.security import generate_password_hash
 
 from seed.context import SeedContext, SeedRefused, insert_rows
@@ -89,21 +90,20 @@ def _db_rows(sql: str) -> list:
 
 def _demo_member(ctx: SeedContext) -> int | None:
     """The demo member: an active ordinary member with a job on deduction and no positions."""
-    members = ctx.member_rows
-    if not members:
+    people = ctx.people
+    if not ctx.members:
         return None
     holding = ctx.demo.get("holding", {})
-    on_deduction = {r["member_id"] for r in ctx.employment_rows if r["end_date"] is None and r["on_deduction"]}
     candidates = [
-        m["id"]
-        for m in members
-        if m["category"] == "ordinary"
-        and m["left_on"] is None
-        and holding.get(m["id"], 0) == 0
-        and m["id"] in on_deduction
+        i + 1
+        for i in range(people.count)
+        if people.category[i] == "ordinary"
+        and not people.left[i]
+        and holding.get(i + 1, 0) == 0
+        and people.job_on_deduction[i]
     ]
     if not candidates:
-        candidates = [m["id"] for m in members if m["left_on"] is None and holding.get(m["id"], 0) == 0]
+        candidates = [i + 1 for i in range(people.count) if not people.left[i] and holding.get(i + 1, 0) == 0]
     return candidates[ctx.rng.randrange(len(candidates))] if candidates else None
 
 
@@ -113,21 +113,39 @@ def _member_logins(ctx: SeedContext, book: UserBook) -> None:
     demo_member = ctx.demo["member"]
     officer_ids = sorted({member_id for member_id, count in holding.items() if count > 0})
     demo_people = set(demo_officer_ids(ctx)) | ({demo_member} if demo_member else set())
-    for member_id in sorted(set(officer_ids) | demo_people):
-        member = ctx.member_rows[member_id - 1]
+    logins = sorted(set(officer_ids) | demo_people)
+    for member_id, member in zip(logins, _member_contacts(logins)):
         if member_id in demo_people and not (member["email_private"] or member["email_work"]):
             # A demo login needs an address for its mail.
             local = f"{ascii_name(member['first_name'])}.{ascii_name(member['last_name'])}{member['member_no'][-3:]}"
             member["email_private"] = f"{local}@gmail.com"
             member["email_to"] = "private"
+            ctx.member_changes.setdefault(member_id, {}).update(email_private=member["email_private"],
+                                                                 email_to="private")
         chosen = member["email_work"] if member["email_to"] == "work" else member["email_private"]
-        member["user_id"] = book.add(
+        user_id = book.add(
             member["member_no"],
             member["first_name"],
             member["last_name"],
             chosen,
             f"{member['member_no']}@brukere.forbundet.example",
         )
+        ctx.member_changes.setdefault(member_id, {})["user_id"] = user_id
+
+
+def _member_contacts(member_ids: list[int]) -> Iterator[dict]:
+    """Number, names, e-mail addresses and the mail choice of the members (written already), in the given order."""
+    from webapp.models import Member
+
+    columns = (Member.id, Member.member_no, Member.first_name, Member.last_name, Member.email_private,
+               Member.email_work, Member.email_to)
+    for start in range(0, len(member_ids), 500):
+        part = member_ids[start : start + 500]
+        found = {row.id: row._asdict() for row in db.session.execute(select(*columns).where(Member.id.in_(part)))}
+        for member_id in part:
+            row = found[member_id]
+            row["email_to"] = getattr(row["email_to"], "name", row["email_to"])
+            yield row
 
 
 def demo_officer_ids(ctx: SeedContext) -> list[int]:
