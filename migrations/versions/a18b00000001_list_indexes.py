@@ -56,6 +56,9 @@ def upgrade():
     elif dialect == "sqlite":
         for statement in SQLITE_SEARCH:
             op.execute(statement)
+        # Without statistics SQLite takes a scope's `home_unit_id IN (...)` for selective and sorts every member
+        # in it instead of reading the sort index in order (nothing is written for an empty table).
+        op.execute("ANALYZE member")
 
 
 def downgrade():

@@ -18,6 +18,7 @@ from webapp.security.scope import get_scope
 from webapp.services import audit
 from webapp.services.home_unit_moves import MoveOutcome, follow_saved_employment
 from webapp.views.form_fields import typeahead_field
+from webapp.views.member_search import MemberInterface
 from webapp.views.privacy import needs_declaration
 from webapp.views.scoped_api import ScopedModelRestApi
 from webapp.views.scoped_interface import ScopedInterface
@@ -36,7 +37,7 @@ CONFIDENTIALITY_NOTICE = _l(
 
 
 class MemberView(ScopedModelView):
-    datamodel = ScopedInterface(Member, eager=("home_unit",))
+    datamodel = MemberInterface(Member, eager=("home_unit",))
     list_title = show_title = _l("Members")
     add_title = _l("New member")
     edit_title = _l("Edit member")
@@ -189,7 +190,7 @@ MEMBER_API_COLUMNS = (
 
 class MemberApi(ScopedModelRestApi):
     resource_name = "member"
-    datamodel = ScopedInterface(Member)
+    datamodel = MemberInterface(Member)
     list_columns = ["id", "member_no", "national_id", "first_name", "last_name", "category", "home_unit_id",
                     "joined_on", "left_on"]
     show_columns = MEMBER_API_COLUMNS

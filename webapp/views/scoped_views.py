@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, request
 from flask_appbuilder import ModelView, expose
+from flask_appbuilder.widgets import ListWidget
 from sqlalchemy import Numeric
 from wtforms import validators as wtf_validators
 
@@ -20,10 +21,17 @@ from webapp.views.form_fields import KronerField, LabelledEnumField, NorwegianDe
 from webapp.views.form_rules import FieldRuleValidator, RecordRuleValidator, with_validators
 
 
+class ScopedListWidget(ListWidget):
+    """FAB's list; its record count says "more than N" past the datamodel's COUNT_CAP."""
+
+    template = "scoped/list_widget.html"
+
+
 class ScopedModelView(ModelView):
     """A FAB screen over one model, confined to the acting scope."""
 
     page_size = 25
+    list_widget = ScopedListWidget
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
     def __init__(self, **kwargs):
