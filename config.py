@@ -41,6 +41,11 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = resolve_database_url(os.environ.get("DATABASE_URL", _sqlite_default()))
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # Reports, report jobs and notebooks read from this database when it is set: a read replica (streaming
+    # replication) of DATABASE_URL, so that long reports do not load the primary. Unset: DATABASE_URL.
+    REPORTS_DATABASE_URL = (
+        resolve_database_url(os.environ["REPORTS_DATABASE_URL"]) if os.environ.get("REPORTS_DATABASE_URL") else None
+    )
 
     # Flask-AppBuilder
     AUTH_TYPE = AUTH_DB
@@ -237,6 +242,7 @@ class TestConfig(Config):
     APP_ENV = "test"
     LOG_FORMAT = "off"  # pytest's caplog and capture see the records; tests/test_logs.py checks the formats
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REPORTS_DATABASE_URL = None  # a test that wants a replica sets one
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     AUTH_RATE_LIMITED = False

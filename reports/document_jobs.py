@@ -34,6 +34,7 @@ from webapp.models import RefundUnit
 from webapp.models.choices import RefundStatus
 from webapp.models.outreach import Job
 from webapp.services import refunds
+from webapp.services.database import reports_reader
 from webapp.services.document_jobs import run_url
 from webapp.services.periods import Quarter, period_label
 from webapp.services.refund_documents import KINDS, current_locale, is_kept, keep
@@ -191,7 +192,8 @@ def report_files_task(job_id: int, params: dict) -> None:
     spec, day = ReportSpec.parse(params["report"]), dt.date.fromisoformat(params["date"])
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         report_progress(job_id, 0, 2, _("Counting the members"))
-        report, files = build(spec, day)
+        with reports_reader():  # a read replica when REPORTS_DATABASE_URL is set
+            report, files = build(spec, day)
         db.session.commit()
         report_progress(job_id, 1, 2, _("%(count)s members counted; files made", count=format_number(report.total)))
         ids = _keep_report_files(job_id, files)
@@ -228,7 +230,8 @@ def report_send_task(job_id: int, params: dict) -> None:
             set_result(job_id, f"/reportdispatchview/show/{previous.id}")
             return
         report_progress(job_id, 0, 2, _("Counting the members"))
-        report, files = build(spec, day)
+        with reports_reader():  # a read replica when REPORTS_DATABASE_URL is set
+            report, files = build(spec, day)
         db.session.commit()
         _keep_report_files(job_id, files)
         report_progress(job_id, 1, 2, _("%(count)s members counted; files made", count=format_number(report.total)))

@@ -1,11 +1,16 @@
-"""Database setup and engine housekeeping: the schema, the roles defined in code, sequences after bulk writes.
+"""Database setup and engine housekeeping: the schema, the roles defined in code, sequences after bulk writes,
+and the reports' reader (a read replica when REPORTS_DATABASE_URL is set).
 
 The CLI, `run.py`, the seed, the benchmarks and the tests all prepare a database through these functions."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import current_app
-from sqlalchemy import Integer, Sequence, text
+from sqlalchemy import Integer, Sequence, create_engine, text
+from sqlalchemy.orm import Session
 
 from webapp.extensions import db
 
@@ -53,3 +58,34 @@ def reset_sequences(tables) -> None:
         db.session.execute(
             text(f'SELECT setval(:s, COALESCE((SELECT MAX(id) FROM "{table.name}"), 0) + 1, false)'), {"s": sequence}
         )
+
+
+@contextmanager
+def reports_reader() -> Iterator[Session]:
+    """Inside the block `db.session` reads from the reports' database: REPORTS_DATABASE_URL (a read replica of
+    PostgreSQL, say), or the app's own database when that is not set. Yields the session in use.
+
+    For the reading part of a report, a report job or a notebook: nothing is to be written inside the block
+    (a replica refuses writes); the session in use before is back afterwards, as it was."""
+    url = current_app.config.get("REPORTS_DATABASE_URL")
+    if not url:
+        yield db.session()
+        return
+    registry = db.session.registry
+    outer = registry()
+    reader = Session(bind=_reports_engine(url), autoflush=False, expire_on_commit=False)
+    registry.set(reader)
+    try:
+        yield reader
+    finally:
+        reader.rollback()
+        reader.close()
+        registry.set(outer)
+
+
+def _reports_engine(url: str):
+    """One engine per app and replica URL, made on first use."""
+    engines = current_app.extensions.setdefault("reports_engines", {})
+    if url not in engines:
+        engines[url] = create_engine(url, pool_pre_ping=True)
+    return engines[url]
