@@ -113,8 +113,9 @@ def member_rows(refund_unit: RefundUnit) -> Iterator[tuple[str, str, str, str, i
     query = _counted(refund_unit, RefundUnit.code, RefundUnit.name, RefundMember.member_no, RefundMember.name,
                      RefundMember.category, RefundMember.months
                      ).order_by(RefundUnit.code, RefundMember.name, RefundMember.member_no)
-    for unit_code, unit_name, member_no, name, category, months in db.session.execute(
-            query, execution_options={"yield_per": FETCH_ROWS}):
+    # Core rows (the ORM's row handling costs as much as the fetch), streamed: a server-side cursor on PostgreSQL.
+    query = query.execution_options(stream_results=True, max_row_buffer=FETCH_ROWS)
+    for unit_code, unit_name, member_no, name, category, months in db.session.connection().execute(query):
         yield f"{unit_code} {unit_name}", member_no, name, labels[category], months
 
 
@@ -130,11 +131,13 @@ def render_member_list(refund_unit: RefundUnit, groups: list[dict] | None = None
     run, unit, quarter = common["run"], common["unit"], common["quarter"]
     title = list_title(run.quarter)
     members, months = _("members"), _("member-months")
+    per_member = _("Per member: membership number, name, category and the months counted.")
+    quarter_word = _("Quarter")
     intro = [paragraph(escape(title), "title")]
     if common["draft"]:
         intro.append(paragraph(escape(_("Draft: not approved. The figures can still change.")), "notice"))
     intro += [
-        paragraph(f"<b>{escape(f'{unit.code} {unit.name}')}</b> · {escape(_('Quarter'))} "
+        paragraph(f"<b>{escape(f'{unit.code} {unit.name}')}</b> · {escape(quarter_word)} "
                   f"{escape(period_label(run.quarter))} ({quarter.first_day.strftime('%d.%m.%Y')}–"
                   f"{quarter.last_day.strftime('%d.%m.%Y')})"),
         paragraph(escape(_("The members counted in the refund calculation for the quarter, with the months counted. "
@@ -145,7 +148,7 @@ def render_member_list(refund_unit: RefundUnit, groups: list[dict] | None = None
                            "their union role.")), "muted"),
         paragraph(f"<b>{sum(group['count'] for group in groups)}</b> {escape(members)}, "
                   f"<b>{sum(group['months'] for group in groups)}</b> {escape(months)}. "
-                  f"{escape(_('Per member: membership number, name, category and the months counted.'))}"),
+                  f"{escape(per_member)}"),
     ]
     headings = [(f"{escape(group['code'])} {escape(group['name'])} "
                  + muted(f"({group['count']} {members}, {group['months']} {months})"), group["count"])

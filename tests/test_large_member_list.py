@@ -76,6 +76,7 @@ def test_the_streamed_rows_and_groups_are_the_old_querys(app_ctx, world):
     for group in old_groups(largest):
         assert f"{group['code']} {group['name']} ({group['count']} medlemmer, {group['months']} medlemsmåneder)" in text
     assert f"{len(lines)} medlemmer" in text and "periodi" in text and "taushetsplikt" in text
+    assert "Per medlem: medlemsnummer, navn, kategori og antall måneder som er talt." in text.replace("\n", " ")
 
 
 LONG_NAME = "Østensen-Bjørnstad Haugen Kristiansen, Anne-Marie Kristine Elisabeth Margrethe Ingrid Sofie"
