@@ -25,15 +25,17 @@ NUMBER_LOCALE = alt.Locale(number=alt.NumberLocale(decimal=",", thousands=NBSP, 
                                                    currency=[f"kr{NBSP}", ""]))
 
 
-def app_reader() -> Callable[..., Any]:
-    """An app with the same settings as the web app (DATABASE_URL chooses the database), and
-    `read(function, *args)` that calls a service or report function inside its context (so labels are Norwegian)."""
+def app_reader(**settings: Any) -> Callable[..., Any]:
+    """An app with the same settings as the web app (DATABASE_URL chooses the database; `settings` override), and
+    `read(function, *args)` that calls a service or report function inside its context (so labels are Norwegian),
+    reading from the reports' database (REPORTS_DATABASE_URL, a read replica, when set)."""
     from webapp import create_app
+    from webapp.services.database import reports_reader
 
-    flask_app = create_app()
+    flask_app = create_app(**settings)
 
     def read(function: Callable[..., Any], *args: Any) -> Any:
-        with flask_app.app_context():
+        with flask_app.app_context(), reports_reader():
             return function(*args)
 
     return read

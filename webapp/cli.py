@@ -271,6 +271,7 @@ def _report_options(command):
 def _run_report(spec, date_text: str, send: bool, out_dir: str | None, force: bool) -> None:
     from reports import exports, mailing
     from reports.membership import ReportError, parse_date
+    from webapp.services.database import reports_reader
 
     try:
         day = parse_date(date_text, "--date")
@@ -280,7 +281,8 @@ def _run_report(spec, date_text: str, send: bool, out_dir: str | None, force: bo
         if send:
             mailing.check_not_sent(spec, day, force)  # refused before anything is written
             mailing.recipients_for(spec)
-        report, files = exports.build(spec, day)
+        with reports_reader():
+            report, files = exports.build(spec, day)
         paths = exports.write_files(files, out_dir or exports.default_directory())
         for path in paths:
             click.echo(path)
