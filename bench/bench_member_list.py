@@ -13,14 +13,12 @@ seconds, for bulk jobs).
 from __future__ import annotations
 
 import os
-import statistics
 import sys
-import time
 from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import add_only_argument, bench_app, bench_arguments, peak_rss_mib
+from bench.common import add_only_argument, bench_app, bench_arguments, peak_rss_mib, timed
 
 SCREEN_SORTS = ["member_no", "last_name", "first_name", "joined_on", "left_on"]
 API_SORTS = ["member_no", "last_name", "first_name", "joined_on"]
@@ -39,15 +37,8 @@ class ListOperation:
     api: bool = False
 
 
-def median_ms(fn, runs: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+def median_ms(fn, runs: int) -> float:
+    return timed(fn, runs, warmup=2)["median_ms"]
 
 
 def page_sql(where: str, order: str, offset: int = 0, api: bool = False) -> str:
@@ -98,6 +89,35 @@ def operations(scope: str, common_name: str, branch_id: int, deep_page: int, eng
     return ops
 
 
+def print_table(app, client, ops: list[ListOperation], runs: int, api_headers: dict | None = None) -> None:
+    """Each request's median beside its SQL statement's, in milliseconds, as a markdown table."""
+    from sqlalchemy import text
+
+    from webapp.extensions import db
+
+    print("| operation | project | SQL | ratio | peak RSS |")
+    print("|---|---|---|---|---|")
+    for op in ops:
+        def request(op=op):
+            response = client.get(op.url, headers=api_headers if op.api else None)
+            assert response.status_code == 200, (op.url, response.status_code)
+            return response
+
+        with app.app_context():
+            def baseline(op=op):
+                return db.session.execute(text(op.sql)).all()
+
+            rows = len(baseline())
+            sql_ms = median_ms(baseline, runs)
+            db.session.remove()
+        shown = request()
+        if op.api:
+            assert len(shown.json["ids"]) == rows, (op.name, len(shown.json["ids"]), rows)
+        project_ms = median_ms(request, runs)
+        print(f"| {op.name} | {project_ms:.0f} ms | {sql_ms:.0f} ms | {project_ms / max(sql_ms, 0.01):.1f}x "
+              f"| {peak_rss_mib():.0f} MiB |", flush=True)
+
+
 def main() -> int:
     parser = bench_arguments(runs=10)
     add_only_argument(parser)
@@ -143,27 +163,7 @@ def main() -> int:
     headers = {"Authorization": f"Bearer {token.json['access_token']}"}
 
     print(f"{members_total:,} members on {engine}, officer at the union root, median of {args.runs} requests")
-    print("| operation | project | SQL | ratio | peak RSS |")
-    print("|---|---|---|---|---|")
-    for op in ops:
-        def request(op=op):
-            response = client.get(op.url, headers=headers if op.api else None)
-            assert response.status_code == 200, (op.url, response.status_code)
-            return response
-
-        with app.app_context():
-            def baseline(op=op):
-                return db.session.execute(text(op.sql)).all()
-
-            rows = len(baseline())
-            sql_ms = median_ms(baseline, args.runs)
-            db.session.remove()
-        shown = request()
-        if op.api:
-            assert len(shown.json["ids"]) == rows, (op.name, len(shown.json["ids"]), rows)
-        project_ms = median_ms(request, args.runs)
-        print(f"| {op.name} | {project_ms:.0f} ms | {sql_ms:.0f} ms | {project_ms / max(sql_ms, 0.01):.1f}x "
-              f"| {peak_rss_mib():.0f} MiB |", flush=True)
+    print_table(app, client, ops, args.runs, headers)
     return 0
 
 
