@@ -267,7 +267,8 @@ def render_table_pdf(title: str, intro: list[Flowable], columns: list[Column], s
     layout = TableLayout(columns, document.width)
     story = list(intro)
     for section in sections:
-        story.append(StreamedTable(layout, section.rows, section.count, paragraph(section.heading, "heading")))
+        heading = paragraph(section.heading, "heading") if section.heading else None  # "": the table alone
+        story.append(StreamedTable(layout, section.rows, section.count, heading))
     if len(story) == len(intro):
         story.append(paragraph(escape(empty)))
     document.build(story, canvasmaker=_PageCountCanvas)
