@@ -7,7 +7,7 @@ The project: the LO / LO Stat report (`build_report` and its PDF, CSV and XLSX, 
 association's report with its files, and the membership development over 24 months by category and national
 association that the notebook shows. The SQL: the grouped statement computing the same figures (the LO report's
 one row per combination of its dimensions with the main employment ranked by a window; the members per
-enterprise of the association; members, joins and leaves per month, category and home unit).
+enterprise of the association; members, joins and leaves per month by category and home unit in one pass).
 """
 
 from __future__ import annotations
@@ -51,20 +51,28 @@ GROUP BY er.id, er.org_number, er.name
 ORDER BY er.name, er.org_number
 """
 
-# months(first day, first day of the month before): a member counts in a month when the periodized membership
-# covers its first day; joins and leaves as in reports.membership.membership_development.
-DEVELOPMENT_SQL = """
-WITH months(first_day, previous_day) AS ({months})
-SELECT mo.first_day, m.category, m.home_unit_id,
-       sum(CASE WHEN m.joined_on <= mo.first_day AND (m.left_on IS NULL OR m.left_on >= mo.first_day)
-                THEN 1 ELSE 0 END),
-       sum(CASE WHEN m.joined_on <= mo.first_day AND (m.left_on IS NULL OR m.left_on >= mo.first_day)
-                     AND m.joined_on > mo.previous_day THEN 1 ELSE 0 END),
-       sum(CASE WHEN m.joined_on <= mo.previous_day AND m.left_on >= mo.previous_day AND m.left_on < mo.first_day
+# Per home unit and category, one pass over the members: for each month (its first day :dN, the month before's
+# :pN) the members counted, those who joined and those who left, as in reports.membership.membership_development.
+DEVELOPMENT_MONTH = """
+     , sum(CASE WHEN joined_on <= :d{n} AND (left_on IS NULL OR left_on >= :d{n}) THEN 1 ELSE 0 END)
+     , sum(CASE WHEN joined_on <= :d{n} AND (left_on IS NULL OR left_on >= :d{n}) AND joined_on > :p{n}
                 THEN 1 ELSE 0 END)
-FROM member m JOIN months mo ON m.joined_on <= mo.first_day AND (m.left_on IS NULL OR m.left_on >= mo.previous_day)
-GROUP BY mo.first_day, m.category, m.home_unit_id
+     , sum(CASE WHEN joined_on <= :p{n} AND left_on >= :p{n} AND left_on < :d{n} THEN 1 ELSE 0 END)"""
+DEVELOPMENT_SQL = """
+SELECT category, home_unit_id{months}
+FROM member
+WHERE joined_on <= :last AND (left_on IS NULL OR left_on >= :before)
+GROUP BY category, home_unit_id
 """
+
+
+def development_sql(months) -> tuple[str, dict]:
+    """The development statement for `months` (consecutive) and its parameters."""
+    columns = "".join(DEVELOPMENT_MONTH.format(n=n) for n in range(len(months)))
+    params = {"last": months[-1].first_day, "before": months[0].previous.first_day}
+    for n, month in enumerate(months):
+        params |= {f"d{n}": month.first_day, f"p{n}": month.previous.first_day}
+    return DEVELOPMENT_SQL.format(months=columns), params
 
 
 def main() -> int:
@@ -89,17 +97,13 @@ def main() -> int:
     while month <= last_month:
         months.append(month)
         month = month.next
-    # The months as a VALUES list of literal dates (both engines compare a date column with an ISO date text).
-    date_literal = "CAST('{}' AS DATE)" if args.db and not args.db.startswith("sqlite") else "'{}'"
-    values = " UNION ALL ".join(
-        f"SELECT {date_literal.format(m.first_day)}, {date_literal.format(m.previous.first_day)}" for m in months)
     ages = {f"age{low}": _years_before(day, low) for low, _code, _label in AGE_BANDS[1:]}
 
     def report_with_files(spec):
         return lambda: exports.files_for(exports.build_report(spec, day))
 
-    def sql(statement: str, **params):
-        return lambda: db.session.execute(text(statement), params).all()
+    def sql(statement: str, params: dict | None = None, **more):
+        return lambda: db.session.execute(text(statement), (params or {}) | more).all()
 
     operations = [Operation("LO report with files", report_with_files(exports.LO), sql(LO_SQL, first=first, **ages))]
     operations += [
@@ -109,7 +113,7 @@ def main() -> int:
     ]
     operations.append(Operation("membership development, 24 months",
                                 lambda: membership_development(first_month, last_month),
-                                sql(DEVELOPMENT_SQL.format(months=values))))
+                                sql(*development_sql(months))))
     return compare_operations(app, operations, args, script=__file__)
 
 
