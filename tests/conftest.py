@@ -44,6 +44,23 @@ KEPT_TABLES = {"ab_role", "ab_permission", "ab_view_menu", "ab_permission_view",
                "alembic_version"}
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "engine_independent: the test checks what no database engine changes (catalogs, configuration, markup, "
+        "screenshots); it runs once, in the SQLite pass, and is skipped in the PostgreSQL pass",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        return
+    once = pytest.mark.skip(reason="engine independent: runs in the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("engine_independent"):
+            item.add_marker(once)
+
+
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:

@@ -12,6 +12,9 @@ from babel.messages.mofile import write_mo
 from tests.helpers import login_as
 from webapp.translations import update
 
+# Nothing here depends on the database engine: run once, in the SQLite pass.
+pytestmark = pytest.mark.engine_independent
+
 
 @pytest.fixture(scope="module")
 def template():

@@ -13,6 +13,9 @@ import pytest
 from webapp import create_app, jobs
 from webapp.production import ProductionSettingsError, problems
 
+# Nothing here depends on the database engine: run once, in the SQLite pass.
+pytestmark = pytest.mark.engine_independent
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POSTGRES = "postgresql+psycopg://app@db.example/medlem"
 GOOD = {"SQLALCHEMY_DATABASE_URI": POSTGRES, "MAIL_SERVER": "smtp.example", "SECRET_KEY": "x" * 64}

@@ -13,6 +13,9 @@ from flask.sessions import SecureCookieSessionInterface
 from webapp import create_app
 from webapp.security.secret_key import KEY_FILE, InsecureSecretKey
 
+# Nothing here depends on the database engine: run once, in the SQLite pass.
+pytestmark = pytest.mark.engine_independent
+
 PUBLISHED = "dev-only-change-me"  # the old default of config.Config
 
 

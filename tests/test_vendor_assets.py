@@ -7,6 +7,9 @@ import pytest
 
 from webapp.vendor_assets import NODE_MODULES, PACKAGES, VEGA_DIR, interpreter_script, vendored_files
 
+# Nothing here depends on the database engine: run once, in the SQLite pass.
+pytestmark = pytest.mark.engine_independent
+
 
 def test_committed_copies_are_the_pinned_npm_builds():
     if not all((NODE_MODULES / package / "package.json").is_file() for package in PACKAGES):

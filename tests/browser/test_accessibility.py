@@ -8,6 +8,9 @@ import pytest
 from tests.browser.accessibility import WHOLE_PAGE, axe_context, serious_violations
 from tests.browser.test_pages import HOME_TEXT, log_in
 
+# Nothing here depends on the database engine: run once, in the SQLite pass.
+pytestmark = pytest.mark.engine_independent
+
 
 @pytest.fixture()
 def axe_page(browser, live_server, clean_app):

@@ -17,6 +17,9 @@ from tests.conftest import wipe_database
 from webapp.extensions import db
 from webapp.views.guide import shot_names
 
+# Nothing here depends on the database engine: run once, in the SQLite pass.
+pytestmark = pytest.mark.engine_independent
+
 GUIDE_DIR = pathlib.Path(__file__).resolve().parents[2] / "webapp" / "static" / "guide"
 VIEWPORT = {"width": 1366, "height": 768}  # a common laptop screen; the office top bar fits one line
 

@@ -12,6 +12,9 @@ import pytest
 
 from reports.notebook_export import export_offline, local_frontend_name
 
+# Nothing here depends on the database engine: run once, in the SQLite pass.
+pytestmark = pytest.mark.engine_independent
+
 # A notebook with no database: the test is about the page, not the figures.
 NOTEBOOK = '''import marimo
 
