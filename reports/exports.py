@@ -13,13 +13,11 @@ import io
 import os
 import tempfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
-from reports.association_pdf import association_pdf
 from reports.membership import (
     BREAKDOWNS,
     REPORTED_ASSOCIATIONS,
@@ -35,6 +33,9 @@ from webapp.services import lifecycle_stats
 from webapp.services.export_cells import neutralised, neutralised_row
 from webapp.services.pdf import render_pdf
 from webapp.services.periods import period_label
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 PDF = "application/pdf"
 CSV = "text/csv; charset=utf-8"
@@ -123,6 +124,8 @@ def _sheet_title(text: str) -> str:
 
 
 def _heading(sheet, title: str, day: dt.date) -> None:
+    from openpyxl.styles import Font
+
     sheet.append([title])
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append([_("Members at %(date)s", date=day.strftime("%d.%m.%Y"))])
@@ -130,6 +133,8 @@ def _heading(sheet, title: str, day: dt.date) -> None:
 
 
 def _bold_row(sheet) -> None:
+    from openpyxl.styles import Font
+
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
 
@@ -151,6 +156,8 @@ def lo_files(report: LoReport) -> list[ReportFile]:
     rows += [[day, labels[key], code, label, members] for key, code, label, members in report.group_rows()]
     rows += movement_rows(report)
     csv_data = _csv_bytes([_("Date"), _("Breakdown"), _("Code"), _("Group"), _("Members")], rows)
+
+    from openpyxl import Workbook  # here, not at the top: the CLI starts sooner (so below)
 
     workbook = Workbook()
     summary = workbook.active
@@ -226,6 +233,10 @@ def _three_files(name: str, pdf: bytes, csv_data: bytes, workbook: Workbook) -> 
 
 
 def association_files(report: AssociationReport) -> list[ReportFile]:
+    from openpyxl import Workbook
+
+    from reports.association_pdf import association_pdf  # reportlab: loaded when a report is made
+
     spec = ReportSpec(ReportKind.employer_association, report.association)
     name = base_name(spec, report.day)
     pdf = association_pdf(report, current_app.config["UNION_NAME"])

@@ -18,11 +18,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from flask import current_app
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from webapp.extensions import db
@@ -34,7 +34,9 @@ from webapp.services.money import account_number
 from webapp.services.pdf import render_pdf
 from webapp.services.periods import Quarter, period_label
 from webapp.services.refund_documents import kept_pdf
-from webapp.services.table_pdf import Column, muted, paragraph, render_table_pdf, sections_of
+
+if TYPE_CHECKING:
+    from webapp.services.table_pdf import Column
 
 # Rows fetched from the database at a time while the list is written (a streamed query).
 FETCH_ROWS = 5000
@@ -120,12 +122,16 @@ def member_rows(refund_unit: RefundUnit) -> Iterator[tuple[str, str, str, str, i
 
 
 def member_columns() -> list[Column]:
+    from webapp.services.table_pdf import Column  # reportlab: loaded when a list is made, not when the CLI starts
+
     return [Column(_("Membership number"), 0.19), Column(_("Name"), 0.51), Column(_("Category"), 0.18),
             Column(_("Months"), 0.12, "RIGHT")]
 
 
 def render_member_list(refund_unit: RefundUnit, groups: list[dict] | None = None) -> bytes:
     """The member list (its `groups` when the caller has read them: a job reports the count first)."""
+    from webapp.services.table_pdf import muted, paragraph, render_table_pdf, sections_of
+
     groups = member_groups(refund_unit) if groups is None else groups
     common = _common(refund_unit)
     run, unit, quarter = common["run"], common["unit"], common["quarter"]
@@ -174,6 +180,8 @@ def member_list_csv(refund_unit: RefundUnit) -> bytes:
 
 def member_list_xlsx(refund_unit: RefundUnit) -> bytes:
     """The member list as an Excel workbook, written row by row (openpyxl's write-only mode)."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("".join(c for c in list_title(refund_unit.run.quarter) if c not in "[]:*?/\\")[:31])
     sheet.append(_table_header())

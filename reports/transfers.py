@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -137,6 +135,9 @@ def _member_row(line: TransferLine) -> list:
 
 
 def _workbook(report: TransferReport) -> bytes:
+    from openpyxl import Workbook  # here, not at the top: the CLI starts sooner
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     figures = workbook.active
     figures.title = _sheet_title(_("Per LO union"))

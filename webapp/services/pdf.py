@@ -16,7 +16,6 @@ import io
 import os
 
 from flask import render_template
-from xhtml2pdf import pisa
 
 REPORTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "reports")
 TEMPLATES_DIR = os.path.join(REPORTS_DIR, "templates")
@@ -39,6 +38,8 @@ def confined_resources(uri: str, rel: str | None = None) -> str:
 
 def render_pdf(template: str, **context) -> bytes:
     """Render `reports/templates/<template>` with `context` to PDF bytes."""
+    from xhtml2pdf import pisa  # here, not at the top: a CLI command that makes no PDF starts half a second sooner
+
     html = render_template(template, **context)
     buffer = io.BytesIO()
     status = pisa.CreatePDF(html, dest=buffer, encoding="utf-8", link_callback=confined_resources)
