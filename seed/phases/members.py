@@ -319,7 +319,7 @@ class Jobs:
 def member_numbers(rng: random.Random, joined) -> list[str]:
     """Member numbers grow with the join date; the earliest members have the short old numbers."""
     n = len(joined)
-    order = sorted(range(n), key=lambda k: (joined[k], k))
+    order = sorted(range(n), key=joined.__getitem__)  # by join day, then index: the sort is stable
     short_count = min(n, max(5, n // 1000))
     three = [str(x) for x in range(750, 760)]
     four = [str(x) for x in range(7500, 7600)]
