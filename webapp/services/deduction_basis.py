@@ -10,11 +10,28 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    union,
+    union_all,
+    update,
+)
 
 from webapp.extensions import db
 from webapp.models import DeductionBasis, DeductionBasisLine, DuesRate, Employer, Employment, Member
@@ -141,147 +158,201 @@ def compute_month(
     month: Month, rate: DuesRate, employer_ids: set[int] | None = None
 ) -> dict[int, dict[int, Components]]:
     """{employer_id: {member_id: components}} for the month, from the register as it is now."""
-    query = (
+    only = sorted(employer_ids) if employer_ids is not None else None
+    lines = components_query(month, rate, only).subquery()
+    result: dict[int, dict[int, Components]] = {}
+    for row in db.session.execute(select(lines)):
+        result.setdefault(row.employer_id, {})[row.member_id] = Components(
+            employment_id=row.employment_id,
+            ordinary_dues=row.ordinary_dues,
+            contents_insurance=row.contents_insurance,
+            travel_insurance=row.travel_insurance,
+            apprentice=row.apprentice,
+            fixed_amount_ore=row.fixed_amount_ore,
+            position_pct=row.position_pct,
+        )
+    return result
+
+
+def components_query(month: Month, rate: DuesRate, only_employers=None) -> Select:
+    """SQL: one row per member and employer on payroll deduction in `month`, with the line's components.
+
+    Of a member's employments at one employer the largest counts (main-employment order); the member's main
+    employment among all the rows selected carries the fixed amounts (`dues.fixed_components` in SQL).
+    `only_employers` (ids or a subquery of them) narrows the rows before the ranking, as the old per-employer
+    computation of a previous month did."""
+    order = main_employment_order()
+    ranked = (
         select(
-            Employment.id,
+            Employment.id.label("employment_id"),
             Employment.member_id,
             Employment.employer_id,
             Employment.position_pct,
-            Employment.start_date,
             Member.category,
             Member.travel_insurance,
             Member.contents_insurance,
+            func.row_number().over(partition_by=Employment.member_id, order_by=order).label("member_rank"),
+            func.row_number()
+            .over(partition_by=(Employment.member_id, Employment.employer_id), order_by=order)
+            .label("employer_rank"),
         )
         .join(Member, Member.id == Employment.member_id)
         .join(Employer, Employer.id == Employment.employer_id)
         .where(payroll_deduction_clause(month))
     )
-    if employer_ids is not None:
-        query = query.where(Employment.employer_id.in_(sorted(employer_ids)))
-    # Rows in the main-employment order: each member's first row is the main one, and the first at an employer
-    # the largest there.
-    rows = db.session.execute(query.order_by(*main_employment_order())).all()
-    # The main employment of each member carries the fixed amounts (insurances, apprentice flat rate).
-    main_employment: dict[int, int] = {}
-    for row in rows:
-        main_employment.setdefault(row.member_id, row.id)
+    if only_employers is not None:
+        ranked = ranked.where(Employment.employer_id.in_(only_employers))
+    ranked = ranked.subquery("ranked")
+    apprentice = ranked.c.category == MemberCategory.apprentice
+    main = ranked.c.member_rank == 1
+    contents = and_(ranked.c.category != MemberCategory.apprentice, main, ranked.c.contents_insurance.is_(True))
+    travel = and_(ranked.c.category != MemberCategory.apprentice, main, ranked.c.travel_insurance.is_(True))
+    fixed = case(
+        (apprentice, case((main, _ore(rate.apprentice_flat_ore)), else_=_ore(0))),
+        else_=case((contents, _ore(rate.contents_insurance_ore)), else_=_ore(0))
+        + case((travel, _ore(rate.travel_insurance_ore)), else_=_ore(0)),
+    )
+    return select(
+        ranked.c.employer_id,
+        ranked.c.member_id,
+        ranked.c.employment_id,
+        ranked.c.position_pct,
+        (ranked.c.category != MemberCategory.apprentice).label("ordinary_dues"),
+        contents.label("contents_insurance"),
+        travel.label("travel_insurance"),
+        apprentice.label("apprentice"),
+        fixed.label("fixed_amount_ore"),
+    ).where(ranked.c.employer_rank == 1)
 
-    result: dict[int, dict[int, Components]] = {}
-    for row in rows:
-        per_employer = result.setdefault(row.employer_id, {})
-        if row.member_id in per_employer:
-            continue  # one line per member and employer: the largest employment there
-        parts = dues.fixed_components(
-            rate,
-            apprentice=row.category == MemberCategory.apprentice,
-            main_employment=main_employment[row.member_id] == row.id,
-            contents_insurance=row.contents_insurance,
-            travel_insurance=row.travel_insurance,
+
+def _ore(amount: int):
+    return literal(int(amount), BigInteger)
+
+
+def previous_month_query(month: Month, rate: DuesRate, current) -> Select:
+    """SQL: last month's lines per employer (the `current` CTE's columns): as told then (STOP lines left out), or,
+    for an employer with members now that was not told last month, as computed now."""
+    previous = month.previous
+    told = select(DeductionBasis.employer_id).where(DeductionBasis.period == str(previous))
+    stored = (
+        select(
+            DeductionBasis.employer_id,
+            DeductionBasisLine.member_id,
+            DeductionBasisLine.employment_id,
+            DeductionBasisLine.position_pct,
+            DeductionBasisLine.ordinary_dues,
+            DeductionBasisLine.contents_insurance,
+            DeductionBasisLine.travel_insurance,
+            DeductionBasisLine.apprentice,
+            DeductionBasisLine.fixed_amount_ore,
         )
-        per_employer[row.member_id] = Components(employment_id=row.id, position_pct=row.position_pct, **asdict(parts))
-    return result
-
-
-def stored_month(month: Month) -> dict[int, dict[int, Components]]:
-    """The bases already made for a month, as the employers were told them (STOP lines left out)."""
-    rows = db.session.execute(
-        select(DeductionBasis.employer_id, DeductionBasisLine)
         .join(DeductionBasisLine, DeductionBasisLine.basis_id == DeductionBasis.id)
-        .where(DeductionBasis.period == str(month), DeductionBasisLine.on_deduction.is_(True))
-    ).all()
-    result: dict[int, dict[int, Components]] = {}
-    for employer_id, line in rows:
-        result.setdefault(employer_id, {})[line.member_id] = Components(
-            employment_id=line.employment_id,
-            ordinary_dues=line.ordinary_dues,
-            contents_insurance=line.contents_insurance,
-            travel_insurance=line.travel_insurance,
-            apprentice=line.apprentice,
-            fixed_amount_ore=line.fixed_amount_ore,
-            position_pct=line.position_pct,
+        .where(DeductionBasis.period == str(previous), DeductionBasisLine.on_deduction.is_(True))
+    )
+    not_told = select(current.c.employer_id).where(current.c.employer_id.not_in(told)).distinct()
+    computed = components_query(previous, rate_for_or_none(previous) or rate, not_told)
+    return union_all(stored, computed)
+
+
+def lines_query(month: Month, rate: DuesRate, new_bases_after: int) -> Select:
+    """SQL: every line of the month's new bases (those with an id above `new_bases_after`): everyone on deduction
+    now, with START or CHANGE against last month, and a STOP line for everyone who left an employer's basis.
+
+    Now and last month are paired without a join: both sets in one, each member's row at an employer ordered
+    last month first, and a window reading the row before (last month's) and after (this month's). A join of two
+    derived sets is where PostgreSQL's estimates fail (it guesses a handful of rows and loops over them)."""
+    current = components_query(month, rate).cte("basis_current")
+    previous = previous_month_query(month, rate, current).subquery("basis_previous")
+    both = union_all(
+        select(*[current.c[name] for name in PART_COLUMNS], literal(1).label("is_now")),
+        select(*[previous.c[name] for name in PART_COLUMNS], literal(0).label("is_now")),
+    ).subquery("basis_both")
+    pair = {"partition_by": (both.c.employer_id, both.c.member_id), "order_by": both.c.is_now}
+    paired = select(
+        *both.c,
+        func.lag(both.c.is_now).over(**pair).label("before_is_now"),
+        func.lead(both.c.is_now).over(**pair).label("after_is_now"),
+        *[func.lag(both.c[name]).over(**pair).label("before_" + name) for name in KIND_COLUMNS],
+    ).subquery("basis_paired")
+    row = paired.c
+    before = {name: row["before_" + name] for name in KIND_COLUMNS}
+    is_now = row.is_now == 1
+    kind_differs = or_(*[before[name] != row[name] for name in KIND_COLUMNS if name != "fixed_amount_ore"])
+    fixed_differs = before["fixed_amount_ore"] != row.fixed_amount_ore
+    travel_differs = before["travel_insurance"] != row.travel_insurance
+    contents_differs = before["contents_insurance"] != row.contents_insurance
+    travel_code = case((row.travel_insurance, TRAVEL_STARTED), else_=TRAVEL_STOPPED)
+    contents_code = case((row.contents_insurance, CONTENTS_STARTED), else_=CONTENTS_STOPPED)
+    # describe_change in SQL: an apprenticeship change alone, else the insurances (travel first), else a move of
+    # the insurances between employers (the fixed amount changed).
+    detail = case(
+        (and_(before["apprentice"], not_(row.apprentice)), APPRENTICE_TO_ORDINARY),
+        (and_(row.apprentice, not_(before["apprentice"])), ORDINARY_TO_APPRENTICE),
+        (and_(travel_differs, contents_differs), travel_code + "," + contents_code),
+        (travel_differs, travel_code),
+        (contents_differs, contents_code),
+        (fixed_differs, INSURANCE_MOVED),
+        else_="",
+    )
+    change_type = DeductionBasisLine.__table__.c.change.type
+    started = row.before_is_now.is_(None)
+    changed = or_(kind_differs, fixed_differs)
+    basis = DeductionBasis.__table__.alias("basis_new")
+    return (
+        select(
+            basis.c.id,
+            row.member_id,
+            row.employment_id,
+            is_now,
+            *[and_(is_now, row[name]) for name in ("ordinary_dues", "contents_insurance", "travel_insurance",
+                                                   "apprentice")],
+            case((is_now, row.fixed_amount_ore), else_=_ore(0)),
+            row.position_pct,
+            case((~is_now, literal(BasisChange.stop, change_type)),
+                 (started, literal(BasisChange.start, change_type)),
+                 (changed, literal(BasisChange.change, change_type)), else_=null()),
+            case((and_(is_now, ~started, changed), detail), else_=null()),
         )
-    return result
+        .join(basis, and_(basis.c.employer_id == row.employer_id, basis.c.period == str(month),
+                          basis.c.id > new_bases_after))
+        # this month's rows, and last month's that have none this month (STOP)
+        .where(or_(is_now, row.after_is_now.is_(None)))
+    )
 
 
-def describe_change(before: Components, after: Components) -> list[str]:
-    codes = []
-    if before.apprentice and not after.apprentice:
-        codes.append(APPRENTICE_TO_ORDINARY)
-    elif after.apprentice and not before.apprentice:
-        codes.append(ORDINARY_TO_APPRENTICE)
-    else:
-        if before.travel_insurance != after.travel_insurance:
-            codes.append(TRAVEL_STARTED if after.travel_insurance else TRAVEL_STOPPED)
-        if before.contents_insurance != after.contents_insurance:
-            codes.append(CONTENTS_STARTED if after.contents_insurance else CONTENTS_STOPPED)
-    if not codes and before.fixed_amount_ore != after.fixed_amount_ore:
-        codes.append(INSURANCE_MOVED)
-    return codes
+# The columns of a line's components, as components_query gives them; those compared with last month.
+PART_COLUMNS = ("employer_id", "member_id", "employment_id", "position_pct", "ordinary_dues", "contents_insurance",
+                "travel_insurance", "apprentice", "fixed_amount_ore")
+KIND_COLUMNS = ("ordinary_dues", "contents_insurance", "travel_insurance", "apprentice", "fixed_amount_ore")
 
-
-def diff_lines(previous: dict[int, Components], current: dict[int, Components]) -> list[dict]:
-    """Basis lines for one employer: everyone on it now, and a STOP line for everyone who left it."""
-    lines = []
-    for member_id, now in current.items():
-        before = previous.get(member_id)
-        change, detail = None, None
-        if before is None:
-            change = BasisChange.start
-        elif before.kind() != now.kind() or before.fixed_amount_ore != now.fixed_amount_ore:
-            codes = describe_change(before, now)
-            change, detail = BasisChange.change, ",".join(codes)
-        lines.append(_line_row(member_id, now, True, change, detail))
-    for member_id, before in previous.items():
-        if member_id not in current:
-            stopped = Components(before.employment_id, False, False, False, False, 0, before.position_pct)
-            lines.append(_line_row(member_id, stopped, False, BasisChange.stop, None))
-    return lines
-
-
-def _line_row(member_id: int, c: Components, on_deduction: bool, change, detail) -> dict:
-    return {
-        "member_id": member_id,
-        "employment_id": c.employment_id,
-        "on_deduction": on_deduction,
-        "ordinary_dues": c.ordinary_dues,
-        "contents_insurance": c.contents_insurance,
-        "travel_insurance": c.travel_insurance,
-        "apprentice": c.apprentice,
-        "fixed_amount_ore": c.fixed_amount_ore,
-        "position_pct": c.position_pct,
-        "change": change,
-        "change_detail": detail,
-    }
+LINE_COLUMNS = ("basis_id", "member_id", "employment_id", "on_deduction", "ordinary_dues", "contents_insurance",
+                "travel_insurance", "apprentice", "fixed_amount_ore", "position_pct", "change", "change_detail")
 
 
 def generate(month: Month, refresh: bool = False, now: dt.datetime | None = None) -> GenerateResult:
-    """Make (or with `refresh`, remake) the month's bases in one transaction."""
+    """Make (or with `refresh`, remake) the month's bases in one transaction.
+
+    Set-based: the employers come from one query, their bases from one multi-row insert, and every line from one
+    INSERT ... SELECT that ranks the employments and compares with last month in the database."""
     now = now or dt.datetime.now()
     result = GenerateResult(month)
     try:
         rate = rate_for(month)
-        current = compute_month(month, rate)
-        previous = _previous_month(month, rate, current)
-        existing = {b.employer_id: b
-                    for b in db.session.scalars(select(DeductionBasis).where(DeductionBasis.period == str(month)))}
+        existing = {row.employer_id: row for row in db.session.execute(
+            select(DeductionBasis.employer_id, DeductionBasis.id, DeductionBasis.notified_at)
+            .where(DeductionBasis.period == str(month))
+        )}
         customers = dict(
             db.session.execute(
                 select(Employer.id, Employer.customer_no).where(Employer.has_deduction_agreement.is_(True))
             ).all()
         )
-        employers = sorted(employer_id for employer_id in set(current) | set(previous) if employer_id in customers)
+        employers = sorted(employer_id for employer_id in _employers_with_lines(month) if employer_id in customers)
         to_build = _employers_to_build(employers, existing, refresh, result)
         _delete_bases([existing[e].id for e in to_build if e in existing])
         result.created = len(to_build) - result.refreshed
-        lines_by_employer = {
-            employer_id: diff_lines(previous.get(employer_id, {}), current.get(employer_id, {}))
-            for employer_id in to_build
-        }
-        basis_rows = [
-            _basis_row(month, employer_id, customers[employer_id], rate, now, lines, result)
-            for employer_id, lines in lines_by_employer.items()
-        ]
-        _insert_bases(basis_rows, lines_by_employer)
+        if to_build:
+            _insert_bases(month, rate, now, [(e, customers[e]) for e in to_build], result)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -292,29 +363,25 @@ def generate(month: Month, refresh: bool = False, now: dt.datetime | None = None
     return result
 
 
-def _previous_month(month: Month, rate: DuesRate, current: dict) -> dict[int, dict[int, Components]]:
-    """Last month's components per employer: as told then, or (for an employer not told) as computed now."""
-    previous = stored_month(month.previous)
-    told_last_month = set(
-        db.session.scalars(select(DeductionBasis.employer_id).where(DeductionBasis.period == str(month.previous)))
-    )
-    missing_previous = set(current) - told_last_month
-    if missing_previous:
-        computed = compute_month(month.previous, rate_for_or_none(month.previous) or rate, missing_previous)
-        previous.update(computed)
-    return previous
+def _employers_with_lines(month: Month) -> set[int]:
+    """The employers with members on deduction now or last month (as told: the lines on deduction)."""
+    now = select(Employment.employer_id).join(Member, Member.id == Employment.member_id).join(
+        Employer, Employer.id == Employment.employer_id).where(payroll_deduction_clause(month))
+    before = select(DeductionBasis.employer_id).join(
+        DeductionBasisLine, DeductionBasisLine.basis_id == DeductionBasis.id).where(
+        DeductionBasis.period == str(month.previous), DeductionBasisLine.on_deduction.is_(True))
+    return set(db.session.scalars(union(now, before)))
 
 
 def _employers_to_build(employers: list[int], existing: dict, refresh: bool, result: GenerateResult) -> list[int]:
     """The employers whose basis is made now; counts the ones left alone in `result`."""
     to_build: list[int] = []
     for employer_id in employers:
-        basis = existing.get(employer_id)
-        if basis is None:
+        if employer_id not in existing:
             to_build.append(employer_id)
         elif not refresh:
             result.already_there += 1
-        elif basis.notified_at is not None:
+        elif existing[employer_id].notified_at is not None:
             result.refused_notified += 1
         else:
             to_build.append(employer_id)
@@ -323,47 +390,44 @@ def _employers_to_build(employers: list[int], existing: dict, refresh: bool, res
 
 
 def _delete_bases(basis_ids: list[int]) -> None:
-    if basis_ids:
-        db.session.execute(delete(DeductionBasisLine).where(DeductionBasisLine.basis_id.in_(basis_ids)))
-        db.session.execute(delete(DeductionBasis).where(DeductionBasis.id.in_(basis_ids)))
+    for start in range(0, len(basis_ids), 5000):
+        chunk = basis_ids[start : start + 5000]
+        db.session.execute(delete(DeductionBasisLine).where(DeductionBasisLine.basis_id.in_(chunk)))
+        db.session.execute(delete(DeductionBasis).where(DeductionBasis.id.in_(chunk)))
 
 
-def _basis_row(month: Month, employer_id: int, customer_no: str, rate: DuesRate, now: dt.datetime, lines: list[dict],
-               result: GenerateResult) -> dict:
-    """The basis row of one employer; adds its members and changes to `result`."""
-    members = sum(1 for line in lines if line["on_deduction"])
-    changes = sum(1 for line in lines if line["change"] is not None)
-    result.members += members
-    result.changes += changes
-    return {
-        "employer_id": employer_id,
-        "period": str(month),
-        "kid": kid_for(customer_no, month),
-        "rate_id": rate.id,
-        "generated_at": now,
-        "member_count": members,
-        "change_count": changes,
-        "fixed_total_ore": sum(line["fixed_amount_ore"] for line in lines),
-    }
-
-
-def _insert_bases(basis_rows: list[dict], lines_by_employer: dict[int, list[dict]]) -> None:
-    """One insert for the bases, then their lines in batches, each line pointing at its new basis."""
-    if not basis_rows:
-        return
-    created = db.session.execute(
-        insert(DeductionBasis).returning(
-            DeductionBasis.id, DeductionBasis.employer_id, sort_by_parameter_order=True
-        ),
-        basis_rows,
+def _insert_bases(month: Month, rate: DuesRate, now: dt.datetime, employers: list[tuple[int, str]],
+                  result: GenerateResult) -> None:
+    """The bases (in employer order), then all their lines in one INSERT ... SELECT, then each basis's counts
+    from its lines; adds the members and changes to `result`."""
+    new_after = db.session.scalar(select(func.coalesce(func.max(DeductionBasis.id), 0)))
+    db.session.execute(insert(DeductionBasis.__table__), [
+        {"employer_id": employer_id, "period": str(month), "kid": kid_for(customer_no, month), "rate_id": rate.id,
+         "generated_at": now, "member_count": 0, "change_count": 0, "fixed_total_ore": 0}
+        for employer_id, customer_no in employers
+    ])
+    db.session.execute(insert(DeductionBasisLine.__table__).from_select(LINE_COLUMNS, lines_query(month, rate,
+                                                                                                  new_after)))
+    # The new bases' lines are those with a basis id above the others': totals without a join to the bases.
+    line = DeductionBasisLine.__table__.c
+    totals = db.session.execute(
+        select(
+            line.basis_id,
+            func.sum(case((line.on_deduction.is_(True), 1), else_=0)),
+            func.count(line.change),
+            func.sum(line.fixed_amount_ore),
+        )
+        .where(line.basis_id > new_after)
+        .group_by(line.basis_id)
     ).all()
-    line_rows = []
-    for basis_id, employer_id in created:
-        for line in lines_by_employer[employer_id]:
-            line["basis_id"] = basis_id
-            line_rows.append(line)
-    for start in range(0, len(line_rows), 5000):
-        db.session.execute(insert(DeductionBasisLine), line_rows[start : start + 5000])
+    db.session.execute(
+        update(DeductionBasis.__table__).where(DeductionBasis.__table__.c.id == bindparam("basis_id")).values(
+            member_count=bindparam("members"), change_count=bindparam("changes"), fixed_total_ore=bindparam("fixed")),
+        [{"basis_id": basis_id, "members": members, "changes": changes, "fixed": fixed}
+         for basis_id, members, changes, fixed in totals],
+    )
+    result.members += sum(int(row[1]) for row in totals)
+    result.changes += sum(int(row[2]) for row in totals)
 
 
 def rate_for_or_none(month: Month) -> DuesRate | None:
