@@ -93,10 +93,7 @@ def main() -> int:
     first = Month.of(day).first_day
     last_month = Month.of(day)
     first_month = last_month.shift(-23)
-    months, month = [], first_month
-    while month <= last_month:
-        months.append(month)
-        month = month.next
+    months = [first_month.shift(n) for n in range(24)]
     ages = {f"age{low}": _years_before(day, low) for low, _code, _label in AGE_BANDS[1:]}
 
     def report_with_files(spec):
