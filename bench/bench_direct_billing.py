@@ -1,46 +1,40 @@
-"""Direct billing at 100,000 direct payers: a quarter's invoices, a month's AvtaleGiro claims file and the import
-of a 100,000-transaction OCR file.
+"""Direct billing at 100,000 direct payers, each bulk operation beside one hand-written SQL statement computing the
+same rows (bench.common.compare_operations): a quarter's invoices, a month's AvtaleGiro claim rows, and the
+month's AvtaleGiro claims file.
 
-    python bench/bench_direct_billing.py [--db URL] [--runs 2] [--members 100000]
+    python bench/bench_direct_billing.py [--db URL] [--runs 3] [--members 100000]
 
-Targets (issue 13), on SQLite and PostgreSQL: invoices for a quarter under 10 s (`invoices generate`), a
-claims file for 100,000 mandates under 10 s (`avtalegiro claims`: the month's AvtaleGiro rows generated, the
-Nets file built, the claims marked sent), importing a 100,000-transaction OCR file under 20 s (`payments
-import`: read, stored, matched to the invoices by KID, allocated, the invoices' sums kept). Each is timed
-through the service its CLI command calls, `--runs` times (the step's rows removed between runs), and its peak
-Python memory taken in a run of its own (tracemalloc slows Python down several times); the process's max RSS
-closes the report.
+- invoices: `invoices.generate(quarter)` (`flask --app run invoices generate`) beside one INSERT ... SELECT of the
+  same invoice rows (members paying directly in each month, the rates in force, the KID with its MOD10 digit);
+- avtalegiro rows: `invoices.generate_avtalegiro_month(month)` (the first step of `avtalegiro claims`) beside
+  the same INSERT ... SELECT for one month and the members with a mandate;
+- avtalegiro file: `avtalegiro.build_claims` and `mark_claimed` (the Nets file built, the claims marked sent)
+  beside the one SELECT of the claims' figures that the file is written from.
 
-The dataset is its own database (default: SQLite file instance/bench_direct_100k.db; for PostgreSQL pass
---db): the benchmark register (seed.generator) with every member active and no employment on payroll
-deduction, so that every member pays directly, and the demo's direct dues rates. The setup (not timed) also
-imports an AvtaleGiro agreements file with a mandate for every member, after the quarter's invoices are made.
-On PostgreSQL the tables are analysed after every bulk change of the setup and between runs, as autovacuum
-does in production (`--no-analyze` leaves the statistics as they are: on a server with autovacuum off, the
-planner then works from the statistics of the empty tables).
+Each operation's rows are removed (or unmarked) before every run of either. The reminder run is not here: it
+renders a PDF and queues a mail per invoice (invoice_documents.remind), work no SQL statement does.
+
+The dataset is its own database (default: SQLite file instance/bench_direct_100k.db; for PostgreSQL pass --db,
+e.g. postgresql+psycopg://postgres@127.0.0.1/bench_direct_100000), since the setup changes the register: the
+benchmark register (seed.generator) with every member active and no employment on payroll deduction, so that
+every member pays directly, the demo's direct dues rates, and an AvtaleGiro mandate for every member (one
+agreements file imported), registered after the invoiced quarter and before the claims month. On PostgreSQL the
+tables are analysed after the setup, as autovacuum does in production.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import resource
-import statistics
 import sys
 import time
-import tracemalloc
-from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import bench_app, bench_arguments
+from bench.common import Operation, add_only_argument, bench_app, bench_arguments, compare_operations
 
 DEFAULT_DB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "instance",
                           "bench_direct_100k.db")
-TARGETS = {"invoices": 10.0, "claims": 10.0, "import": 20.0}
-
-
-ANALYZE = True
 
 
 def analyze() -> None:
@@ -50,43 +44,18 @@ def analyze() -> None:
     from webapp.extensions import db
 
     db.session.commit()
-    if ANALYZE and db.engine.dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("ANALYZE"))
 
 
-def measure(step: Callable[[], object], reset: Callable[[], None], runs: int) -> tuple[list[float], float, object]:
-    """`step` timed `runs` times after `reset`, then once more under tracemalloc: seconds, peak MiB, last result."""
-    seconds, result = [], None
-    for _ in range(runs):
-        analyze()  # the deletes of `reset` after a bulk step need fresh statistics too
-        reset()
-        analyze()
-        started = time.perf_counter()
-        result = step()
-        seconds.append(time.perf_counter() - started)
-    analyze()
-    reset()
-    analyze()
-    tracemalloc.start()
-    step()
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return seconds, peak, result
-
-
-def report(name: str, seconds: list[float], peak: float, detail: str = "") -> None:
-    median = statistics.median(seconds)
-    verdict = "within" if median < TARGETS[name] else "OVER"
-    print(f"  {name}: median {median:.2f} s ({', '.join(f'{s:.2f}' for s in seconds)}), {verdict} the "
-          f"{TARGETS[name]:.0f} s target; peak Python memory {peak:.0f} MiB{detail}")
-
-
-def prepare(today: dt.date) -> int:
-    """Every member active and paying directly; the direct dues rates; no billing rows left from a run before."""
+def prepare(today: dt.date, mandates_registered: dt.datetime) -> None:
+    """Every member active and paying directly, the direct dues rates, a mandate for every member registered at
+    `mandates_registered`, no billing rows left from a run before. Skipped when the database is so already."""
     from sqlalchemy import delete, func, select, update
 
     from seed.cycle import ensure_rate
+    from seed.phases.direct_bank import NEW_OR_CHANGED, agreements_file
     from seed.phases.direct_billing import ensure_direct_rates
     from webapp.extensions import db
     from webapp.models import (
@@ -100,7 +69,18 @@ def prepare(today: dt.date) -> int:
         PaymentAllocation,
         PaymentImport,
     )
+    from webapp.services import payments
+    from webapp.services.kid import member_kid_for
+    from webapp.services.periods import Month
 
+    members = db.session.scalar(select(func.count(Member.id)))
+    ready = (db.session.scalar(select(func.count(AvtaleGiroMandate.id))
+                               .where(AvtaleGiroMandate.registered_at == mandates_registered)) == members
+             and db.session.scalar(select(func.count(Employment.id)).where(Employment.on_deduction.is_(True))) == 0
+             and db.session.scalar(select(func.count(Member.id)).where(Member.left_on.is_not(None))) == 0)
+    if ready:
+        return
+    started = time.perf_counter()
     for model in (PaymentAllocation, InvoiceAdjustment, Invoice, Payment, AvtaleGiroMandate, PaymentImport):
         db.session.execute(delete(model))
     db.session.execute(update(Member).values(left_on=None, leave_reason=None))
@@ -108,132 +88,179 @@ def prepare(today: dt.date) -> int:
     db.session.commit()
     ensure_rate()
     ensure_direct_rates(today)
-    analyze()
     assert db.session.scalar(select(func.count(DeductionBasis.id))) == 0, "the bench database has deduction bases"
-    return int(db.session.scalar(select(func.count(Member.id))))
-
-
-def bench_invoices(quarter, today: dt.date, runs: int) -> None:
-    from sqlalchemy import delete
-
-    from webapp.extensions import db
-    from webapp.models import Invoice
-    from webapp.services import invoices
-
-    def reset():
-        db.session.execute(delete(Invoice).where(Invoice.period == str(quarter)))
-        db.session.commit()
-
-    seconds, peak, result = measure(lambda: invoices.generate(quarter, today=today), reset, runs)
-    report("invoices", seconds, peak, f"; {result.summary()}")
-
-
-def import_mandates(month, today: dt.date) -> None:
-    """Every member signs an AvtaleGiro mandate: one agreements file from the bank (setup, timed apart)."""
-    from sqlalchemy import select
-
-    from seed.phases.direct_bank import NEW_OR_CHANGED, agreements_file
-    from webapp.extensions import db
-    from webapp.models import Member
-    from webapp.services import payments
-    from webapp.services.kid import member_kid_for
-
     numbers = db.session.scalars(select(Member.member_no).order_by(Member.id)).all()
+    month = Month.of(mandates_registered.date())
     data = agreements_file([(member_kid_for(number, month), NEW_OR_CHANGED, index % 3 == 0)
                             for index, number in enumerate(numbers)], today, 1)
-    started = time.perf_counter()
-    result = payments.import_file("AVTALEGIRO.bench.txt", data, imported_by="bench")
+    payments.import_file("AVTALEGIRO.bench.txt", data, imported_by="bench")
+    db.session.execute(update(AvtaleGiroMandate).values(registered_at=mandates_registered))
     analyze()
-    print(f"  setup: agreements file with {len(numbers):,} mandates imported in {time.perf_counter() - started:.2f} s "
-          f"({result.summary()})")
+    print(f"setup: {members:,} members paying directly, each with a mandate, in {time.perf_counter() - started:.1f} s",
+          file=sys.stderr)
 
 
-def bench_claims(month, today: dt.date, runs: int) -> None:
-    from sqlalchemy import delete
+# ------------------------------------------------------------------ the hand-written SQL
+
+
+def _luhn_sql(body: str, length: int) -> str:
+    """SQL: the MOD10 check digit of the `length`-digit text `body` (every second digit from the right doubled)."""
+    terms = []
+    for position in range(1, length + 1):
+        digit = f"CAST(SUBSTR({body}, {position}, 1) AS INTEGER)"
+        terms.append(f"(2 * {digit} - 9 * ({digit} / 5))" if (length - position) % 2 == 0 else digit)
+    return f"((10 - ({' + '.join(terms)}) % 10) % 10)"
+
+
+def invoice_rows_sql(months, method: str, today: dt.date, now: dt.datetime):
+    """ONE statement inserting the invoices of `months` (one billing period) for the members paying by `method`
+    in them: the months a member pays directly are consecutive here (a membership's span), so one invoice each."""
+    from sqlalchemy import text
+
+    from webapp.models.choices import PaymentMethod
+    from webapp.services.deduction_basis import PAYROLL_CATEGORIES
+    from webapp.services.invoices import billing_period_of, billing_unit, due_date
+    from webapp.services.payment_methods import mandate_cutoff
+
+    params: dict[str, object] = {"today": today, "now": now, "true": True,
+                                 "period": billing_period_of(months[0], billing_unit(PaymentMethod[method]))}
+    payroll = ", ".join(f"'{category.name}'" for category in PAYROLL_CATEGORIES)
+    mandate = "EXISTS" if method == "avtalegiro" else "NOT EXISTS"
+    direct, first_month, yymm, due = [], [], [], []
+    for k, month in enumerate(months, 1):
+        params.update({f"f{k}": month.first_day, f"c{k}": mandate_cutoff(month), f"m{k}": str(month),
+                       f"y{k}": f"{month.year % 100:02d}{month.month:02d}",
+                       f"d{k}": due_date(PaymentMethod[method], month, today)})
+        direct.append(f"""CASE WHEN m.joined_on <= :f{k} AND (m.left_on IS NULL OR m.left_on >= :f{k})
+            AND NOT EXISTS (SELECT 1 FROM employment e JOIN employer er ON er.id = e.employer_id
+                WHERE e.member_id = m.id AND er.has_deduction_agreement = :true AND e.on_deduction = :true
+                  AND e.start_date <= :f{k} AND (e.end_date IS NULL OR e.end_date >= :f{k})
+                  AND m.category IN ({payroll}))
+            AND {mandate} (SELECT 1 FROM avtalegiro_mandate a WHERE a.member_id = m.id AND a.active = :true
+                AND a.registered_at < :c{k}) THEN {2 ** (k - 1)} ELSE 0 END""")
+        first_month.append(f"WHEN {2 ** (k - 1)} THEN :m{k}")
+        yymm.append(f"WHEN {2 ** (k - 1)} THEN :y{k}")
+        due.append(f"WHEN {2 ** (k - 1)} THEN :d{k}")
+    params["f0"] = months[0].first_day
+    # the months paid (bits), how many, and the first (the lowest bit set)
+    count = " + ".join(f"(a.bits / {2 ** k}) % 2" for k in range(len(months)))
+    statement = f"""
+    WITH paying AS MATERIALIZED (
+        SELECT m.id, TRIM(m.member_no) AS no, m.category, m.income_band_id, m.contents_insurance,
+            m.travel_insurance, {' + '.join(direct)} AS bits
+        FROM member m
+    )
+    INSERT INTO invoice (member_id, period, first_month, month_count, kid, method, issued_on, due_date, dues_ore,
+        contents_insurance_ore, travel_insurance_ore, amount_ore, paid_ore, credited_ore, written_off_ore, status,
+        created_at)
+    SELECT c.id, :period, c.first_month, c.n, c.body || CAST({_luhn_sql("c.body", 15)} AS VARCHAR), '{method}',
+        :today, c.due, c.dues, c.contents, c.travel, c.dues + c.contents + c.travel, 0, 0, 0, 'open', :now
+    FROM (
+        SELECT b.id, b.n, CASE b.low {' '.join(first_month)} END AS first_month,
+            '902' || SUBSTR('00000000' || b.no, LENGTH(b.no) + 1) || CASE b.low {' '.join(yymm)} END AS body,
+            CASE b.low {' '.join(due)} END AS due,
+            b.n * r.monthly_ore AS dues,
+            CASE WHEN b.category = 'ordinary' AND b.contents_insurance = :true
+                THEN b.n * (SELECT d.contents_insurance_ore FROM dues_rate d WHERE d.valid_from <= :f0
+                            ORDER BY d.valid_from DESC LIMIT 1) ELSE 0 END AS contents,
+            CASE WHEN b.category = 'ordinary' AND b.travel_insurance = :true
+                THEN b.n * (SELECT d.travel_insurance_ore FROM dues_rate d WHERE d.valid_from <= :f0
+                            ORDER BY d.valid_from DESC LIMIT 1) ELSE 0 END AS travel
+        FROM (
+            SELECT a.*, {count} AS n, a.bits & (-a.bits) AS low FROM paying a WHERE a.bits > 0
+        ) b
+        JOIN direct_dues_rate r ON r.category = b.category
+            AND ((b.category = 'ordinary' AND r.income_band_id = COALESCE(b.income_band_id,
+                    (SELECT i.id FROM income_band i WHERE i.is_default = :true)))
+                 OR (b.category <> 'ordinary' AND r.income_band_id IS NULL))
+            AND r.valid_from = (SELECT MAX(r2.valid_from) FROM direct_dues_rate r2 WHERE r2.category = r.category
+                AND COALESCE(r2.income_band_id, -1) = COALESCE(r.income_band_id, -1) AND r2.valid_from <= :f0)
+    ) c
+    ORDER BY c.id"""
+    return text(statement), params
+
+
+def claims_sql(month):
+    """ONE statement: the month's claims with what the file needs (KID, due date, amount, payer, notice)."""
+    from sqlalchemy import text
+
+    return text("""
+        SELECT i.id, i.kid, i.due_date, i.amount_ore - i.credited_ore - i.written_off_ore - i.paid_ore,
+            m.member_no, m.first_name, m.last_name, a.notify
+        FROM invoice i JOIN member m ON m.id = i.member_id
+        JOIN avtalegiro_mandate a ON a.member_id = i.member_id AND a.active = :true
+        WHERE i.method = 'avtalegiro' AND i.first_month = :month AND i.sent_at IS NULL
+          AND i.amount_ore - i.credited_ore - i.written_off_ore - i.paid_ore > 0
+        ORDER BY i.id"""), {"month": str(month), "true": True}
+
+
+# ------------------------------------------------------------------ the operations
+
+
+def operations(quarter, month, today: dt.date) -> list[Operation]:
+    from sqlalchemy import delete, select, update
 
     from webapp.extensions import db
     from webapp.models import Invoice
     from webapp.services import avtalegiro, invoices
 
-    parts: dict[str, list[float]] = {"rows": [], "file": []}
+    now = dt.datetime.combine(today, dt.time(12))
 
-    def reset():
-        db.session.execute(delete(Invoice).where(Invoice.period == str(month)))
+    def remove(periods):
+        def reset():
+            db.session.execute(delete(Invoice).where(Invoice.period.in_(periods)))
+            db.session.commit()
+        return reset
+
+    def run_sql(statement):
+        def run():
+            sql, params = statement()
+            db.session.execute(sql, params)
+            db.session.commit()
+        return run
+
+    def unclaimed():
+        if db.session.scalar(select(Invoice.id).where(Invoice.first_month == str(month)).limit(1)) is None:
+            invoices.generate_avtalegiro_month(month, today=today)
+        db.session.execute(update(Invoice).where(Invoice.first_month == str(month))
+                           .values(sent_at=None, delivery=None, sent_to=None))
         db.session.commit()
 
-    def claims():
-        # As `flask --app run avtalegiro claims MONTH --out FILE` does.
-        started = time.perf_counter()
-        invoices.generate_avtalegiro_month(month, today=today)
-        built = time.perf_counter()
+    def claims_file():
         made = avtalegiro.build_claims(month, today)
         avtalegiro.mark_claimed(made.invoice_ids)
         db.session.commit()
-        parts["rows"].append(built - started)
-        parts["file"].append(time.perf_counter() - built)
-        return made
 
-    seconds, peak, made = measure(claims, reset, runs)
-    report("claims", seconds, peak, f"; {made.summary()}, {len(made.data) / 2**20:.1f} MiB; of which the rows "
-           f"{statistics.median(parts['rows'][:runs]):.2f} s, the file and marking "
-           f"{statistics.median(parts['file'][:runs]):.2f} s")
+    def claims_rows():
+        sql, params = claims_sql(month)
+        db.session.execute(sql, params).all()
 
-
-def bench_import(quarter, runs: int) -> None:
-    from flask import current_app
-    from sqlalchemy import delete, select
-
-    from webapp.extensions import db
-    from webapp.models import Invoice, Payment, PaymentAllocation, PaymentImport
-    from webapp.services import invoice_ledger, payments
-
-    rows = db.session.execute(select(Invoice.id, Invoice.kid, Invoice.amount_ore, Invoice.due_date)
-                              .where(Invoice.period == str(quarter)).order_by(Invoice.id)).all()
-    started = time.perf_counter()
-    data = payments.build_ocr_file([(kid, amount, due - dt.timedelta(days=2)) for _id, kid, amount, due in rows],
-                                   current_app.config["UNION_ACCOUNT_NUMBER"], file_number=4242)
-    print(f"  setup: OCR file with {len(rows):,} payments built in {time.perf_counter() - started:.2f} s "
-          f"({len(data) / 2**20:.1f} MiB)")
-    invoice_ids = [row[0] for row in rows]
-
-    def reset():
-        batch = select(PaymentImport.id).where(PaymentImport.filename == "OCR.bench.txt")
-        paid = select(Payment.id).where(Payment.import_id.in_(batch))
-        db.session.execute(delete(PaymentAllocation).where(PaymentAllocation.payment_id.in_(paid)))
-        db.session.execute(delete(Payment).where(Payment.import_id.in_(batch)))
-        db.session.execute(delete(PaymentImport).where(PaymentImport.filename == "OCR.bench.txt"))
-        invoice_ledger.refresh(invoice_ids)
-        db.session.commit()
-
-    seconds, peak, result = measure(lambda: payments.import_file("OCR.bench.txt", data, imported_by="bench"),
-                                    reset, runs)
-    report("import", seconds, peak, f"; {result.summary()}")
+    quarter_periods = [str(quarter)] + [str(m) for m in quarter.months]
+    return [
+        Operation("invoices for a quarter", lambda: invoices.generate(quarter, today=today),
+                  run_sql(lambda: invoice_rows_sql(list(quarter.months), "invoice", today, now)),
+                  remove(quarter_periods)),
+        Operation("AvtaleGiro claim rows for a month", lambda: invoices.generate_avtalegiro_month(month, today=today),
+                  run_sql(lambda: invoice_rows_sql([month], "avtalegiro", today, now)), remove([str(month)])),
+        Operation("AvtaleGiro claims file", claims_file, claims_rows, unclaimed),
+    ]
 
 
 def main() -> int:
-    global ANALYZE
-    parser = bench_arguments(runs=2)
-    parser.add_argument("--no-analyze", action="store_true", help="never ANALYZE (PostgreSQL)")
+    parser = bench_arguments(runs=3)
+    add_only_argument(parser)
     args = parser.parse_args()
-    ANALYZE = not args.no_analyze
     app = bench_app(args.db or "sqlite:///" + DEFAULT_DB, args.members, args.employers)
 
-    from webapp.extensions import db
     from webapp.services.periods import Month
 
     today = dt.date.today()
     quarter = Month.of(today).shift(3).quarter  # no basis and no invoice yet
     month = quarter.months[-1].shift(4)  # AvtaleGiro claims in a month of a later quarter
+    registered = dt.datetime.combine(month.previous.first_day, dt.time(9))  # after the quarter, before the month
     with app.app_context():
-        members = prepare(today)
-        print(f"direct billing, {members:,} members (all active, none on payroll deduction), {db.engine.dialect.name}, "
-              f"invoices {quarter}, claims {month}, {args.runs} runs each:")
-        bench_invoices(quarter, today, args.runs)
-        import_mandates(month.previous, today)
-        bench_claims(month, today, args.runs)
-        bench_import(quarter, args.runs)
-    print(f"  process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
-    return 0
+        prepare(today, registered)
+    return compare_operations(app, operations(quarter, month, today), args, script=__file__)
 
 
 if __name__ == "__main__":

@@ -250,7 +250,8 @@ class _Run:
         self.has_bases = [month_has_bases(month) for month in months]
         self.periods = {method: {month: billing_period_of(month, billing_unit(method)) for month in method_months}
                         for method, method_months in months_by_method.items()}
-        self.missing_rates = False
+        # {month index: the categories with a member-month that has no rate in force}
+        self.unpriced: dict[int, set[str]] = {}
         self.months_cte = self._months_cte()
         self.prices_cte = self._prices_cte()
 
@@ -261,7 +262,7 @@ class _Run:
         for i, month in enumerate(self.months):
             rate = self.table.deduction_rate(month)
             if rate is None:
-                self.missing_rates = True
+                self.unpriced.setdefault(i, set()).add(MemberCategory.ordinary.name)
             yymm = f"{month.year % 100:02d}{month.month:02d}"
             rows.append(select(
                 literal(i, Integer).label("i"), literal(str(month), String).label("ym"),
@@ -281,13 +282,14 @@ class _Run:
     def _prices_cte(self):
         """(month, category, band or -1, monthly øre) of every direct rate in force, the band fallback applied."""
         rows = []
-        bands = [None, *self.table.band_codes]
+        # An ordinary member without a band of their own has the default band; without a default, none.
+        bands = [*([None] if self.table.default_band_id is None else []), *self.table.band_codes]
         for i, month in enumerate(self.months):
             for category in MemberCategory:
                 for band in bands if category == MemberCategory.ordinary else [None]:
                     monthly = self.table.direct_rate_ore(month, category, band)
                     if monthly is None:
-                        self.missing_rates = True
+                        self.unpriced.setdefault(i, set()).add(category.name)
                         continue
                     rows.append(select(literal(i, Integer).label("i"), literal(category.name, String).label("category"),
                                        literal(-1 if band is None else band, Integer).label("band"),
@@ -299,15 +301,16 @@ class _Run:
 
     # ---- the member-months
 
-    def _candidates(self):
-        """The member-months to bill (or billed already) with their method, billing period and dues."""
-        member_months = union_all(*(
+    def _candidates(self, categories: dict[int, set[str]] | None = None):
+        """The member-months to bill (or billed already) with their method, billing period and dues; with
+        `categories`, only those of these categories in these months."""
+        per_month = [
             select(Member.id.label("member_id"), literal(i, Integer).label("i"))
-            .where(direct_payer_clause(month, self.has_bases[i]))
-            for i, month in enumerate(self.months)
-        )) if len(self.months) > 1 else select(Member.id.label("member_id"), literal(0, Integer).label("i")).where(
-            direct_payer_clause(self.months[0], self.has_bases[0]))
-        member_months = member_months.subquery("member_month")
+            .where(direct_payer_clause(month, self.has_bases[i]),
+                   *([Member.category.in_(sorted(categories[i]))] if categories is not None else []))
+            for i, month in enumerate(self.months) if categories is None or i in categories
+        ]
+        member_months = (union_all(*per_month) if len(per_month) > 1 else per_month[0]).subquery("member_month")
         mandates = (
             select(AvtaleGiroMandate.member_id, func.min(AvtaleGiroMandate.registered_at).label("registered_at"))
             .where(AvtaleGiroMandate.active.is_(True), AvtaleGiroMandate.member_id.is_not(None))
@@ -365,8 +368,8 @@ class _Run:
             result.months_already_billed = int(db.session.scalar(
                 select(func.count()).select_from(candidates).where(in_period, billed)))
             to_bill.append(~billed)
-        if self.missing_rates:
-            self._refuse_unpriced(candidates, to_bill)
+        if self.unpriced:
+            self._refuse_unpriced()
         ranked = select(
             candidates,
             (candidates.c.month_no - func.row_number().over(
@@ -414,8 +417,12 @@ class _Run:
             result.amount_ore += amount_ore
         return [(member_id, first) for member_id, first, *_ in made]
 
-    def _refuse_unpriced(self, candidates, to_bill) -> None:
+    def _refuse_unpriced(self) -> None:
         """A member-month to bill without a rate in force refuses the run, with the rate table's own message."""
+        candidates = self._candidates(self.unpriced).cte("unpriced_candidate")
+        to_bill = [candidates.c.period != ""]
+        if self._any_billed():
+            to_bill.append(~self._billed_clause(candidates))
         missing = db.session.execute(
             select(candidates.c.i, Member.category, Member.income_band_id, Member.contents_insurance,
                    Member.travel_insurance)
