@@ -28,6 +28,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union,
     union_all,
     update,
@@ -408,6 +409,10 @@ def _insert_bases(month: Month, rate: DuesRate, now: dt.datetime, employers: lis
     ])
     db.session.execute(insert(DeductionBasisLine.__table__).from_select(LINE_COLUMNS, lines_query(month, rate,
                                                                                                   new_after)))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Statistics for the rows just written, so the next statements over the bases (and next month's
+        # generation) are planned for their real size.
+        db.session.execute(text("ANALYZE deduction_basis, deduction_basis_line"))
     # The new bases' lines are those with a basis id above the others': totals without a join to the bases.
     line = DeductionBasisLine.__table__.c
     totals = db.session.execute(
