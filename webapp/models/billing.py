@@ -115,6 +115,8 @@ class Invoice(Model):
     __table_args__ = (
         UniqueConstraint("member_id", "first_month", name="uq_invoice_member_first_month"),
         Index("ix_invoice_status_due", "status", "due_date"),
+        # A period's invoices of one method (claims file, sending, recomputing, the months billed already).
+        Index("ix_invoice_first_month_method", "first_month", "method"),
     )
 
     @property
