@@ -16,6 +16,10 @@ depends_on = None
 
 
 def upgrade():
+    # Nothing to add: the set-based generation reads the employments in one pass (hash joins and a sort for the
+    # window functions), last month's lines through ix_deduction_basis_period and ix_deduction_basis_line_basis_id,
+    # and the new bases through ix_deduction_basis_employer_id, all already there. Its plans on PostgreSQL needed
+    # statistics, not indexes: the generation ANALYZEs the bases and lines it writes.
     pass
 
 

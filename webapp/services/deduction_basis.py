@@ -2,8 +2,11 @@
 
 For a month M, every employer with a deduction agreement gets the members with
 an employment there that is on deduction and, periodized, covers M, with their
-components. Compared with M-1 each line says START, STOP or CHANGE. One query
-reads every employment of the month; the lines are written in bulk.
+components. Compared with M-1 each line says START, STOP or CHANGE.
+
+The work stays in the database (issue 18): the employments are ranked by window functions (the main-employment
+order), last month is paired with this one by a window over both, and every line of every employer is written by
+one INSERT ... SELECT; Python handles only the employers (which to build, their KIDs) and the totals.
 """
 
 from __future__ import annotations
