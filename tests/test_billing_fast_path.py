@@ -206,12 +206,7 @@ def _invoice_row(payer: _Payer, method: PaymentMethod, run: tuple[int, ...], per
 
 
 def reference_rows(period, methods, today: dt.date, now: dt.datetime) -> tuple[list[tuple], GenerateResult]:
-    result = GenerateResult(str(period))
-    months_by_method = {method: _expanded_months(months_of(period), billing_unit(method)) for method in methods}
-    months = _Months(sorted({m for method_months in months_by_method.values() for m in method_months}))
-    pricing = _Pricing(months, direct_dues.load(), today)
-    rows = list(_invoice_rows(_direct_payers(months), _billed_months(months), months, months_by_method, pricing,
-                              now, result))
+    rows, result = _reference_dicts(period, methods, today, now)
     result.members = len({row["member_id"] for row in rows})
     return sorted(_row_key(row) for row in rows), result
 
@@ -283,14 +278,15 @@ def seeded(tmp_path_factory):
         db.engine.dispose()
 
 
-def _reference_dicts(period):
+def _reference_dicts(period, methods=(PaymentMethod.invoice, PaymentMethod.avtalegiro), today: dt.date = TODAY,
+                     now: dt.datetime = NOW) -> tuple[list[dict], GenerateResult]:
+    """The old code's invoice rows of the period (not inserted) and its counts."""
     result = GenerateResult(str(period))
-    methods = (PaymentMethod.invoice, PaymentMethod.avtalegiro)
     months_by_method = {method: _expanded_months(months_of(period), billing_unit(method)) for method in methods}
     months = _Months(sorted({m for method_months in months_by_method.values() for m in method_months}))
-    pricing = _Pricing(months, direct_dues.load(), TODAY)
+    pricing = _Pricing(months, direct_dues.load(), today)
     return list(_invoice_rows(_direct_payers(months), _billed_months(months), months, months_by_method, pricing,
-                              NOW, result)), result
+                              now, result)), result
 
 
 PERIODS = [
