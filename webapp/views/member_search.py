@@ -21,10 +21,13 @@ SHORTEST_INDEXED = 3
 
 
 def name_candidates(column: str, value: str):
-    """The ids of members whose `column` may contain `value`, from the FTS5 table (SQLite)."""
-    search = table(NAME_SEARCH_TABLE)
-    return select(literal_column(f"{NAME_SEARCH_TABLE}.rowid")).select_from(search).where(
-        literal_column(f"{NAME_SEARCH_TABLE}.{column}").like("%" + value + "%"))
+    """The ids of members whose `column` may contain `value`, from the FTS5 table (SQLite).
+
+    A quoted phrase of the trigram tokenizer matches where the text's trigrams stand in a row (case folded), which
+    is cheaper than the table's own LIKE: that one reads every candidate's name again."""
+    phrase = '"' + value.replace('"', '""') + '"'
+    return select(literal_column("rowid")).select_from(table(NAME_SEARCH_TABLE)).where(
+        literal_column(NAME_SEARCH_TABLE).op("MATCH")(f"{column} : {phrase}"))
 
 
 class NameContains(FilterContains):
