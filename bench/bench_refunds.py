@@ -4,9 +4,10 @@
 
 The project: `refunds.calculate` (the service the CLI and the office's screen call): the snapshot of the counted
 members stored in refund_member, the member-months grouped per home unit and category, the split and the stored
-figures per unit. The SQL: the one INSERT ... SELECT that stores the same snapshot in refund_member (the bulk of
-the result). Before each run the quarter's draft is removed and an empty draft run put in its place (the
-snapshot's rows need a run); the draft is removed at the end. Refused for a quarter that is approved.
+figures per unit. The SQL: one grouped SELECT computing what the calculation distributes, the counted members and
+member-months per home unit and category in the quarter (`refunds.month_counts` of the run). Before each run the
+quarter's draft is removed, and at the end; the first run checks that the SELECT gives the run's month counts.
+Refused for a quarter that is approved.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import Operation, add_only_argument, bench_app, bench_arguments, compare_operations
 
-SNAPSHOT_SQL = """
-INSERT INTO refund_member (run_id, unit_id, member_id, member_no, name, category, months)
-SELECT :run_id, home_unit_id, id, member_no, last_name || ', ' || first_name, category, months
+COUNTS_SQL = """
+SELECT home_unit_id, category, count(*), sum(months)
 FROM (
-    SELECT m.*,
+    SELECT m.home_unit_id, m.category,
            CASE WHEN m.joined_on <= :m1 AND (m.left_on IS NULL OR m.left_on >= :m1) THEN 1 ELSE 0 END
          + CASE WHEN m.joined_on <= :m2 AND (m.left_on IS NULL OR m.left_on >= :m2) THEN 1 ELSE 0 END
          + CASE WHEN m.joined_on <= :m3 AND (m.left_on IS NULL OR m.left_on >= :m3) THEN 1 ELSE 0 END AS months
@@ -31,6 +31,7 @@ FROM (
     WHERE m.category IN ({categories}) AND m.joined_on <= :m3 AND (m.left_on IS NULL OR m.left_on >= :m1)
 ) counted
 WHERE months > 0
+GROUP BY home_unit_id, category
 """
 
 
@@ -45,7 +46,7 @@ def main() -> int:
 
     from seed.refunds import ensure_default_policy, last_quarters
     from webapp.extensions import db
-    from webapp.models import Member, RefundRun
+    from webapp.models import Member
     from webapp.models.choices import RefundStatus
     from webapp.services import refunds
     from webapp.services.periods import Quarter
@@ -60,23 +61,27 @@ def main() -> int:
         pool = db.session.scalar(select(func.count(Member.id))) * 65_00
         terms = refunds.Terms.from_policy(refunds.policy_for(quarter))
         categories = ", ".join(f"'{category.name}'" for category in terms.counted_categories)
-        snapshot = text(SNAPSHOT_SQL.format(categories=categories))
+        counts = text(COUNTS_SQL.format(categories=categories))
         months = {f"m{n}": month.first_day for n, month in enumerate(quarter.months, start=1)}
 
-    def empty_draft() -> None:
-        refunds.discard_draft(quarter)
-        db.session.add(RefundRun(quarter=str(quarter), status=RefundStatus.draft, pool_ore=pool,
-                                 pool_source="given", policy_valid_from=str(quarter),
-                                 calculated_at=dt.datetime.now(), calculated_by="bench"))
-        db.session.commit()
+    def sql() -> list:
+        return db.session.execute(counts, months).all()
 
-    def sql() -> None:
-        db.session.execute(snapshot, {"run_id": refunds.get_run(quarter).id, **months})
-        db.session.commit()
+    def project() -> None:
+        run = refunds.calculate(quarter, pool_ore=pool, actor="bench")
+        if not checked:
+            checked.append(True)
+            expected = sorted((count.unit_id, count.category.name, count.members, count.member_months)
+                              for count in refunds.month_counts(run.id))
+            got = sorted((unit_id, str(category).split(".")[-1], int(n), int(m)) for unit_id, category, n, m in sql())
+            if got != expected:
+                raise SystemExit("the SQL baseline does not give the run's month counts")
+
+    checked: list[bool] = []
 
     operations = [
         Operation(f"refund calculation for {quarter}",
-                  lambda: refunds.calculate(quarter, pool_ore=pool, actor="bench"), sql, before_each=empty_draft),
+                  project, sql, before_each=lambda: refunds.discard_draft(quarter)),
     ]
     status = compare_operations(app, operations, args, script=__file__)
     with app.app_context():

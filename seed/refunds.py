@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import delete, exists, func, select
 
 from webapp.extensions import db
-from webapp.models import Member, RefundPolicy, RefundPool, RefundRun, RefundUnit
+from webapp.models import Member, RefundMember, RefundPolicy, RefundPool, RefundRun, RefundUnit
 from webapp.models.choices import RefundStatus
 from webapp.services import refunds
 from webapp.services.periods import Month, Quarter, covers_month_clause
@@ -78,6 +78,9 @@ def demo_pool_ore(quarter: Quarter) -> int:
 def _drop_orphaned_runs() -> None:
     """A reset of the register (`seed --reset`) empties the runs' unit rows with the units; drop what is left."""
     orphaned = select(RefundRun.id).where(~exists().where(RefundUnit.run_id == RefundRun.id))
+    # The counted members have no foreign keys (the reset leaves them): those of runs gone or going go too.
+    kept = select(RefundRun.id).where(exists().where(RefundUnit.run_id == RefundRun.id))
+    db.session.execute(delete(RefundMember).where(RefundMember.run_id.not_in(kept)))
     db.session.execute(delete(RefundRun).where(RefundRun.id.in_(orphaned)))
     db.session.commit()
 

@@ -166,8 +166,11 @@ class RefundMember(Model):
     __tablename__ = "refund_member"
 
     id = Column(Integer, primary_key=True)
-    run_id = Column(Integer, ForeignKey("refund_run.id", ondelete="CASCADE"), nullable=False)
-    unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=False, index=True)
+    # No foreign keys: their per-row checks cost more than the snapshot's INSERT ... SELECT itself. The rows are
+    # written only by services.refunds.calculate, from the run it has just stored and the members' home units,
+    # and deleted with their run explicitly (services.refunds._clear_run, seed.refunds).
+    run_id = Column(Integer, nullable=False)
+    unit_id = Column(Integer, nullable=False)
     # No link to member: the snapshot outlives changes to (or the removal of) the member row.
     member_id = Column(Integer, nullable=False)
     member_no = Column(String(8), nullable=False)
