@@ -230,6 +230,23 @@ def test_calculation_stores_the_figures_and_adds_up(app_ctx):
     assert sum(unit.amount_ore for unit in refunds.unit_rows(run.id)) == 30_000_000_00
 
 
+def test_snapshot_rows_name_their_run_and_unit_in_the_subject_access_pdf(app_ctx):
+    """refund_member has no foreign keys (they slowed the snapshot); its run and unit are still named as before."""
+    from tests.factories import build_world
+    from webapp.views.subject_access_pdf import value_text
+
+    build_world()
+    make_policy()
+    db.session.commit()
+    run = refunds.calculate(Q1, pool_ore=1000_00)
+    table = RefundMember.__table__
+    row = db.session.scalars(select(RefundMember).where(RefundMember.run_id == run.id)).first()
+    assert value_text(table, table.c.run_id, row.run_id) == value_text(RefundUnit.__table__,
+                                                                       RefundUnit.__table__.c.run_id, run.id)
+    unit = db.session.get(OrgUnit, row.unit_id)
+    assert value_text(table, table.c.unit_id, row.unit_id) == str(unit) and str(unit) != str(unit.id)
+
+
 def test_pool_comes_from_the_quarter_then_the_policy(app_ctx):
     from tests.factories import build_world
 

@@ -169,8 +169,8 @@ class RefundMember(Model):
     # No foreign keys: their per-row checks cost more than the snapshot's INSERT ... SELECT itself. The rows are
     # written only by services.refunds.calculate, from the run it has just stored and the members' home units,
     # and deleted with their run explicitly (services.refunds._clear_run, seed.refunds).
-    run_id = Column(Integer, nullable=False)
-    unit_id = Column(Integer, nullable=False)
+    run_id = Column(Integer, nullable=False, info={"references": "refund_run"})
+    unit_id = Column(Integer, nullable=False, info={"references": "org_unit"})
     # No link to member: the snapshot outlives changes to (or the removal of) the member row.
     member_id = Column(Integer, nullable=False)
     member_no = Column(String(8), nullable=False)

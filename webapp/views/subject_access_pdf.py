@@ -197,11 +197,14 @@ def _typed_text(column, value) -> str | None:
 
 
 def _referenced(column, value) -> str | None:
-    """The row a foreign key names, as the screens name it (a unit by code and name, not its id)."""
-    keys = list(column.foreign_keys)
-    if len(keys) != 1 or not isinstance(value, int):
+    """The row a foreign key names, as the screens name it (a unit by code and name, not its id). A column that
+    names a row without a foreign key (refund_member's run and unit) says which table in its info["references"]."""
+    tables = [key.column.table.name for key in column.foreign_keys]
+    if not tables and "references" in column.info:
+        tables = [column.info["references"]]
+    if len(tables) != 1 or not isinstance(value, int):
         return None
-    model = _models().get(keys[0].column.table.name)
+    model = _models().get(tables[0])
     if model is None or ("__repr__" not in vars(model) and not hasattr(model, "get_full_name")):
         return None
     row = db.session.get(model, value)
