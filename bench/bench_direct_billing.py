@@ -2,7 +2,7 @@
 same rows (bench.common.compare_operations): a quarter's invoices, a month's AvtaleGiro claim rows, and the
 month's AvtaleGiro claims file.
 
-    python bench/bench_direct_billing.py [--db URL] [--runs 3] [--members 100000]
+    python bench/bench_direct_billing.py [--db URL] [--runs 3] [--members 100000] [--only-like "claims file"]
 
 - invoices: `invoices.generate(quarter)` (`flask --app run invoices generate`) beside one INSERT ... SELECT of the
   same invoice rows (members paying directly in each month, the rates in force, the KID with its MOD10 digit);
@@ -249,6 +249,7 @@ def operations(quarter, month, today: dt.date) -> list[Operation]:
 def main() -> int:
     parser = bench_arguments(runs=3)
     add_only_argument(parser)
+    parser.add_argument("--only-like", metavar="TEXT", help="run only the operations whose name contains TEXT")
     args = parser.parse_args()
     app = bench_app(args.db or "sqlite:///" + DEFAULT_DB, args.members, args.employers)
 
@@ -260,7 +261,8 @@ def main() -> int:
     registered = dt.datetime.combine(month.previous.first_day, dt.time(9))  # after the quarter, before the month
     with app.app_context():
         prepare(today, registered)
-    return compare_operations(app, operations(quarter, month, today), args, script=__file__)
+    chosen = [op for op in operations(quarter, month, today) if (args.only_like or "").lower() in op.name.lower()]
+    return compare_operations(app, chosen, args, script=__file__)
 
 
 if __name__ == "__main__":
