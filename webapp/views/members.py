@@ -18,7 +18,7 @@ from webapp.security.scope import get_scope
 from webapp.services import audit
 from webapp.services.home_unit_moves import MoveOutcome, follow_saved_employment
 from webapp.views.form_fields import typeahead_field
-from webapp.views.member_search import MemberInterface
+from webapp.views.member_search import MemberInterface, with_name_search
 from webapp.views.privacy import needs_declaration
 from webapp.views.scoped_api import ScopedModelRestApi
 from webapp.views.scoped_interface import ScopedInterface
@@ -197,6 +197,9 @@ class MemberApi(ScopedModelRestApi):
     add_columns = edit_columns = MEMBER_EDIT_COLUMNS
     search_columns = ["member_no", "first_name", "last_name", "home_unit", "category", "joined_on", "left_on"]
     order_columns = ["member_no", "last_name", "first_name", "joined_on"]
+
+    def _handle_filters_args(self, rison_args):
+        return with_name_search(super()._handle_filters_args(rison_args))
 
     def _mask(self, row: dict) -> None:
         if "national_id" in row:
