@@ -9,7 +9,8 @@ month's AvtaleGiro claims file.
 - avtalegiro rows: `invoices.generate_avtalegiro_month(month)` (the first step of `avtalegiro claims`) beside
   the same INSERT ... SELECT for one month and the members with a mandate;
 - avtalegiro file: `avtalegiro.build_claims` and `mark_claimed` (the Nets file built, the claims marked sent)
-  beside the one SELECT of the claims' figures that the file is written from.
+  beside one UPDATE ... RETURNING that marks the claims sent and returns the figures the file is written from;
+  and the file alone (`build_claims`) beside the one SELECT of those figures.
 
 Each operation's rows are removed (or unmarked) before every run of either. The reminder run is not here: it
 renders a PDF and queues a mail per invoice (invoice_documents.remind), work no SQL statement does.
@@ -47,6 +48,18 @@ def analyze() -> None:
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("ANALYZE"))
+
+
+def vacuum(table: str) -> None:
+    """On PostgreSQL, the table's dead rows cleared and its statistics fresh (autovacuum's job in production)."""
+    from sqlalchemy import text
+
+    from webapp.extensions import db
+
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"VACUUM ANALYZE {table}"))
 
 
 def prepare(today: dt.date, mandates_registered: dt.datetime) -> None:
@@ -194,6 +207,32 @@ def claims_sql(month):
         ORDER BY i.id"""), {"month": str(month), "true": True}
 
 
+def claims_marked_sql(month, now: dt.datetime, dialect: str):
+    """ONE statement marking the month's claims sent and returning what the file needs (the claims file and
+    mark_claimed together). SQLite's RETURNING names neither an alias nor the FROM tables: it asks them per row."""
+    from sqlalchemy import text
+
+    outstanding = "invoice.amount_ore - invoice.credited_ore - invoice.written_off_ore - invoice.paid_ore"
+    mark = f"""UPDATE invoice SET sent_at = :now, delivery = 'avtalegiro', sent_to = 'AvtaleGiro'
+        WHERE invoice.method = 'avtalegiro' AND invoice.first_month = :month AND invoice.sent_at IS NULL
+          AND {outstanding} > 0"""
+    if dialect == "postgresql":
+        statement = f"""{mark.replace("WHERE", "FROM member m, avtalegiro_mandate a WHERE", 1)}
+          AND m.id = invoice.member_id AND a.member_id = invoice.member_id AND a.active = :true
+        RETURNING invoice.id, invoice.kid, invoice.due_date, {outstanding}, m.member_no, m.first_name, m.last_name,
+            a.notify"""
+    else:
+        statement = f"""{mark}
+          AND invoice.member_id IN (SELECT a.member_id FROM avtalegiro_mandate a WHERE a.active = :true)
+        RETURNING invoice.id, invoice.kid, invoice.due_date, {outstanding},
+            (SELECT m.member_no FROM member m WHERE m.id = invoice.member_id),
+            (SELECT m.first_name FROM member m WHERE m.id = invoice.member_id),
+            (SELECT m.last_name FROM member m WHERE m.id = invoice.member_id),
+            (SELECT a.notify FROM avtalegiro_mandate a WHERE a.member_id = invoice.member_id AND a.active = :true
+             ORDER BY a.registered_at DESC, a.id DESC LIMIT 1)"""
+    return text(statement), {"month": str(month), "true": True, "now": now}
+
+
 # ------------------------------------------------------------------ the operations
 
 
@@ -225,6 +264,7 @@ def operations(quarter, month, today: dt.date) -> list[Operation]:
         db.session.execute(update(Invoice).where(Invoice.first_month == str(month))
                            .values(sent_at=None, delivery=None, sent_to=None))
         db.session.commit()
+        vacuum("invoice")  # the unmarking's dead rows (autovacuum is off on the bench server)
 
     def claims_file():
         made = avtalegiro.build_claims(month, today)
@@ -235,6 +275,11 @@ def operations(quarter, month, today: dt.date) -> list[Operation]:
         sql, params = claims_sql(month)
         db.session.execute(sql, params).all()
 
+    def claims_marked():
+        sql, params = claims_marked_sql(month, now, db.engine.dialect.name)
+        db.session.execute(sql, params).all()
+        db.session.commit()
+
     quarter_periods = [str(quarter)] + [str(m) for m in quarter.months]
     return [
         Operation("invoices for a quarter", lambda: invoices.generate(quarter, today=today),
@@ -242,7 +287,9 @@ def operations(quarter, month, today: dt.date) -> list[Operation]:
                   remove(quarter_periods)),
         Operation("AvtaleGiro claim rows for a month", lambda: invoices.generate_avtalegiro_month(month, today=today),
                   run_sql(lambda: invoice_rows_sql([month], "avtalegiro", today, now)), remove([str(month)])),
-        Operation("AvtaleGiro claims file", claims_file, claims_rows, unclaimed),
+        Operation("AvtaleGiro claims file", claims_file, claims_marked, unclaimed),
+        Operation("AvtaleGiro claims file, not marked sent", lambda: avtalegiro.build_claims(month, today),
+                  claims_rows, unclaimed),
     ]
 
 
