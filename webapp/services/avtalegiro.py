@@ -135,15 +135,6 @@ def _end_mandates_not_listed(listed: set[str], import_id: int, now: dt.datetime)
     return len(ended)
 
 
-def active_mandate_notify() -> dict[int, bool]:
-    """member id -> whether the member wants the bank's notice, from the member's newest active mandate."""
-    return dict(db.session.execute(
-        select(AvtaleGiroMandate.member_id, AvtaleGiroMandate.notify)
-        .where(AvtaleGiroMandate.active.is_(True), AvtaleGiroMandate.member_id.is_not(None))
-        .order_by(AvtaleGiroMandate.registered_at, AvtaleGiroMandate.id)
-    ).all())
-
-
 # ------------------------------------------------------------------ the monthly claims file
 
 
@@ -170,8 +161,14 @@ def _claim_rows(month: Month, again: bool, batch: int = 2000):
                                                                AvtaleGiroMandate.member_id.is_not(None))
     outstanding = invoice_ledger.outstanding_expression()
     not_claimed_yet = () if again else (Invoice.sent_at.is_(None),)
-    return db.session.execute(
-        select(Invoice.id, Invoice.member_id, Invoice.kid, Invoice.due_date, outstanding, Member.member_no,
+    # whether the member wants the bank's notice: their newest active mandate says
+    notify = (select(AvtaleGiroMandate.notify)
+              .where(AvtaleGiroMandate.member_id == Invoice.member_id, AvtaleGiroMandate.active.is_(True))
+              .order_by(AvtaleGiroMandate.registered_at.desc(), AvtaleGiroMandate.id.desc())
+              .limit(1).scalar_subquery())
+    # On the session's connection: plain rows, without the ORM's result layer (a third of the time for 100,000)
+    return db.session.connection().execute(
+        select(Invoice.id, notify, Invoice.kid, Invoice.due_date, outstanding, Member.member_no,
                Member.first_name, Member.last_name)
         .join(Member, Member.id == Invoice.member_id)
         .where(Invoice.method == PaymentMethod.avtalegiro, Invoice.first_month == str(month), outstanding > 0,
@@ -196,20 +193,19 @@ def build_claims(month: Month, today: dt.date | None = None, again: bool = False
     now = now or dt.datetime.combine(today, dt.datetime.now().time())
     config = current_app.config
     claims = Claims(month=month)
-    notify = active_mandate_notify()
     reference = _("Union dues %(month)s", month=str(month))[:25]
     bank_notice = _BankNotice(month)
     out = io.BytesIO()
     writer = None
     rows = _claim_rows(month, again)
-    for invoice_id, member_id, kid, due_date, outstanding, member_no, first_name, last_name in rows:
+    for invoice_id, notify, kid, due_date, outstanding, member_no, first_name, last_name in rows:
         if writer is None:
             writer = ClaimsFileWriter(
                 out, transmission_number=transmission_number(now), data_transmitter=config["NETS_DATA_TRANSMITTER"],
                 data_recipient=config["NETS_DATA_RECIPIENT"], agreement_id=config["AVTALEGIRO_AGREEMENT_ID"],
                 account=config["UNION_ACCOUNT_NUMBER"])
         amount = int(outstanding)
-        notice = bank_notice(member_no, amount, due_date, kid) if notify.get(member_id, False) else None
+        notice = bank_notice(member_no, amount, due_date, kid) if notify else None
         writer.add_claim(kid=kid, due_date=due_date, amount_ore=amount, reference=reference,
                          payer_name=f"{last_name} {first_name}"[:10], notice=notice)
         claims.invoice_ids.append(invoice_id)
@@ -229,11 +225,18 @@ class _BankNotice:
         self.month = str(month)
         self.first_line = _("Union dues for %(month)s, member number %(member_no)s.")
         self.second_line = _("Amount %(amount)s kr, due %(due)s, KID %(kid)s.")
+        self.dates: dict[dt.date, str] = {}
+
+    def _date(self, day: dt.date) -> str:
+        text = self.dates.get(day)
+        if text is None:  # a file has a few due dates, and strftime is slow
+            text = self.dates[day] = day.strftime("%d.%m.%Y")
+        return text
 
     def __call__(self, member_no: str, amount_ore: int, due_date: dt.date, kid: str) -> str:
         lines = [
             self.first_line % {"month": self.month, "member_no": member_no},
-            self.second_line % {"amount": kroner(amount_ore), "due": due_date.strftime("%d.%m.%Y"), "kid": kid},
+            self.second_line % {"amount": kroner(amount_ore), "due": self._date(due_date), "kid": kid},
         ]
         return "\n".join(line[:80] for line in lines)
 

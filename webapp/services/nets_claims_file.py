@@ -73,6 +73,8 @@ class ClaimsFileWriter:
         self.total_ore = 0
         self.earliest: dt.date | None = None
         self.latest: dt.date | None = None
+        self._dates: dict[dt.date, str] = {}  # due date -> DDMMYY
+        self._reference: tuple[str | None, str | None] = (None, None)  # the last reference given, cleaned
         number = _exact("The transmission number", transmission_number, 7)
         agreement = "0" * 9 if agreement_id is None else _exact("The AvtaleGiro agreement id", agreement_id, 9)
         self._write([
@@ -95,9 +97,15 @@ class ClaimsFileWriter:
         self.claims += 1
         number = self.claims
         kind = BANK_NOTIFICATION if notice else PAYEE_NOTIFICATION
-        payer_name, reference = _clean(payer_name), _clean(reference)
+        payer_name = _clean(payer_name)
+        if reference != self._reference[0]:  # a file's claims mostly share one reference
+            self._reference = (reference, _clean(reference))
+        reference = self._reference[1]
+        due = self._dates.get(due_date)
+        if due is None:  # strftime costs more than the rest of a record; a file has a few due dates
+            due = self._dates[due_date] = _date(due_date)
         lines = [
-            f"NY21{kind:02d}30{number:07d}{due_date:%d%m%y}{' ' * 11}{amount_ore:017d}{kid:>25}000000",
+            f"NY21{kind:02d}30{number:07d}{due}{' ' * 11}{amount_ore:017d}{kid:>25}000000",
             f"NY21{kind:02d}31{number:07d}{payer_name[:10] if payer_name else '':10}{' ' * 25}"
             f"{reference or '':25}00000",
         ]
