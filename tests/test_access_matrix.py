@@ -446,6 +446,7 @@ FOREIGN_CASES = [
                 {"body": "Hei"}),
     ForeignCase("RefundDocumentView.letter", "GET", "leader", "/refunds/{av2_refund}/letter.pdf"),
     ForeignCase("RefundDocumentView.member_list", "GET", "leader", "/refunds/{av2_refund}/list.pdf"),
+    ForeignCase("RefundDocumentView.member_list_files", "GET", "leader", "/refunds/{av2_refund}/list-files"),
     ForeignCase("RefundApi.letter", "GET", "leader", "/api/v1/refund/{av2_refund}/letter", api=True),
     ForeignCase("RefundApi.member_list", "GET", "leader", "/api/v1/refund/{av2_refund}/list", api=True),
     # The office's own routes: every other role is turned away.

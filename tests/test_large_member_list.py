@@ -184,3 +184,28 @@ def test_sections_take_their_rows_from_one_stream():
     rows = iter(range(10))
     first, second = sections_of([("a", 4), ("b", 6)], rows)
     assert list(islice(first.rows, 10)) == [0, 1, 2, 3] and list(second.rows) == [4, 5, 6, 7, 8, 9]
+
+
+def test_the_list_files_link_gives_the_csv_and_xlsx_of_a_kept_list_too(client, world, approved_world, dbs):  # noqa: F811
+    """Once the PDF is kept, list.pdf answers it at once; list-files still hands the CSV and XLSX over by a job."""
+    unit_id = approved_world["2026-Q1", "AV1"]
+    login_as(client, world.logins["treasurer"], "treasurer")
+    job_of(client, client.get(f"/refunds/{unit_id}/list.pdf"))
+    assert client.get(f"/refunds/{unit_id}/list.pdf").mimetype == "application/pdf"  # kept
+    state = job_of(client, client.get(f"/refunds/{unit_id}/list-files"))
+    assert state["status"] == "done"
+    names = sorted(dbs.scalars(select(JobFile.filename).where(JobFile.job_id == state["id"])))
+    assert names == ["Refusjon_liste_2026-Q1_AV1.csv", "Refusjon_liste_2026-Q1_AV1.xlsx"]
+
+
+def test_the_list_files_of_a_draft_come_as_csv_at_once_and_never_outside_the_scope(client, world, approved_world):  # noqa: F811
+    login_as(client, world.logins["office"], "office")
+    draft = client.get(f"/refunds/{approved_world['2026-Q2', 'AV1']}/list-files")
+    assert draft.status_code == 200 and draft.mimetype == "text/csv"
+    assert draft.headers["Content-Disposition"].endswith('filename="Refusjon_liste_2026-Q2_AV1.csv"')
+    assert draft.get_data().decode("utf-8-sig").startswith("Hjemmeenhet;Medlemsnummer;Navn;Kategori;Måneder")
+    client.get("/logout/")
+    login_as(client, world.logins["leader"], "leader")  # AV1's leader
+    for code in ("AV2", "LF1"):
+        assert client.get(f"/refunds/{approved_world['2026-Q1', code]}/list-files").status_code == 404
+    assert client.get(f"/refunds/{approved_world['2026-Q2', 'AV1']}/list-files").status_code == 404  # a draft

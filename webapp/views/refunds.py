@@ -196,8 +196,11 @@ class RefundDocumentView(BaseView):
         answer = kept_or_job(refund_unit, kind)
         if isinstance(answer, Response):
             return answer
-        if own_job(answer):
-            return to_job_page(answer, 303)
+        return self._to_job(answer)
+
+    def _to_job(self, job: Job):
+        if own_job(job):
+            return to_job_page(job, 303)
         # Another user's job renders the same document: wait for it here (this page reloads the document's link).
         page = self.render_template("refunds/preparing.html", url=request.path)
         return Response(page, status=202, headers={"Refresh": f"3; url={request.path}", "Retry-After": "3"})
@@ -211,6 +214,18 @@ class RefundDocumentView(BaseView):
     @has_access
     def member_list(self, refund_unit_id: int):
         return self._document(refund_unit_id, "list")
+
+    @expose("/<int:refund_unit_id>/list-files")
+    @has_access
+    @permission_name("member_list")
+    def member_list_files(self, refund_unit_id: int):
+        """The member list as PDF, CSV and XLSX: an approved quarter's on the page of the job that makes them (the
+        PDF is kept, the CSV and XLSX are the job's files); a draft's (the office's) as CSV at once."""
+        refund_unit = unit_with_documents(refund_unit_id, "RefundDocumentView") or abort(404)
+        if not is_approved(refund_unit):
+            return download(documents.member_list_csv(refund_unit), documents.list_filename(refund_unit, "csv"),
+                            "text/csv; charset=utf-8", object_type="refund_unit", object_id=refund_unit.id)
+        return self._to_job(document_jobs.start_member_list(refund_unit, get_scope().user_id, current_locale()))
 
 
 class RefundApi(ScopedModelRestApi):
