@@ -146,8 +146,9 @@ def test_no_serious_accessibility_violation_on_the_enrollment_pages(axe_phone, e
     page.fill("#f-email", "ikke-en-adresse")
     page.fill("#f-employer_query", "Virksomhet")
     page.click("#enrollment-submit")
-    page.wait_for_selector("#error-summary")
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    # The page's script moves the focus to the error summary once loaded: wait for it (under load the summary is in
+    # the page a moment before the script has run).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'", timeout=10_000)
     screenshot(page, "enrollment-phone-errors")
     found = serious_violations(page, WHOLE_PAGE)
     assert not found, "\n".join(found)
