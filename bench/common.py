@@ -105,36 +105,45 @@ class Operation:
 
 
 def compare_operations(app, operations: list[Operation], args, script: str) -> int:
-    """Print each operation's median time beside its SQL baseline, the ratio and the peak memory.
+    """Print each operation's median time beside its SQL baseline, the ratio and the project's peak memory.
 
-    Each operation runs in a process of its own (this script again with --only NAME), so its peak memory is its
-    own; `args` are the script's parsed options, which must include those of `bench_arguments` plus --only."""
+    The project and the SQL of each operation run in processes of their own (this script again with --only NAME
+    --side project|sql), so the peak memory shown is the project's alone; `args` are the script's parsed options,
+    which must include those of `bench_arguments` and `add_only_argument`."""
     if getattr(args, "only", None):
         operation = next(op for op in operations if op.name == args.only)
+        sides = [args.side] if getattr(args, "side", None) else ["sql", "project"]
+        seconds = {}
         with app.app_context():
-            sql_s = median_seconds(operation.sql, args.runs, operation.before_each)
-            project_s = median_seconds(operation.project, args.runs, operation.before_each)
+            for side in sides:
+                seconds[side] = median_seconds(getattr(operation, side), args.runs, operation.before_each)
             engine = app.extensions["sqlalchemy"].engine.dialect.name
-        print(json.dumps({"name": operation.name, "project_s": project_s, "sql_s": sql_s, "rss_mib": peak_rss_mib(),
-                          "engine": engine}))
+        print(json.dumps({"name": operation.name, "seconds": seconds, "rss_mib": peak_rss_mib(), "engine": engine}))
         return 0
     results = []
     for operation in operations:
-        argv = [sys.executable, script, *sys.argv[1:], "--only", operation.name]
-        done = subprocess.run(argv, capture_output=True, text=True)
-        if done.returncode != 0:
-            print(done.stdout + done.stderr, file=sys.stderr)
-            return done.returncode
-        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        result = {"name": operation.name}
+        for side in ("sql", "project"):
+            argv = [sys.executable, script, *sys.argv[1:], "--only", operation.name, "--side", side]
+            done = subprocess.run(argv, capture_output=True, text=True)
+            if done.returncode != 0:
+                print(done.stdout + done.stderr, file=sys.stderr)
+                return done.returncode
+            measured = json.loads(done.stdout.strip().splitlines()[-1])
+            result[side + "_s"], result[side + "_rss"] = measured["seconds"][side], measured["rss_mib"]
+            result["engine"] = measured["engine"]
+        results.append(result)
     engine = results[0]["engine"] if results else "?"
     print(f"{args.members:,} members on {engine}, median of {args.runs} runs")
-    print("| operation | project | SQL | ratio | peak RSS |")
+    print("| operation | project | SQL | ratio | peak RSS (project) |")
     print("|---|---|---|---|---|")
     for r in results:
         ratio = r["project_s"] / r["sql_s"] if r["sql_s"] > 0 else float("inf")
-        print(f"| {r['name']} | {r['project_s']:.2f} s | {r['sql_s']:.2f} s | {ratio:.1f}x | {r['rss_mib']:.0f} MiB |")
+        print(f"| {r['name']} | {r['project_s']:.2f} s | {r['sql_s']:.2f} s | {ratio:.1f}x "
+              f"| {r['project_rss']:.0f} MiB |")
     return 0
 
 
 def add_only_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=("project", "sql"), help=argparse.SUPPRESS)
