@@ -256,3 +256,15 @@ def test_concurrent_logouts_of_one_user_all_answer_and_end_every_session(clean_a
     with clean_app.app_context():
         for copy in copies:
             assert not opens_with(clean_app, copy, OFFICE_PAGE)
+
+
+def test_a_static_file_does_not_send_the_session_cookie_again_a_page_does(client, clean_app, world):
+    """A stylesheet answered after the language switch must not put back the session from before it (the switch
+    was lost when it did); a page keeps the idle expiry fresh."""
+    login(client, world.logins["office"], PASSWORD)
+    for path in ("/static/favicon.svg", "/static/appbuilder/css/ab.css"):
+        response = client.get(path)
+        assert response.status_code == 200 and "Set-Cookie" not in response.headers, path
+    page = client.get("/lang/en")
+    assert "session=" in page.headers.get("Set-Cookie", "")
+    assert "session=" in client.get("/unit/", follow_redirects=True).request.headers.get("Cookie", "")

@@ -46,6 +46,7 @@ def test_date_picker_and_confirmation_dialog_speak_bokmal(page, world):
 def test_english_is_one_switch_away_in_the_widgets(page, world):
     # The switch on the login page, before logging in: the language stays for the session that follows.
     page.goto("/login/")
+    page.wait_for_load_state("networkidle")
     page.goto("/lang/en")
     page.wait_for_load_state("networkidle")
     log_in(page, world.logins["member_data_admin"], "member_data_admin")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import has_request_context, redirect, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, user_logged_in
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -89,6 +90,26 @@ def refuse_logout_from_other_sites():
     return None
 
 
+def is_static_file_request() -> bool:
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
+class StaticQuietSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, not sent again with a static file's response.
+
+    Sessions are permanent (idle expiry), so Flask re-sends the cookie with every response. A stylesheet still
+    loading when the user switched the language (or logged in) answered with the session as it was when its
+    request started, and the browser kept that older cookie: the change was lost. Static files never change the
+    session; the pages and the API keep the idle expiry fresh."""
+
+    def should_set_cookie(self, app, session) -> bool:
+        if has_request_context() and is_static_file_request():
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def init_sessions(app) -> None:
+    app.session_interface = StaticQuietSessionInterface()
     user_logged_in.connect(_stamp_on_login, app)
     app.before_request(refuse_logout_from_other_sites)
