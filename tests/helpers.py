@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 from tests.factories import PASSWORD
@@ -50,3 +51,16 @@ def huey_consumer(app, queue_file):
     finally:
         jobs.stop_consumer(running)
         jobs.configure("memory://", immediate=True)
+
+
+def fresh_app(tmp_path_factory, name: str, **settings):
+    """A test app over a fresh schema for a module's own seeded data: TEST_DATABASE_URL's database, else a new
+    SQLite file in a temporary folder named `name`."""
+    from webapp import create_app
+    from webapp.services.database import upgrade_schema
+
+    url = os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp(name) / "seed.db")
+    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=url, **settings)
+    with app.app_context():
+        upgrade_schema(fresh=True)
+    return app

@@ -12,7 +12,6 @@ the id) and the counts of GenerateResult.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -23,6 +22,7 @@ from sqlalchemy import or_, select, update
 from seed.cycle import play_cycle
 from seed.generator import generate
 from seed.phases.direct_billing import ensure_direct_rates
+from tests.helpers import fresh_app
 from webapp.extensions import db
 from webapp.models import AvtaleGiroMandate, Invoice, Member
 from webapp.models.choices import PaymentMethod
@@ -239,13 +239,8 @@ def _row_key(row) -> tuple:
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    from webapp import create_app
-    from webapp.services.database import upgrade_schema
-
-    url = os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("fast") / "seed.db")
-    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=url)
+    app = fresh_app(tmp_path_factory, "fast")
     with app.app_context():
-        upgrade_schema(fresh=True)
         generate(members=MEMBERS, employers=EMPLOYERS, seed=SEED, reset=False, progress=False)
         play_cycle(MONTHS, SEED)
         ensure_direct_rates(TODAY)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 
 import phonenumbers
@@ -22,6 +21,7 @@ from werkzeug.security import check_password_hash
 from seed import generator
 from seed.context import OUR_TABLES
 from seed.generator import SeedRefused, database_is_empty, generate
+from tests.helpers import fresh_app
 from webapp.extensions import db
 from webapp.models import (
     DeductionContact,
@@ -43,13 +43,8 @@ TABLES = (*OUR_TABLES, "ab_user")  # what the generator writes
 
 @pytest.fixture(scope="module")
 def seeded_app(tmp_path_factory):
-    from webapp import create_app
-    from webapp.services.database import upgrade_schema
-
-    url = os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("seed") / "seed.db")
-    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=url)
+    app = fresh_app(tmp_path_factory, "seed")
     with app.app_context():
-        upgrade_schema(fresh=True)
         app.seed_result = generate(members=MEMBERS, employers=EMPLOYERS, seed=SEED, reset=False, progress=False)
         db.session.remove()
     yield app

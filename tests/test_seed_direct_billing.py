@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from collections import defaultdict
 
 import pytest
@@ -20,6 +19,7 @@ from seed.cycle import play_cycle
 from seed.generator import generate
 from seed.phases import direct_bank
 from seed.phases.direct_billing import play_direct_billing
+from tests.helpers import fresh_app
 from webapp.extensions import db
 from webapp.services import arrears, direct_reconciliation
 
@@ -27,19 +27,10 @@ MEMBERS, EMPLOYERS, SEED, MONTHS = 1500, 120, 5, 12
 TODAY = dt.date.today()
 
 
-def _database_url(tmp_path_factory, name: str) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp(name) / "seed.db")
-
-
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    from webapp import create_app
-    from webapp.services.database import upgrade_schema
-
-    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=_database_url(tmp_path_factory, "direct"),
-                     INVOICE_PRINT_DIR=str(tmp_path_factory.mktemp("print")))
+    app = fresh_app(tmp_path_factory, "direct", INVOICE_PRINT_DIR=str(tmp_path_factory.mktemp("print")))
     with app.app_context():
-        upgrade_schema(fresh=True)
         generate(members=MEMBERS, employers=EMPLOYERS, seed=SEED, reset=False, progress=False)
         play_cycle(MONTHS, SEED)
         app.direct_result = play_direct_billing(SEED, MONTHS)
@@ -232,14 +223,9 @@ def _direct_digest() -> str:
 
 
 def test_the_same_seed_gives_the_same_year(tmp_path_factory):
-    from webapp import create_app
-    from webapp.services.database import upgrade_schema
-
-    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=_database_url(tmp_path_factory, "again"),
-                     INVOICE_PRINT_DIR=str(tmp_path_factory.mktemp("print-again")))
+    app = fresh_app(tmp_path_factory, "again", INVOICE_PRINT_DIR=str(tmp_path_factory.mktemp("print-again")))
     digests = []
     with app.app_context():
-        upgrade_schema(fresh=True)
         for reset in (False, True):
             generate(members=300, employers=30, seed=2, reset=reset, progress=False)
             play_cycle(4, 2)
