@@ -15,7 +15,7 @@ month's AvtaleGiro claims file.
 Each operation's rows are removed (or unmarked) before every run of either. The reminder run is not here: it
 renders a PDF and queues a mail per invoice (invoice_documents.remind), work no SQL statement does.
 
-The dataset is its own database (default: SQLite file instance/bench_direct_100k.db; for PostgreSQL pass --db,
+The dataset is its own database (default: SQLite file instance/bench_direct_100k.db, or bench_direct_<N>.db for --members N; for PostgreSQL pass --db,
 e.g. postgresql+psycopg://postgres@127.0.0.1/bench_direct_100000), since the setup changes the register: the
 benchmark register (seed.generator) with every member active and no employment on payroll deduction, so that
 every member pays directly, the demo's direct dues rates, and an AvtaleGiro mandate for every member (one
@@ -34,8 +34,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import Operation, add_only_argument, bench_app, bench_arguments, compare_operations
 
-DEFAULT_DB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "instance",
-                          "bench_direct_100k.db")
+
+
+def default_db(members: int) -> str:
+    """The SQLite file of the direct-payer dataset: instance/bench_direct_100k.db, or bench_direct_<members>.db."""
+    name = "bench_direct_100k.db" if members == 100_000 else f"bench_direct_{members}.db"
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "instance", name)
 
 
 def analyze() -> None:
@@ -298,7 +302,7 @@ def main() -> int:
     add_only_argument(parser)
     parser.add_argument("--only-like", metavar="TEXT", help="run only the operations whose name contains TEXT")
     args = parser.parse_args()
-    app = bench_app(args.db or "sqlite:///" + DEFAULT_DB, args.members, args.employers)
+    app = bench_app(args.db or "sqlite:///" + default_db(args.members), args.members, args.employers)
 
     from webapp.services.periods import Month
 
