@@ -16,12 +16,11 @@ Each operation's rows are removed (or unmarked) before every run of either. The 
 renders a PDF and queues a mail per invoice (invoice_documents.remind), work no SQL statement does.
 
 The dataset is its own database (default: SQLite file instance/bench_direct_100k.db, or bench_direct_<N>.db for
---members N; for PostgreSQL pass --db, e.g. postgresql+psycopg://postgres@127.0.0.1/bench_direct_100000), since
-the setup changes the register: the
-benchmark register (seed.generator) with every member active and no employment on payroll deduction, so that
-every member pays directly, the demo's direct dues rates, and an AvtaleGiro mandate for every member (one
-agreements file imported), registered after the invoiced quarter and before the claims month. On PostgreSQL the
-tables are analysed after the setup, as autovacuum does in production.
+--members N; for PostgreSQL pass --db, e.g. postgresql+psycopg://postgres@127.0.0.1/bench_direct_100000), since the
+setup changes the register: the benchmark register (seed.generator) with every member active and no employment on
+payroll deduction, so that every member pays directly, the demo's direct dues rates, and an AvtaleGiro mandate for
+every member (one agreements file imported), registered after the invoiced quarter and before the claims month. On
+PostgreSQL the tables are analysed after the setup, as autovacuum does in production.
 """
 
 from __future__ import annotations
