@@ -2,9 +2,10 @@
 
 "Refusjon [termin]" is the letter: a voucher for the unit's accounts with the
 amount and how it was computed. "Refusjon liste [termin]" lists the members
-counted. Both read only what the run stored, so an approved quarter's
-documents never change: `letter_pdf` and `member_list_pdf` keep them once
-rendered (per language); a draft's are rendered on every call. The web
+counted. An approved quarter's read only what the run stored (its figures, and
+the members counted as stored at the approval), so they never change:
+`letter_pdf` and `member_list_pdf` keep them once rendered (per language); a
+draft's are rendered on every call, its list from the register as it is now. The web
 routes do not render an approved quarter's documents in the request: a job
 does (reports/document_jobs.py), and makes the list as CSV and XLSX beside it.
 
@@ -26,7 +27,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import RefundMember, RefundUnit
+from webapp.models import RefundUnit
 from webapp.models.choices import MemberCategory, RefundStatus
 from webapp.services import refunds
 from webapp.services.export_cells import neutralised_row
@@ -89,32 +90,21 @@ def render_letter(refund_unit: RefundUnit) -> bytes:
     )
 
 
-def _counted(refund_unit: RefundUnit, *columns):
-    """A select of `columns` over the members counted for the unit (its snapshot subtree) and their home units
-    (as the tree was then): the rows of refunds.counted_members."""
-    subtree = sorted(refunds.snapshot_subtree(refund_unit))
-    return (select(*columns)
-            .join(RefundUnit, (RefundUnit.run_id == RefundMember.run_id)
-                  & (RefundUnit.org_unit_id == RefundMember.unit_id))
-            .where(RefundMember.run_id == refund_unit.run_id, RefundMember.unit_id.in_(subtree)))
-
-
 def member_groups(refund_unit: RefundUnit) -> list[dict]:
     """The home units of the counted members in list order, each with its count of members and member-months."""
-    totals = (func.count(RefundMember.id), func.sum(RefundMember.months))
+    members = refunds.unit_member_select(refund_unit).order_by(None).subquery()
     rows = db.session.execute(
-        _counted(refund_unit, RefundUnit.code, RefundUnit.name, *totals)
-        .group_by(RefundUnit.code, RefundUnit.name).order_by(RefundUnit.code))
+        select(members.c.unit_code, members.c.unit_name, func.count(), func.sum(members.c.months))
+        .group_by(members.c.unit_code, members.c.unit_name).order_by(members.c.unit_code))
     return [{"code": code, "name": name, "count": count, "months": int(months)} for code, name, count, months in rows]
 
 
 def member_rows(refund_unit: RefundUnit) -> Iterator[tuple[str, str, str, str, int]]:
     """The counted members as (home unit, member number, name, category, months), by home unit and name, read
-    from the database as they are written (never all at once)."""
+    from the database as they are written (never all at once): an approved quarter's from its snapshot, a draft's
+    from the register now (refunds.unit_member_select)."""
     labels = {category: str(category.label) for category in MemberCategory}
-    query = _counted(refund_unit, RefundUnit.code, RefundUnit.name, RefundMember.member_no, RefundMember.name,
-                     RefundMember.category, RefundMember.months
-                     ).order_by(RefundUnit.code, RefundMember.name, RefundMember.member_no)
+    query = refunds.unit_member_select(refund_unit)
     # Core rows (the ORM's row handling costs as much as the fetch), streamed: a server-side cursor on PostgreSQL.
     query = query.execution_options(stream_results=True, max_row_buffer=FETCH_ROWS)
     for unit_code, unit_name, member_no, name, category, months in db.session.connection().execute(query):

@@ -99,9 +99,9 @@ def seed_refunds(today: dt.date | None = None, quarters: int = 4) -> RefundSeedR
             db.session.commit()
         try:
             refunds.calculate(quarter, actor="seed")
+            refunds.approve(quarter, actor="seed")  # stores the counted members (the snapshot) too
         except refunds.RefundError:
             result.skipped.append(str(quarter))  # e.g. an empty register: nothing to share the pool with
             continue
-        refunds.approve(quarter, actor="seed")
         result.approved.append(str(quarter))
     return result

@@ -72,6 +72,18 @@ def pdf_text(data: bytes) -> str:
     return text.replace("\u00a0", " ")
 
 
+def snapshot(run_id: int) -> dict[int, int]:
+    """The members an approved run stored, with their months counted."""
+    rows = select(RefundMember.member_id, RefundMember.months).where(RefundMember.run_id == run_id)
+    return dict(db.session.execute(rows).all())
+
+
+def run_member_months(run: RefundRun) -> dict[int, int]:
+    """The members the run counts (a draft's from the register, an approved run's from its snapshot)."""
+    members = refunds.run_members(run)
+    return dict(db.session.execute(select(members.c.member_id, members.c.months)).all())
+
+
 def amounts(run_id: int) -> dict[str, int]:
     rows = select(RefundUnit.code, RefundUnit.amount_ore).where(RefundUnit.run_id == run_id)
     return dict(db.session.execute(rows).all())
@@ -194,9 +206,14 @@ def test_periodization_join_on_the_15th_of_the_second_month_and_leave_in_the_fir
     late = add_member(av2, "Se", "Sent", joined_on=dt.date(2026, 3, 2))
     db.session.commit()
     run = refunds.calculate(Q1, pool_ore=1000_00)
-    months = dict(db.session.execute(
-        select(RefundMember.member_id, RefundMember.months).where(RefundMember.run_id == run.id)
-    ).all())
+    # A draft stores no members: its lists count them from the register.
+    assert snapshot(run.id) == {}
+    draft = run_member_months(run)
+    refunds.approve(Q1)
+    # The approval stores exactly the members the draft counted.
+    months = snapshot(run.id)
+    assert months == draft and run_member_months(run) == months
+    assert db.session.scalar(select(func.count(RefundMember.id))) == len(months) == run.member_count
     assert months[joiner.id] == 1
     assert months[leaver.id] == 1
     assert months[on_the_first.id] == 2
@@ -239,6 +256,7 @@ def test_snapshot_rows_name_their_run_and_unit_in_the_subject_access_pdf(app_ctx
     make_policy()
     db.session.commit()
     run = refunds.calculate(Q1, pool_ore=1000_00)
+    refunds.approve(Q1)
     table = RefundMember.__table__
     row = db.session.scalars(select(RefundMember).where(RefundMember.run_id == run.id)).first()
     assert value_text(table, table.c.run_id, row.run_id) == value_text(RefundUnit.__table__,
@@ -336,6 +354,90 @@ def test_approval_freezes_letters_and_lists(app_ctx):
     with pytest.raises(RefundError, match="er godkjent og låst"):
         refunds.calculate(Q1, pool_ore=1)
     assert amounts(run.id) == figures
+
+
+CHANGED = "medlemsregisteret er endret siden beregningen"
+
+
+@pytest.mark.parametrize("change", ["joined", "left", "moved"])
+def test_approval_refuses_when_the_register_changed_since_the_calculation(app_ctx, change):
+    from tests.factories import build_world
+
+    world = build_world()
+    make_policy()
+    run = refunds.calculate(Q1, pool_ore=1000_00)
+    calculated_at = run.calculated_at.strftime("%d.%m.%Y %H:%M")
+    if change == "joined":
+        add_member(db.session.get(OrgUnit, world.units["KL1"].id), "Ny", "Nykommer", joined_on=dt.date(2025, 6, 1))
+    elif change == "left":
+        db.session.get(Member, world.members["club"].id).left_on = dt.date(2025, 11, 30)
+    else:  # to another branch: the same members in all, but not under the same units
+        db.session.get(Member, world.members["club"].id).home_unit_id = world.units["AV2"].id
+    db.session.commit()
+    audit_count = db.session.scalar(select(func.count(AuditEntry.id)))
+    with pytest.raises(RefundError) as refused:
+        refunds.approve(Q1, actor="kontor")
+    assert str(refused.value) == (f"Kvartal: 1. kvartal 2026: {CHANGED} ({calculated_at}); beregn kvartalet på nytt "
+                                  "før det godkjennes.")
+    db.session.expire_all()
+    run = db.session.get(RefundRun, run.id)
+    assert run.status == RefundStatus.draft and run.approved_at is None and run.approved_by is None
+    assert db.session.scalar(select(func.count(RefundMember.id))) == 0
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == audit_count
+    # Calculated again, the quarter is approved with the register as it is now.
+    run = refunds.calculate(Q1, pool_ore=1000_00)
+    run, changed = refunds.approve(Q1, actor="kontor")
+    assert changed and run.status == RefundStatus.approved
+    assert len(snapshot(run.id)) == run.member_count
+
+
+def test_the_refused_approval_shows_on_the_screen_and_in_the_cli(client, world, clean_app, dbs):
+    dbs.add(RefundPolicy(valid_from="2020-Q1", share_national_association=40, share_branch=60, share_club=0))
+    dbs.commit()
+    with clean_app.app_context():
+        refunds.calculate(Q1, pool_ore=1000_00)
+        db.session.remove()
+    dbs.get(Member, world.members["inside"].id).left_on = dt.date(2025, 12, 31)
+    dbs.commit()
+    login_as(client, world.logins["office"], "office")
+    response = client.post("/refundruns/2026-Q1/approve")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/refundruns/")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert CHANGED in page and "beregn kvartalet på nytt" in page
+    result = clean_app.test_cli_runner().invoke(args=["refunds", "approve", "2026-Q1"])
+    assert result.exit_code == 2 and f"refunds approve: Kvartal: 1. kvartal 2026: {CHANGED}" in result.output
+    dbs.expire_all()
+    assert dbs.scalars(select(RefundRun.status)).one() == RefundStatus.draft
+    assert dbs.scalar(select(func.count(RefundMember.id))) == 0
+
+
+def test_a_drafts_member_lists_are_those_the_approval_stores(app_ctx):
+    from reports.refunds import member_groups, member_list_csv
+    from tests.factories import build_world
+
+    world = build_world()
+    make_policy(weight_student=Decimal("0.5"))
+    for number in range(12):
+        unit = world.units[("KL1", "AV1", "AV2", "LF2")[number % 4]]
+        add_member(db.session.get(OrgUnit, unit.id), f"Åse{number:02d}", f"Ærlig{number % 5}",
+                   category=(MemberCategory.student, MemberCategory.retired, MemberCategory.ordinary)[number % 3],
+                   joined_on=dt.date(2026, 1 + number % 3, 10))
+    db.session.commit()
+    run = refunds.calculate(Q1, pool_ore=1000_00)
+    units = refunds.unit_rows(run.id)
+
+    def lists():
+        return {unit.code: (member_list_csv(unit), member_groups(unit), refunds.counted_members(unit))
+                for unit in units}
+
+    draft = lists()
+    assert snapshot(run.id) == {}
+    refunds.approve(Q1)
+    db.session.expire_all()
+    units = refunds.unit_rows(run.id)
+    assert lists() == draft
+    assert sum(group["count"] for group in draft["LF1"][1]) == next(u for u in units if u.code == "LF1").member_count
+    assert "Ærlig" in draft["KL1"][0].decode("utf-8-sig")
 
 
 def test_letter_and_list_show_unit_amount_and_norwegian_letters(app_ctx):

@@ -1,9 +1,9 @@
 """The quarterly refund of dues to org units: the policy, the pools, and the frozen runs.
 
 A run holds everything its documents show (per unit: the figures of the
-calculation; per member: the months counted), copied at calculation time, so
-that later changes to the register or the policy never alter an approved
-quarter's letters or lists.
+calculation, copied when calculated; per member: the months counted, copied
+when approved), so that later changes to the register or the policy never
+alter an approved quarter's letters or lists.
 """
 
 from decimal import Decimal
@@ -161,13 +161,14 @@ class RefundUnitCategory(Model):
 
 
 class RefundMember(Model):
-    """A member counted in a run, under the home unit they had then, with the months counted."""
+    """A member counted in an approved run, under the home unit they had then, with the months counted (a draft
+    has none: its lists read the register)."""
 
     __tablename__ = "refund_member"
 
     id = Column(Integer, primary_key=True)
     # No foreign keys: their per-row checks cost more than the snapshot's INSERT ... SELECT itself. The rows are
-    # written only by services.refunds.calculate, from the run it has just stored and the members' home units,
+    # written only by services.refunds.approve, for the run it has just approved and the members' home units,
     # and deleted with their run explicitly (services.refunds._clear_run, seed.refunds).
     run_id = Column(Integer, nullable=False, info={"references": "refund_run"})
     unit_id = Column(Integer, nullable=False, info={"references": "org_unit"})

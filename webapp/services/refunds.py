@@ -13,10 +13,14 @@ the other levels. Amounts are whole øre by largest remainder (ties by unit
 code), so the parts add up to the pool exactly and the same input always
 gives the same result.
 
-`calculate` writes a draft run: the counted members (a snapshot) and, per
-unit, the figures of the calculation; a draft can be recalculated. `approve`
-freezes it: the documents are rendered from the stored figures only, so later
-changes to the register or the policy do not alter them.
+`calculate` writes a draft run: per unit, the figures of the calculation; a
+draft can be recalculated, and its member lists are read from the register as
+it is now (`counted_member_select`, the one rule of who is counted). `approve`
+freezes it: it stores the counted members (the snapshot, `refund_member`) and
+refuses when they no longer give the draft's figures (the register changed
+since the calculation). An approved quarter's documents are rendered from the
+stored figures and the snapshot only, so later changes to the register or the
+policy do not alter them.
 """
 
 from __future__ import annotations
@@ -336,19 +340,21 @@ def _months_counted(quarter: Quarter):
     return reduce(operator.add, cases)
 
 
-def _snapshot_members(run: RefundRun, quarter: Quarter, terms: Terms) -> None:
-    """Copy the counted members into the run in one INSERT ... SELECT."""
+def counted_member_select(quarter: Quarter, terms: Terms):
+    """SQL: the members the quarter counts, as (unit_id, member_id, member_no, name, category, months): those of a
+    counted category whose periodized membership covers at least one of its months, under their home unit.
+
+    The one rule of who is counted: the calculation groups it, the approval stores it, a draft's lists show it."""
     months = _months_counted(quarter)
     first, last = quarter.months[0], quarter.months[-1]
-    counted = (
+    return (
         select(
-            literal(run.id),
-            Member.home_unit_id,
-            Member.id,
-            Member.member_no,
-            Member.last_name + ", " + Member.first_name,
-            Member.category,
-            months,
+            Member.home_unit_id.label("unit_id"),
+            Member.id.label("member_id"),
+            Member.member_no.label("member_no"),
+            (Member.last_name + ", " + Member.first_name).label("name"),
+            Member.category.label("category"),
+            months.label("months"),
         )
         .where(
             Member.category.in_(terms.counted_categories),
@@ -356,18 +362,79 @@ def _snapshot_members(run: RefundRun, quarter: Quarter, terms: Terms) -> None:
             months > 0,
         )
     )
-    columns = ["run_id", "unit_id", "member_id", "member_no", "name", "category", "months"]
-    db.session.execute(insert(RefundMember).from_select(columns, counted))
 
 
-def month_counts(run_id: int) -> list[MonthCount]:
-    """Counted members and member-months per home unit and category, from a run's snapshot (one grouped query)."""
+SNAPSHOT_COLUMNS = ("unit_id", "member_id", "member_no", "name", "category", "months")
+
+
+def run_members(run: RefundRun):
+    """The members a run counts, as a subquery with the columns of `counted_member_select`: an approved run's
+    snapshot, or for a draft the members the register counts now."""
+    if run.status == RefundStatus.approved:
+        snapshot = select(*(getattr(RefundMember, column) for column in SNAPSHOT_COLUMNS))
+        return snapshot.where(RefundMember.run_id == run.id).subquery("counted")
+    return counted_member_select(Quarter.parse(run.quarter), run_terms(run)).subquery("counted")
+
+
+def run_terms(run: RefundRun) -> Terms:
+    """The terms the run was calculated with: its policy (the one in force for the quarter when it is gone)."""
+    policy = db.session.scalars(select(RefundPolicy).where(RefundPolicy.valid_from == run.policy_valid_from)).first()
+    return Terms.from_policy(policy if policy is not None else policy_for(Quarter.parse(run.quarter)))
+
+
+def month_counts(members) -> list[MonthCount]:
+    """Members and member-months per home unit and category of `members` (`run_members` or a subquery of
+    `counted_member_select`), in one grouped query."""
     rows = db.session.execute(
-        select(RefundMember.unit_id, RefundMember.category, func.count(), func.sum(RefundMember.months))
-        .where(RefundMember.run_id == run_id)
-        .group_by(RefundMember.unit_id, RefundMember.category)
+        select(members.c.unit_id, members.c.category, func.count(), func.sum(members.c.months))
+        .group_by(members.c.unit_id, members.c.category)
     ).all()
-    return [MonthCount(unit_id, category, int(members), int(months)) for unit_id, category, members, months in rows]
+    return [MonthCount(unit_id, category, int(count), int(months)) for unit_id, category, count, months in rows]
+
+
+def _store_snapshot(run: RefundRun, quarter: Quarter, terms: Terms) -> None:
+    """Copy the counted members into the run in one INSERT ... SELECT."""
+    # Only a draft calculated before the snapshot moved to the approval can have rows here.
+    db.session.execute(delete(RefundMember).where(RefundMember.run_id == run.id))
+    counted = counted_member_select(quarter, terms).subquery()
+    db.session.execute(insert(RefundMember).from_select(
+        ["run_id", *SNAPSHOT_COLUMNS], select(literal(run.id), *(counted.c[column] for column in SNAPSHOT_COLUMNS))
+    ))
+
+
+def _stored_tree(run_id: int) -> list[TreeUnit]:
+    """The run's units as the tree was when it was calculated."""
+    rows = db.session.execute(
+        select(RefundUnit.org_unit_id, RefundUnit.parent_unit_id, RefundUnit.code, RefundUnit.name, RefundUnit.level,
+               RefundUnit.receives_refunds, RefundUnit.bank_account).where(RefundUnit.run_id == run_id)
+    ).all()
+    return [TreeUnit(*row) for row in rows]
+
+
+def _stored_figures(run_id: int) -> dict[int, tuple[int, dict[MemberCategory, int]]]:
+    """Per unit of the run: the members counted under it and its member-months per category, as stored."""
+    figures = {unit_id: (members, {}) for unit_id, members in db.session.execute(
+        select(RefundUnit.org_unit_id, RefundUnit.member_count).where(RefundUnit.run_id == run_id)).all()}
+    for unit_id, category, months in db.session.execute(
+        select(RefundUnit.org_unit_id, RefundUnitCategory.category, RefundUnitCategory.member_months)
+        .join(RefundUnit, RefundUnit.id == RefundUnitCategory.refund_unit_id).where(RefundUnit.run_id == run_id)
+    ).all():
+        figures[unit_id][1][category] = months
+    return figures
+
+
+def _snapshot_gives_the_figures(run: RefundRun, terms: Terms) -> bool:
+    """Whether the run's stored snapshot counts the members and member-months the calculation stored: in all, and
+    per unit and category (each member counted for their home unit and the units above it, as calculated)."""
+    counts = month_counts(run_members(run))
+    totals = (sum(count.members for count in counts), sum(count.member_months for count in counts))
+    if totals != (run.member_count, run.member_months):
+        return False
+    counted = distribute(0, _stored_tree(run.id), counts, terms).units
+    return _stored_figures(run.id) == {
+        unit_id: (refund.member_count, {category: months for category, months in refund.months.items() if months})
+        for unit_id, refund in counted.items()
+    }
 
 
 def load_tree() -> list[TreeUnit]:
@@ -385,6 +452,7 @@ def _clear_run(run_id: int) -> None:
         )
     )
     db.session.execute(delete(RefundUnit).where(RefundUnit.run_id == run_id))
+    # A draft has no snapshot; only one calculated before the snapshot moved to the approval can have rows here.
     db.session.execute(delete(RefundMember).where(RefundMember.run_id == run_id))
 
 
@@ -450,8 +518,7 @@ def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli",
         run.calculated_by = actor
         db.session.flush()
 
-        _snapshot_members(run, quarter, terms)
-        counts = month_counts(run.id)
+        counts = month_counts(counted_member_select(quarter, terms).subquery())
         distribution = distribute(pool.pool_ore, load_tree(), counts, terms)
         _store_units(run, distribution, terms)
         run.member_count = sum(count.members for count in counts)
@@ -473,19 +540,33 @@ def approve(quarter: Quarter, actor: str = "cli", now: dt.datetime | None = None
     """Freeze the quarter's draft. Returns (run, True) when it was approved now, (run, False) when it already was.
 
     One conditional update: of concurrent approvals exactly one is "approved now", and an approval
-    waits for a recalculation in progress (which holds the run's row lock) and then freezes its figures."""
+    waits for a recalculation in progress (which holds the run's row lock) and then freezes its figures.
+    The winner stores the counted members (the snapshot the documents list) and checks that they give the
+    draft's figures; when the register has changed since the calculation nothing is approved (RefundError)."""
     run = get_run(quarter)
     if run is None:
         raise RefundError(_("Quarter: %(quarter)s has not been calculated; calculate it first.",
                             quarter=period_label(quarter)))
-    approved_now = transitions.claim(RefundRun, run.id, RefundStatus.draft, status=RefundStatus.approved,
-                                     approved_at=now or dt.datetime.now().replace(microsecond=0), approved_by=actor)
-    if not approved_now:
+    try:
+        approved_now = transitions.claim(RefundRun, run.id, RefundStatus.draft, status=RefundStatus.approved,
+                                         approved_at=now or dt.datetime.now().replace(microsecond=0),
+                                         approved_by=actor)
+        if not approved_now:
+            db.session.rollback()
+            return run, False
+        db.session.refresh(run)  # the figures as frozen: a recalculation may have committed while we waited
+        terms = run_terms(run)
+        _store_snapshot(run, quarter, terms)
+        if not _snapshot_gives_the_figures(run, terms):
+            raise RefundError(_(
+                "Quarter: %(quarter)s: the member register has changed since the calculation (%(when)s); "
+                "calculate the quarter again before approving.",
+                quarter=period_label(quarter), when=run.calculated_at.strftime("%d.%m.%Y %H:%M")))
+        audit.record("refund_approve", "refund_run", run.id, quarter=str(quarter), pool_ore=run.pool_ore)
+        db.session.commit()
+    except BaseException:
         db.session.rollback()
-        return run, False
-    db.session.refresh(run)  # the figures as frozen: a recalculation may have committed while we waited
-    audit.record("refund_approve", "refund_run", run.id, quarter=str(quarter), pool_ore=run.pool_ore)
-    db.session.commit()
+        raise
     return run, True
 
 
@@ -591,13 +672,21 @@ def snapshot_subtree(refund_unit: RefundUnit) -> set[int]:
     return found
 
 
-def counted_members(refund_unit: RefundUnit) -> list:
-    """The members counted for the unit (its snapshot subtree), by home unit and name."""
+def unit_member_select(refund_unit: RefundUnit):
+    """SQL: the members counted for the unit (its snapshot subtree: the unit and those below it as the tree was when
+    calculated) as (unit_code, unit_name, member_no, name, category, months), by home unit and name. An approved
+    run's from its snapshot, a draft's from the register now (`run_members`)."""
     subtree = sorted(snapshot_subtree(refund_unit))
-    return db.session.execute(
-        select(RefundMember.member_no, RefundMember.name, RefundMember.category, RefundMember.months,
-               RefundUnit.code.label("unit_code"), RefundUnit.name.label("unit_name"))
-        .join(RefundUnit, (RefundUnit.run_id == RefundMember.run_id) & (RefundUnit.org_unit_id == RefundMember.unit_id))
-        .where(RefundMember.run_id == refund_unit.run_id, RefundMember.unit_id.in_(subtree))
-        .order_by(RefundUnit.code, RefundMember.name, RefundMember.member_no)
-    ).all()
+    members = run_members(refund_unit.run)
+    return (
+        select(RefundUnit.code.label("unit_code"), RefundUnit.name.label("unit_name"), members.c.member_no,
+               members.c.name, members.c.category, members.c.months)
+        .join(RefundUnit, (RefundUnit.run_id == refund_unit.run_id) & (RefundUnit.org_unit_id == members.c.unit_id))
+        .where(members.c.unit_id.in_(subtree))
+        .order_by(RefundUnit.code, members.c.name, members.c.member_no)
+    )
+
+
+def counted_members(refund_unit: RefundUnit) -> list:
+    """The members counted for the unit, by home unit and name (the rows of `unit_member_select`)."""
+    return db.session.execute(unit_member_select(refund_unit)).all()
