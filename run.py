@@ -17,28 +17,16 @@ app = create_app(os.environ.get("APP_CONFIG", "config.Config"))
 
 def prepare_database(demo_members: int) -> None:
     """Upgrade the schema, sync the roles and seed a demo dataset into an empty database."""
-    from seed.cycle import play_cycle
-    from seed.generator import database_is_empty, generate
-    from seed.mypage import seed_member_page
-    from seed.phases.direct_billing import play_direct_billing
-    from seed.phases.lifecycle import seed_lifecycle
-    from seed.phases.outreach import seed_outreach
-    from seed.phases.regions import seed_regions
-    from seed.refunds import seed_refunds
+    from seed.demo import seed_demo_data
+    from seed.generator import database_is_empty
     from webapp.services.database import upgrade_schema
 
     with app.app_context():
         upgrade_schema()
         if database_is_empty():
             print(f"Empty database: seeding {demo_members} demo members ...")
-            generate(members=demo_members, employers=max(50, demo_members // 10), seed=1, reset=False, progress=True)
-            play_cycle(12, seed=1, progress=True)
-            play_direct_billing(seed=1, months=12, progress=True)
-            seed_member_page(seed=1)
-            seed_refunds()
-            seed_regions()
-            seed_lifecycle(seed=1)
-            seed_outreach()
+            seed_demo_data(members=demo_members, employers=max(50, demo_members // 10), seed=1, months=12,
+                           progress=True)
 
 
 def print_logins(port: int) -> None:

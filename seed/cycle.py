@@ -14,8 +14,9 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, func, insert, literal, select, update
 
+from seed.context import TupleWriter
 from webapp.extensions import db
 from webapp.models import (
     DeductionBasis,
@@ -94,11 +95,11 @@ def play_cycle(months: int, seed: int, today: dt.date | None = None, progress: b
         bar = tqdm(total=len(periods), desc="deduction cycle", unit="month")
     for index, month in enumerate(periods):
         deduction_basis.generate(month, now=dt.datetime.combine(month.previous.first_day.replace(day=15), dt.time(6)))
-        bases = db.session.scalars(select(DeductionBasis).where(DeductionBasis.period == str(month))).all()
+        bases = _bases(month)
         for basis in bases:
             behaviour.setdefault(basis.employer_id,
                                  rng.choices([b for b, _ in BEHAVIOURS], [w for _, w in BEHAVIOURS])[0])
-        _record_notices(bases, month)
+        _record_notices(month)
         result.months += 1
         result.bases += len(bases)
         if month != newest:
@@ -114,57 +115,119 @@ def play_cycle(months: int, seed: int, today: dt.date | None = None, progress: b
     return result
 
 
-def _record_notices(bases: list[DeductionBasis], month: Month) -> None:
-    sent_at = dt.datetime.combine(month.previous.first_day.replace(day=15), dt.time(7))
-    contacts = db.session.execute(
-        select(DeductionContact.employer_id, DeductionContact.user_id).where(DeductionContact.end_date.is_(None))
+def _bases(month: Month) -> list:
+    """The month's bases in id order: (id, employer_id, kid, member_count) rows."""
+    return db.session.execute(
+        select(DeductionBasis.id, DeductionBasis.employer_id, DeductionBasis.kid, DeductionBasis.member_count)
+        .where(DeductionBasis.period == str(month)).order_by(DeductionBasis.id)
     ).all()
-    by_employer: dict[int, list[int]] = {}
-    for employer_id, user_id in contacts:
-        by_employer.setdefault(employer_id, []).append(user_id)
+
+
+def _record_notices(month: Month) -> None:
+    """A notice to each current deduction contact of every basis of the month (one INSERT ... SELECT), and the
+    bases that had a contact marked as notified (one UPDATE)."""
     from flask import current_app
 
+    sent_at = dt.datetime.combine(month.previous.first_day.replace(day=15), dt.time(7))
     user_model = current_app.appbuilder.sm.user_model
-    users = dict(db.session.execute(select(user_model.id, user_model.email)).all())
-    rows = []
-    for basis in bases:
-        for user_id in by_employer.get(basis.employer_id, []):
-            rows.append({"basis_id": basis.id, "user_id": user_id, "email": users.get(user_id) or "",
-                         "subject": f"Kontingenttrekk {month.label}", "sent_at": sent_at})
-        if by_employer.get(basis.employer_id):
-            basis.notified_at = sent_at
-    if rows:
-        db.session.execute(insert(DeductionNotice), rows)
+    contacts = (
+        select(DeductionBasis.id, DeductionContact.user_id, func.coalesce(user_model.email, ""),
+               literal(f"Kontingenttrekk {month.label}"), literal(sent_at, DeductionNotice.sent_at.type))
+        .join(DeductionContact, DeductionContact.employer_id == DeductionBasis.employer_id)
+        .join(user_model, user_model.id == DeductionContact.user_id)
+        .where(DeductionBasis.period == str(month), DeductionContact.end_date.is_(None))
+        .order_by(DeductionBasis.id, DeductionContact.id)
+    )
+    db.session.execute(insert(DeductionNotice).from_select(("basis_id", "user_id", "email", "subject", "sent_at"),
+                                                           contacts))
+    with_contact = select(DeductionContact.employer_id).where(DeductionContact.end_date.is_(None))
+    db.session.execute(
+        update(DeductionBasis)
+        .where(DeductionBasis.period == str(month), DeductionBasis.employer_id.in_(with_contact))
+        .values(notified_at=sent_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
-def _deliver_lists(bases, month: Month, behaviour, rng, recent: bool,
-                   result: CycleResult) -> list[tuple[DeductionBasis, int]]:
-    """Delivered lists for the month, amounts by the dues rule in force; returns (basis, list total) for each."""
-    rate = dues.rate_in_force(month)
-    by_basis = _basis_lines_by_basis(month)
-    delivered = []
-    for basis in bases:
-        members = by_basis.get(basis.id, [])
-        if members and _delivers(behaviour[basis.employer_id], recent, rng):
-            delivered.append((basis, [_list_line(line, rate, rng) for line in members]))
-    _insert_lists(delivered, month, result)
-    return [(basis, _total(rows)) for basis, rows in delivered]
+def _deliver_lists(bases, month: Month, behaviour, rng, recent: bool, result: CycleResult) -> list[tuple]:
+    """Delivered lists for the month, amounts by the dues rule in force; returns (basis, list total) for each.
+
+    Which employers deliver is drawn first (in basis order), their lists are written, and then the month's basis
+    lines are streamed (by basis and member) into the lists' lines through the driver (seed.context.TupleWriter):
+    at a million members that is about 900,000 lines a month, never all in memory."""
+    delivering = [basis for basis in bases if basis.member_count and _delivers(behaviour[basis.employer_id], recent,
+                                                                               rng)]
+    if not delivering:
+        return []
+    list_ids = _insert_lists(delivering, month)
+    list_of = {basis.id: list_id for basis, list_id in zip(delivering, list_ids)}
+    totals = dict.fromkeys(list_ids, 0)
+    amount = _amounts(dues.rate_in_force(month))
+    deviations, choice, rnd = DEVIATIONS, rng.choice, rng.random
+    lines = 0
+    with TupleWriter(DeductionListLine.__table__, LIST_LINE_COLUMNS) as writer:
+        for basis_id, member_id, ordinary, fixed, pct, national_id, first, last in _streamed_basis_lines(month):
+            list_id = list_of.get(basis_id)
+            if list_id is None:
+                continue
+            if rnd() < DEVIATION_SHARE:
+                writer.add((list_id, member_id, national_id, f"{first} {last}", None, choice(deviations)))
+            else:
+                ore = amount(member_id, pct, ordinary, fixed)
+                totals[list_id] += ore
+                writer.add((list_id, member_id, national_id, f"{first} {last}", ore, None))
+            lines += 1
+    db.session.execute(
+        update(DeductionList.__table__).where(DeductionList.__table__.c.id == bindparam("list_id"))
+        .values(total_ore=bindparam("total")),
+        [{"list_id": list_id, "total": total} for list_id, total in totals.items()],
+    )
+    result.lists += len(list_ids)
+    result.lines += lines
+    return [(basis, totals[list_of[basis.id]]) for basis in delivering]
 
 
-def _basis_lines_by_basis(month: Month) -> dict[int, list]:
-    """The month's basis lines on deduction, with the member's name and national id, by basis."""
-    lines = db.session.execute(
+LIST_LINE_COLUMNS = ("list_id", "member_id", "national_id", "name", "amount_ore", "deviation")
+
+
+def _amounts(rate):
+    """amount(member_id, position_pct, ordinary_dues, fixed_amount_ore): what the employer deducts for a line, by
+    `dues.line_dues_ore`; the percentage dues are computed once per distinct pay and position size."""
+    percentage: dict[tuple[int, object], int] = {}
+
+    def amount(member_id: int, pct, ordinary: bool, fixed: int) -> int:
+        if not ordinary:
+            return fixed
+        key = (monthly_pay_ore(member_id), pct)
+        found = percentage.get(key)
+        if found is None:
+            found = percentage[key] = dues.line_dues_ore(rate, position_pay_ore(member_id, pct), _Ordinary)
+        return found + fixed
+
+    return amount
+
+
+class _Ordinary:
+    """A line with the percentage dues and no fixed amount (dues.DuesLine), for the percentage part alone."""
+
+    ordinary_dues = True
+    fixed_amount_ore = 0
+
+
+def _streamed_basis_lines(month: Month):
+    """The month's basis lines on deduction with the member's national id and name, by basis and member, read in
+    batches."""
+    statement = (
         select(DeductionBasisLine.basis_id, DeductionBasisLine.member_id, DeductionBasisLine.ordinary_dues,
                DeductionBasisLine.fixed_amount_ore, DeductionBasisLine.position_pct, Member.national_id,
                Member.first_name, Member.last_name)
         .join(Member, Member.id == DeductionBasisLine.member_id)
         .join(DeductionBasis, DeductionBasis.id == DeductionBasisLine.basis_id)
         .where(DeductionBasis.period == str(month), DeductionBasisLine.on_deduction.is_(True))
-    ).all()
-    by_basis: dict[int, list] = {}
-    for line in lines:
-        by_basis.setdefault(line.basis_id, []).append(line)
-    return by_basis
+        .order_by(DeductionBasisLine.basis_id, DeductionBasisLine.member_id)
+    )
+    for partition in db.session.execute(statement, execution_options={"yield_per": 20_000}).partitions():
+        yield from partition
 
 
 def _delivers(kind: str, recent: bool, rng: random.Random) -> bool:
@@ -174,40 +237,15 @@ def _delivers(kind: str, recent: bool, rng: random.Random) -> bool:
     return not (recent and rng.random() < 0.25)
 
 
-def _list_line(line, rate, rng: random.Random) -> dict:
-    """One delivered line: the dues as the rule computes them, now and then a deviation instead."""
-    row = {"member_id": line.member_id, "national_id": line.national_id, "name": f"{line.first_name} {line.last_name}",
-           "amount_ore": None, "deviation": None, "comment": None}
-    if rng.random() < DEVIATION_SHARE:
-        row["deviation"] = rng.choice(DEVIATIONS)
-    else:
-        row["amount_ore"] = dues.line_dues_ore(rate, position_pay_ore(line.member_id, line.position_pct), line)
-    return row
-
-
-def _total(rows: list[dict]) -> int:
-    return sum(row["amount_ore"] or 0 for row in rows)
-
-
-def _insert_lists(delivered: list[tuple[DeductionBasis, list[dict]]], month: Month, result: CycleResult) -> None:
-    if not delivered:
-        return
+def _insert_lists(delivering: list, month: Month) -> list[int]:
+    """The delivered lists (their totals follow once their lines are written); their ids in the bases' order."""
     delivered_at = dt.datetime.combine(month.first_day.replace(day=min(24, month.last_day.day)), dt.time(10))
     list_rows = [{"employer_id": basis.employer_id, "period": str(month), "kind": ListKind.main,
                   "status": ListStatus.delivered, "created_at": delivered_at, "delivered_at": delivered_at,
-                  "total_ore": _total(rows)} for basis, rows in delivered]
-    created = db.session.execute(
+                  "total_ore": 0} for basis in delivering]
+    return db.session.execute(
         insert(DeductionList).returning(DeductionList.id, sort_by_parameter_order=True), list_rows
     ).scalars().all()
-    flat = []
-    for list_id, (_basis, rows) in zip(created, delivered):
-        for row in rows:
-            row["list_id"] = list_id
-            flat.append(row)
-    for start in range(0, len(flat), 5000):
-        db.session.execute(insert(DeductionListLine), flat[start : start + 5000])
-    result.lists += len(created)
-    result.lines += len(flat)
 
 
 def _pay(delivered, month: Month, behaviour, rng, index: int, result: CycleResult) -> None:

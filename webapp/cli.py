@@ -46,26 +46,13 @@ def roles_sync():
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @with_appcontext
 def seed_command(members: int, employers: int, seed_value: int, months: int, reset: bool, quiet: bool):
-    from seed.cycle import play_cycle
-    from seed.generator import SeedRefused, generate
-    from seed.mypage import seed_member_page
-    from seed.phases.direct_billing import play_direct_billing
-    from seed.phases.lifecycle import seed_lifecycle
-    from seed.phases.outreach import seed_outreach
-    from seed.phases.regions import seed_regions
-    from seed.refunds import seed_refunds
+    from seed.demo import seed_demo_data
+    from seed.generator import SeedRefused
 
     ensure_roles()
     with refused_as("seed", SeedRefused):
-        result = generate(members=members, employers=employers, seed=seed_value, reset=reset, progress=not quiet)
-    click.echo(result.summary())
-    click.echo(play_cycle(months, seed_value, progress=not quiet).summary())
-    click.echo(play_direct_billing(seed_value, months, progress=not quiet).summary())
-    click.echo(seed_member_page(seed_value).summary())
-    click.echo(seed_refunds().summary())
-    click.echo(seed_regions().summary())
-    click.echo(seed_lifecycle(seed_value).summary())
-    click.echo(seed_outreach().summary())
+        seed_demo_data(members=members, employers=employers, seed=seed_value, months=months, reset=reset,
+                       progress=not quiet, echo=click.echo)
 
 
 @click.command("demo-accounts", help="List the demo logins.")
