@@ -480,8 +480,10 @@ def _store_units(run: RefundRun, distribution: Distribution, terms: Terms) -> No
     ]
     if not unit_rows:
         return
+    # The table, not the ORM class: the ORM splits the rows into a statement per pattern of None values.
+    table = RefundUnit.__table__
     ids = db.session.execute(
-        insert(RefundUnit).returning(RefundUnit.id, sort_by_parameter_order=True), unit_rows
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), unit_rows
     ).scalars().all()
     category_rows = [
         {"refund_unit_id": unit_id, "category": category, "member_months": months, "weight": terms.weights[category]}
