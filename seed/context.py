@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import insert
@@ -136,10 +137,13 @@ def number_rows(rows: list[dict], key) -> None:
 
 
 class ChunkWriter:
-    """Collects rows with the same keys and writes them with one executemany per `chunk` rows (see insert_rows)."""
+    """Collects rows with the same keys and writes them in chunks of `chunk` rows through the driver (TupleWriter:
+    COPY or executemany of tuples), filling in the model's scalar defaults of the columns the rows leave out, as an
+    insert through SQLAlchemy does. For the million member and employment rows of a large seed."""
 
     def __init__(self, table, chunk: int = CHUNK):
         self.table, self.chunk, self.rows = table, chunk, []
+        self.writer: TupleWriter | None = None
 
     def add(self, row: dict) -> None:
         self.rows.append(row)
@@ -147,9 +151,19 @@ class ChunkWriter:
             self.flush()
 
     def flush(self) -> None:
-        if self.rows:
-            db.session.execute(insert(self.table), self.rows)
-            self.rows = []
+        if not self.rows:
+            return
+        if self.writer is None:
+            given = tuple(self.rows[0])
+            defaults = [(column.name, column.default.arg) for column in self.table.columns
+                        if column.name not in given and column.default is not None and column.default.is_scalar]
+            self.writer = TupleWriter(self.table, given + tuple(name for name, _value in defaults))
+            self.values = itemgetter(*given) if len(given) > 1 else (lambda row: (row[given[0]],))
+            self.tail = tuple(value for _name, value in defaults)
+        values, tail = self.values, self.tail
+        self.writer.rows = [values(row) + tail for row in self.rows]
+        self.writer.flush()
+        self.rows = []
 
     def __enter__(self):
         return self
