@@ -480,19 +480,21 @@ def _store_units(run: RefundRun, distribution: Distribution, terms: Terms) -> No
     ]
     if not unit_rows:
         return
-    # The table, not the ORM class: the ORM splits the rows into a statement per pattern of None values.
-    table = RefundUnit.__table__
-    ids = db.session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), unit_rows
-    ).scalars().all()
+    # Through the tables, not the ORM classes (which split the rows into a statement per pattern of None values),
+    # and without RETURNING: an executemany of one small statement, where psycopg would parse a statement with all
+    # the rows' parameters in it. The new rows' ids are read back by unit.
+    db.session.execute(insert(RefundUnit.__table__), unit_rows)
+    ids = dict(db.session.execute(
+        select(RefundUnit.org_unit_id, RefundUnit.id).where(RefundUnit.run_id == run.id)).all())
     category_rows = [
-        {"refund_unit_id": unit_id, "category": category, "member_months": months, "weight": terms.weights[category]}
-        for unit_id, refund in zip(ids, refunds)
+        {"refund_unit_id": ids[refund.unit.id], "category": category, "member_months": months,
+         "weight": terms.weights[category]}
+        for refund in refunds
         for category in MemberCategory
         if (months := refund.months.get(category, 0)) > 0
     ]
     if category_rows:
-        db.session.execute(insert(RefundUnitCategory), category_rows)
+        db.session.execute(insert(RefundUnitCategory.__table__), category_rows)
 
 
 def calculate(quarter: Quarter, pool_ore: int | None = None, actor: str = "cli",
