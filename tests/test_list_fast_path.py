@@ -182,3 +182,40 @@ def test_name_search_follows_changed_and_removed_names(clean_app, register):
         db.session.execute(text("UPDATE member SET first_name = 'Zxcvbnora' WHERE id = :id"), {"id": member.id})
         db.session.commit()
         assert screen_ids(client, "?_flt_2_first_name=xcvbno")[0] == [member.id]
+
+
+def test_back_half_pages_read_from_the_end_match_the_old_query(clean_app, register):
+    """Pages past the middle of a list counted exactly are read in the reversed order and turned back: the same
+    rows in the same order, for each sort both ways (left_on has NULLs), a short last page, and past the end."""
+    client = leader_client(clean_app, register)
+    headers = api_token(client, register["leader"], clean_app.config["DEMO_PASSWORD"])
+    last = MEMBERS // PAGE - 1
+    with clean_app.app_context():
+        for column in SCREEN_SORTS:
+            for direction in ("asc", "desc"):
+                for page in (last // 2, last // 2 + 1, last - 1, last):
+                    query = f"?_oc_MemberView={column}&_od_MemberView={direction}&page_MemberView={page}"
+                    expected = old_ids(order=column, direction=direction, page=page)
+                    assert len(expected) == PAGE and screen_ids(client, query)[0] == expected, query
+        unit = register["branch"]
+        in_unit = old_count(f"home_unit_id = {unit}")
+        assert in_unit % PAGE, "the unit's last page should be short"
+        page = in_unit // PAGE
+        shown = screen_ids(client, f"?_flt_0_home_unit={unit}&page_MemberView={page}")[0]
+        assert shown == old_ids(f"home_unit_id = {unit}", page=page) and 0 < len(shown) < PAGE
+
+        def api(q: str) -> list[int]:
+            response = client.get(f"/api/v1/member/?q=({q})", headers=headers)
+            assert response.status_code == 200, (q, response.json)
+            return response.json["ids"]
+
+        size = 30  # 400 members: the last page (13) has 10
+        for page in (7, 12, 13, 14):
+            expected = list(db.session.execute(text(
+                f"SELECT id FROM member ORDER BY id LIMIT {size} OFFSET {page * size}")).scalars())
+            assert api(f"page:{page},page_size:{size}") == expected, page
+        for column in API_SORTS:
+            expected = list(db.session.execute(text(
+                f"SELECT id FROM member ORDER BY {column} DESC, id DESC LIMIT {size} OFFSET {13 * size}")).scalars())
+            assert len(expected) == MEMBERS - 13 * size
+            assert api(f"order_column:{column},order_direction:desc,page:13,page_size:{size}") == expected, column

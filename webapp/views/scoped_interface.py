@@ -77,10 +77,7 @@ class ScopedInterface(SQLAInterface):
         count = self.list_count(filters, page, page_size)
         if not order_column:  # a list without an order (the API's) pages by id, not the engine's whim
             order_column, order_direction = primary_key.key, "asc"
-        id_query = self._apply_inner_all(
-            self.session.query(primary_key), filters, order_column, order_direction, page, page_size, aliases_mapping={}
-        )
-        ids = [row[0] for row in id_query.all()]
+        ids = self.page_ids(filters, order_column, order_direction, page or 0, page_size, count)
         if not ids:
             return count, []
         rows = self.session.query(self.obj).filter(primary_key.in_(ids))
@@ -91,3 +88,25 @@ class ScopedInterface(SQLAInterface):
         items = [getattr(row, self.obj.__name__, row) for row in rows.all()]
         position = {pk: index for index, pk in enumerate(ids)}
         return count, sorted(items, key=lambda item: position[getattr(item, primary_key.key)])
+
+    def page_ids(self, filters, order_column: str, order_direction: str, page: int, page_size: int,
+                 count: ListCount) -> list:
+        """The ids of the page, in the list's order.
+
+        A page in the back half of a list counted exactly is read from the end: the order reversed (each column of
+        ORDER BY turned, the id too, so NULLs also come the other way round on both engines), skipping the rows
+        after the page, then turned back. Skipping 999,975 rows for the last page of a million took 1.2 s (API) to
+        9 s (screen) on SQLite; from the end it skips none, and what is left is the count, which such a page needs
+        anyway (list_count counts past the page asked for)."""
+        primary_key = self.obj.__mapper__.primary_key[0]
+        offset = page * page_size
+        after = count - offset - page_size  # rows after the page
+        if count.more_than is not None or offset >= count or offset <= after:
+            id_query = self._apply_inner_all(self.session.query(primary_key), filters, order_column, order_direction,
+                                             page, page_size, aliases_mapping={})
+            return [row[0] for row in id_query.all()]
+        reverse = "desc" if order_direction == "asc" else "asc"
+        id_query = self._apply_inner_all(self.session.query(primary_key), filters, order_column, reverse,
+                                         aliases_mapping={})
+        id_query = id_query.offset(max(after, 0)).limit(page_size + min(after, 0))
+        return [row[0] for row in id_query.all()][::-1]
