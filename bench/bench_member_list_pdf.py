@@ -33,15 +33,17 @@ def quarter_for(index: int) -> str:
 
 
 def make_run(quarter: str, rows: int) -> None:
-    """A draft refund run of `quarter` whose top unit counts `rows` members (the dataset's, repeated)."""
+    """An approved refund run of `quarter` whose top unit counts `rows` members (the dataset's, repeated): approved,
+    so that its lists read the members stored here (a draft's count the register)."""
     from sqlalchemy import func, select, text
 
     from webapp.extensions import db
     from webapp.models import Member, RefundRun
     from webapp.models.choices import RefundStatus
 
-    run = RefundRun(quarter=quarter, status=RefundStatus.draft, pool_ore=0, pool_source="bench",
-                    policy_valid_from="2000-Q1", calculated_at=dt.datetime.now(), calculated_by="bench")
+    run = RefundRun(quarter=quarter, status=RefundStatus.approved, pool_ore=0, pool_source="bench",
+                    policy_valid_from="2000-Q1", calculated_at=dt.datetime.now(), calculated_by="bench",
+                    approved_at=dt.datetime.now(), approved_by="bench")
     db.session.add(run)
     db.session.flush()
     members = db.session.scalar(select(func.count(Member.id)))
