@@ -362,16 +362,23 @@ class Year:
         if not entries:
             return
         start = Month.of(day)
-        agreements = [(self._mandate_kid(member_id, start), kind, self.notify[member_id])
-                      for member_id, kind in entries]
+        kids = self._mandate_kids([member_id for member_id, _kind in entries])
+        agreements = [(kids.get(member_id) or member_kid_for(self.member_no[member_id], start), kind,
+                       self.notify[member_id]) for member_id, kind in entries]
         self._import(f"AVTALEGIRO.{day.isoformat()}.demo.txt", bank.agreements_file(agreements, day,
                                                                                     self._next_file()))
 
-    def _mandate_kid(self, member_id: int, month: Month) -> str:
-        """The KID the member registered the mandate with: that of the invoice they had then (a mandate changed
-        later keeps its KID)."""
-        found = db.session.scalar(select(AvtaleGiroMandate.kid).where(AvtaleGiroMandate.member_id == member_id))
-        return found or member_kid_for(self.member_no[member_id], month)
+    def _mandate_kids(self, member_ids: list[int]) -> dict[int, str]:
+        """The KID each member registered a mandate with before (a mandate changed later keeps its KID), by
+        member; members without a mandate use the KID of the invoice they have then."""
+        found: dict[int, str] = {}
+        for chunk in payment_matching.chunks(sorted(set(member_ids))):
+            for member_id, kid in db.session.execute(
+                select(AvtaleGiroMandate.member_id, AvtaleGiroMandate.kid)
+                .where(AvtaleGiroMandate.member_id.in_(chunk)).order_by(AvtaleGiroMandate.id)
+            ):
+                found.setdefault(member_id, kid)
+        return found
 
     def _bank_day(self, index: int, month: Month, day: dt.date) -> None:
         due = sorted(t for t in self.pending if t.day <= day)
