@@ -3,9 +3,8 @@
 On a seeded register, /typeahead/member is compared with one hand-written SQL statement of the plain query: the
 acting scope's units, every term in the member number, first name or last name (ILIKE '%term%' with LIKE's
 wildcards taken literally), ORDER BY last name, first name and id, LIMIT 20. Each text is asked as the union office
-(every member), the union's leader and a club's leader; once with the candidates found first by index (the FTS5
-table on SQLite, the trigram indexes on PostgreSQL) and once with so few candidates allowed that most texts walk
-the name order instead.
+(every member), the union's leader and a club's leader, along each path: the start of the name order, the
+candidates found first by index (the FTS5 table on SQLite, the trigram indexes on PostgreSQL), and the plain query.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from webapp.views import typeahead
 
 MEMBERS = 400
 LIMIT = 20
+WALK, CANDIDATES = typeahead.MEMBER_WALK, typeahead.MEMBER_CANDIDATES
 
 
 @pytest.fixture()
@@ -101,13 +101,21 @@ def logged_in(app, username: str, option):
     return client
 
 
-@pytest.mark.parametrize("candidates", [typeahead.MEMBER_CANDIDATES, 3])
-def test_member_typeahead_matches_the_plain_query(clean_app, register, monkeypatch, candidates):
+@pytest.mark.parametrize("walk, candidates", [(WALK, CANDIDATES), (40, CANDIDATES), (0, CANDIDATES), (0, 3)])
+def test_member_typeahead_matches_the_plain_query(clean_app, register, monkeypatch, walk, candidates):
+    """Every text as every login, answered from the start of the name order, by the index's candidates or by the
+    plain query (each path forced in turn by how far the walk goes and how many candidates are allowed)."""
+    monkeypatch.setattr(typeahead, "MEMBER_WALK", walk)
     monkeypatch.setattr(typeahead, "MEMBER_CANDIDATES", candidates)
-    narrowed = []
-    found_first = typeahead.first_candidates
-    monkeypatch.setattr(typeahead, "first_candidates",
-                        lambda *args: narrowed.append(found_first(*args)) or narrowed[-1])
+    answered = {"walked_first": 0, "first_candidates": 0}
+    for name in answered:
+        def spy(*args, found=getattr(typeahead, name), name=name):
+            ids = found(*args)
+            answered[name] += ids is not None
+            return ids
+
+        monkeypatch.setattr(typeahead, name, spy)
+    requests = with_results = 0
     for who, (username, option, units) in register["logins"].items():
         client = logged_in(clean_app, username, option)
         with clean_app.app_context():
@@ -116,7 +124,9 @@ def test_member_typeahead_matches_the_plain_query(clean_app, register, monkeypat
             for search in register["texts"]:
                 response = client.get("/typeahead/member", query_string={"q": search})
                 assert response.status_code == 200, (who, search)
+                requests += 1
                 results = response.json["results"]
+                with_results += bool(results)
                 expected = old_ids(search, units) if len(search) >= 2 else []
                 assert [row["id"] for row in results] == expected, (who, search)
                 seen += len(results)
@@ -125,11 +135,15 @@ def test_member_typeahead_matches_the_plain_query(clean_app, register, monkeypat
                     assert row["text"] == f"{member.member_no} {member.first_name} {member.last_name}"
             assert seen > 0, who
             db.session.remove()
-    used = len([condition for condition in narrowed if condition is not None])
-    if candidates > 3:  # most texts were narrowed by index
-        assert used > len(narrowed) // 2, (used, len(narrowed))
-    else:  # many had more than three candidates and walked the name order
-        assert len(narrowed) - used >= 10, (used, len(narrowed))
+    walked, found = answered["walked_first"], answered["first_candidates"]
+    if walk == WALK:  # 400 members: the walk covers every scope, and finds whatever there is
+        assert walked == with_results, (answered, with_results)
+    elif walk:  # 40 members walked: some texts are answered there, others by the index
+        assert walked and found, answered
+    elif candidates > 3:  # most texts are found by index
+        assert not walked and found > requests // 2, answered
+    else:  # many have more than three candidates and walk the name order to the end
+        assert not walked and requests - found >= 10, answered
 
 
 def test_member_typeahead_follows_changed_numbers_and_names(clean_app, register):

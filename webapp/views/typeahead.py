@@ -3,8 +3,8 @@
 Members (a million of them, issue 18): each typed term must be in the member number, first name or last name
 (ILIKE '%term%'), and the first 20 by last name, first name and id are shown (the id breaks ties, which the order
 once left to the engine). Read in that order with the terms as a filter, a rare name or a member number read every
-member; so the members the terms may be in are found first by index (first_candidates) and only those sorted,
-unless they are so many that walking the name order finds 20 soon.
+member; so after a short look at the start of the order, the members the terms may be in are found by index
+(first_candidates) and only those sorted, unless they are too many.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ LIMIT = 20
 # the terms as a filter (the plain query's plan, quick when matches are that common).
 MEMBER_CANDIDATES = 20_000
 MEMBER_ORDER = (Member.last_name, Member.first_name, Member.id)
+# The members looked at from the start of the name order before the index is asked (walked_first).
+MEMBER_WALK = 2_000
 
 
 def _like(text: str) -> str:
@@ -73,36 +75,70 @@ def search_rows(kind: str, text: str, employer_id: int | None = None) -> list[di
 
 
 def member_rows(text: str) -> list[dict]:
-    """The first LIMIT members in the acting scope with every term of `text` in their number or a name."""
-    _, columns, _ = SEARCHES["member"]
+    """The first LIMIT members in the acting scope with every term of `text` in their number or a name: read off the
+    start of the name order when they are found there (walked_first), else found by index first when there are not
+    too many of them (first_candidates), else the name order walked to the end as it comes."""
     terms = [t for t in text.split() if t]
-    conditions = [visible_clause(Member, get_scope().grants)] + [
-        or_(*(getattr(Member, c).ilike(_like(term), escape="\\") for c in columns)) for term in terms]
-    ids = first_candidates([t for t in terms if len(t) >= SHORTEST_INDEXED], conditions)
+    scope = visible_clause(Member, get_scope().grants)
+    ids = walked_first(scope, terms)
     if ids is None:
-        ids = db.session.scalars(select(Member.id).where(*conditions).order_by(*MEMBER_ORDER).limit(LIMIT)).all()
+        conditions = [scope, *term_matches(Member, terms)]
+        ids = first_candidates([t for t in terms if len(t) >= SHORTEST_INDEXED], conditions)
+        if ids is None:
+            ids = db.session.scalars(select(Member.id).where(*conditions).order_by(*MEMBER_ORDER).limit(LIMIT)).all()
     rows = {row.id: row for row in db.session.scalars(select(Member).where(Member.id.in_(ids)))} if ids else {}
     return [{"id": pk, "text": str(rows[pk])} for pk in ids]
 
 
+def term_matches(columns, terms: list[str]) -> list:
+    """Each term in the member number, first name or last name of `columns` (Member, or a CTE's columns)."""
+    _, names, _ = SEARCHES["member"]
+    return [or_(*(getattr(columns, c).ilike(_like(term), escape="\\") for c in names)) for term in terms]
+
+
+def walked_first(scope, terms: list[str]) -> list[int] | None:
+    """The ids of the first LIMIT members with the terms, when the first MEMBER_WALK members of the scope in the
+    name order hold them all (LIMIT of them, or the whole scope); else None.
+
+    The members before the last one kept were all looked at, so these are the first LIMIT of all: a common text
+    (a short one, a frequent name, the start of a member number) is answered here at the cost of at most
+    MEMBER_WALK rows, whatever the index would have found."""
+    walk = (select(Member.id, Member.member_no, Member.first_name, Member.last_name).where(scope)
+            .order_by(*MEMBER_ORDER).limit(MEMBER_WALK).cte("walk").prefix_with("MATERIALIZED"))
+    first = db.session.execute(select(walk.c.id, select(func.count()).select_from(walk).scalar_subquery())
+                               .where(*term_matches(walk.c, terms))
+                               .order_by(*(walk.c[column.key] for column in MEMBER_ORDER)).limit(LIMIT)).all()
+    if len(first) == LIMIT or (first and first[0][1] < MEMBER_WALK):
+        return [row[0] for row in first]
+    return None
+
+
 def first_candidates(terms: list[str], conditions: list) -> list[int] | None:
     """The ids of the first LIMIT members the conditions keep, found by index and then sorted, when there are at
-    most MEMBER_CANDIDATES of them; else None. `terms` are those long enough for a trigram index (at least
-    SHORTEST_INDEXED characters); without one, None.
+    most MEMBER_CANDIDATES of them; else None (and None without a term long enough for a trigram index).
 
-    One statement: the members (id and names) in a materialized CTE capped at MEMBER_CANDIDATES + 1, their count,
-    and the first LIMIT of them in the order. PostgreSQL: the trigram GIN indexes on member_no, first_name and
-    last_name serve the ILIKEs themselves (a BitmapOr). SQLite: the FTS5 trigram table member_name_search holds
-    the three columns; a member with every term (each a quoted phrase, in any column) is a superset of the rows
-    LIKE keeps (the trigram match folds case more widely), and the conditions still decide."""
+    Whether there are that many is asked cheaply first: on SQLite the FTS5 trigram table member_name_search (which
+    holds member_no, first_name and last_name) counts the members with every term (each a quoted phrase, in any
+    column) from its index alone, a superset of the rows LIKE keeps (the trigram match folds case more widely);
+    on PostgreSQL the planner estimates the rows from the trigram statistics. Then one statement: the members
+    (id and names, the trigram GIN indexes serving the ILIKEs on PostgreSQL, the FTS5 rowids on SQLite) in a
+    materialized CTE capped at MEMBER_CANDIDATES + 1, their count, and the first LIMIT of them in the order; an
+    estimate short of the truth is caught by the cap."""
     if not terms:
         return None
     dialect = db.session.get_bind().dialect.name
     if dialect == "sqlite":
         phrases = " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
-        conditions = [*conditions, Member.id.in_(select(literal_column("rowid")).select_from(table(NAME_SEARCH_TABLE))
-                                                 .where(literal_column(NAME_SEARCH_TABLE).op("MATCH")(phrases)))]
-    elif dialect != "postgresql":
+        found = select(literal_column("rowid")).select_from(table(NAME_SEARCH_TABLE)).where(
+            literal_column(NAME_SEARCH_TABLE).op("MATCH")(phrases))
+        if db.session.scalar(select(func.count()).select_from(found.limit(MEMBER_CANDIDATES + 1).subquery())) \
+                > MEMBER_CANDIDATES:
+            return None
+        conditions = [*conditions, Member.id.in_(found)]
+    elif dialect == "postgresql":
+        if estimated_rows(select(Member.id).where(*conditions)) > MEMBER_CANDIDATES:
+            return None
+    else:
         return None
     found = (select(Member.id, Member.last_name, Member.first_name).where(*conditions)
              .limit(MEMBER_CANDIDATES + 1).cte("found").prefix_with("MATERIALIZED"))
@@ -111,6 +147,13 @@ def first_candidates(terms: list[str], conditions: list) -> list[int] | None:
     if first and first[0][1] > MEMBER_CANDIDATES:
         return None
     return [row[0] for row in first]
+
+
+def estimated_rows(statement) -> float:
+    """The rows PostgreSQL's planner expects the statement to return (EXPLAIN, which runs nothing)."""
+    compiled = statement.compile(dialect=db.session.get_bind().dialect, compile_kwargs={"render_postcompile": True})
+    plan = db.session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    return plan[0]["Plan"]["Plan Rows"]
 
 
 def public_rows(kind: str, text: str, employer_id: int | None) -> list[dict]:
