@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from operator import mul
 
 _BANK_PREFIXES = ("1503", "1506", "1607", "1813", "2801", "3000", "3201", "3905", "4200", "9710", "1254", "1822")
 # Mobile ranges that phonenumbers accepts as a whole (part of 45x is not allocated).
@@ -12,7 +13,7 @@ ACCOUNT_WEIGHTS = (6, 7, 8, 9, 4, 5, 6, 7, 8, 9)
 
 
 def mod11(digits: str, weights: tuple[int, ...]) -> int:
-    return sum(w * int(d) for w, d in zip(weights, digits)) % 11
+    return sum(map(mul, weights, map(int, digits))) % 11
 
 
 def _unique(taken: set, draw) -> str:
