@@ -31,20 +31,6 @@ from sqlalchemy import func, select, text
 from bench.common import Operation, add_only_argument, bench_app, bench_arguments, compare_operations
 from webapp.services.periods import Quarter
 
-COUNTS_SQL = """
-SELECT home_unit_id, category, count(*), sum(months)
-FROM (
-    SELECT m.home_unit_id, m.category,
-           CASE WHEN m.joined_on <= :m1 AND (m.left_on IS NULL OR m.left_on >= :m1) THEN 1 ELSE 0 END
-         + CASE WHEN m.joined_on <= :m2 AND (m.left_on IS NULL OR m.left_on >= :m2) THEN 1 ELSE 0 END
-         + CASE WHEN m.joined_on <= :m3 AND (m.left_on IS NULL OR m.left_on >= :m3) THEN 1 ELSE 0 END AS months
-    FROM member m
-    WHERE m.category IN ({categories}) AND m.joined_on <= :m3 AND (m.left_on IS NULL OR m.left_on >= :m1)
-) counted
-WHERE months > 0
-GROUP BY home_unit_id, category
-"""
-
 COUNTED_MEMBERS_SQL = """
 SELECT home_unit_id, id, member_no, last_name || ', ' || first_name, category, months
 FROM (
@@ -57,6 +43,9 @@ FROM (
 ) counted
 WHERE months > 0
 """
+
+COUNTS_SQL = ("SELECT home_unit_id, category, count(*), sum(months) FROM ("
+              + COUNTED_MEMBERS_SQL + ") counted GROUP BY home_unit_id, category")
 
 SNAPSHOT_SQL = ("INSERT INTO refund_member (run_id, unit_id, member_id, member_no, name, category, months)"
                 + COUNTED_MEMBERS_SQL.replace("SELECT home_unit_id", "SELECT :run, home_unit_id", 1))
