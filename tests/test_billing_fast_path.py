@@ -218,9 +218,11 @@ def fast_rows(period, methods, today: dt.date, now: dt.datetime) -> tuple[list[t
     months = sorted({m for method_months in months_by_method.values() for m in method_months})
     before = db.session.scalar(select(db.func.max(Invoice.id))) or 0
     savepoint = db.session.begin_nested()
-    keys = _Run(months, months_by_method, direct_dues.load(), today, now).insert(result)
-    result.members = len({member_id for member_id, _first in keys})
+    conditions = _Run(months, months_by_method, direct_dues.load(), today, now).insert(result)
     made = db.session.execute(select(Invoice.__table__).where(Invoice.id > before)).mappings().all()
+    # The conditions the run returns select exactly the rows it made (the service reads its members by them).
+    assert sorted(db.session.scalars(select(Invoice.id).where(*conditions))) == sorted(row["id"] for row in made)
+    result.members = len({row["member_id"] for row in made})
     savepoint.rollback()
     return sorted(_row_key(row) for row in made), result
 
