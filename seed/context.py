@@ -137,33 +137,30 @@ def number_rows(rows: list[dict], key) -> None:
 
 
 class ChunkWriter:
-    """Collects rows with the same keys and writes them in chunks of `chunk` rows through the driver (TupleWriter:
-    COPY or executemany of tuples), filling in the model's scalar defaults of the columns the rows leave out, as an
-    insert through SQLAlchemy does. For the million member and employment rows of a large seed."""
+    """Rows as dicts with the same keys, written through a TupleWriter (COPY or executemany of tuples, in chunks of
+    `chunk` rows), filling in the model's scalar defaults of the columns the rows leave out, as an insert through
+    SQLAlchemy does. For the million member and employment rows of a large seed."""
 
     def __init__(self, table, chunk: int = CHUNK):
-        self.table, self.chunk, self.rows = table, chunk, []
+        self.table, self.chunk = table, chunk
         self.writer: TupleWriter | None = None
 
     def add(self, row: dict) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= self.chunk:
-            self.flush()
+        if self.writer is None:
+            self._start(tuple(row))
+        self.writer.add(self.values(row) + self.tail)
+
+    def _start(self, given: tuple[str, ...]) -> None:
+        """The columns from the first row's keys, then those with a scalar default the rows leave out."""
+        defaults = [(column.name, column.default.arg) for column in self.table.columns
+                    if column.name not in given and column.default is not None and column.default.is_scalar]
+        self.writer = TupleWriter(self.table, given + tuple(name for name, _value in defaults), self.chunk)
+        self.values = itemgetter(*given) if len(given) > 1 else (lambda row: (row[given[0]],))
+        self.tail = tuple(value for _name, value in defaults)
 
     def flush(self) -> None:
-        if not self.rows:
-            return
-        if self.writer is None:
-            given = tuple(self.rows[0])
-            defaults = [(column.name, column.default.arg) for column in self.table.columns
-                        if column.name not in given and column.default is not None and column.default.is_scalar]
-            self.writer = TupleWriter(self.table, given + tuple(name for name, _value in defaults))
-            self.values = itemgetter(*given) if len(given) > 1 else (lambda row: (row[given[0]],))
-            self.tail = tuple(value for _name, value in defaults)
-        values, tail = self.values, self.tail
-        self.writer.rows = [values(row) + tail for row in self.rows]
-        self.writer.flush()
-        self.rows = []
+        if self.writer is not None:
+            self.writer.flush()
 
     def __enter__(self):
         return self
