@@ -10,6 +10,7 @@ worker's name appended, made when missing.
 from __future__ import annotations
 
 import os
+import pathlib
 import socket
 from contextlib import contextmanager
 
@@ -48,7 +49,8 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers",
         "engine_independent: the test checks what no database engine changes (catalogs, configuration, markup, "
-        "screenshots); it runs once, in the SQLite pass, and is skipped in the PostgreSQL pass",
+        "screenshots, the browser's side of a page); it runs once, in the SQLite pass, and is skipped in the "
+        "PostgreSQL pass. Every test under tests/browser/ counts as one",
     )
 
 
@@ -57,6 +59,11 @@ def pytest_configure(config):
 LONGEST_FILES = ["test_norwegian_everywhere.py", "test_screen_fuzz.py", "test_reports_demo.py", "test_refunds.py",
                  "test_seed_direct_billing.py", "test_guide_screens.py", "test_accessibility.py", "test_api_fuzz.py",
                  "test_production.py", "test_access_matrix.py", "test_pages.py", "test_reminders_arrears.py"]
+
+
+# The browser tests check what the browser does with the pages (scripts, layout, accessibility, language); the
+# requests under them are the ones the test-client tests send on both engines. They run in the SQLite pass.
+BROWSER_TESTS = pathlib.Path(__file__).resolve().parent / "browser"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -69,7 +76,7 @@ def pytest_collection_modifyitems(config, items):
         return
     once = pytest.mark.skip(reason="engine independent: runs in the SQLite pass")
     for item in items:
-        if item.get_closest_marker("engine_independent"):
+        if item.get_closest_marker("engine_independent") or BROWSER_TESTS in item.path.parents:
             item.add_marker(once)
 
 

@@ -57,8 +57,17 @@ from webapp.models import (
     Payment,
     PaymentImport,
 )
-from webapp.models.choices import InvoiceStatus, MemberCategory, PaymentMethod
-from webapp.services import arrears, avtalegiro, invoices, mypage, payment_matching, payment_methods, payments
+from webapp.models.choices import InvoiceDelivery, InvoiceStatus, MemberCategory, PaymentMethod
+from webapp.services import (
+    arrears,
+    avtalegiro,
+    invoice_documents,
+    invoices,
+    mypage,
+    payment_matching,
+    payment_methods,
+    payments,
+)
 from webapp.services.kid import member_kid_for
 from webapp.services.periods import Month, Quarter
 
@@ -70,6 +79,11 @@ NOTIFY = 0.3
 # The quarters whose invoices are sent (e-mail and print file) and reminded, the newest: each invoice sent is
 # a commit and a mail, each page of a print file a PDF page, and the demo must stay quick.
 SENT_QUARTERS = 2
+# Of each quarter's invoices and of each day's reminders, this many go out through the real services
+# (invoices.send and invoices.remind: a mail in the outbox, or a page of the print file), with the demo login's
+# and those of members with a login of their own; the others are marked sent or reminded in bulk, as those
+# services mark them, without a mail or a page of their own. A million members' year holds a million of them.
+SENT_BY_SERVICE = 40
 DEMO_NOTE = "Member paying directly by invoice: invoices, reminders and payments on own page"
 
 
@@ -315,6 +329,7 @@ class Year:
         """Generate (and, in the newest quarters, send) the quarter's invoices; the members' payments follow."""
         invoices.generate(quarter, today=day)
         if quarter >= self.sent_from:
+            self._send_in_bulk(quarter)
             invoices.send(quarter, today=day)
         halfway = str(self.months[len(self.months) // 2])
         new = db.session.execute(
@@ -388,7 +403,45 @@ class Year:
         self._import(f"OCR.{day.isoformat()}.demo.txt", bank.ocr_file(due, self._next_file()))
 
     def _remind(self, index: int, month: Month, day: dt.date) -> None:
+        for reminder, ids in invoice_documents.reminders_due(day).items():
+            column = Invoice.first_reminder_on if reminder == invoice_documents.FIRST else Invoice.second_reminder_on
+            for chunk in payment_matching.chunks(self._beyond_sample(ids)):
+                db.session.execute(update(Invoice).where(Invoice.id.in_(chunk), column.is_(None)).values({column: day})
+                                   .execution_options(synchronize_session=False))
+        db.session.commit()
         invoices.remind(day)
+
+    # -------------------------------------------------------------- sending in bulk
+
+    def _send_in_bulk(self, quarter: Quarter) -> None:
+        """Mark the quarter's unsent invoices beyond the sample sent, as invoices.send marks them: by e-mail to the
+        member's chosen address, else to print (no print file holds them: sent_to stays empty)."""
+        unsent = db.session.scalars(select(Invoice.id).where(
+            Invoice.method == PaymentMethod.invoice, Invoice.first_month.in_([str(m) for m in quarter.months]),
+            Invoice.sent_at.is_(None)).order_by(Invoice.id)).all()
+        invoice = Invoice.__table__
+        mark = (update(invoice).where(invoice.c.id == bindparam("invoice_id"), invoice.c.sent_at.is_(None))
+                .values(sent_at=bindparam("at"), delivery=bindparam("how"), sent_to=bindparam("to")))
+        now = dt.datetime.now()
+        for chunk in payment_matching.chunks(self._beyond_sample(unsent)):
+            rows = db.session.execute(
+                select(Invoice.id, *_CONTACT_COLUMNS).join(Member, Member.id == Invoice.member_id)
+                .where(Invoice.id.in_(chunk))).all()
+            db.session.execute(mark, [
+                {"invoice_id": row.id, "at": now, "to": address,
+                 "how": InvoiceDelivery.email if address else InvoiceDelivery.print}
+                for row in rows for address in (mypage.chosen_email(row),)])
+        db.session.commit()
+
+    def _beyond_sample(self, invoice_ids: list[int]) -> list[int]:
+        """The invoices of `invoice_ids` (in id order) after the first SENT_BY_SERVICE, but for those of members
+        with a login (the demo login's among them): theirs go through the services, so their pages show it."""
+        beyond = invoice_ids[SENT_BY_SERVICE:]
+        with_login = set()
+        for chunk in payment_matching.chunks(beyond):
+            with_login.update(db.session.scalars(select(Invoice.id).join(Member, Member.id == Invoice.member_id)
+                                                 .where(Invoice.id.in_(chunk), Member.user_id.is_not(None))))
+        return [invoice_id for invoice_id in beyond if invoice_id not in with_login]
 
     def _import(self, filename: str, data: bytes) -> None:
         payments.import_file(filename, data, imported_by=bank.IMPORTED_BY)
@@ -465,12 +518,16 @@ class Year:
                 return
 
 
+# What mypage.chosen_email reads of a member, as columns; `user` is empty, as it reads it of a member without a
+# login.
+_CONTACT_COLUMNS = (Member.email_work, Member.email_private, Member.email_to, null().label("user"))
+
+
 def _member_facts(ids: list[int]) -> dict:
     """What the plan reads of the members paying directly, as rows (not ORM objects: at a million members they are
-    a quarter of a million); `user` is empty, as mypage.chosen_email reads it of a member without a login."""
+    a quarter of a million)."""
     columns = (Member.id, Member.member_no, Member.category, Member.user_id, Member.first_name, Member.last_name,
-               Member.email_work, Member.email_private, Member.email_to, Member.income_band_id,
-               null().label("user"))
+               Member.income_band_id, *_CONTACT_COLUMNS)
     facts = {}
     for start in range(0, len(ids), 20_000):
         part = ids[start : start + 20_000]  # ids in order: one range, of which the wanted ones are kept
