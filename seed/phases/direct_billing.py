@@ -11,14 +11,15 @@ quarter eleven months back to this month, on simulated days:
   netsgiro, read by payments.import_file): new mandates, some with notice of each claim; later a few changed
   and deleted;
 - on the 1st the quarter's invoices are generated (invoices.generate: a new quarter, or members who became
-  direct payers since) and, in the newest two quarters (SENT_QUARTERS), sent (invoices.send: e-mail with the
-  PDF, or the office's print file); the invoices of the earlier quarters are billed, paid and reconciled but
-  not sent, since each invoice sent is a commit and a mail of its own and the demo must stay quick;
+  direct payers since) and, in the newest two quarters (SENT_QUARTERS), sent: the first SENT_BY_SERVICE by
+  invoices.send (e-mail with the PDF, or the office's print file), the others marked sent in bulk as it marks
+  them; the invoices of the earlier quarters are billed, paid and reconciled but not sent, since each invoice
+  sent is a commit and a mail of its own and the demo must stay quick;
 - on the 5th the month's AvtaleGiro claims are made (invoices.generate_avtalegiro_month, avtalegiro.build_claims
   and mark_claimed) and the payers' banks pay them on the due day, now and then not;
 - the members pay as their habit says (on time, late, part, too much, not at all) and the bank's OCR files
   arrive on the 15th and the last day (payments.build_ocr_file, payments.import_file), reminders go out on
-  the same days (invoices.remind);
+  the same days (invoices.remind for the first SENT_BY_SERVICE, the others marked reminded in bulk);
 - last month: a payment with a mistyped KID (the office matches it by hand), one from an unknown payer
   (returned), two that stay in the queue, an AvtaleGiro payment reversed by the bank, a credit note, a full
   credit and a write-off; today the office ends one membership for non-payment.
