@@ -117,6 +117,9 @@ class SeedContext:
     used_emails: set = field(default_factory=set)
     used_usernames: set = field(default_factory=set)
     demo: dict[str, Any] = field(default_factory=dict)
+    # The member search index dropped while the members are written (seed/phases/search_index.py): name -> the
+    # statement that makes it again.
+    paused_search_index: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         self.rng = random.Random(self.seed)

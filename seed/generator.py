@@ -26,6 +26,8 @@ from seed.phases.members import members as _phase_members  # noqa: F401 (run by 
 from seed.phases.organisation import organisation as _phase_organisation  # noqa: F401 (run by name, see PHASES)
 from seed.phases.positions import positions as _phase_positions  # noqa: F401 (run by name, see PHASES)
 from seed.phases.reset import reset as _phase_reset  # noqa: F401 (run by name, see PHASES)
+from seed.phases.search_index import pause as _phase_search_paused  # noqa: F401 (run by name, see PHASES)
+from seed.phases.search_index import rebuild as _phase_search_rebuilt  # noqa: F401 (run by name, see PHASES)
 from seed.phases.storage import move_sequences as _phase_sequences  # noqa: F401 (run by name, see PHASES)
 from seed.phases.storage import write_people as _phase_people  # noqa: F401 (run by name, see PHASES)
 from seed.phases.users import users as _phase_users  # noqa: F401 (run by name, see PHASES)
@@ -53,20 +55,24 @@ MAX_MEMBERS = 1_000_000
 PHASES = (
     "_phase_reset",
     "_phase_organisation",
+    "_phase_search_paused",
     "_phase_members",
     "_phase_positions",
     "_phase_users",
     "_phase_people",
+    "_phase_search_rebuilt",
     "_phase_demo_accounts",
     "_phase_sequences",
 )
 PHASE_LABELS = {
     "_phase_reset": "reset",
     "_phase_organisation": "org units and employers",
+    "_phase_search_paused": "member search index paused",
     "_phase_members": "members",
     "_phase_positions": "positions",
     "_phase_users": "users and contacts",
     "_phase_people": "writing members",
+    "_phase_search_rebuilt": "member search index",
     "_phase_demo_accounts": "demo logins",
     "_phase_sequences": "sequences",
 }

@@ -528,6 +528,29 @@ def test_a_failure_half_way_leaves_nothing(seeded_app, session, monkeypatch):
     assert session.execute(text("SELECT MIN(id) FROM ab_user WHERE username <> 'admin'")).scalar() > admin.id
 
 
+def test_the_member_search_index_is_built_once_after_the_rows_and_survives_a_failed_seed(seeded_app, session,
+                                                                                        monkeypatch):
+    from seed.phases import search_index
+
+    kept = search_index._definitions()
+    assert kept  # SQLite: the FTS5 table's insert trigger; PostgreSQL: the trigram indexes on member
+    generate(members=200, employers=10, seed=4, reset=True, progress=False)
+    assert search_index._definitions() == kept
+    monkeypatch.setattr(generator, "_phase_demo_accounts", lambda ctx: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        generate(members=150, employers=10, seed=5, reset=True, progress=False)
+    monkeypatch.undo()
+    assert search_index._definitions() == kept and _count(session, "member") == 200
+    if session.get_bind().dialect.name == "sqlite":
+        # The rebuilt table holds every member, and finds each by name and number as the triggers would have.
+        from webapp.views.member_search import name_candidates
+
+        assert _count(session, search_index.SQLITE_SEARCH_TABLE) == 200
+        for member in session.scalars(select(Member).order_by(Member.id).limit(20)):
+            for column in ("last_name", "first_name", "member_no"):
+                assert member.id in set(session.scalars(name_candidates(column, getattr(member, column)))), column
+
+
 def _empty_database(session) -> None:
     """Delete the generator's rows through the generator's own reset phase, committed."""
     generator._phase_reset(None)
