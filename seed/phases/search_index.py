@@ -21,11 +21,13 @@ SQLITE_INSERT_TRIGGER = "member_name_search_insert"
 
 def pause(ctx: SeedContext) -> None:
     ctx.paused_search_index = _definitions()
-    raw = db.session.connection().connection.dbapi_connection
-    if db.engine.dialect.name == "sqlite" and not raw.in_transaction:
-        raw.execute("BEGIN")  # the DROP inside the seed's transaction: pysqlite opens one before DML only
+    kind = "INDEX"
+    if db.engine.dialect.name == "sqlite":
+        kind = "TRIGGER"
+        raw = db.session.connection().connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN")  # the DROP inside the seed's transaction: pysqlite opens one before DML only
     for name in ctx.paused_search_index:
-        kind = "TRIGGER" if db.engine.dialect.name == "sqlite" else "INDEX"
         db.session.execute(text(f"DROP {kind} {name}"))
 
 
