@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import wipe_database
 from webapp.extensions import db
 from webapp.models import DemoAccount
 from webapp.models import choices as choices_module
@@ -258,18 +259,26 @@ class Walk:
 # ------------------------------------------------------------------ the demo world
 
 
-@pytest.fixture()
-def demo(clean_app):
+@pytest.fixture(scope="module")
+def demo(app):
     """The demo world, small: every role's demo login, and data in every screen (two months of the
-    deduction cycle and of direct billing, courses, documents, messages, refunds)."""
-    result = clean_app.test_cli_runner().invoke(
+    deduction cycle and of direct billing, courses, documents, messages, refunds). Seeded once for the module's
+    tests, which only read it (each with a client of its own); they come before the tests that wipe the
+    database (`world`, `clean_app`)."""
+    with app.app_context():
+        wipe_database()
+        db.session.remove()
+    result = app.test_cli_runner().invoke(
         args=["seed", "--members", "120", "--employers", "8", "--months", "2", "--seed", "3", "--quiet"])
     assert result.exit_code == 0, result.output
-    with clean_app.app_context():
+    with app.app_context():
         accounts = [(a.username, a.role, a.scope) for a in db.session.scalars(select(DemoAccount).order_by(
             DemoAccount.id))]
         db.session.remove()
-    return accounts
+    yield accounts
+    with app.app_context():
+        wipe_database()
+        db.session.remove()
 
 
 def log_in(app, client, username: str, role: str, scope: str) -> None:
@@ -308,12 +317,12 @@ DOWNLOADS = {"office"}
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_page_of_the_role_speaks_bokmal(clean_app, demo, role):
+def test_every_page_of_the_role_speaks_bokmal(app, demo, role):
     logins = [(username, scope) for username, account_role, scope in demo if account_role == role]
     assert logins, f"no demo login for {role}"
     for username, scope in logins:
-        client = clean_app.test_client()
-        log_in(clean_app, client, username, role, scope)
+        client = app.test_client()
+        log_in(app, client, username, role, scope)
         walk = Walk(client).run()
         assert not walk.failures, walk.failures
         kinds = {_pattern(url).split("?")[0] for url in walk.pages}
@@ -349,10 +358,10 @@ def test_search_filter_options_are_read_from_their_script():
 # ------------------------------------------------------------------ widgets, dialogs, files
 
 
-def test_select2_and_the_date_picker_speak_bokmal_from_our_own_files(clean_app, demo):
-    client = clean_app.test_client()
+def test_select2_and_the_date_picker_speak_bokmal_from_our_own_files(app, demo):
+    client = app.test_client()
     username = next(name for name, role, _ in demo if role == "office")
-    log_in(clean_app, client, username, "office", "")
+    log_in(app, client, username, "office", "")
     page = client.get("/memberview/add").get_data(as_text=True)
     for script in ("/static/js/select2/i18n/nb.js", "/static/js/bootstrap-datepicker/locales/"
                    "bootstrap-datepicker.no.min.js", "/static/js/language.js"):
@@ -365,12 +374,12 @@ def test_select2_and_the_date_picker_speak_bokmal_from_our_own_files(clean_app, 
     assert ("button", "Avbryt", False) in dialog.texts and ("a", "OK", False) in dialog.texts
 
 
-def test_the_subject_access_pdf_is_labelled_and_formatted(clean_app, demo):
+def test_the_subject_access_pdf_is_labelled_and_formatted(app, demo):
     from pypdf import PdfReader
 
     username = next(name for name, role, _ in demo if role == "member")
-    client = clean_app.test_client()
-    log_in(clean_app, client, username, "member", "")
+    client = app.test_client()
+    log_in(app, client, username, "member", "")
     response = client.get("/subject-access/data.pdf")
     assert response.status_code == 200
     assert re.search(r'filename="innsyn-\d+\.pdf"', response.headers["Content-Disposition"])
@@ -413,19 +422,19 @@ def test_every_audit_action_the_code_records_has_a_label():
     assert not objects - set(OBJECT_LABELS), sorted(objects - set(OBJECT_LABELS))
 
 
-def test_audit_log_shows_actions_and_objects_by_label(clean_app, demo):
-    client = clean_app.test_client()
+def test_audit_log_shows_actions_and_objects_by_label(app, demo):
+    client = app.test_client()
     username = next(name for name, role, _ in demo if role == "office")
-    log_in(clean_app, client, username, "office", "")
+    log_in(app, client, username, "office", "")
     texts = {text for _, text, _ in read_page(client.get("/auditlogview/list/").get_data(as_text=True)).texts}
     assert "Nedlastet" in texts or "Inntektstrinn oppgitt" in texts, sorted(texts)[:80]
     assert not {"download", "declare_income_band", "refund_unit", "member"} & texts
 
 
-def test_user_screens_show_roles_by_label_and_yes_no(clean_app, demo):
-    client = clean_app.test_client()
+def test_user_screens_show_roles_by_label_and_yes_no(app, demo):
+    client = app.test_client()
     username = next(name for name, role, _ in demo if role == "office")
-    log_in(clean_app, client, username, "office", "")
+    log_in(app, client, username, "office", "")
     texts = [text for _, text, _ in read_page(client.get("/users/list/").get_data(as_text=True)).texts]
     assert "Forbundskontoret" in texts and "Ja" in texts
     assert not {"True", "False", "office", "analyst"} & set(texts)
@@ -433,10 +442,10 @@ def test_user_screens_show_roles_by_label_and_yes_no(clean_app, demo):
     assert "Forbundskontoret" in roles_page and "office" not in roles_page
 
 
-def test_quarters_read_as_quarters(clean_app, demo):
-    client = clean_app.test_client()
+def test_quarters_read_as_quarters(app, demo):
+    client = app.test_client()
     username = next(name for name, role, _ in demo if role == "office")
-    log_in(clean_app, client, username, "office", "")
+    log_in(app, client, username, "office", "")
     texts = [text for _, text, _ in read_page(client.get("/refundruns/").get_data(as_text=True)).texts]
     assert any(re.fullmatch(r"[1-4]\. kvartal 20\d\d", text) for text in texts), texts
 
@@ -444,10 +453,10 @@ def test_quarters_read_as_quarters(clean_app, demo):
 # ------------------------------------------------------------------ English one switch away
 
 
-def test_english_is_one_switch_away(clean_app, demo):
-    client = clean_app.test_client()
+def test_english_is_one_switch_away(app, demo):
+    client = app.test_client()
     username = next(name for name, role, _ in demo if role == "office")
-    log_in(clean_app, client, username, "office", "")
+    log_in(app, client, username, "office", "")
     assert client.get("/lang/en").status_code == 302
     texts = [text for _, text, _ in read_page(client.get("/users/list/").get_data(as_text=True)).texts]
     assert "Union office" in texts and "Yes" in texts
