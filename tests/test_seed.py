@@ -543,9 +543,9 @@ def test_the_member_search_index_is_built_once_after_the_rows_and_survives_a_fai
     assert search_index._definitions() == kept and _count(session, "member") == 200
     if session.get_bind().dialect.name == "sqlite":
         # The rebuilt table holds every member, and finds each by name and number as the triggers would have.
-        from webapp.views.member_search import name_candidates
+        from webapp.views.member_search import NAME_SEARCH_TABLE, name_candidates
 
-        assert _count(session, search_index.SQLITE_SEARCH_TABLE) == 200
+        assert _count(session, NAME_SEARCH_TABLE) == 200
         for member in session.scalars(select(Member).order_by(Member.id).limit(20)):
             for column in ("last_name", "first_name", "member_no"):
                 assert member.id in set(session.scalars(name_candidates(column, getattr(member, column)))), column

@@ -405,7 +405,7 @@ class Year:
 
     def _remind(self, index: int, month: Month, day: dt.date) -> None:
         for reminder, ids in invoice_documents.reminders_due(day).items():
-            column = Invoice.first_reminder_on if reminder == invoice_documents.FIRST else Invoice.second_reminder_on
+            column = invoice_documents.reminder_column(reminder)
             for chunk in payment_matching.chunks(self._beyond_sample(ids)):
                 db.session.execute(update(Invoice).where(Invoice.id.in_(chunk), column.is_(None)).values({column: day})
                                    .execution_options(synchronize_session=False))

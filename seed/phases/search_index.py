@@ -14,9 +14,9 @@ from sqlalchemy import text
 
 from seed.context import SeedContext
 from webapp.extensions import db
+from webapp.views.member_search import NAME_SEARCH_TABLE
 
-SQLITE_SEARCH_TABLE = "member_name_search"
-SQLITE_INSERT_TRIGGER = "member_name_search_insert"
+SQLITE_INSERT_TRIGGER = f"{NAME_SEARCH_TABLE}_insert"
 
 
 def pause(ctx: SeedContext) -> None:
@@ -33,7 +33,7 @@ def pause(ctx: SeedContext) -> None:
 
 def rebuild(ctx: SeedContext) -> None:
     if db.engine.dialect.name == "sqlite" and ctx.paused_search_index:
-        db.session.execute(text(f"INSERT INTO {SQLITE_SEARCH_TABLE}({SQLITE_SEARCH_TABLE}) VALUES ('rebuild')"))
+        db.session.execute(text(f"INSERT INTO {NAME_SEARCH_TABLE}({NAME_SEARCH_TABLE}) VALUES ('rebuild')"))
     for definition in ctx.paused_search_index.values():
         db.session.execute(text(definition))
     ctx.paused_search_index = {}

@@ -373,8 +373,13 @@ def remind(today: dt.date | None = None, progress: Progress | None = None) -> Re
     return result
 
 
+def reminder_column(reminder: int):
+    """The invoice's day of its first (FIRST) or second (SECOND) reminder."""
+    return Invoice.first_reminder_on if reminder == FIRST else Invoice.second_reminder_on
+
+
 def _reminder_claim(reminder: int, today: dt.date):
-    column = Invoice.first_reminder_on if reminder == FIRST else Invoice.second_reminder_on
+    column = reminder_column(reminder)
 
     def claim(invoice_id: int, _delivery: InvoiceDelivery, _sent_to: str | None) -> bool:
         return db.session.execute(
