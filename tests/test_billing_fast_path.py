@@ -256,12 +256,15 @@ def seeded(tmp_path_factory):
                     kid=kid.member_kid_for(member_no, Month.of(registered)), member_id=member_id,
                     notify=rng.random() < 0.3, active=rng.random() < 0.9,
                     registered_at=dt.datetime.combine(registered, dt.time(9))))
-        # Members whose number cannot make a KID, and members who left during the quarter.
-        for member_id, _no in members[:3]:
+        # Members whose number cannot make a KID (direct payers of the quarter, whatever today's date makes of the
+        # demo), and members who left during the quarter.
+        quarter_months = list(months_of(this_month.quarter))
+        quarter_payers = _direct_payers(_Months(quarter_months))
+        for member_id in [payer.member_id for payer in quarter_payers[:3]]:
             db.session.execute(update(Member).where(Member.id == member_id).values(member_no=f"X{member_id}"))
         for member_id, _no in members[3:40]:
             db.session.execute(update(Member).where(Member.id == member_id)
-                               .values(left_on=this_month.shift(1).first_day + dt.timedelta(days=3)))
+                               .values(left_on=quarter_months[1].first_day + dt.timedelta(days=3)))
         db.session.commit()
         # Some member-months billed already: this quarter's invoices made the old way for a third of the members.
         rows, _result = _reference_dicts(Month.of(TODAY).quarter)

@@ -17,7 +17,9 @@ from webapp.extensions import db
 from webapp.models import Position
 from webapp.models.choices import PositionType
 
-TODAY = dt.date.today().isoformat()
+# The date the tests send, and compare with what is stored (not a later date.today(): a run may cross midnight).
+SENT_DAY = dt.date.today()
+TODAY = SENT_DAY.isoformat()
 SELF_REFUSED = "Member: you cannot give a position to yourself; the union office does that."
 UNIT_REFUSED = ("Organisational unit: a leader registers positions only in the units below the unit they lead; "
                 "the union office registers the others.")
@@ -98,7 +100,7 @@ def test_api_leader_cannot_move_a_position_to_their_unit_or_to_themselves(client
     assert taken.status_code == 422 and "member" in taken.json["message"]
     assert positions_of(dbs, world.members["club"].id) == [("treasurer", world.units["KL1"].id, None)]
     assert client.put(url, json={"end_date": TODAY}, headers=headers).status_code == 200  # ending one below is theirs
-    assert positions_of(dbs, world.members["club"].id) == [("treasurer", world.units["KL1"].id, dt.date.today())]
+    assert positions_of(dbs, world.members["club"].id) == [("treasurer", world.units["KL1"].id, SENT_DAY)]
 
 
 def test_api_leader_cannot_change_or_end_their_own_position(client, world, dbs):
@@ -165,7 +167,7 @@ def test_screen_leader_cannot_move_a_position_to_their_unit_or_to_themselves(cli
     assert positions_of(dbs, world.members["club"].id) == [("treasurer", world.units["KL1"].id, None)]
     assert positions_of(dbs, world.members["leader"].id) == [("leader", world.units["AV1"].id, None)]
     client.post(url, data={**position_form(world, "club", "KL1", "treasurer"), "end_date": TODAY})
-    assert positions_of(dbs, world.members["club"].id) == [("treasurer", world.units["KL1"].id, dt.date.today())]
+    assert positions_of(dbs, world.members["club"].id) == [("treasurer", world.units["KL1"].id, SENT_DAY)]
 
 
 def test_leader_appoints_workplace_representatives_at_their_units_workplaces(client, world, dbs):
