@@ -307,6 +307,19 @@ def test_a_month_without_a_rate_refuses_the_whole_run(rates, world):
     assert invoice_count() == 0
 
 
+def test_a_run_that_fails_after_its_insert_leaves_no_invoice(rates, world, monkeypatch):
+    """The run's INSERT ... SELECT begins with its WITH clauses; on SQLite that statement too must open the
+    transaction (the driver opens one only before a statement that begins with INSERT), or a failure after it
+    would leave the invoices behind."""
+    def fail(_members):
+        raise RuntimeError("the credit step failed")
+
+    monkeypatch.setattr(invoices, "_apply_member_credit", fail)
+    with pytest.raises(RuntimeError, match="the credit step failed"):
+        invoices.generate(Q1, today=ISSUED)
+    assert invoice_count() == 0
+
+
 def test_a_rate_that_starts_in_the_middle_of_the_quarter_refuses_the_months_before(app_ctx, world):
     add_initial_rate()
     add_direct_rates(valid_from=dt.date(2027, 2, 1))

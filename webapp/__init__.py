@@ -28,6 +28,9 @@ def create_app(config: object | str = "config.Config", instance_path: str | None
 
     configure_secret_key(app)  # before anything signs a cookie or a token
 
+    from webapp.services.database import guard_sqlite_transactions
+
+    guard_sqlite_transactions()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     mail.init_app(app)

@@ -9,10 +9,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import current_app
-from sqlalchemy import Integer, Sequence, create_engine, text
+from sqlalchemy import Integer, Sequence, create_engine, event, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db
+
+
+def guard_sqlite_transactions() -> None:
+    """Make every SQLite write that begins with WITH open its transaction (once per process; create_app calls it).
+
+    Python 3.11's sqlite3 driver opens a transaction before a statement that begins with INSERT, UPDATE, DELETE or
+    REPLACE, and runs every other statement in autocommit. SQLAlchemy renders the CTEs of an INSERT ... SELECT
+    first ("WITH ... INSERT INTO ..."), so such a statement, when it was the first write of a transaction, was
+    committed at once and stayed when the rest rolled back (invoices.generate's run, for one)."""
+    if not event.contains(Engine, "before_cursor_execute", _begin_before_a_write_with_ctes):
+        event.listen(Engine, "before_cursor_execute", _begin_before_a_write_with_ctes)
+
+
+def _begin_before_a_write_with_ctes(conn, cursor, statement, parameters, context, executemany) -> None:
+    if conn.dialect.name != "sqlite" or context is None:
+        return
+    if not (context.isinsert or context.isupdate or context.isdelete):
+        return
+    raw = conn.connection.dbapi_connection
+    if not raw.in_transaction and statement.lstrip()[:4].upper() == "WITH":
+        cursor.execute("BEGIN")
 
 
 def ensure_roles() -> list[str]:
