@@ -345,13 +345,22 @@ class _Run:
         )
 
     def _billed_clause(self, candidates):
-        """SQL: an existing invoice covers the candidate's member-month."""
+        """SQL: an existing invoice covers the candidate's member-month.
+
+        The member-months the existing invoices cover are expanded once (each invoice of the look-back window
+        joined to the run's months it covers) and the candidates looked up in that set: a probe per candidate of
+        the invoices' own index, parsing their months each time, was twice as slow on SQLite."""
         first = str(self.months[0].shift(-_LOOKBACK_MONTHS))
         start = _month_number_sql(Invoice.first_month)
-        return exists(select(Invoice.id).where(
-            Invoice.member_id == candidates.c.member_id, Invoice.first_month >= first,
-            Invoice.first_month <= str(self.months[-1]), start <= candidates.c.month_no,
-            candidates.c.month_no < start + Invoice.month_count))
+        mo = self.months_cte
+        covered = (
+            select(Invoice.member_id, mo.c.i)
+            .join(mo, and_(start <= mo.c.month_no, mo.c.month_no < start + Invoice.month_count))
+            .where(Invoice.first_month >= first, Invoice.first_month <= str(self.months[-1]))
+            .cte("billed_month").prefix_with("MATERIALIZED")
+        )
+        return exists(select(literal(1)).where(covered.c.member_id == candidates.c.member_id,
+                                               covered.c.i == candidates.c.i))
 
     def _any_billed(self) -> bool:
         first = str(self.months[0].shift(-_LOOKBACK_MONTHS))
