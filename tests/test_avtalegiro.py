@@ -194,3 +194,18 @@ def test_only_the_claimed_invoices_are_marked_sent(members):
     db.session.expire_all()
     assert [db.session.get(Invoice, i).sent_at is not None for i in (claimed.id, between.id, last.id)] == [
         True, False, True]
+
+
+def test_a_long_run_of_claims_and_scattered_ones_are_marked_exactly_once(members):
+    """A long run of ids is marked by its range, the short runs by their ids; nothing between them is touched."""
+    lise = members["lf1_direct"]
+    ids = [make_invoice(lise.id, lise.member_no, MONTH.shift(i), 42_600, PaymentMethod.avtalegiro).id
+           for i in range(avtalegiro.LONG_RUN + 15)]
+    claimed = ids[:avtalegiro.LONG_RUN + 5] + [ids[-9], ids[-7], *ids[-4:-1]]
+
+    assert avtalegiro.mark_claimed(list(reversed(claimed))) == len(claimed)
+    assert avtalegiro.mark_claimed(claimed) == 0  # once: the first sending stays
+
+    db.session.expire_all()
+    sent = {invoice_id for invoice_id in ids if db.session.get(Invoice, invoice_id).sent_at is not None}
+    assert sent == set(claimed)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import netsgiro
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 
 from webapp.extensions import db
 from webapp.models import AvtaleGiroMandate, Invoice, Member
@@ -257,16 +257,27 @@ def id_runs(ids) -> list[tuple[int, int]]:
     return runs
 
 
+# A run of at least this many consecutive ids is marked by its range; shorter runs by their ids.
+LONG_RUN = 50
+
+
 def mark_claimed(invoice_ids: list[int], now: dt.datetime | None = None) -> int:
     """Record that the invoices went to the bank as AvtaleGiro claims (once: invoices already sent keep their
-    first sending). The caller commits. Returns how many were marked now."""
+    first sending). The caller commits. Returns how many were marked now.
+
+    A month's claim rows made by one run are a few long runs of ids (each marked by its range), but the rows of a
+    quarter's run interleave claims and invoices by member, so most of their runs are short: those are marked by
+    lists of ids. Many short ranges OR-ed in one statement made PostgreSQL scan the whole invoice table once per
+    200 ranges."""
     now = now or dt.datetime.now()
+    runs = id_runs(invoice_ids)
+    ranges = [Invoice.id.between(first, last) for first, last in runs if last - first + 1 >= LONG_RUN]
+    scattered = [i for first, last in runs if last - first + 1 < LONG_RUN for i in range(first, last + 1)]
+    conditions = [*ranges, *(Invoice.id.in_(chunk) for chunk in chunks(scattered))]
     marked = 0
-    # By runs of consecutive ids: a month's claim rows are made together, so 100,000 of them are a few runs.
-    for runs in chunks(id_runs(invoice_ids), 200):
+    for condition in conditions:
         marked += db.session.execute(
-            update(Invoice).where(or_(*(Invoice.id.between(first, last) for first, last in runs)),
-                                  Invoice.sent_at.is_(None))
+            update(Invoice).where(condition, Invoice.sent_at.is_(None))
             .values(sent_at=now, delivery=InvoiceDelivery.avtalegiro, sent_to="AvtaleGiro")
             .execution_options(synchronize_session=False)
         ).rowcount
