@@ -4,8 +4,8 @@ Alembic's autogenerate comparison of the migrated database with the models' meta
 drop or alter (tables, columns, types, nullability, indexes).
 
 Left out: what a migration makes for one engine alone, outside the models: the member name search of
-a18b00000001 and a18b00000005 (trigram GIN indexes on PostgreSQL; on SQLite the FTS5 table and the shadow tables
-it keeps).
+a18b00000001, a18b00000005 and a18b00000006 (trigram GIN indexes on PostgreSQL; on SQLite the FTS5 table and the
+shadow tables it keeps).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from webapp.extensions import db
 from webapp.models import Model
 
 ENGINE_ONLY_NAMES = {
-    "ix_member_last_trgm", "ix_member_first_trgm", "ix_member_no_trgm",
+    "ix_member_last_trgm", "ix_member_first_trgm", "ix_member_no_lower_trgm",
     "member_name_search", "member_name_search_data", "member_name_search_idx", "member_name_search_docsize",
     "member_name_search_config", "member_name_search_content",
 }

@@ -91,9 +91,14 @@ def member_rows(text: str) -> list[dict]:
 
 
 def term_matches(columns, terms: list[str]) -> list:
-    """Each term in the member number, first name or last name of `columns` (Member, or a CTE's columns)."""
+    """Each term in the member number, first name or last name of `columns` (Member, or a CTE's columns).
+
+    The member number is searched as lower(member_no), the expression its trigram index on PostgreSQL is built on
+    (migration a18b00000006: an index on the column itself served the equality lookups of member numbers too, and
+    badly)."""
     _, names, _ = SEARCHES["member"]
-    return [or_(*(getattr(columns, c).ilike(_like(term), escape="\\") for c in names)) for term in terms]
+    searched = [func.lower(columns.member_no) if name == "member_no" else getattr(columns, name) for name in names]
+    return [or_(*(column.ilike(_like(term), escape="\\") for column in searched)) for term in terms]
 
 
 def walked_first(scope, terms: list[str]) -> list[int] | None:
