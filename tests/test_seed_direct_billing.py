@@ -139,6 +139,23 @@ def test_invoices_of_every_status(session):
     assert _one(session, "SELECT COUNT(*) FROM invoice WHERE paid_ore > 0 AND amount_ore > paid_ore") > 0
 
 
+def test_the_rows_carry_the_days_of_the_played_year(session, seeded):
+    """The demo clock moved the stamps the services wrote to the simulated days: rows made over the whole year,
+    none on the day the demo was seeded but those of today's steps."""
+    played = len(seeded.direct_result.months)
+    # The invoices are made by each quarter's run; files arrive, payments are matched and allocated and claims
+    # sent in (nearly) every month.
+    for table, column, least_months in (("invoice", "created_at", played // 3),
+                                        ("payment_import", "imported_at", played),
+                                        ("payment_allocation", "created_at", played - 1),
+                                        ("invoice", "sent_at", played - 1), ("payment", "matched_at", played)):
+        stamps = [value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+                  for (value,) in _rows(session, f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")]
+        months = {(stamp.year, stamp.month) for stamp in stamps}
+        assert len(months) >= least_months, (table, column, sorted(months))
+        assert max(stamps).date() <= TODAY, (table, column)
+
+
 def test_mandates_new_changed_and_deleted(session):
     active, with_notice, deleted, changed, without_member = session.execute(text(
         "SELECT SUM(CASE WHEN active THEN 1 ELSE 0 END), SUM(CASE WHEN notify AND active THEN 1 ELSE 0 END), "
