@@ -270,10 +270,13 @@ def mark_claimed(invoice_ids: list[int], now: dt.datetime | None = None) -> int:
     lists of ids. Many short ranges OR-ed in one statement made PostgreSQL scan the whole invoice table once per
     200 ranges."""
     now = now or dt.datetime.now()
-    runs = id_runs(invoice_ids)
-    ranges = [Invoice.id.between(first, last) for first, last in runs if last - first + 1 >= LONG_RUN]
-    scattered = [i for first, last in runs if last - first + 1 < LONG_RUN for i in range(first, last + 1)]
-    conditions = [*ranges, *(Invoice.id.in_(chunk) for chunk in chunks(scattered))]
+    conditions, scattered = [], []
+    for first, last in id_runs(invoice_ids):
+        if last - first + 1 >= LONG_RUN:
+            conditions.append(Invoice.id.between(first, last))
+        else:
+            scattered.extend(range(first, last + 1))
+    conditions.extend(Invoice.id.in_(chunk) for chunk in chunks(scattered))
     marked = 0
     for condition in conditions:
         marked += db.session.execute(

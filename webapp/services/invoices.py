@@ -350,22 +350,24 @@ class _Run:
         The member-months the existing invoices cover are expanded once (each invoice of the look-back window
         joined to the run's months it covers) and the candidates looked up in that set: a probe per candidate of
         the invoices' own index, parsing their months each time, was twice as slow on SQLite."""
-        first = str(self.months[0].shift(-_LOOKBACK_MONTHS))
         start = _month_number_sql(Invoice.first_month)
         mo = self.months_cte
         covered = (
             select(Invoice.member_id, mo.c.i)
             .join(mo, and_(start <= mo.c.month_no, mo.c.month_no < start + Invoice.month_count))
-            .where(Invoice.first_month >= first, Invoice.first_month <= str(self.months[-1]))
+            .where(*self._may_cover_the_run())
             .cte("billed_month").prefix_with("MATERIALIZED")
         )
         return exists(select(literal(1)).where(covered.c.member_id == candidates.c.member_id,
                                                covered.c.i == candidates.c.i))
 
-    def _any_billed(self) -> bool:
+    def _may_cover_the_run(self) -> tuple:
+        """SQL: the invoice starts in the look-back window, so it may cover a month of the run."""
         first = str(self.months[0].shift(-_LOOKBACK_MONTHS))
-        return db.session.scalar(select(Invoice.id).where(
-            Invoice.first_month >= first, Invoice.first_month <= str(self.months[-1])).limit(1)) is not None
+        return Invoice.first_month >= first, Invoice.first_month <= str(self.months[-1])
+
+    def _any_billed(self) -> bool:
+        return db.session.scalar(select(Invoice.id).where(*self._may_cover_the_run()).limit(1)) is not None
 
     # ---- the statement
 
