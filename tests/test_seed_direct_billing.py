@@ -58,6 +58,16 @@ def _rows(session, sql: str) -> list:
     return session.execute(text(sql)).all()
 
 
+def _moment(value) -> dt.datetime:
+    """A timestamp read by plain SQL (SQLite gives it as text)."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+
+
+def _day(value) -> dt.date:
+    """A date read by plain SQL (SQLite gives it as text)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 # ------------------------------------------------------------------ the money, from the raw rows
 
 
@@ -149,8 +159,8 @@ def test_the_rows_carry_the_days_of_the_played_year(session, seeded):
                                         ("payment_import", "imported_at", played),
                                         ("payment_allocation", "created_at", played - 1),
                                         ("invoice", "sent_at", played - 1), ("payment", "matched_at", played)):
-        stamps = [value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-                  for (value,) in _rows(session, f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")]
+        stamps = [_moment(value) for (value,) in _rows(session, f"SELECT {column} FROM {table} "
+                                                                  f"WHERE {column} IS NOT NULL")]
         months = {(stamp.year, stamp.month) for stamp in stamps}
         assert len(months) >= least_months, (table, column, sorted(months))
         assert max(stamps).date() <= TODAY, (table, column)
@@ -184,7 +194,7 @@ def test_the_payment_queue_and_the_office(session, seeded):
     # two months of a quarter, none in its last month, when the quarter's invoices end with the leave.
     kinds = dict(_rows(session, "SELECT kind, COUNT(*) FROM invoice_adjustment GROUP BY kind"))
     [(ended_id, left_on)] = _rows(session, "SELECT id, left_on FROM member WHERE leave_reason = 'non_payment'")
-    left_month = Month.of(left_on if isinstance(left_on, dt.date) else dt.date.fromisoformat(str(left_on)[:10]))
+    left_month = Month.of(_day(left_on))
     billed_after_leave = sum(
         1 for first_month, count in _rows(session, f"SELECT first_month, month_count FROM invoice "
                                                    f"WHERE member_id = {ended_id}")
@@ -202,7 +212,7 @@ def test_arrears_and_one_membership_ended_for_non_payment(session):
     assert rows and all(row.outstanding_ore > 0 and row.months_unpaid > 0 for row in rows)
     ended = _rows(session, "SELECT left_on FROM member WHERE leave_reason = 'non_payment'")
     assert len(ended) == 1
-    left_on = ended[0][0] if isinstance(ended[0][0], dt.date) else dt.date.fromisoformat(str(ended[0][0])[:10])
+    left_on = _day(ended[0][0])
     assert left_on >= TODAY  # the end of this month: the usual periodization
 
 
