@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from tests.billing_helpers import (
     CONTENTS_ORE,
     DEFAULT_ORDINARY_MONTH_ORE,
+    OTHERS,
+    RATES_FROM,
     TRAVEL_ORE,
     add_direct_rates,
     direct_member,
@@ -305,6 +307,12 @@ def test_a_month_without_a_rate_refuses_the_whole_run(rates, world):
                        match="no direct dues rate for retired members is in force in 2027-01"):
         invoices.generate(Q1, today=ISSUED)
     assert invoice_count() == 0
+    # With the rate back, the next run on the same connection bills every direct payer (the refused run's
+    # temporary table of candidates is replaced, not in the way).
+    db.session.add(DirectDuesRate(valid_from=RATES_FROM, category=MemberCategory.retired,
+                                  monthly_ore=OTHERS[MemberCategory.retired]))
+    db.session.commit()
+    assert invoices.generate(Q1, today=ISSUED).members == WORLD_DIRECT + 1
 
 
 def test_a_run_that_fails_after_its_insert_leaves_no_invoice(rates, world, monkeypatch):

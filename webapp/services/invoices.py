@@ -34,10 +34,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    Column,
     Date,
     DateTime,
     Integer,
+    MetaData,
     String,
+    Table,
     and_,
     case,
     cast,
@@ -70,6 +74,14 @@ BILLING_UNITS = ("quarter", "month")
 _CHUNK = 900
 # How far back an invoice can start and still cover a month of the period (a year's invoice at most).
 _LOOKBACK_MONTHS = 11
+# A run's candidate member-months (_Run._store_candidates), in a temporary table of the run's connection.
+_RUN_CANDIDATE = Table(
+    "invoice_run_candidate", MetaData(),
+    Column("member_id", Integer), Column("i", Integer), Column("month_no", Integer), Column("method", String(16)),
+    Column("period", String(16)), Column("dues_ore", BigInteger), Column("contents_ore", BigInteger),
+    Column("travel_ore", BigInteger), Column("no_insurance_rate", Boolean), Column("billed", Boolean),
+    prefixes=["TEMPORARY"],
+)
 
 
 class InvoiceError(ValueError):
@@ -303,14 +315,12 @@ class _Run:
 
     # ---- the member-months
 
-    def _candidates(self, categories: dict[int, set[str]] | None = None):
-        """The member-months to bill (or billed already) with their method, billing period and dues; with
-        `categories`, only those of these categories in these months."""
+    def _candidates(self):
+        """The member-months to bill (or billed already) with their method, billing period and dues."""
         per_month = [
             select(Member.id.label("member_id"), literal(i, Integer).label("i"))
-            .where(direct_payer_clause(month, self.has_bases[i]),
-                   *([Member.category.in_(sorted(categories[i]))] if categories is not None else []))
-            for i, month in enumerate(self.months) if categories is None or i in categories
+            .where(direct_payer_clause(month, self.has_bases[i]))
+            for i, month in enumerate(self.months)
         ]
         member_months = (union_all(*per_month) if len(per_month) > 1 else per_month[0]).subquery("member_month")
         mandates = (
@@ -344,6 +354,19 @@ class _Run:
                                    price.c.band == band))
         )
 
+    def _store_candidates(self) -> Table:
+        """The run's candidates (`_candidates`), each marked whether an invoice covers it already, in the
+        connection's temporary table `_RUN_CANDIDATE` (emptied first: one left by a failed run on the same
+        connection is replaced)."""
+        connection = db.session.connection()
+        _RUN_CANDIDATE.drop(connection, checkfirst=True)
+        _RUN_CANDIDATE.create(connection)
+        candidates = self._candidates().cte("candidate")
+        billed = self._billed_clause(candidates) if self._any_billed() else literal(False)
+        db.session.execute(insert(_RUN_CANDIDATE).from_select(
+            [column.name for column in _RUN_CANDIDATE.columns], select(candidates, billed.label("billed"))))
+        return _RUN_CANDIDATE
+
     def _billed_clause(self, candidates):
         """SQL: an existing invoice covers the candidate's member-month.
 
@@ -374,18 +397,18 @@ class _Run:
     def insert(self, result: GenerateResult) -> tuple:
         """Insert the run's invoices and count them in `result`; returns the conditions that select them.
 
-        The new rows are counted in SQL rather than returned: at a million direct payers, RETURNING every invoice
-        into Python was the run's peak memory (600 MiB)."""
-        candidates = self._candidates().cte("candidate")
+        The candidates are evaluated once, into a temporary table (`_store_candidates`), and both the count of the
+        months billed already and the insert read that: evaluating the one rule of payment_methods for every member
+        and month was most of a run, and the count and the insert did it each. The new rows are counted in SQL
+        rather than returned: at a million direct payers, RETURNING every invoice into Python was the run's peak
+        memory (600 MiB)."""
+        candidates = self._store_candidates()
         in_period = candidates.c.period != ""
-        to_bill = [in_period]
-        if self._any_billed():
-            billed = self._billed_clause(candidates)
-            result.months_already_billed = int(db.session.scalar(
-                select(func.count()).select_from(candidates).where(in_period, billed)))
-            to_bill.append(~billed)
+        result.months_already_billed = int(db.session.scalar(
+            select(func.count()).select_from(candidates).where(in_period, candidates.c.billed.is_(True))))
+        to_bill = [in_period, candidates.c.billed.is_(False)]
         if self.unpriced:
-            self._refuse_unpriced()
+            self._refuse_unpriced(candidates, to_bill)
         ranked = select(
             candidates,
             (candidates.c.month_no - func.row_number().over(
@@ -424,6 +447,7 @@ class _Run:
                    "credited_ore", "written_off_ore", "status", "created_at"]
         newest_before = db.session.scalar(select(func.coalesce(func.max(Invoice.id), 0)))
         db.session.execute(insert(Invoice).from_select(columns, rows))
+        _RUN_CANDIDATE.drop(db.session.connection())
         # This run's rows: newer than any before it, and stamped with its moment (a concurrent run has its own).
         made = (Invoice.id > newest_before, Invoice.created_at == self.now)
         created, avtalegiro, months_billed, amount_ore = db.session.execute(
@@ -438,12 +462,8 @@ class _Run:
         result.amount_ore += int(amount_ore)
         return made
 
-    def _refuse_unpriced(self) -> None:
+    def _refuse_unpriced(self, candidates: Table, to_bill: list) -> None:
         """A member-month to bill without a rate in force refuses the run, with the rate table's own message."""
-        candidates = self._candidates(self.unpriced).cte("unpriced_candidate")
-        to_bill = [candidates.c.period != ""]
-        if self._any_billed():
-            to_bill.append(~self._billed_clause(candidates))
         missing = db.session.execute(
             select(candidates.c.i, Member.category, Member.income_band_id, Member.contents_insurance,
                    Member.travel_insurance)
