@@ -127,6 +127,20 @@ def march_basis(app_ctx, world):
     return world
 
 
+def test_a_built_file_is_what_netsgiro_writes_and_parses_back_with_its_counts(app_ctx):
+    """build_ocr_file counts each assignment's records once (netsgiro counts by building them again); the file is
+    byte for byte the one netsgiro's own assignment writes, and its end records' counts parse back."""
+    entries = [("90200001234561", 10_000, dt.date(2026, 3, 20)), ("90200001234562", -2_500, dt.date(2026, 3, 21)),
+               ("90200001234563", 7_700, dt.date(2026, 3, 22), netsgiro.TransactionType.FROM_AVTALEGIRO)]
+    data = payments.build_ocr_file(entries, "12345678903", file_number=7)
+    parsed = netsgiro.parse(data.decode("iso-8859-1"))  # its assignments are netsgiro's own, counting as it does
+    assert type(parsed.assignments[0]) is netsgiro.Assignment
+    assert data == parsed.to_ocr().encode("iso-8859-1")
+    [assignment] = parsed.assignments
+    # the start and end records, a purchase with text (3 records), a reversal (2), a claim paid (2)
+    assert (assignment.get_num_transactions(), assignment.get_num_records()) == (3, 2 + 3 + 2 + 2)
+
+
 def test_employer_kid_matches_only_a_month_with_a_basis(march_basis):
     e1 = march_basis.employers["E1"].id
     march, april = kid_for("94001761", Month(2026, 3)), kid_for("94001761", Month(2026, 4))

@@ -92,7 +92,7 @@ def claim_payments(claims: list, rng: random.Random) -> list[BankTransaction]:
 
 def agreements_file(agreements: list[tuple[str, int, bool]], day: dt.date, number: int) -> bytes:
     """Nets' AvtaleGiro agreements file: (KID, registration type, notify) per mandate, dated `day`."""
-    assignment = netsgiro.Assignment(
+    assignment = payments.CountedAssignment(
         service_code=netsgiro.ServiceCode.AVTALEGIRO, type=netsgiro.AssignmentType.AVTALEGIRO_AGREEMENTS,
         number=f"{number:07d}", account=current_app.config["UNION_ACCOUNT_NUMBER"],
         transactions=[

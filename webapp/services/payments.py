@@ -491,7 +491,7 @@ def build_ocr_file(payments: list[tuple], account: str, file_number: int = 1,
     transactions = [
         _ocr_transaction(number, entry, file_number, payer_account) for number, entry in enumerate(payments, start=1)
     ]
-    assignment = netsgiro.Assignment(
+    assignment = CountedAssignment(
         service_code=netsgiro.ServiceCode.OCR_GIRO,
         type=netsgiro.AssignmentType.TRANSACTIONS,
         number=f"{file_number:07d}",
@@ -505,6 +505,18 @@ def build_ocr_file(payments: list[tuple], account: str, file_number: int = 1,
         assignments=[assignment],
     )
     return transmission.to_ocr().encode("iso-8859-1")
+
+
+class CountedAssignment(netsgiro.Assignment):
+    """netsgiro's assignment, its records counted once. netsgiro counts them by building every transaction's
+    records again, for the assignment's end record and once more for the transmission's: a file of many payments
+    took three times the work of its lines."""
+
+    def get_num_records(self) -> int:
+        counted = self.__dict__.get("counted_records")
+        if counted is None:
+            counted = self.__dict__["counted_records"] = super().get_num_records()
+        return counted
 
 
 def _ocr_transaction(number: int, entry: tuple, file_number: int, payer_account: str) -> netsgiro.Transaction:
