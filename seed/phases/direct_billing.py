@@ -193,14 +193,15 @@ class Year:
     # -------------------------------------------------------------- the plan
 
     def plan(self) -> None:
-        """Who pays directly in the months, their habits and mandates; the demo login; the declared bands."""
+        """Who pays directly in the months, their habits and mandates; the demo login; the declared bands.
+
+        What is kept per member is a few numbers (at a million members a quarter of a million pay directly): the
+        members' own columns are read again in chunks where a step needs them, not held as rows."""
         months_direct: dict[int, int] = {}
         for month in self.months:
             for member_id in db.session.scalars(payment_methods.direct_payers(month)):
                 months_direct[member_id] = months_direct.get(member_id, 0) + 1
         ids = sorted(months_direct)
-        members = _member_facts(ids)
-        self.member_no = {member_id: member.member_no for member_id, member in members.items()}
         for member_id in ids:
             self.habits[member_id] = bank.choose_habit(self.rng)
             chance = self.rng.random()
@@ -208,10 +209,15 @@ class Year:
                 self.mandate_month[member_id] = -1
             elif chance < MANDATE_BEFORE + MANDATE_PER_MONTH * len(self.months) and len(self.months) > 1:
                 self.mandate_month[member_id] = self.rng.randrange(1, len(self.months))
-            self.notify[member_id] = self.rng.random() < NOTIFY
+            notify = self.rng.random() < NOTIFY
+            if member_id in self.mandate_month:  # only a mandate has a notice to give
+                self.notify[member_id] = notify
+        self.member_no = {row.id: row.member_no for chunk in _member_rows(sorted(self.mandate_month), Member.member_no)
+                          for row in chunk}
         self._ensure_habits(ids)
-        self._demo_login([members[member_id] for member_id in ids if months_direct[member_id] == len(self.months)])
-        self._declare_bands([members[member_id] for member_id in ids])
+        self._demo_login([member_id for member_id in ids if months_direct[member_id] == len(self.months)])
+        del months_direct
+        self._declare_bands(ids)
 
     def _ensure_habits(self, ids: list[int]) -> None:
         """At least one member paying by invoice of each rare habit, so that a small demo shows partly paid
@@ -221,15 +227,16 @@ class Year:
             if by_invoice and habit not in (self.habits[member_id] for member_id in by_invoice):
                 self.habits[by_invoice[self.rng.randrange(len(by_invoice))]] = habit
 
-    def _demo_login(self, all_year: list[Member]) -> None:
+    def _demo_login(self, all_year: list[int]) -> None:
         """A login for a member who pays by invoice all year (and pays late, so reminders show)."""
-        candidates = [member for member in all_year
-                      if member.id not in self.mandate_month and member.user_id is None
-                      and self.habits[member.id] in (bank.RELIABLE, bank.LATE)
-                      and member.category == MemberCategory.ordinary and mypage.chosen_email(member)]
+        by_invoice = [member_id for member_id in all_year if member_id not in self.mandate_month
+                      and self.habits[member_id] in (bank.RELIABLE, bank.LATE)]
+        candidates = [row.id for chunk in _member_rows(by_invoice, Member.category, Member.user_id, *_CONTACT_COLUMNS)
+                      for row in chunk
+                      if row.user_id is None and row.category == MemberCategory.ordinary and mypage.chosen_email(row)]
         if not candidates:
             return
-        member = db.session.get(Member, candidates[self.rng.randrange(len(candidates))].id)
+        member = db.session.get(Member, candidates[self.rng.randrange(len(candidates))])
         self.habits[member.id] = bank.LATE
         self.special["demo_member"] = member.id
         config = current_app.config
@@ -247,39 +254,40 @@ class Year:
         db.session.add(DemoAccount(username=member.member_no, role="member", scope=member.member_no, note=DEMO_NOTE))
         db.session.commit()
 
-    def _declare_bands(self, members: list) -> None:
+    def _declare_bands(self, ids: list[int]) -> None:
         """Most ordinary members who pay directly have declared their income band on Min side: written as
         mypage.declare_income_band writes each declaration (the member's band and day, an audit entry), but for
-        all of them at once, as on the evening the year before the played months begin."""
+        all of them at once, as on the evening the year before the played months begin; a chunk of members at a
+        time."""
         bands = {band.code: band.id for band in mypage.income_bands()}
         shares = DATA["income_band_shares"]
         choices, weights = list(shares), list(shares.values())
         first_day = self.months[0].first_day
-        declarations = []
-        for member in members:
-            code = self.rng.choices(choices, weights)[0]
-            if member.category == MemberCategory.ordinary and code in bands:
-                declarations.append((member.id, code, first_day - dt.timedelta(days=self.rng.randint(40, 700))))
-        previous = {member.id: member.income_band_id for member in members}
-        declarations = [row for row in declarations if previous[row[0]] != bands[row[1]]]
         at = min(dt.datetime.combine(first_day - dt.timedelta(days=40), dt.time(20)),
                  dt.datetime.now() - dt.timedelta(seconds=1))
         member = Member.__table__
-        for start in range(0, len(declarations), 20_000):
-            db.session.execute(
-                update(member).where(member.c.id == bindparam("member_id"))
-                .values(income_band_id=bindparam("band_id"), income_band_declared_on=bindparam("on")),
-                [{"member_id": member_id, "band_id": bands[code], "on": on}
-                 for member_id, code, on in declarations[start : start + 20_000]],
-            )
+        declare = (update(member).where(member.c.id == bindparam("member_id"))
+                   .values(income_band_id=bindparam("band_id"), income_band_declared_on=bindparam("on")))
         with TupleWriter(AuditEntry.__table__, ("at", "username", "action", "object_type", "object_id",
                                                 "member_id", "details")) as writer:
-            for member_id, code, _on in declarations:
-                details = json.dumps({"income_band": code, "previous_income_band_id": previous[member_id]},
-                                     ensure_ascii=False, default=str)
-                writer.add((at, "cli", "declare_income_band", "member", member_id, member_id, details))
+            for chunk in _member_rows(ids, Member.category, Member.income_band_id):
+                declarations = []
+                for row in chunk:
+                    code = self.rng.choices(choices, weights)[0]
+                    if row.category == MemberCategory.ordinary and code in bands:
+                        on = first_day - dt.timedelta(days=self.rng.randint(40, 700))
+                        if row.income_band_id != bands[code]:
+                            declarations.append((row, code, on))
+                if not declarations:
+                    continue
+                db.session.execute(declare, [{"member_id": row.id, "band_id": bands[code], "on": on}
+                                             for row, code, on in declarations])
+                for row, code, _on in declarations:
+                    details = json.dumps({"income_band": code, "previous_income_band_id": row.income_band_id},
+                                         ensure_ascii=False, default=str)
+                    writer.add((at, "cli", "declare_income_band", "member", row.id, row.id, details))
+                self.result.bands_declared += len(declarations)
         db.session.commit()
-        self.result.bands_declared = len(declarations)
 
     # -------------------------------------------------------------- the months
 
@@ -524,18 +532,14 @@ class Year:
 _CONTACT_COLUMNS = (Member.email_work, Member.email_private, Member.email_to, null().label("user"))
 
 
-def _member_facts(ids: list[int]) -> dict:
-    """What the plan reads of the members paying directly, as rows (not ORM objects: at a million members they are
-    a quarter of a million)."""
-    columns = (Member.id, Member.member_no, Member.category, Member.user_id, Member.first_name, Member.last_name,
-               Member.income_band_id, *_CONTACT_COLUMNS)
-    facts = {}
+def _member_rows(ids: list[int], *columns):
+    """The members of `ids` (in id order) with their id and these columns, as rows, a list per 20,000 ids: read by
+    the range of each chunk's ids, of which the wanted ones are kept."""
     for start in range(0, len(ids), 20_000):
-        part = ids[start : start + 20_000]  # ids in order: one range, of which the wanted ones are kept
+        part = ids[start : start + 20_000]
         wanted = set(part)
-        facts.update((row.id, row) for row in db.session.execute(
-            select(*columns).where(Member.id.between(part[0], part[-1]))) if row.id in wanted)
-    return facts
+        in_range = select(Member.id, *columns).where(Member.id.between(part[0], part[-1]))
+        yield [row for row in db.session.execute(in_range) if row.id in wanted]
 
 
 def _demo_user_id(role: str) -> int | None:
