@@ -168,6 +168,26 @@ def test_count_stops_at_the_cap_and_says_more_than(clean_app, register, monkeypa
         assert body["count"] == 101 and body["ids"] == old_ids(order="id")
 
 
+def test_a_page_deep_enough_counts_every_row_without_a_limit(clean_app, register, monkeypatch):
+    """A page that needs PLAIN_COUNT_FROM rows counted or more counts them all, exactly and without a limit; a page
+    before it still stops at the cap. The same rows as the old query, on the screen and in the API."""
+    from webapp.views import scoped_interface
+
+    monkeypatch.setattr(scoped_interface, "COUNT_CAP", 100)
+    monkeypatch.setattr(scoped_interface, "PLAIN_COUNT_FROM", 8 * PAGE)
+    client = leader_client(clean_app, register)
+    headers = api_token(client, register["leader"], clean_app.config["DEMO_PASSWORD"])
+    last = MEMBERS // PAGE - 1
+    with clean_app.app_context():
+        ids, html = screen_ids(client, "?page_MemberView=1")  # 5 pages to count: stops there
+        assert ids == old_ids(page=1) and "mer enn 125" in html
+        for page in (last // 2, last):  # 12 and 19 pages to count: all 400 rows are
+            ids, html = screen_ids(client, f"?page_MemberView={page}")
+            assert ids == old_ids(page=page) and "mer enn" not in html, page
+            body = client.get(f"/api/v1/member/?q=(page:{page},page_size:{PAGE})", headers=headers).json
+            assert (body["count"], body["ids"]) == (MEMBERS, old_ids(order="id", page=page)), page
+
+
 def test_name_search_follows_changed_and_removed_names(clean_app, register):
     client = leader_client(clean_app, register)
     with clean_app.app_context():

@@ -538,7 +538,7 @@ def _member_rows(ids: list[int], *columns):
     for start in range(0, len(ids), 20_000):
         part = ids[start : start + 20_000]
         wanted = set(part)
-        in_range = select(Member.id, *columns).where(Member.id.between(part[0], part[-1]))
+        in_range = select(Member.id, *columns).where(Member.id.between(part[0], part[-1])).order_by(Member.id)
         yield [row for row in db.session.execute(in_range) if row.id in wanted]
 
 
