@@ -510,7 +510,8 @@ def build_ocr_file(payments: list[tuple], account: str, file_number: int = 1,
 class CountedAssignment(netsgiro.Assignment):
     """netsgiro's assignment, its records counted once. netsgiro counts them by building every transaction's
     records again, for the assignment's end record and once more for the transmission's: a file of many payments
-    took three times the work of its lines."""
+    took three times the work of its lines. The count is kept from the first time it is asked for, so the
+    assignment is built whole (as build_ocr_file builds it) before it is written."""
 
     def get_num_records(self) -> int:
         counted = self.__dict__.get("counted_records")
