@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from decimal import Decimal
 
 import attr
 import netsgiro
@@ -128,8 +129,9 @@ def march_basis(app_ctx, world):
 
 
 def test_a_built_file_is_what_netsgiro_writes_and_parses_back_with_its_counts(app_ctx):
-    """build_ocr_file counts each assignment's records once (netsgiro counts by building them again); the file is
-    byte for byte the one netsgiro's own assignment writes, and its end records' counts parse back."""
+    """build_ocr_file writes each transaction as it is built and counts it as it passes (netsgiro's assignment holds
+    them all and counts by building them again); the file is byte for byte the one netsgiro's own assignment
+    writes, and its end records' counts, total and dates parse back."""
     entries = [("90200001234561", 10_000, dt.date(2026, 3, 20)), ("90200001234562", -2_500, dt.date(2026, 3, 21)),
                ("90200001234563", 7_700, dt.date(2026, 3, 22), netsgiro.TransactionType.FROM_AVTALEGIRO)]
     data = payments.build_ocr_file(entries, "12345678903", file_number=7)
@@ -139,6 +141,8 @@ def test_a_built_file_is_what_netsgiro_writes_and_parses_back_with_its_counts(ap
     [assignment] = parsed.assignments
     # the start and end records, a purchase with text (3 records), a reversal (2), a claim paid (2)
     assert (assignment.get_num_transactions(), assignment.get_num_records()) == (3, 2 + 3 + 2 + 2)
+    assert (assignment.get_total_amount(), assignment.get_earliest_transaction_date(),
+            assignment.get_latest_transaction_date()) == (Decimal("202.00"), dt.date(2026, 3, 20), dt.date(2026, 3, 22))
 
 
 def test_employer_kid_matches_only_a_month_with_a_basis(march_basis):
@@ -372,6 +376,16 @@ def test_a_removed_transaction_is_caught_by_the_end_record_count(app_ctx):
     lines = lines_of()
     del lines[2:5]  # the whole first transaction: the assignment end still counts 20
     refused(joined(lines), r"^Linje 41: sluttposten teller 20 transaksjoner, men 19 ble lest")
+
+
+@pytest.mark.parametrize("line_end", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_a_file_with_other_line_ends_reads_the_same_and_names_the_same_lines(app_ctx, line_end):
+    """Lines end with \\n, \\r\\n or a lone \\r (universal newlines); a blank line still counts."""
+    lines = lines_of()
+    with_blank = lines[:2] + [""] + lines[2:]
+    assert payments.read_file(line_end.join(with_blank)) == payments.read_file(joined(with_blank))
+    with_blank[7] = with_blank[7][:70]
+    refused(line_end.join(with_blank).encode("iso-8859-1"), r"^Linje 8: .*80 tegn.*70")
 
 
 def test_a_truncated_file_is_refused(app_ctx):

@@ -92,18 +92,16 @@ def claim_payments(claims: list, rng: random.Random) -> list[BankTransaction]:
 
 def agreements_file(agreements: list[tuple[str, int, bool]], day: dt.date, number: int) -> bytes:
     """Nets' AvtaleGiro agreements file: (KID, registration type, notify) per mandate, dated `day`."""
-    assignment = payments.CountedAssignment(
+    assignment = payments.StreamedAssignment(
         service_code=netsgiro.ServiceCode.AVTALEGIRO, type=netsgiro.AssignmentType.AVTALEGIRO_AGREEMENTS,
         number=f"{number:07d}", account=current_app.config["UNION_ACCOUNT_NUMBER"],
-        transactions=[
-            netsgiro.Agreement(service_code=netsgiro.ServiceCode.AVTALEGIRO, number=index, registration_type=kind,
-                               kid=kid, notify=notify)
-            for index, (kid, kind, notify) in enumerate(agreements, start=1)
-        ],
+    ).of(
+        netsgiro.Agreement(service_code=netsgiro.ServiceCode.AVTALEGIRO, number=index, registration_type=kind,
+                           kid=kid, notify=notify)
+        for index, (kid, kind, notify) in enumerate(agreements, start=1)
     )
-    transmission = netsgiro.Transmission(number=f"{number:07d}", data_transmitter=NETS, data_recipient=UNION,
-                                         date=day, assignments=[assignment])
-    return transmission.to_ocr().encode("iso-8859-1")
+    return payments.write_transmission(netsgiro.Transmission(
+        number=f"{number:07d}", data_transmitter=NETS, data_recipient=UNION, date=day, assignments=[assignment]))
 
 
 def ocr_file(transactions: list[BankTransaction], number: int) -> bytes:

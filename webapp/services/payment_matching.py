@@ -55,7 +55,7 @@ def unmatched_clause():
 # ------------------------------------------------------------------ what a KID names
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """What a KID resolves to: an employer-month with a basis, or a member's invoice."""
 
@@ -149,14 +149,19 @@ def allocate(entries: list[tuple[int, int, int]], now: dt.datetime | None = None
         return set(), 0
     now = now or dt.datetime.now()
     balances = InvoiceBalances(invoice_id for _payment, _amount, invoice_id in entries)
-    rows = []
-    for payment_id, amount_ore, invoice_id in entries:
-        share = balances.take(invoice_id, amount_ore)
-        if share:
-            rows.append({"payment_id": payment_id, "invoice_id": invoice_id, "amount_ore": share, "created_at": now})
-    for chunk in chunks(rows, 5000):
-        db.session.execute(insert(PaymentAllocation.__table__), chunk)
-    return {row["invoice_id"] for row in rows}, sum(row["amount_ore"] for row in rows)
+    touched, allocated = set(), 0
+    for chunk in chunks(entries, 5000):  # the rows a chunk at a time: a bank file may pay a million invoices
+        rows = []
+        for payment_id, amount_ore, invoice_id in chunk:
+            share = balances.take(invoice_id, amount_ore)
+            if share:
+                rows.append({"payment_id": payment_id, "invoice_id": invoice_id, "amount_ore": share,
+                             "created_at": now})
+                touched.add(invoice_id)
+                allocated += share
+        if rows:
+            db.session.execute(insert(PaymentAllocation.__table__), rows)
+    return touched, allocated
 
 
 def settle(employer_months: dict[str, set[int]], invoice_ids: Iterable[int]) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -324,11 +324,24 @@ def read_file(data: bytes | str) -> NetsFile:
     """Read a Nets file line by line (ISO-8859-1); a malformed one raises PaymentFileError naming the line."""
     text = data.decode("iso-8859-1") if isinstance(data, bytes) else data
     reader = _Reader()
-    for number, line in enumerate(io.StringIO(text, newline=None), start=1):  # one line at a time
-        line = line.rstrip("\n")
+    for number, line in enumerate(_lines(text), start=1):
         if line.strip():
             reader.feed(number, _record(number, line))
     return reader.finish()
+
+
+_LINE = re.compile(r"[^\r\n]*")
+
+
+def _lines(text: str):
+    """The lines of a text, one at a time, ended by \\n, \\r\\n or \\r as universal newlines read them. (io.StringIO
+    would copy the text at four bytes a character: a million records are 80 MB of text.)"""
+    position, end = 0, len(text)
+    while position < end:
+        line = _LINE.match(text, position).group()
+        position += len(line)
+        position += 2 if text.startswith("\r\n", position) else 1
+        yield line
 
 
 # ------------------------------------------------------------------ importing
@@ -441,19 +454,21 @@ def _store_transactions(transactions: list[BankTransaction], import_id: int, res
         fresh.append(transaction)
     targets = payment_matching.resolve_kids(t.kid for t in fresh)
     nothing = payment_matching.Target()
-    rows = []
-    for t in fresh:
+
+    def row(t: BankTransaction) -> dict:
         target = targets.get(t.kid, nothing)
         matched = target.employer_id is not None or target.member_id is not None
-        rows.append({
+        return {
             "import_id": import_id, "bank_reference": t.reference, "kid": t.kid, "transaction_type": t.transaction_type,
             "amount_ore": t.amount_ore, "paid_on": t.paid_on, "payer_account": t.payer_account,
             "employer_id": target.employer_id, "period": target.period, "member_id": target.member_id,
             "matched_at": now if matched else None,
-        })
-    for chunk in payment_matching.chunks(rows, _INSERT_CHUNK):
-        # Core executemany, not the ORM's bulk insert nor RETURNING: several times faster for 100,000 rows.
-        db.session.execute(insert(PAYMENT), chunk)
+        }
+
+    for chunk in payment_matching.chunks(fresh, _INSERT_CHUNK):
+        # Core executemany, not the ORM's bulk insert nor RETURNING: several times faster for 100,000 rows. The
+        # rows are made a chunk at a time: a file of a million payments would otherwise hold a million dicts.
+        db.session.execute(insert(PAYMENT), [row(t) for t in chunk])
     id_of = dict(db.session.execute(select(Payment.bank_reference, Payment.id).where(Payment.import_id == import_id))
                  .all())
     ids = [id_of[t.reference] for t in fresh]
@@ -487,37 +502,85 @@ def build_ocr_file(payments: list[tuple], account: str, file_number: int = 1,
 
     Used for demo data and tests; the import reads it like any bank file.
     """
-    dates = [entry[2] for entry in payments] or [dt.date.today()]
-    transactions = [
-        _ocr_transaction(number, entry, file_number, payer_account) for number, entry in enumerate(payments, start=1)
-    ]
-    assignment = CountedAssignment(
+    day = max((entry[2] for entry in payments), default=dt.date.today())
+    assignment = StreamedAssignment(
         service_code=netsgiro.ServiceCode.OCR_GIRO,
         type=netsgiro.AssignmentType.TRANSACTIONS,
         number=f"{file_number:07d}",
         account=account,
         agreement_id="000000000",
-        date=max(dates),
-        transactions=transactions,
-    )
-    transmission = netsgiro.Transmission(
-        number=f"{file_number:07d}", data_transmitter="00008080", data_recipient="00010200", date=max(dates),
+        date=day,
+    ).of(_ocr_transaction(number, entry, file_number, payer_account)
+         for number, entry in enumerate(payments, start=1))
+    return write_transmission(netsgiro.Transmission(
+        number=f"{file_number:07d}", data_transmitter="00008080", data_recipient="00010200", date=day,
         assignments=[assignment],
-    )
-    return transmission.to_ocr().encode("iso-8859-1")
+    ))
 
 
-class CountedAssignment(netsgiro.Assignment):
-    """netsgiro's assignment, its records counted once. netsgiro counts them by building every transaction's
-    records again, for the assignment's end record and once more for the transmission's: a file of many payments
-    took three times the work of its lines. The count is kept from the first time it is asked for, so the
-    assignment is built whole (as build_ocr_file builds it) before it is written."""
+class StreamedAssignment(netsgiro.Assignment):
+    """netsgiro's assignment, its transactions written as they are built (`of`: an iterable of netsgiro's
+    transactions, agreements or claims), so a file of a million payments holds one at a time; its end record's
+    counts, total and dates are taken as the transactions pass, since it follows them. netsgiro's own assignment
+    holds every transaction and builds each one's records again to count them (twice for a transmission)."""
+
+    def of(self, transactions) -> StreamedAssignment:
+        self.__dict__["source"] = transactions
+        return self
+
+    def to_records(self):
+        passed = self.__dict__["passed"] = _Passed()
+        yield self._get_start_record()
+        for transaction in self.__dict__["source"]:
+            passed.add(transaction)
+            for record in transaction.to_records():
+                passed.records += 1
+                yield record
+        yield self._get_end_record()
+
+    def get_num_transactions(self) -> int:
+        return self.__dict__["passed"].transactions
 
     def get_num_records(self) -> int:
-        counted = self.__dict__.get("counted_records")
-        if counted is None:
-            counted = self.__dict__["counted_records"] = super().get_num_records()
-        return counted
+        return self.__dict__["passed"].records
+
+    def get_total_amount(self) -> Decimal:
+        return self.__dict__["passed"].total
+
+    def get_earliest_transaction_date(self) -> dt.date | None:
+        return self.__dict__["passed"].earliest
+
+    def get_latest_transaction_date(self) -> dt.date | None:
+        return self.__dict__["passed"].latest
+
+
+@dataclass
+class _Passed:
+    """What an assignment's written transactions add up to, as netsgiro's assignment counts them."""
+
+    transactions: int = 0
+    records: int = 2  # the assignment's start and end
+    total: Decimal = Decimal(0)
+    earliest: dt.date | None = None
+    latest: dt.date | None = None
+
+    def add(self, transaction) -> None:
+        self.transactions += 1
+        self.total += getattr(transaction, "amount", None) or 0
+        day = getattr(transaction, "date", None)
+        if day:
+            self.earliest = day if self.earliest is None else min(self.earliest, day)
+            self.latest = day if self.latest is None else max(self.latest, day)
+
+
+def write_transmission(transmission: netsgiro.Transmission) -> bytes:
+    """The transmission's file as netsgiro writes it (its records' lines joined by \\n), built a record at a time."""
+    written = bytearray()
+    for record in transmission.to_records():
+        if written:
+            written += b"\n"
+        written += record.to_ocr().encode("iso-8859-1")
+    return bytes(written)
 
 
 def _ocr_transaction(number: int, entry: tuple, file_number: int, payer_account: str) -> netsgiro.Transaction:
