@@ -10,7 +10,12 @@ month's AvtaleGiro claims file.
   the same INSERT ... SELECT for one month and the members with a mandate;
 - avtalegiro file: `avtalegiro.build_claims` and `mark_claimed` (the Nets file built, the claims marked sent)
   beside one UPDATE ... RETURNING that marks the claims sent and returns the figures the file is written from;
-  and the file alone (`build_claims`) beside the one SELECT of those figures.
+  and the file alone (`build_claims`) beside the one SELECT of those figures;
+- bank file: the bank's OCR giro file paying every invoice of the quarter, imported by `payments.import_file`
+  (`flask --app run payments import`: read, stored, matched by KID, allocated, the invoices' sums kept) beside
+  three statements writing the same rows: the payments (INSERT ... SELECT from the invoices), their allocations
+  (INSERT ... SELECT joining the payments to the invoices by KID) and the invoices' paid sums and status (one
+  UPDATE from the allocations). The file is built once, outside the timing.
 
 Each operation's rows are removed (or unmarked) before every run of either. The reminder run is not here: it
 renders a PDF and queues a mail per invoice (invoice_documents.remind), work no SQL statement does.
@@ -236,6 +241,36 @@ def claims_marked_sql(month, now: dt.datetime, dialect: str):
     return text(statement), {"month": str(month), "true": True, "now": now}
 
 
+BANK_FILE = "OCR.bench.txt"
+
+
+def bank_file_sql(quarter, paid_on: dt.date, now: dt.datetime):
+    """THREE statements writing what importing the bank file writes: its payments (one per invoice of the
+    quarter, matched to the member), their allocations, and the invoices' kept sums and status."""
+    from sqlalchemy import text
+
+    params = {"period": str(quarter), "day": paid_on, "now": now, "file": BANK_FILE + ".sql"}
+    return [
+        (text("""INSERT INTO payment_import (filename, kind, mandate_count, sha256, imported_at, imported_by,
+                    transaction_count, matched_count, total_ore)
+                 SELECT :file, 'ocr', 0, :file, :now, 'bench', COUNT(*), COUNT(*), SUM(amount_ore)
+                 FROM invoice WHERE period = :period AND method = 'invoice'"""), params),
+        (text("""INSERT INTO payment (import_id, bank_reference, kid, transaction_type, amount_ore, paid_on,
+                    payer_account, member_id, matched_manually, matched_at)
+                 SELECT (SELECT id FROM payment_import WHERE filename = :file), :file || '-' || i.id, i.kid, 21,
+                    i.amount_ore, :day, '12345678903', i.member_id, false, :now
+                 FROM invoice i WHERE i.period = :period AND i.method = 'invoice' ORDER BY i.id"""), params),
+        (text("""INSERT INTO payment_allocation (payment_id, invoice_id, amount_ore, created_at)
+                 SELECT p.id, i.id, p.amount_ore, :now FROM payment p JOIN invoice i ON i.kid = p.kid
+                 WHERE p.import_id = (SELECT id FROM payment_import WHERE filename = :file)
+                 ORDER BY p.id"""), params),
+        (text("""UPDATE invoice SET paid_ore = (SELECT SUM(a.amount_ore) FROM payment_allocation a
+                                                WHERE a.invoice_id = invoice.id),
+                    status = 'paid'
+                 WHERE period = :period AND method = 'invoice'"""), params),
+    ]
+
+
 # ------------------------------------------------------------------ the operations
 
 
@@ -243,13 +278,15 @@ def operations(quarter, month, today: dt.date) -> list[Operation]:
     from sqlalchemy import delete, select, update
 
     from webapp.extensions import db
-    from webapp.models import Invoice
+    from webapp.models import Invoice, PaymentAllocation
     from webapp.services import avtalegiro, invoices
 
     now = dt.datetime.combine(today, dt.time(12))
 
     def remove(periods):
         def reset():
+            billed = select(Invoice.id).where(Invoice.period.in_(periods))
+            db.session.execute(delete(PaymentAllocation).where(PaymentAllocation.invoice_id.in_(billed)))
             db.session.execute(delete(Invoice).where(Invoice.period.in_(periods)))
             db.session.commit()
         return reset
@@ -293,7 +330,51 @@ def operations(quarter, month, today: dt.date) -> list[Operation]:
         Operation("AvtaleGiro claims file", claims_file, claims_marked, unclaimed),
         Operation("AvtaleGiro claims file, not marked sent", lambda: avtalegiro.build_claims(month, today),
                   claims_rows, unclaimed),
+        bank_file_operation(quarter, today, now),
     ]
+
+
+def bank_file_operation(quarter, today: dt.date, now: dt.datetime) -> Operation:
+    """The bank file paying every invoice of the quarter, imported, beside bank_file_sql."""
+    from flask import current_app
+    from sqlalchemy import delete, select, update
+
+    from webapp.extensions import db
+    from webapp.models import Invoice, Payment, PaymentAllocation, PaymentImport
+    from webapp.models.choices import InvoiceStatus, PaymentMethod
+    from webapp.services import invoices, payments
+
+    paid_on = quarter.months[0].first_day.replace(day=20)
+    built: dict[str, bytes] = {}
+
+    def unpaid():
+        """The quarter's invoices (made once), none paid, and the bank file paying each in full (built once)."""
+        if db.session.scalar(select(Invoice.id).where(Invoice.period == str(quarter)).limit(1)) is None:
+            invoices.generate(quarter, today=today)
+        bench_imports = select(PaymentImport.id).where(PaymentImport.filename.like(BANK_FILE + "%"))
+        db.session.execute(delete(PaymentAllocation))
+        db.session.execute(delete(Payment).where(Payment.import_id.in_(bench_imports)))
+        db.session.execute(delete(PaymentImport).where(PaymentImport.filename.like(BANK_FILE + "%")))
+        db.session.execute(update(Invoice).where(Invoice.period == str(quarter))
+                           .values(paid_ore=0, status=InvoiceStatus.open))
+        db.session.commit()
+        for table in ("invoice", "payment", "payment_allocation"):
+            vacuum(table)
+        if not built:
+            owed = db.session.execute(select(Invoice.kid, Invoice.amount_ore).where(
+                Invoice.period == str(quarter), Invoice.method == PaymentMethod.invoice).order_by(Invoice.id)).all()
+            built["file"] = payments.build_ocr_file([(kid, amount, paid_on) for kid, amount in owed],
+                                                    current_app.config["UNION_ACCOUNT_NUMBER"])
+
+    def import_bank_file():
+        payments.import_file(BANK_FILE, built["file"], imported_by="bench")
+
+    def bank_file_rows():
+        for sql, params in bank_file_sql(quarter, paid_on, now):
+            db.session.execute(sql, params)
+        db.session.commit()
+
+    return Operation("bank file paying a quarter's invoices", import_bank_file, bank_file_rows, unpaid)
 
 
 def main() -> int:

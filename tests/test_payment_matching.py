@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.factories import add_initial_rate, make_user
 from tests.payment_helpers import allocated_to, make_invoice, ocr
@@ -173,6 +173,25 @@ def test_a_negative_payment_matched_by_hand_takes_back_at_most_what_the_invoice_
 
     assert invoice(inv.id).paid_ore == 0 and invoice(inv.id).outstanding_ore == 90_000
     assert invoice_ledger.member_credit_ore(inv.member_id) == -20_000
+
+
+def test_the_ledger_refresh_updates_a_loaded_invoice_and_writes_only_what_changed(office, world):
+    """invoice_ledger.refresh writes the kept sums through the table: an invoice this session holds reads the new
+    figures at once (before any commit), and one whose figures stand is not written."""
+    paid, untouched = member_invoice(world), member_invoice(world, month=Month(2026, 4), amount=30_000)
+    payment_id = unmatched_payment(40_000)
+    db.session.execute(PaymentAllocation.__table__.insert().values(payment_id=payment_id, invoice_id=paid.id,
+                                                                   amount_ore=40_000, created_at=paid.created_at))
+    statements = []
+    listen = event.listens_for(db.engine, "before_cursor_execute")(
+        lambda conn, cursor, statement, *args: statements.append(statement))
+    try:
+        assert invoice_ledger.refresh([paid.id, untouched.id]) == 2
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert (paid.paid_ore, paid.status) == (40_000, InvoiceStatus.partly_paid)  # no expire_all, no commit
+    assert (untouched.paid_ore, untouched.status) == (0, InvoiceStatus.open)
+    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE")]) == 1
 
 
 def test_match_to_a_missing_invoice_or_payment_is_refused(office, world):

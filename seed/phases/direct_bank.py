@@ -43,7 +43,7 @@ NETS, UNION = "00008080", "00010200"
 IMPORTED_BY = "seed: direct billing"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class BankTransaction:
     """A payment the bank will report: on `day`, `amount_ore` (negative: a reversal) with `kid`."""
 

@@ -14,10 +14,10 @@ invoice past its due date, derived on reading (`display_status`, `overdue_clause
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.orm.util import identity_key
 
 from webapp.extensions import db
 from webapp.models import Invoice, InvoiceAdjustment, Payment, PaymentAllocation
@@ -78,9 +78,9 @@ def refresh(invoice_ids: Iterable[int]) -> int:
                 .group_by(InvoiceAdjustment.invoice_id, InvoiceAdjustment.kind)
             ).all()
         }
-        # Only rows whose sums or status change are written, one UPDATE per set of equal new values (a bulk
-        # import pays thousands of invoices to the same figures): far faster than one UPDATE per row.
-        changed: dict[tuple, list[int]] = defaultdict(list)
+        # Only rows whose sums or status change are written, by one executemany per chunk (a bulk import pays
+        # thousands of invoices, each to figures of its own): far faster than one UPDATE per row.
+        changed = []
         for invoice_id, amount, *kept in db.session.execute(
             select(Invoice.id, Invoice.amount_ore, Invoice.paid_ore, Invoice.credited_ore, Invoice.written_off_ore,
                    Invoice.status).where(Invoice.id.in_(chunk))
@@ -90,14 +90,27 @@ def refresh(invoice_ids: Iterable[int]) -> int:
             written_off = int(adjusted.get((invoice_id, InvoiceAdjustmentKind.write_off)) or 0)
             figures = (paid_ore, credited, written_off, stored_status(int(amount), paid_ore, credited, written_off))
             if figures != tuple(kept):
-                changed[figures].append(invoice_id)
+                changed.append(dict(zip(("invoice_id", *_NEW), (invoice_id, *figures))))
             updated += 1
-        for (paid_ore, credited, written_off, status), changed_ids in changed.items():
-            db.session.execute(
-                update(Invoice).where(Invoice.id.in_(changed_ids))
-                .values(paid_ore=paid_ore, credited_ore=credited, written_off_ore=written_off, status=status)
-            )
+        if changed:
+            db.session.execute(_WRITE_KEPT, changed)
+            _expire_loaded(row["invoice_id"] for row in changed)
     return updated
+
+
+# The kept columns, written by `refresh` through the table (not the ORM), so any loaded invoice is expired after.
+_KEPT = ("paid_ore", "credited_ore", "written_off_ore", "status")
+_NEW = tuple(f"new_{name}" for name in _KEPT)
+_WRITE_KEPT = (update(Invoice.__table__).where(Invoice.__table__.c.id == bindparam("invoice_id"))
+               .values({name: bindparam(new) for name, new in zip(_KEPT, _NEW)}))
+
+
+def _expire_loaded(invoice_ids: Iterable[int]) -> None:
+    """Expire the kept columns of the invoices of `invoice_ids` that this session has loaded: they read them anew."""
+    for invoice_id in invoice_ids:
+        loaded = db.session.identity_map.get(identity_key(Invoice, invoice_id))
+        if loaded is not None:
+            db.session.expire(loaded, _KEPT)
 
 
 def member_payments_clause():
