@@ -521,8 +521,9 @@ def build_ocr_file(payments: list[tuple], account: str, file_number: int = 1,
 class StreamedAssignment(netsgiro.Assignment):
     """netsgiro's assignment, its transactions written as they are built (`of`: an iterable of netsgiro's
     transactions, agreements or claims), so a file of a million payments holds one at a time; its end record's
-    counts, total and dates are taken as the transactions pass, since it follows them. netsgiro's own assignment
-    holds every transaction and builds each one's records again to count them (twice for a transmission)."""
+    counts, total and dates are taken as the transactions pass, since it follows them. So it is written once
+    (write_transmission), and its counts are known only then. netsgiro's own assignment holds every transaction and
+    builds each one's records again to count them (twice for a transmission)."""
 
     def of(self, transactions) -> StreamedAssignment:
         self.__dict__["source"] = transactions
