@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import BigInteger, and_, bindparam, cast, func, select, update
+from sqlalchemy import and_, bindparam, func, select, text, update
 from sqlalchemy.orm.util import identity_key
 
 from webapp.extensions import db
@@ -60,52 +60,75 @@ def overdue_clause(today: dt.date):
 def refresh(invoice_ids: Iterable[int]) -> int:
     """Recompute the kept sums and the status of these invoices from their allocations and adjustments.
 
-    Set-based: one query per 900 invoices (their sums as subqueries) and one executemany of the changed ones.
+    Set-based: per 900 invoices, a few grouped queries and one write of the changed ones.
     Returns how many invoices were refreshed.
     """
     ids = sorted({int(i) for i in invoice_ids if i is not None})
-    sums = (_sum_of(PaymentAllocation), _sum_of(InvoiceAdjustment, InvoiceAdjustmentKind.credit_note),
-            _sum_of(InvoiceAdjustment, InvoiceAdjustmentKind.write_off))
     updated = 0
     for start in range(0, len(ids), _CHUNK):
-        # Only rows whose sums or status change are written, by one executemany per chunk (a bulk import pays
+        chunk = ids[start : start + _CHUNK]
+        paid = dict(db.session.execute(
+            select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount_ore))
+            .where(PaymentAllocation.invoice_id.in_(chunk)).group_by(PaymentAllocation.invoice_id)
+        ).all())
+        adjusted: dict[tuple[int, InvoiceAdjustmentKind], int] = {
+            (invoice_id, kind): total
+            for invoice_id, kind, total in db.session.execute(
+                select(InvoiceAdjustment.invoice_id, InvoiceAdjustment.kind, func.sum(InvoiceAdjustment.amount_ore))
+                .where(InvoiceAdjustment.invoice_id.in_(chunk))
+                .group_by(InvoiceAdjustment.invoice_id, InvoiceAdjustment.kind)
+            ).all()
+        }
+        # Only rows whose sums or status change are written, by one statement per chunk (a bulk import pays
         # thousands of invoices, each to figures of its own): far faster than one UPDATE per row.
         changed = []
-        for invoice_id, amount, paid_ore, credited, written_off, *kept in db.session.execute(
-            select(Invoice.id, Invoice.amount_ore, *sums, Invoice.paid_ore, Invoice.credited_ore,
-                   Invoice.written_off_ore, Invoice.status).where(Invoice.id.in_(ids[start : start + _CHUNK]))
-        ):
-            figures = (paid_ore, credited, written_off, stored_status(amount, paid_ore, credited, written_off))
+        for invoice_id, amount, *kept in db.session.execute(
+            select(Invoice.id, Invoice.amount_ore, Invoice.paid_ore, Invoice.credited_ore, Invoice.written_off_ore,
+                   Invoice.status).where(Invoice.id.in_(chunk))
+        ).all():
+            paid_ore = int(paid.get(invoice_id) or 0)
+            credited = int(adjusted.get((invoice_id, InvoiceAdjustmentKind.credit_note)) or 0)
+            written_off = int(adjusted.get((invoice_id, InvoiceAdjustmentKind.write_off)) or 0)
+            figures = (paid_ore, credited, written_off, stored_status(int(amount), paid_ore, credited, written_off))
             if figures != tuple(kept):
-                changed.append(dict(zip(("invoice_id", *_NEW), (invoice_id, *figures))))
+                changed.append((invoice_id, *figures))
             updated += 1
         if changed:
-            db.session.execute(_WRITE_KEPT, changed)
-            _expire_loaded(row["invoice_id"] for row in changed)
+            _write_kept(changed)
     return updated
-
-
-def _sum_of(model, kind: InvoiceAdjustmentKind | None = None):
-    """SQL: the sum of the amounts of the invoice's allocations (or its adjustments of `kind`), 0 when none."""
-    total = select(cast(func.coalesce(func.sum(model.amount_ore), 0), BigInteger)).where(model.invoice_id == Invoice.id)
-    if kind is not None:
-        total = total.where(model.kind == kind)
-    return total.scalar_subquery()
 
 
 # The kept columns, written by `refresh` through the table (not the ORM), so any loaded invoice is expired after.
 _KEPT = ("paid_ore", "credited_ore", "written_off_ore", "status")
-_NEW = tuple(f"new_{name}" for name in _KEPT)
-_WRITE_KEPT = (update(Invoice.__table__).where(Invoice.__table__.c.id == bindparam("invoice_id"))
-               .values({name: bindparam(new) for name, new in zip(_KEPT, _NEW)}))
 
 
-def _expire_loaded(invoice_ids: Iterable[int]) -> None:
-    """Expire the kept columns of the invoices of `invoice_ids` that this session has loaded: they read them anew."""
-    for invoice_id in invoice_ids:
+def _write_kept(rows: list[tuple]) -> None:
+    """Write (invoice id, *the kept columns' values) to each invoice, and expire what of them this session has
+    loaded. One statement for all of them: on PostgreSQL an UPDATE ... FROM unnest() of a column's values per
+    parameter (its executemany is a statement per row); on SQLite an executemany, which runs in the process."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        columns = list(zip(*rows))
+        db.session.execute(_WRITE_KEPT_POSTGRESQL, {"ids": list(columns[0]), **{
+            name: [getattr(value, "name", value) for value in columns[index]]
+            for index, name in enumerate(_KEPT, start=1)}})
+    else:
+        db.session.execute(_WRITE_KEPT, [dict(zip(("invoice_id", *_NEW), row)) for row in rows])
+    for invoice_id, *_figures in rows:
         loaded = db.session.identity_map.get(identity_key(Invoice, invoice_id))
         if loaded is not None:
             db.session.expire(loaded, _KEPT)
+
+
+_NEW = tuple(f"new_{name}" for name in _KEPT)
+_WRITE_KEPT = (update(Invoice.__table__).where(Invoice.__table__.c.id == bindparam("invoice_id"))
+               .values({name: bindparam(new) for name, new in zip(_KEPT, _NEW)}))
+_WRITE_KEPT_POSTGRESQL = text("""
+    UPDATE invoice SET paid_ore = kept.paid_ore, credited_ore = kept.credited_ore,
+        written_off_ore = kept.written_off_ore, status = kept.status
+    FROM unnest(CAST(:ids AS integer[]), CAST(:paid_ore AS bigint[]), CAST(:credited_ore AS bigint[]),
+                CAST(:written_off_ore AS bigint[]), CAST(:status AS varchar[]))
+        AS kept(invoice_id, paid_ore, credited_ore, written_off_ore, status)
+    WHERE invoice.id = kept.invoice_id""")
 
 
 def member_payments_clause():
