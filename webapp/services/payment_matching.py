@@ -27,7 +27,7 @@ from sqlalchemy import and_, delete, func, insert, select, update
 
 from webapp.extensions import db
 from webapp.models import DeductionBasis, Employer, Invoice, Payment, PaymentAllocation
-from webapp.services import audit, invoice_ledger, transitions
+from webapp.services import audit, bulk, invoice_ledger, transitions
 from webapp.services import kid as kids
 from webapp.services.bounds import required_reason
 from webapp.services.periods import Month, PeriodError
@@ -159,8 +159,7 @@ def allocate(entries: list[tuple[int, int, int]], now: dt.datetime | None = None
                              "created_at": now})
                 touched.add(invoice_id)
                 allocated += share
-        if rows:
-            db.session.execute(insert(PaymentAllocation.__table__), rows)
+        bulk.insert_rows(PaymentAllocation.__table__, rows)
     return touched, allocated
 
 
