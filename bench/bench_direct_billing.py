@@ -15,7 +15,10 @@ month's AvtaleGiro claims file.
   (`flask --app run payments import`: read, stored, matched by KID, allocated, the invoices' sums kept) beside
   three statements writing the same rows: the payments (INSERT ... SELECT from the invoices), their allocations
   (INSERT ... SELECT joining the payments to the invoices by KID) and the invoices' paid sums and status (one
-  UPDATE from the allocations). The file is built once, outside the timing.
+  UPDATE from the allocations). The file is built once, outside the timing;
+- invoice sums: `invoice_ledger.refresh` of the invoices that file paid, each allocation made smaller by up to
+  9.99 kr first (payments in part, so the invoices' new figures differ), beside one UPDATE of their paid sums
+  and status.
 
 Each operation's rows are removed (or unmarked) before every run of either. The reminder run is not here: it
 renders a PDF and queues a mail per invoice (invoice_documents.remind), work no SQL statement does.
@@ -330,51 +333,101 @@ def operations(quarter, month, today: dt.date) -> list[Operation]:
         Operation("AvtaleGiro claims file", claims_file, claims_marked, unclaimed),
         Operation("AvtaleGiro claims file, not marked sent", lambda: avtalegiro.build_claims(month, today),
                   claims_rows, unclaimed),
-        bank_file_operation(quarter, today, now),
+        *BankFile(quarter, today, now).operations(),
     ]
 
 
-def bank_file_operation(quarter, today: dt.date, now: dt.datetime) -> Operation:
-    """The bank file paying every invoice of the quarter, imported, beside bank_file_sql."""
-    from flask import current_app
-    from sqlalchemy import delete, select, update
+class BankFile:
+    """The bank file paying every invoice of the quarter, imported, beside bank_file_sql; and the invoices' kept
+    sums and status after payments in part (invoice_ledger.refresh), beside one UPDATE of them."""
 
-    from webapp.extensions import db
-    from webapp.models import Invoice, Payment, PaymentAllocation, PaymentImport
-    from webapp.models.choices import InvoiceStatus, PaymentMethod
-    from webapp.services import invoices, payments
+    def __init__(self, quarter, today: dt.date, now: dt.datetime):
+        self.quarter, self.today, self.now = quarter, today, now
+        self.paid_on = quarter.months[0].first_day.replace(day=20)
+        self.data: bytes | None = None
 
-    paid_on = quarter.months[0].first_day.replace(day=20)
-    built: dict[str, bytes] = {}
+    def operations(self) -> list[Operation]:
+        return [Operation("bank file paying a quarter's invoices", self.import_file, self.import_sql, self.unpaid),
+                Operation("invoice sums after payments in part", self.refresh, self.refresh_sql, self.paid_in_part)]
 
-    def unpaid():
+    def unpaid(self) -> None:
         """The quarter's invoices (made once), none paid, and the bank file paying each in full (built once)."""
-        if db.session.scalar(select(Invoice.id).where(Invoice.period == str(quarter)).limit(1)) is None:
-            invoices.generate(quarter, today=today)
+        from flask import current_app
+        from sqlalchemy import delete, select, update
+
+        from webapp.extensions import db
+        from webapp.models import Invoice, Payment, PaymentAllocation, PaymentImport
+        from webapp.models.choices import InvoiceStatus, PaymentMethod
+        from webapp.services import invoices, payments
+
+        quarter = str(self.quarter)
+        if db.session.scalar(select(Invoice.id).where(Invoice.period == quarter).limit(1)) is None:
+            invoices.generate(self.quarter, today=self.today)
         bench_imports = select(PaymentImport.id).where(PaymentImport.filename.like(BANK_FILE + "%"))
         db.session.execute(delete(PaymentAllocation))
         db.session.execute(delete(Payment).where(Payment.import_id.in_(bench_imports)))
         db.session.execute(delete(PaymentImport).where(PaymentImport.filename.like(BANK_FILE + "%")))
-        db.session.execute(update(Invoice).where(Invoice.period == str(quarter))
-                           .values(paid_ore=0, status=InvoiceStatus.open))
+        db.session.execute(update(Invoice).where(Invoice.period == quarter).values(paid_ore=0,
+                                                                                    status=InvoiceStatus.open))
         db.session.commit()
         for table in ("invoice", "payment", "payment_allocation"):
             vacuum(table)
-        if not built:
+        if self.data is None:
             owed = db.session.execute(select(Invoice.kid, Invoice.amount_ore).where(
-                Invoice.period == str(quarter), Invoice.method == PaymentMethod.invoice).order_by(Invoice.id)).all()
-            built["file"] = payments.build_ocr_file([(kid, amount, paid_on) for kid, amount in owed],
-                                                    current_app.config["UNION_ACCOUNT_NUMBER"])
+                Invoice.period == quarter, Invoice.method == PaymentMethod.invoice).order_by(Invoice.id)).all()
+            self.data = payments.build_ocr_file([(kid, amount, self.paid_on) for kid, amount in owed],
+                                                current_app.config["UNION_ACCOUNT_NUMBER"])
 
-    def import_bank_file():
-        payments.import_file(BANK_FILE, built["file"], imported_by="bench")
+    def import_file(self) -> None:
+        from webapp.services import payments
 
-    def bank_file_rows():
-        for sql, params in bank_file_sql(quarter, paid_on, now):
+        payments.import_file(BANK_FILE, self.data, imported_by="bench")
+
+    def import_sql(self) -> None:
+        from webapp.extensions import db
+
+        for sql, params in bank_file_sql(self.quarter, self.paid_on, self.now):
             db.session.execute(sql, params)
         db.session.commit()
 
-    return Operation("bank file paying a quarter's invoices", import_bank_file, bank_file_rows, unpaid)
+    def paid_in_part(self) -> None:
+        """The bank file imported anew, each allocation made smaller by up to 9.99 kr (so the invoices' figures
+        differ), and the invoices' kept sums and status put back to unpaid."""
+        from sqlalchemy import update
+
+        from webapp.extensions import db
+        from webapp.models import Invoice, PaymentAllocation
+        from webapp.models.choices import InvoiceStatus
+
+        self.unpaid()
+        self.import_file()
+        db.session.execute(update(PaymentAllocation).values(
+            amount_ore=PaymentAllocation.amount_ore - PaymentAllocation.invoice_id % 1000))
+        db.session.execute(update(Invoice).where(Invoice.period == str(self.quarter))
+                           .values(paid_ore=0, status=InvoiceStatus.open))
+        db.session.commit()
+        vacuum("invoice")
+
+    def refresh(self) -> None:
+        from sqlalchemy import select
+
+        from webapp.extensions import db
+        from webapp.models import PaymentAllocation
+        from webapp.services import invoice_ledger
+
+        invoice_ledger.refresh(db.session.scalars(select(PaymentAllocation.invoice_id)).all())
+        db.session.commit()
+
+    def refresh_sql(self) -> None:
+        from sqlalchemy import text
+
+        from webapp.extensions import db
+
+        db.session.execute(text("""UPDATE invoice SET
+                paid_ore = (SELECT SUM(a.amount_ore) FROM payment_allocation a WHERE a.invoice_id = invoice.id),
+                status = 'partly_paid'
+            WHERE id IN (SELECT invoice_id FROM payment_allocation)"""))
+        db.session.commit()
 
 
 def main() -> int:
