@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, select, update
 
 from webapp.extensions import db
 from webapp.models import DeductionBasis, Employer, Invoice, Payment, PaymentAllocation
@@ -234,8 +234,7 @@ def apply_member_credit(member_ids: Iterable[int], now: dt.datetime | None = Non
     rows = []
     for member_id, invoice_ids in open_invoices.items():
         rows.extend(_credit_rows(credit.get(member_id, []), invoice_ids, balances, now))
-    for chunk in chunks(rows, 5000):
-        db.session.execute(insert(PaymentAllocation.__table__), chunk)
+    bulk.insert_rows(PaymentAllocation.__table__, rows)
     invoice_ledger.refresh({row["invoice_id"] for row in rows})
     return sum(row["amount_ore"] for row in rows)
 
