@@ -1,7 +1,8 @@
 """Name search in the member lists at a million members.
 
 FAB's "contains" filter is an ILIKE '%text%', which reads every member unless an index serves it. On PostgreSQL
-the trigram GIN indexes of migration a18b00000001 serve the ILIKE itself (the matches found first, then sorted).
+the trigram GIN indexes of migration a18b00000001 serve the ILIKE itself; a search of at most COUNT_CAP matches
+has them sorted (ScopedInterface.sorted_match_ids), not read off the sort column's index.
 On SQLite the FTS5 table member_name_search (trigram tokenizer, kept by triggers on member) finds the candidates
 first; FAB's own condition then keeps exactly the rows it always kept (the trigram match folds case more widely
 than SQLite's LIKE, so it finds a superset, never fewer).
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 from flask_appbuilder.models.sqla.filters import FilterContains, SQLAFilterConverter
 from sqlalchemy import literal_column, select, table
-from sqlalchemy import text as sql_text
 
 from webapp.views.scoped_interface import ScopedInterface
 
@@ -38,13 +38,6 @@ class NameContains(FilterContains):
         query = super().apply(query, value)
         text = str(value)
         dialect = self.datamodel.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            # The matches first (an ARRAY(...) is an init plan, read by the trigram index), then their order: else
-            # the planner walks the sort index hoping for 25 matches soon, and a name sorting last costs the table.
-            return query.filter(sql_text(
-                f"member.id = ANY(ARRAY(SELECT found.id FROM member found WHERE found.{self.column_name} "
-                f"ILIKE :name_pattern_{self.column_name}))").bindparams(
-                **{f"name_pattern_{self.column_name}": "%" + text + "%"}))
         if dialect == "sqlite" and len(text) >= SHORTEST_INDEXED and "%" not in text and "_" not in text:
             query = query.filter(self.model.id.in_(name_candidates(self.column_name, text)))
         return query
