@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from webapp.extensions import db
+from webapp.services import bulk
 
 # The tables this generator fills (besides FAB's ab_user and ab_user_role).
 OUR_TABLES = (
@@ -141,8 +142,8 @@ def number_rows(rows: list[dict], key) -> None:
 
 class ChunkWriter:
     """Rows as dicts with the same keys, written through a TupleWriter (COPY or executemany of tuples, in chunks of
-    `chunk` rows), filling in the model's scalar defaults of the columns the rows leave out, as an insert through
-    SQLAlchemy does. For the million member and employment rows of a large seed."""
+    `chunk` rows), filling in the model's defaults of the columns the rows leave out (bulk.with_defaults), as an
+    insert through SQLAlchemy does. For the million member and employment rows of a large seed."""
 
     def __init__(self, table, chunk: int = CHUNK):
         self.table, self.chunk = table, chunk
@@ -155,11 +156,9 @@ class ChunkWriter:
 
     def _start(self, given: tuple[str, ...]) -> None:
         """The columns from the first row's keys, then those with a scalar default the rows leave out."""
-        defaults = [(column.name, column.default.arg) for column in self.table.columns
-                    if column.name not in given and column.default is not None and column.default.is_scalar]
-        self.writer = TupleWriter(self.table, given + tuple(name for name, _value in defaults), self.chunk)
+        columns, self.tail = bulk.with_defaults(self.table, given)
+        self.writer = TupleWriter(self.table, columns, self.chunk)
         self.values = itemgetter(*given) if len(given) > 1 else (lambda row: (row[given[0]],))
-        self.tail = tuple(value for _name, value in defaults)
 
     def flush(self) -> None:
         if self.writer is not None:
@@ -174,25 +173,14 @@ class ChunkWriter:
 
 
 class TupleWriter:
-    """Rows as tuples (values in the order of `columns`) written straight through the database driver, in chunks:
-    PostgreSQL's COPY, SQLite's executemany. For the millions of rows of the demo history, where building a dict
-    per row and SQLAlchemy's executemany of dicts cost more than the database's own work. Each value goes through
-    its column type's bind processing (an enum becomes its stored name, a date its SQLite text), so the rows are
-    stored as an insert through SQLAlchemy stores them; columns left out get the database's default."""
+    """Rows as tuples (values in the order of `columns`) written straight through the database driver, in chunks
+    (webapp.services.bulk.write_tuples: PostgreSQL's COPY, SQLite's executemany). For the millions of rows of the
+    demo history, where building a dict per row and SQLAlchemy's executemany of dicts cost more than the database's
+    own work. Columns left out get the database's default."""
 
     def __init__(self, table, columns: tuple[str, ...], chunk: int = 20_000):
-        connection = db.session.connection()
-        dialect = connection.dialect
-        self.postgresql = dialect.name == "postgresql"
-        self.driver = connection.connection.driver_connection
+        self.table, self.columns = table, columns
         self.chunk, self.rows, self.count = chunk, [], 0
-        names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
-        if self.postgresql:
-            self.sql = f"COPY {table.name} ({names}) FROM STDIN"
-        else:
-            self.sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' for _ in columns)})"
-        self.convert = [(k, processor) for k, name in enumerate(columns)
-                        if (processor := table.c[name].type.bind_processor(dialect)) is not None]
 
     def add(self, row: tuple) -> None:
         self.rows.append(row)
@@ -200,28 +188,9 @@ class TupleWriter:
             self.flush()
 
     def flush(self) -> None:
-        if not self.rows:
-            return
-        rows = self.rows if not self.convert else [self._converted(row) for row in self.rows]
-        cursor = self.driver.cursor()
-        try:
-            if self.postgresql:
-                with cursor.copy(self.sql) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(self.sql, rows)
-        finally:
-            cursor.close()
-        self.count += len(rows)
-        self.rows = []
-
-    def _converted(self, row: tuple) -> tuple:
-        values = list(row)
-        for k, processor in self.convert:
-            if values[k] is not None:
-                values[k] = processor(values[k])
-        return tuple(values)
+        if self.rows:
+            self.count += bulk.write_tuples(self.table, self.columns, self.rows)
+            self.rows = []
 
     def __enter__(self):
         return self

@@ -44,3 +44,34 @@ def test_a_duplicate_is_an_integrity_error_and_nothing_of_the_batch_stays(app_ct
 def test_nothing_to_insert_does_nothing(app_ctx):
     bulk.insert_rows(IncomeBand.__table__, [])
     assert db.session.scalar(select(IncomeBand.id)) is None
+
+
+def test_a_column_left_out_with_a_default_computed_per_row_is_refused(app_ctx):
+    """Such a default (a timestamp) would differ row by row: the caller gives it, on every database alike."""
+    from sqlalchemy import Column, DateTime, Integer, MetaData, Table
+
+    stamped = Table("stamped", MetaData(), Column("id", Integer, primary_key=True),
+                    Column("at", DateTime, default=dt.datetime.now))
+    with pytest.raises(ValueError, match=r"stamped\.at: a default computed per row"):
+        bulk.insert_rows(stamped, [{"id": 1}])
+
+
+def test_update_rows_sets_the_columns_of_the_rows_named_by_id_and_no_others(app_ctx):
+    bulk.insert_rows(IncomeBand.__table__, [{"code": "lav", "lower_ore": 0, "upper_ore": None}])
+    band = db.session.scalar(select(IncomeBand.id))
+    bulk.insert_rows(DirectDuesRate.__table__, [
+        {"valid_from": dt.date(2027, 1, 1), "category": category, "income_band_id": band, "monthly_ore": 5_000}
+        for category in (MemberCategory.student, MemberCategory.retired, MemberCategory.apprentice)])
+    student, retired, apprentice = (db.session.scalar(select(DirectDuesRate.id).where(DirectDuesRate.category == c))
+                                    for c in (MemberCategory.student, MemberCategory.retired,
+                                              MemberCategory.apprentice))
+    bulk.update_rows(DirectDuesRate.__table__, ("category", "monthly_ore", "valid_from", "income_band_id"), [
+        (student, MemberCategory.ordinary, 7_000, dt.date(2028, 1, 1), band),
+        (apprentice, MemberCategory.apprentice, 0, dt.date(2027, 1, 1), None)])
+    db.session.commit()
+
+    rows = {rate.id: (rate.category, rate.monthly_ore, rate.valid_from, rate.income_band_id)
+            for rate in db.session.scalars(select(DirectDuesRate))}
+    assert rows == {student: (MemberCategory.ordinary, 7_000, dt.date(2028, 1, 1), band),
+                    retired: (MemberCategory.retired, 5_000, dt.date(2027, 1, 1), band),
+                    apprentice: (MemberCategory.apprentice, 0, dt.date(2027, 1, 1), None)}

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.factories import add_initial_rate, make_user
 from tests.payment_helpers import allocated_to, make_invoice, ocr
 from webapp.extensions import db
 from webapp.models import AuditEntry, DeductionBasis, Invoice, Payment, PaymentAllocation
 from webapp.models.choices import InvoiceStatus
-from webapp.services import deduction_basis, invoice_ledger, payments
+from webapp.services import bulk, deduction_basis, invoice_ledger, payments
 from webapp.services.kid import kid_for, member_kid_for
 from webapp.services.payment_matching import (
     PaymentMatchError,
@@ -175,23 +175,27 @@ def test_a_negative_payment_matched_by_hand_takes_back_at_most_what_the_invoice_
     assert invoice_ledger.member_credit_ore(inv.member_id) == -20_000
 
 
-def test_the_ledger_refresh_updates_a_loaded_invoice_and_writes_only_what_changed(office, world):
-    """invoice_ledger.refresh writes the kept sums through the table: an invoice this session holds reads the new
-    figures at once (before any commit), and one whose figures stand is not written."""
+def test_the_ledger_refresh_updates_a_loaded_invoice_and_writes_only_what_changed(office, world, monkeypatch):
+    """invoice_ledger.refresh writes the kept sums through the table, by one statement: an invoice this session
+    holds reads the new figures at once (before any commit), and one whose figures stand is not written."""
     paid, untouched = member_invoice(world), member_invoice(world, month=Month(2026, 4), amount=30_000)
     payment_id = unmatched_payment(40_000)
     db.session.execute(PaymentAllocation.__table__.insert().values(payment_id=payment_id, invoice_id=paid.id,
                                                                    amount_ore=40_000, created_at=paid.created_at))
-    statements = []
-    listen = event.listens_for(db.engine, "before_cursor_execute")(
-        lambda conn, cursor, statement, *args: statements.append(statement))
-    try:
-        assert invoice_ledger.refresh([paid.id, untouched.id]) == 2
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
+    written = []
+    update_rows = bulk.update_rows
+
+    def recorded(table, columns, rows):
+        written.append([row[0] for row in rows])
+        update_rows(table, columns, rows)
+
+    monkeypatch.setattr(bulk, "update_rows", recorded)
+    assert invoice_ledger.refresh([paid.id, untouched.id]) == 2
     assert (paid.paid_ore, paid.status) == (40_000, InvoiceStatus.partly_paid)  # no expire_all, no commit
     assert (untouched.paid_ore, untouched.status) == (0, InvoiceStatus.open)
-    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE")]) == 1
+    assert written == [[paid.id]]
+    db.session.expire_all()
+    assert db.session.get(Invoice, paid.id).status == InvoiceStatus.partly_paid  # in the database, not only loaded
 
 
 def test_match_to_a_missing_invoice_or_payment_is_refused(office, world):

@@ -1,16 +1,18 @@
 """Many rows into one table in the session's transaction, the quickest way each database offers.
 
-PostgreSQL takes them through COPY: for the 100,000 rows of a billing run, several times quicker than the
-INSERT per row that executemany sends. Elsewhere (SQLite) executemany, which is quick there. Column defaults
-of the model are filled in for columns the rows leave out, and each value goes through its column type's bind
-processing (an enum becomes its stored name), so both ways store the same.
+The rows go straight through the database driver: PostgreSQL takes them through COPY (for the 100,000 rows of a
+billing run, several times quicker than the INSERT per row that executemany sends), SQLite through the driver's
+executemany of tuples (SQLAlchemy's executemany of dicts spent more on preparing each row's parameters than
+SQLite spent storing it). Each value goes through its column type's bind processing (an enum becomes its stored
+name, a date SQLite's text), and columns the rows leave out get the model's scalar default, so the rows are stored
+as an insert through SQLAlchemy stores them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
@@ -20,38 +22,102 @@ def insert_rows(table: Table, rows: Sequence[dict]) -> None:
     """Insert `rows` (dicts with the same keys) into `table`; a unique violation raises IntegrityError."""
     if not rows:
         return
+    given = tuple(rows[0])
+    columns, tail = with_defaults(table, given)
+    write_tuples(table, columns, (tuple(row[name] for name in given) + tail for row in rows))
+
+
+def with_defaults(table: Table, given: tuple[str, ...]) -> tuple[tuple[str, ...], tuple]:
+    """The columns to write for rows that give `given`: those, then the columns left out that have a default; and
+    those defaults' values, to put after each row's own. A default computed per row (a timestamp, say) is the
+    caller's to give: a column left out with one raises ValueError."""
+    defaults = {column.name: _default(column) for column in table.columns if column.name not in given}
+    filled = {name: value for name, value in defaults.items() if value is not None}
+    return given + tuple(filled), tuple(filled.values())
+
+
+def write_tuples(table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> int:
+    """Insert `rows` (tuples of values in the order of `columns`) into `table`; returns how many were written.
+    A unique violation raises IntegrityError."""
     connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), list(rows))
+    dialect = connection.dialect
+    processors = [(k, processor) for k, name in enumerate(columns)
+                  if (processor := table.c[name].type.bind_processor(dialect)) is not None]
+    names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
+    if processors:
+        rows = (_processed(row, processors) for row in rows)
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor()
+    written = 0
+    try:
+        if dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    written += 1
+        else:
+            rows = list(rows)
+            cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' for _ in columns)})",
+                               rows)
+            written = len(rows)
+    except _integrity_errors(dialect.name) as exc:
+        raise IntegrityError(f"INSERT INTO {table.name}", None, exc) from exc
+    finally:
+        cursor.close()
+    return written
+
+
+def update_rows(table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Set `columns` of the rows of `table` whose id is each row's first value to the row's other values, by one
+    statement: on PostgreSQL an UPDATE ... FROM unnest() of an array per column (its executemany is a statement
+    per row), on SQLite the driver's executemany. Values go through their column type's bind processing."""
+    if not rows:
         return
-    _copy(connection, table, rows)
-
-
-def _copy(connection, table: Table, rows: Sequence[dict]) -> None:
-    import psycopg
-
-    given = set(rows[0])
-    columns = [c for c in table.columns if c.name in given or _scalar_default(c) is not None]
-    processors = [c.type.bind_processor(connection.dialect) for c in columns]
-    names = ", ".join(connection.dialect.identifier_preparer.quote(c.name) for c in columns)
+    connection = db.session.connection()
+    dialect = connection.dialect
+    keyed = ("id", *columns)
+    processors = [(k, processor) for k, name in enumerate(keyed)
+                  if (processor := table.c[name].type.bind_processor(dialect)) is not None]
+    values = [_processed(row, processors) for row in rows] if processors else rows
+    quote = dialect.identifier_preparer.quote
     cursor = connection.connection.driver_connection.cursor()
     try:
-        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([
-                    _value(row[c.name] if c.name in row else _scalar_default(c), processor)
-                    for c, processor in zip(columns, processors, strict=True)
-                ])
-    except psycopg.errors.IntegrityError as exc:
-        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+        if dialect.name == "postgresql":
+            arrays = ", ".join(f"CAST(%s AS {table.c[name].type.compile(dialect=dialect)}[])" for name in keyed)
+            settings = ", ".join(f"{quote(name)} = given.{quote(name)}" for name in columns)
+            cursor.execute(f"UPDATE {table.name} SET {settings} FROM unnest({arrays}) "
+                           f"AS given({', '.join(quote(name) for name in keyed)}) WHERE {table.name}.id = given.id",
+                           [list(column) for column in zip(*values)])
+        else:
+            settings = ", ".join(f"{quote(name)} = ?" for name in columns)
+            cursor.executemany(f"UPDATE {table.name} SET {settings} WHERE id = ?",
+                               [(*row[1:], row[0]) for row in values])
     finally:
         cursor.close()
 
 
-def _scalar_default(column):
+def _default(column):
     default = column.default
-    return default.arg if default is not None and default.is_scalar else None
+    if default is None:
+        return None
+    if not default.is_scalar:
+        raise ValueError(f"{column.table.name}.{column.name}: a default computed per row must be given")
+    return default.arg
 
 
-def _value(value, processor):
-    return processor(value) if processor is not None and value is not None else value
+def _processed(row: tuple, processors: list) -> list:
+    values = list(row)
+    for k, processor in processors:
+        if values[k] is not None:
+            values[k] = processor(values[k])
+    return values
+
+
+def _integrity_errors(dialect_name: str) -> tuple:
+    if dialect_name == "postgresql":
+        import psycopg
+
+        return (psycopg.errors.IntegrityError,)
+    import sqlite3
+
+    return (sqlite3.IntegrityError,)

@@ -16,12 +16,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm.util import identity_key
 
 from webapp.extensions import db
 from webapp.models import Invoice, InvoiceAdjustment, Payment, PaymentAllocation
 from webapp.models.choices import InvoiceAdjustmentKind, InvoiceStatus
+from webapp.services import bulk
 
 UNSETTLED = (InvoiceStatus.open, InvoiceStatus.partly_paid)
 _CHUNK = 900
@@ -103,32 +104,13 @@ _KEPT = ("paid_ore", "credited_ore", "written_off_ore", "status")
 
 
 def _write_kept(rows: list[tuple]) -> None:
-    """Write (invoice id, *the kept columns' values) to each invoice, and expire what of them this session has
-    loaded. One statement for all of them: on PostgreSQL an UPDATE ... FROM unnest() of a column's values per
-    parameter (its executemany is a statement per row); on SQLite an executemany, which runs in the process."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        columns = list(zip(*rows))
-        db.session.execute(_WRITE_KEPT_POSTGRESQL, {"ids": list(columns[0]), **{
-            name: [getattr(value, "name", value) for value in columns[index]]
-            for index, name in enumerate(_KEPT, start=1)}})
-    else:
-        db.session.execute(_WRITE_KEPT, [dict(zip(("invoice_id", *_NEW), row)) for row in rows])
+    """Write (invoice id, *the kept columns' values) to each invoice by one statement (bulk.update_rows), and expire
+    what of them this session has loaded."""
+    bulk.update_rows(Invoice.__table__, _KEPT, rows)
     for invoice_id, *_figures in rows:
         loaded = db.session.identity_map.get(identity_key(Invoice, invoice_id))
         if loaded is not None:
             db.session.expire(loaded, _KEPT)
-
-
-_NEW = tuple(f"new_{name}" for name in _KEPT)
-_WRITE_KEPT = (update(Invoice.__table__).where(Invoice.__table__.c.id == bindparam("invoice_id"))
-               .values({name: bindparam(new) for name, new in zip(_KEPT, _NEW)}))
-_WRITE_KEPT_POSTGRESQL = text("""
-    UPDATE invoice SET paid_ore = kept.paid_ore, credited_ore = kept.credited_ore,
-        written_off_ore = kept.written_off_ore, status = kept.status
-    FROM unnest(CAST(:ids AS integer[]), CAST(:paid_ore AS bigint[]), CAST(:credited_ore AS bigint[]),
-                CAST(:written_off_ore AS bigint[]), CAST(:status AS varchar[]))
-        AS kept(invoice_id, paid_ore, credited_ore, written_off_ore, status)
-    WHERE invoice.id = kept.invoice_id""")
 
 
 def member_payments_clause():

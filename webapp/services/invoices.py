@@ -213,7 +213,7 @@ def _generate_once(period, methods, refresh, today) -> GenerateResult:
         new_members = set(db.session.scalars(select(Invoice.member_id).where(*made).distinct()))
         result.members = len(new_members)
         if withdrawn_keys:
-            made_keys = set(db.session.execute(select(Invoice.member_id, Invoice.first_month).where(*made)).tuples())
+            made_keys = set(map(tuple, db.session.execute(select(Invoice.member_id, Invoice.first_month).where(*made))))
             result.refreshed = len(withdrawn_keys & made_keys)
             result.withdrawn = len(withdrawn_keys - made_keys)
         result.credit_applied_ore = _apply_member_credit(new_members)
