@@ -331,6 +331,28 @@ def test_a_transaction_twice_in_one_file_is_stored_once(app_ctx):
     assert (result.transactions, result.new, result.duplicates) == (21, 20, 1)
 
 
+def test_a_file_stored_a_chunk_at_a_time_pays_an_invoice_once_and_knows_its_earlier_chunks(member, monkeypatch):
+    """The import stores a file's transactions as they are read, _STORE_CHUNK at a time: a later chunk finds what an
+    earlier one paid on an invoice and the transactions it stored."""
+    monkeypatch.setattr(payments, "_STORE_CHUNK", 1)
+    invoice = invoice_of(member)
+    transmission = netsgiro.parse(ocr([(invoice.kid, 60_000), (invoice.kid, 60_000), ("1234567890", 5_000)])
+                                  .decode("iso-8859-1"))
+    assignment = transmission.assignments[0]
+    assignment.transactions.append(assignment.transactions[0])  # the first again, three chunks later
+
+    result = payments.import_file("biter.txt", transmission.to_ocr().encode("iso-8859-1"))
+
+    assert (result.transactions, result.new, result.duplicates, result.member_matched, result.unmatched,
+            result.allocated_ore, result.total_ore) == (4, 3, 1, 2, 1, 90_000, 125_000)
+    invoice = reread(invoice)
+    assert (invoice.paid_ore, invoice.outstanding_ore, invoice.status) == (90_000, 0, InvoiceStatus.paid)
+    assert invoice_ledger.member_credit_ore(member.id) == 30_000
+    assert (count(PaymentImport), count(Payment)) == (1, 3)
+    batch = db.session.scalars(select(PaymentImport)).one()
+    assert (batch.transaction_count, batch.matched_count, batch.total_ore) == (3, 2, 125_000)
+
+
 # ------------------------------------------------------------------ malformed files
 
 
@@ -406,7 +428,9 @@ def test_an_amount_above_the_bound_is_refused_with_the_line(app_ctx):
     refused(data, r"^Linje 6: transaksjon 2: ")
 
 
-def test_a_malformed_line_after_good_ones_saves_nothing_of_the_good_ones(member):
+@pytest.mark.parametrize("store_chunk", [payments._STORE_CHUNK, 1], ids=["one chunk", "a chunk per transaction"])
+def test_a_malformed_line_after_good_ones_saves_nothing_of_the_good_ones(member, monkeypatch, store_chunk):
+    monkeypatch.setattr(payments, "_STORE_CHUNK", store_chunk)  # with 1, the first payment is written before line 7
     invoice = invoice_of(member)
     lines = ocr([(invoice.kid, 30_000), ("1234567890", 5_000)]).decode("iso-8859-1").splitlines()
     lines[6] = "NY" + "x" * 78

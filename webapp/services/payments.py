@@ -50,7 +50,6 @@ PAYMENT_MAX_ORE = 1_000_000_000 * 100
 # Nets transaction types that take money back (reversals, with KID and with text).
 REVERSAL_TYPES = frozenset({netsgiro.TransactionType.REVERSING_WITH_KID, netsgiro.TransactionType.REVERSING_WITH_TEXT})
 RECORD_LENGTH = 80
-_INSERT_CHUNK = 5000
 PAYMENT = Payment.__table__
 
 _RECORD_CLASSES = {
@@ -86,15 +85,19 @@ class BankTransaction:
 
 @dataclass
 class NetsFile:
+    """What a file holds. `transactions` holds the OCR giro transactions read by `read_file`; an import streams
+    them instead (`_read`), and only counts them here."""
+
     transactions: list[BankTransaction] = field(default_factory=list)
     agreements: list[tuple[int, netsgiro.Agreement]] = field(default_factory=list)
     claims: list[tuple[int, netsgiro.PaymentRequest]] = field(default_factory=list)
+    transaction_count: int = 0
 
     @property
     def kind(self) -> PaymentFileKind | None:
-        if self.agreements and not self.transactions:
+        if self.agreements and not self.transaction_count:
             return PaymentFileKind.avtalegiro_agreements
-        if self.transactions or not self.claims:
+        if self.transaction_count or not self.claims:
             return PaymentFileKind.ocr
         return None  # a payment-claims file: ours, not the bank's
 
@@ -200,10 +203,10 @@ class _Assignment:
     """The assignment being read: its start, its current transaction's records, and what it has counted.
 
     Each transaction is read as soon as its records are complete, so a file of 100,000 transactions never holds
-    more than one transaction's records at a time."""
+    more than one transaction's records at a time; an OCR giro transaction goes to `on_transaction`."""
 
-    def __init__(self, line: int, start: AssignmentStart, result: NetsFile):
-        self.line, self.start, self.result = line, start, result
+    def __init__(self, line: int, start: AssignmentStart, result: NetsFile, on_transaction):
+        self.line, self.start, self.result, self.on_transaction = line, start, result, on_transaction
         self.records, self.transactions = 1, 0
         self.group_line, self.group = 0, []
 
@@ -231,22 +234,27 @@ class _Assignment:
     def _read_group(self) -> None:
         group, self.group = self.group, []
         self.transactions += 1
+        line, start = self.group_line, self.start
         try:
-            _read_transaction(self.start, self.group_line, list(group), self.result)  # netsgiro pops records
+            if start.service_code == netsgiro.ServiceCode.OCR_GIRO:
+                transaction = _bank_transaction(start.assignment_number, line, group)
+            elif start.assignment_type == netsgiro.AssignmentType.AVTALEGIRO_AGREEMENTS:
+                agreement = netsgiro.Agreement.from_records(list(group))  # netsgiro pops records
+            else:
+                claim = netsgiro.PaymentRequest.from_records(list(group))
         except PaymentFileError:
             raise
         except Exception:  # the records of a transaction missing or in the wrong order (netsgiro asserts them)
-            raise _line_error(self.group_line, _("transaction %(number)s: its records are incomplete or out of "
-                                                 "order.", number=group[0].transaction_number)) from None
-
-
-def _read_transaction(start: AssignmentStart, line: int, group: list, result: NetsFile) -> None:
-    if start.service_code == netsgiro.ServiceCode.OCR_GIRO:
-        result.transactions.append(_bank_transaction(start.assignment_number, line, group))
-    elif start.assignment_type == netsgiro.AssignmentType.AVTALEGIRO_AGREEMENTS:
-        result.agreements.append((line, netsgiro.Agreement.from_records(group)))
-    else:
-        result.claims.append((line, netsgiro.PaymentRequest.from_records(group)))
+            raise _line_error(line, _("transaction %(number)s: its records are incomplete or out of order.",
+                                      number=group[0].transaction_number)) from None
+        # Outside the try: what the import does with a transaction (its database work) is no fault of the file.
+        if start.service_code == netsgiro.ServiceCode.OCR_GIRO:
+            self.result.transaction_count += 1
+            self.on_transaction(transaction)
+        elif start.assignment_type == netsgiro.AssignmentType.AVTALEGIRO_AGREEMENTS:
+            self.result.agreements.append((line, agreement))
+        else:
+            self.result.claims.append((line, claim))
 
 
 def _bank_transaction(assignment_number: str, line: int, group: list) -> BankTransaction:
@@ -272,8 +280,9 @@ def _bank_transaction(assignment_number: str, line: int, group: list) -> BankTra
 class _Reader:
     """Walks the records of a file in order: a transmission of assignments of transactions."""
 
-    def __init__(self):
+    def __init__(self, on_transaction=None):
         self.result = NetsFile()
+        self.on_transaction = on_transaction or self.result.transactions.append
         self.state = "before"  # before, transmission, after
         self.assignment: _Assignment | None = None
         self.transactions = self.records = self.last_line = 0
@@ -291,7 +300,7 @@ class _Reader:
         if self.assignment is not None:
             self._in_assignment(line, record)
         elif isinstance(record, AssignmentStart):
-            self.assignment = _Assignment(line, record, self.result)
+            self.assignment = _Assignment(line, record, self.result, self.on_transaction)
         elif isinstance(record, TransmissionEnd):
             _check_counts(line, record, self.transactions, self.records)
             self.state = "after"
@@ -322,26 +331,35 @@ class _Reader:
 
 def read_file(data: bytes | str) -> NetsFile:
     """Read a Nets file line by line (ISO-8859-1); a malformed one raises PaymentFileError naming the line."""
-    text = data.decode("iso-8859-1") if isinstance(data, bytes) else data
-    reader = _Reader()
-    for number, line in enumerate(_lines(text), start=1):
+    return _read(data, None)
+
+
+def _read(data: bytes | str, on_transaction) -> NetsFile:
+    """Read a Nets file, handing each OCR giro transaction to `on_transaction` as soon as it is read (None: keep
+    them in the result). A malformed file raises PaymentFileError naming the line."""
+    reader = _Reader(on_transaction)
+    for number, line in enumerate(_lines(data), start=1):
         if line.strip():
             reader.feed(number, _record(number, line))
     return reader.finish()
 
 
 _LINE = re.compile(r"[^\r\n]*")
+_BYTES_LINE = re.compile(rb"[^\r\n]*")
 
 
-def _lines(text: str):
-    """The lines of a text, one at a time, ended by \\n, \\r\\n or \\r as universal newlines read them. (io.StringIO
-    would copy the text at four bytes a character: a million records are 80 MB of text.)"""
-    position, end = 0, len(text)
+def _lines(data: bytes | str):
+    """The lines of a file, one at a time (bytes decoded as ISO-8859-1), ended by \\n, \\r\\n or \\r as universal
+    newlines read them. Neither the whole text nor a list of lines is made: a million records are 80 MB of bytes,
+    and io.StringIO would copy them at four bytes a character."""
+    text = isinstance(data, str)
+    pattern, crlf = (_LINE, "\r\n") if text else (_BYTES_LINE, b"\r\n")
+    position, end = 0, len(data)
     while position < end:
-        line = _LINE.match(text, position).group()
+        line = pattern.match(data, position).group()
         position += len(line)
-        position += 2 if text.startswith("\r\n", position) else 1
-        yield line
+        position += 2 if data.startswith(crlf, position) else 1
+        yield line if text else line.decode("iso-8859-1")
 
 
 # ------------------------------------------------------------------ importing
@@ -405,20 +423,25 @@ def _import_once(filename: str, data: bytes, imported_by: str | None) -> ImportR
     if db.session.scalar(select(PaymentImport.id).where(PaymentImport.sha256 == checksum)) is not None:
         result.already_imported = True
         return result
-    nets = read_file(data)
-    result.kind = nets.kind
-    result.claims = len(nets.claims)
-    result.claims_total_ore = sum(claim.amount_in_cents for _line, claim in nets.claims)
-    if result.kind is None:
-        return result
     now = dt.datetime.now()
-    try:
+
+    def new_batch(kind: PaymentFileKind) -> PaymentImport:
         batch = PaymentImport(filename=filename[:255], sha256=checksum, imported_at=now, imported_by=imported_by,
-                              kind=result.kind)
+                              kind=kind)
         db.session.add(batch)
         db.session.flush()
-        if nets.transactions:
-            _store_transactions(nets.transactions, batch.id, result, now)
+        return batch
+
+    try:
+        writer = _PaymentWriter(new_batch, result, now)
+        nets = _read(data, writer.add)
+        writer.finish()
+        result.kind = nets.kind
+        result.claims = len(nets.claims)
+        result.claims_total_ore = sum(claim.amount_in_cents for _line, claim in nets.claims)
+        if result.kind is None:  # a payment-claims file: it has no transactions, so nothing was written
+            return result
+        batch = writer.batch or new_batch(result.kind)
         if nets.agreements:
             result.mandates = avtalegiro.import_agreements([agreement for _line, agreement in nets.agreements],
                                                            batch.id, now)
@@ -433,6 +456,82 @@ def _import_once(filename: str, data: bytes, imported_by: str | None) -> ImportR
     return result
 
 
+_PAYMENT_COLUMNS = ("import_id", "bank_reference", "kid", "transaction_type", "amount_ore", "paid_on",
+                    "payer_account", "employer_id", "period", "member_id", "matched_at")
+# The transactions stored at a time: a file of a million payments holds no more than this many rows in memory.
+_STORE_CHUNK = 20_000
+
+
+class _PaymentWriter:
+    """Stores a file's OCR giro transactions as they are read, a chunk at a time: each new one once (its bank
+    reference against those stored, this file's earlier chunks included), matched by KID, in bulk; the members'
+    payments allocated to their invoices and those invoices' sums brought up to date, so a later chunk paying the
+    same invoice finds what is still owed. The employer-months are reconciled at the end. The import record is
+    made with the first new transaction (`new_batch`)."""
+
+    def __init__(self, new_batch, result: ImportResult, now: dt.datetime):
+        self.new_batch, self.result, self.now = new_batch, result, now
+        self.batch: PaymentImport | None = None
+        self.pending: list[BankTransaction] = []
+        self.employer_months: dict[str, set[int]] = {}
+
+    def add(self, transaction: BankTransaction) -> None:
+        self.pending.append(transaction)
+        if len(self.pending) >= _STORE_CHUNK:
+            self._store(self.pending)
+            self.pending = []
+
+    def finish(self) -> None:
+        self._store(self.pending)
+        self.pending = []
+        result = self.result
+        result.matched = result.employer_matched + result.member_matched
+        result.unmatched = result.new - result.matched
+        result.periods = tuple(sorted(self.employer_months))
+        payment_matching.settle(self.employer_months, ())
+
+    def _store(self, transactions: list[BankTransaction]) -> None:
+        result = self.result
+        result.transactions += len(transactions)
+        known = _known_references([t.reference for t in transactions])
+        fresh = []
+        for transaction in transactions:
+            if transaction.reference in known:
+                result.duplicates += 1
+                continue
+            known.add(transaction.reference)
+            fresh.append(transaction)
+        if not fresh:
+            return
+        if self.batch is None:
+            self.batch = self.new_batch(PaymentFileKind.ocr)
+        targets = payment_matching.resolve_kids(t.kid for t in fresh)
+        nothing = payment_matching.Target()
+        # COPY on PostgreSQL, the driver's executemany on SQLite (bulk.write_tuples), not the ORM's bulk insert nor
+        # RETURNING: several times faster for 100,000 rows.
+        columns, defaults = bulk.with_defaults(PAYMENT, _PAYMENT_COLUMNS)
+        bulk.write_tuples(PAYMENT, columns, (
+            (self.batch.id, t.reference, t.kid, t.transaction_type, t.amount_ore, t.paid_on, t.payer_account,
+             target.employer_id, target.period, target.member_id,
+             self.now if target.employer_id is not None or target.member_id is not None else None, *defaults)
+            for t in fresh for target in (targets.get(t.kid, nothing),)))
+        id_of = _payment_ids([t.reference for t in fresh])
+        to_allocate = []
+        for t in fresh:
+            target = targets.get(t.kid, nothing)
+            result.total_ore += t.amount_ore
+            if target.employer_id is not None:
+                result.employer_matched += 1
+                self.employer_months.setdefault(target.period, set()).add(target.employer_id)
+            elif target.invoice_id is not None:
+                result.member_matched += 1
+                to_allocate.append((id_of[t.reference], t.amount_ore, target.invoice_id))
+        result.new += len(fresh)
+        touched, allocated = payment_matching.allocate(to_allocate, self.now)
+        result.allocated_ore += allocated
+        payment_matching.settle({}, touched)
+
+
 def _known_references(references: list[str]) -> set[str]:
     known = set()
     for chunk in payment_matching.chunks(references):
@@ -440,56 +539,12 @@ def _known_references(references: list[str]) -> set[str]:
     return known
 
 
-def _store_transactions(transactions: list[BankTransaction], import_id: int, result: ImportResult,
-                        now: dt.datetime) -> None:
-    """Insert the file's new transactions in bulk, matched by KID; allocate the members' payments."""
-    result.transactions = len(transactions)
-    known = _known_references([t.reference for t in transactions])
-    fresh = []
-    for transaction in transactions:
-        if transaction.reference in known:
-            result.duplicates += 1
-            continue
-        known.add(transaction.reference)
-        fresh.append(transaction)
-    targets = payment_matching.resolve_kids(t.kid for t in fresh)
-    nothing = payment_matching.Target()
-
-    def row(t: BankTransaction) -> dict:
-        target = targets.get(t.kid, nothing)
-        matched = target.employer_id is not None or target.member_id is not None
-        return {
-            "import_id": import_id, "bank_reference": t.reference, "kid": t.kid, "transaction_type": t.transaction_type,
-            "amount_ore": t.amount_ore, "paid_on": t.paid_on, "payer_account": t.payer_account,
-            "employer_id": target.employer_id, "period": target.period, "member_id": target.member_id,
-            "matched_at": now if matched else None,
-        }
-
-    for chunk in payment_matching.chunks(fresh, _INSERT_CHUNK):
-        # COPY on PostgreSQL, executemany elsewhere (bulk.insert_rows), not the ORM's bulk insert nor RETURNING:
-        # several times faster for 100,000 rows. The rows are made a chunk at a time: a file of a million payments
-        # would otherwise hold a million dicts.
-        bulk.insert_rows(PAYMENT, [row(t) for t in chunk])
-    id_of = dict(db.session.execute(select(Payment.bank_reference, Payment.id).where(Payment.import_id == import_id))
-                 .all())
-    ids = [id_of[t.reference] for t in fresh]
-    employer_months: dict[str, set[int]] = {}
-    to_allocate = []
-    for payment_id, t in zip(ids, fresh):
-        target = targets.get(t.kid, nothing)
-        result.total_ore += t.amount_ore
-        if target.employer_id is not None:
-            result.employer_matched += 1
-            employer_months.setdefault(target.period, set()).add(target.employer_id)
-        elif target.invoice_id is not None:
-            result.member_matched += 1
-            to_allocate.append((payment_id, t.amount_ore, target.invoice_id))
-    result.new = len(fresh)
-    result.matched = result.employer_matched + result.member_matched
-    result.unmatched = result.new - result.matched
-    result.periods = tuple(sorted(employer_months))
-    touched, result.allocated_ore = payment_matching.allocate(to_allocate, now)
-    payment_matching.settle(employer_months, touched)
+def _payment_ids(references: list[str]) -> dict[str, int]:
+    ids = {}
+    for chunk in payment_matching.chunks(references):
+        ids.update(db.session.execute(select(Payment.bank_reference, Payment.id)
+                                      .where(Payment.bank_reference.in_(chunk))).all())
+    return ids
 
 
 # ------------------------------------------------------------------ writing OCR files (demo data and tests)
