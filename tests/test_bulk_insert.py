@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import DirectDuesRate, IncomeBand
+from webapp.models import DirectDuesRate, IncomeBand, PaymentImport
 from webapp.models.choices import MemberCategory
 from webapp.services import bulk
 
@@ -29,6 +29,19 @@ def test_rows_are_stored_with_the_model_defaults_and_enums_by_name(app_ctx):
     assert [(b.code, b.upper_ore, b.is_default) for b in bands] == [("lav", 30_000_000, False), ("hoy", None, False)]
     rate = db.session.scalars(select(DirectDuesRate)).one()
     assert (rate.category, rate.monthly_ore, rate.valid_from) == (MemberCategory.student, 5_000, dt.date(2027, 1, 1))
+
+
+def test_a_timestamp_is_stored_as_sqlalchemy_stores_it_so_sql_finds_it_by_value(app_ctx):
+    """On SQLite a timestamp is text: the driver's own conversion leaves out zero microseconds, SQLAlchemy's does
+    not, and SQL compares the text."""
+    noon = dt.datetime(2026, 12, 2, 12, 0)
+    bulk.insert_rows(PaymentImport.__table__, [{"filename": "bulk.txt", "sha256": "a" * 64, "imported_at": noon}])
+    db.session.add(PaymentImport(filename="orm.txt", sha256="b" * 64, imported_at=noon))
+    db.session.commit()
+
+    found = db.session.scalars(select(PaymentImport.filename).where(PaymentImport.imported_at == noon)
+                               .order_by(PaymentImport.filename)).all()
+    assert found == ["bulk.txt", "orm.txt"]
 
 
 def test_a_duplicate_is_an_integrity_error_and_nothing_of_the_batch_stays(app_ctx):

@@ -41,8 +41,7 @@ def write_tuples(table: Table, columns: Sequence[str], rows: Iterable[tuple]) ->
     A unique violation raises IntegrityError."""
     connection = db.session.connection()
     dialect = connection.dialect
-    processors = [(k, processor) for k, name in enumerate(columns)
-                  if (processor := table.c[name].type.bind_processor(dialect)) is not None]
+    processors = _bind_processors(table, columns, dialect)
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
     if processors:
         rows = (_processed(row, processors) for row in rows)
@@ -76,8 +75,7 @@ def update_rows(table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> 
     connection = db.session.connection()
     dialect = connection.dialect
     keyed = ("id", *columns)
-    processors = [(k, processor) for k, name in enumerate(keyed)
-                  if (processor := table.c[name].type.bind_processor(dialect)) is not None]
+    processors = _bind_processors(table, keyed, dialect)
     values = [_processed(row, processors) for row in rows] if processors else rows
     quote = dialect.identifier_preparer.quote
     cursor = connection.connection.driver_connection.cursor()
@@ -103,6 +101,13 @@ def _default(column):
     if not default.is_scalar:
         raise ValueError(f"{column.table.name}.{column.name}: a default computed per row must be given")
     return default.arg
+
+
+def _bind_processors(table: Table, columns: Sequence[str], dialect) -> list[tuple[int, object]]:
+    """(position, bind processor) of the columns whose type converts values for this database: the dialect's own
+    type's processor (SQLite's DATETIME writes the text SQLAlchemy reads and compares, not the driver's)."""
+    return [(k, processor) for k, name in enumerate(columns)
+            if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
 
 
 def _processed(row: tuple, processors: list) -> list:
