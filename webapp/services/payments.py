@@ -17,6 +17,7 @@ A malformed file is refused with the number of the line at fault, and nothing is
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -110,7 +111,12 @@ def bank_reference(assignment_number: str, transaction: netsgiro.Transaction) ->
 
 
 def _reference(assignment_number, day, centre_id, day_code, settlement, settlement_serial, number) -> str:
-    return f"{day:%Y%m%d}-{assignment_number}-{centre_id}-{day_code}-{settlement}-{settlement_serial}-{number}"
+    return f"{_yyyymmdd(day)}-{assignment_number}-{centre_id}-{day_code}-{settlement}-{settlement_serial}-{number}"
+
+
+@functools.lru_cache(maxsize=4096)  # a file has few dates and many transactions
+def _yyyymmdd(day: dt.date) -> str:
+    return f"{day:%Y%m%d}"
 
 
 def signed_amount_ore(amount: int, transaction_type: int, sign: str | None, number: int, line: int) -> int:
@@ -144,6 +150,7 @@ _OCR_ITEM_PATTERNS = {"30": TransactionAmountItem1._PATTERNS[0], "31": Transacti
 _TRANSACTION_TYPES = frozenset(int(kind) for kind in netsgiro.TransactionType)
 
 
+@functools.lru_cache(maxsize=4096)
 def _nets_date(text: str) -> dt.date | None:
     """DDMMYY as netsgiro reads it (years 69-99 are 19xx); 000000 is no date."""
     if text == "000000":
@@ -173,13 +180,12 @@ def _record(line: int, text: str):
         raise _line_error(line, _("a record is %(length)s characters long; this line has %(count)s.",
                                   length=RECORD_LENGTH, count=len(text)))
     code = text[6:8]
-    record_class = _RECORD_CLASSES.get(int(code)) if code.isdigit() else None
-    if record_class is None:
+    ocr_item = code in _OCR_ITEM_PATTERNS and text.startswith("NY09")  # most records of an OCR file
+    record_class = None if ocr_item else _RECORD_CLASSES.get(int(code)) if code.isdigit() else None
+    if record_class is None and not ocr_item:
         raise _line_error(line, _("'%(code)s' is not a record type of Nets' files.", code=code))
     try:
-        if code in _OCR_ITEM_PATTERNS and text.startswith("NY09"):
-            return _ocr_item(code, text)
-        return record_class.from_string(text)
+        return _ocr_item(code, text) if ocr_item else record_class.from_string(text)
     except (ValueError, TypeError, KeyError):
         raise _line_error(line, _("the record does not follow Nets' format for record type %(code)s.",
                                   code=code)) from None
@@ -309,10 +315,12 @@ class _Reader:
                                       "type 20)."))
 
     def _in_assignment(self, line: int, record) -> None:
-        if isinstance(record, (AssignmentStart, TransmissionStart, TransmissionEnd)):
+        if type(record) is _OcrItem:  # most records of an OCR file: spared the checks below (netsgiro's are ABCs)
+            self.assignment.add(line, record)
+        elif isinstance(record, (AssignmentStart, TransmissionStart, TransmissionEnd)):
             raise _line_error(line, _("the assignment that begins on line %(start)s has no end record (type 88).",
                                       start=self.assignment.line))
-        if isinstance(record, AssignmentEnd):
+        elif isinstance(record, AssignmentEnd):
             self.transactions += self.assignment.end(line, record)
             self.assignment = None
         else:
@@ -344,22 +352,21 @@ def _read(data: bytes | str, on_transaction) -> NetsFile:
     return reader.finish()
 
 
-_LINE = re.compile(r"[^\r\n]*")
-_BYTES_LINE = re.compile(rb"[^\r\n]*")
+# A line: what comes before \r\n, \r, \n or the end, where anything is left (so the end makes no empty line).
+_LINE = re.compile(r"(?=[\s\S])([^\r\n]*)(?:\r\n|\r|\n|\Z)")
+_BYTES_LINE = re.compile(_LINE.pattern.encode())
 
 
 def _lines(data: bytes | str):
     """The lines of a file, one at a time (bytes decoded as ISO-8859-1), ended by \\n, \\r\\n or \\r as universal
     newlines read them. Neither the whole text nor a list of lines is made: a million records are 80 MB of bytes,
     and io.StringIO would copy them at four bytes a character."""
-    text = isinstance(data, str)
-    pattern, crlf = (_LINE, "\r\n") if text else (_BYTES_LINE, b"\r\n")
-    position, end = 0, len(data)
-    while position < end:
-        line = pattern.match(data, position).group()
-        position += len(line)
-        position += 2 if data.startswith(crlf, position) else 1
-        yield line if text else line.decode("iso-8859-1")
+    if isinstance(data, str):
+        for match in _LINE.finditer(data):
+            yield match.group(1)
+    else:
+        for match in _BYTES_LINE.finditer(data):
+            yield match.group(1).decode("iso-8859-1")
 
 
 # ------------------------------------------------------------------ importing
