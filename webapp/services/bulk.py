@@ -10,9 +10,10 @@ as an insert through SQLAlchemy stores them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Table
+from sqlalchemy import Date, DateTime, Table
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
@@ -105,9 +106,17 @@ def _default(column):
 
 def _bind_processors(table: Table, columns: Sequence[str], dialect) -> list[tuple[int, object]]:
     """(position, bind processor) of the columns whose type converts values for this database: the dialect's own
-    type's processor (SQLite's DATETIME writes the text SQLAlchemy reads and compares, not the driver's)."""
-    return [(k, processor) for k, name in enumerate(columns)
-            if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+    type's processor (SQLite's DATETIME writes the text SQLAlchemy reads and compares, not the driver's). A date's
+    or a timestamp's is remembered per value: a batch's rows share a few (a run's or an import's moment)."""
+    processors = []
+    for k, name in enumerate(columns):
+        column_type = table.c[name].type
+        processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            if isinstance(column_type, (Date, DateTime)):
+                processor = functools.lru_cache(maxsize=1024)(processor)
+            processors.append((k, processor))
+    return processors
 
 
 def _processed(row: tuple, processors: list) -> list:
