@@ -40,7 +40,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import Operation, add_only_argument, bench_app, bench_arguments, compare_operations
+from bench.common import INSTANCE, Operation, add_only_argument, bench_app, bench_arguments, compare_operations
 
 
 def default_db(members: int) -> str:
@@ -352,13 +352,12 @@ class BankFile:
 
     def unpaid(self) -> None:
         """The quarter's invoices (made once), none paid, and the bank file paying each in full (built once)."""
-        from flask import current_app
         from sqlalchemy import delete, select, update
 
         from webapp.extensions import db
         from webapp.models import Invoice, Payment, PaymentAllocation, PaymentImport
-        from webapp.models.choices import InvoiceStatus, PaymentMethod
-        from webapp.services import invoices, payments
+        from webapp.models.choices import InvoiceStatus
+        from webapp.services import invoices
 
         quarter = str(self.quarter)
         if db.session.scalar(select(Invoice.id).where(Invoice.period == quarter).limit(1)) is None:
@@ -373,10 +372,35 @@ class BankFile:
         for table in ("invoice", "payment", "payment_allocation"):
             vacuum(table)
         if self.data is None:
-            owed = db.session.execute(select(Invoice.kid, Invoice.amount_ore).where(
-                Invoice.period == quarter, Invoice.method == PaymentMethod.invoice).order_by(Invoice.id)).all()
-            self.data = payments.build_ocr_file([(kid, amount, self.paid_on) for kid, amount in owed],
-                                                current_app.config["UNION_ACCOUNT_NUMBER"])
+            self.data = self.built_file()
+
+    def built_file(self) -> bytes:
+        """The bank file paying each of the quarter's invoices, built once per dataset and kept under instance/ (by
+        the SQL side, which runs first), so the project's process reads it and its peak memory is the import's
+        and the file's, not the building's."""
+        from flask import current_app
+        from sqlalchemy import func, select
+
+        from webapp.extensions import db
+        from webapp.models import Invoice
+        from webapp.models.choices import PaymentMethod
+        from webapp.services import payments
+
+        quarter = (Invoice.period == str(self.quarter), Invoice.method == PaymentMethod.invoice)
+        count, total = db.session.execute(select(func.count(), func.sum(Invoice.amount_ore)).where(*quarter)).one()
+        engine = db.engine.url
+        path = os.path.join(INSTANCE, f"bench_ocr_{engine.get_backend_name()}_{engine.database.rsplit('/', 1)[-1]}"
+                                      f"_{self.quarter}_{count}_{total}.txt")
+        if not os.path.exists(path):
+            owed = db.session.execute(select(Invoice.kid, Invoice.amount_ore).where(*quarter)
+                                      .order_by(Invoice.id)).all()
+            data = payments.build_ocr_file([(kid, amount, self.paid_on) for kid, amount in owed],
+                                           current_app.config["UNION_ACCOUNT_NUMBER"])
+            with open(path + ".part", "wb") as part:
+                part.write(data)
+            os.replace(path + ".part", path)
+        with open(path, "rb") as built:
+            return built.read()
 
     def import_file(self) -> None:
         from webapp.services import payments

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 
 from flask import current_app
@@ -157,9 +158,11 @@ def demo_officer_ids(ctx: SeedContext) -> list[int]:
     picks: dict[str, tuple[int, str]] = {}
     if (1, "leader") in current:
         picks["leader"] = (current[(1, "leader")]["member_id"], "NTF")
-    sole_treasurers = [b for b in ctx.branch_ids if not multi or b != multi[2]]
+    # Units with active members in them: a demo officer whose unit has nobody shows empty lists.
+    members = _active_members_below(ctx)
+    sole_treasurers = [b for b in ctx.branch_ids if (not multi or b != multi[2]) and members[b]]
     _pick_sole_holder(ctx, picks, "treasurer", sole_treasurers)
-    _pick_sole_holder(ctx, picks, "member_data_admin", ctx.lf_ids)
+    _pick_sole_holder(ctx, picks, "member_data_admin", [unit_id for unit_id in ctx.lf_ids if members[unit_id]])
     _pick_trustee(picks, ctx.demo.get("trustees", []), holding)
     # Fall back to any holder when nobody holds exactly one position (tiny datasets).
     for (unit_id, kind), row in current.items():
@@ -169,6 +172,19 @@ def demo_officer_ids(ctx: SeedContext) -> list[int]:
         picks["multi"] = (multi[0], ctx.units[multi[1] - 1]["code"])
     ctx.demo["picks"] = picks
     return [member_id for member_id, _scope in picks.values()]
+
+
+def _active_members_below(ctx: SeedContext) -> Counter:
+    """Unit id -> the active members whose home unit is the unit or a unit below it."""
+    people = ctx.people
+    members = Counter(unit for unit, left in zip(people.home_unit, people.left) if not left)
+    parent = {unit["id"]: unit["parent_id"] for unit in ctx.units}
+    below = Counter()
+    for unit, count in members.items():
+        while unit is not None:
+            below[unit] += count
+            unit = parent.get(unit)
+    return below
 
 
 def _pick_sole_holder(ctx: SeedContext, picks: dict, kind: str, unit_ids: list[int]) -> None:
