@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from tests.concurrency import postgres_only
 from webapp.extensions import db
 from webapp.models import DirectDuesRate, IncomeBand, PaymentImport
 from webapp.models.choices import MemberCategory
@@ -88,3 +89,16 @@ def test_update_rows_sets_the_columns_of_the_rows_named_by_id_and_no_others(app_
     assert rows == {student: (MemberCategory.ordinary, 7_000, dt.date(2028, 1, 1), band),
                     retired: (MemberCategory.retired, 5_000, dt.date(2027, 1, 1), band),
                     apprentice: (MemberCategory.apprentice, 0, dt.date(2027, 1, 1), None)}
+
+
+@postgres_only
+def test_each_statement_is_planned_for_its_values_until_the_transaction_ends(app_ctx):
+    """The setting is the transaction's (SET LOCAL): the pooled connection goes back to PostgreSQL's own choice."""
+    def mode() -> str:
+        return db.session.execute(text("SHOW plan_cache_mode")).scalar()
+
+    assert mode() == "auto"
+    bulk.plan_each_statement()
+    assert mode() == "force_custom_plan"
+    db.session.commit()
+    assert mode() == "auto"

@@ -440,6 +440,7 @@ def _import_once(filename: str, data: bytes, imported_by: str | None) -> ImportR
         return batch
 
     try:
+        bulk.plan_each_statement()  # the writer reads back the payments and allocations it writes, chunk by chunk
         writer = _PaymentWriter(new_batch, result, now)
         nets = _read(data, writer.add)
         writer.finish()
