@@ -501,7 +501,7 @@ class _PaymentWriter:
     def _store(self, transactions: list[BankTransaction]) -> None:
         result = self.result
         result.transactions += len(transactions)
-        known = _known_references([t.reference for t in transactions])
+        known = set(_payment_ids([t.reference for t in transactions]))
         fresh = []
         for transaction in transactions:
             if transaction.reference in known:
@@ -540,14 +540,8 @@ class _PaymentWriter:
         payment_matching.settle({}, touched)
 
 
-def _known_references(references: list[str]) -> set[str]:
-    known = set()
-    for chunk in payment_matching.chunks(references):
-        known.update(db.session.scalars(select(Payment.bank_reference).where(Payment.bank_reference.in_(chunk))))
-    return known
-
-
 def _payment_ids(references: list[str]) -> dict[str, int]:
+    """The stored payments among these bank references: reference -> payment id."""
     ids = {}
     for chunk in payment_matching.chunks(references):
         ids.update(db.session.execute(select(Payment.bank_reference, Payment.id)
