@@ -66,15 +66,17 @@ def refresh(invoice_ids: Iterable[int]) -> int:
     """
     ids = sorted({int(i) for i in invoice_ids if i is not None})
     updated = 0
+    db.session.flush()  # what the session holds (an adjustment just added) is read below, past the ORM
+    connection = db.session.connection()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        paid = dict(db.session.execute(
+        paid = dict(connection.execute(
             select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount_ore))
             .where(PaymentAllocation.invoice_id.in_(chunk)).group_by(PaymentAllocation.invoice_id)
         ).all())
         adjusted: dict[tuple[int, InvoiceAdjustmentKind], int] = {
             (invoice_id, kind): total
-            for invoice_id, kind, total in db.session.execute(
+            for invoice_id, kind, total in connection.execute(
                 select(InvoiceAdjustment.invoice_id, InvoiceAdjustment.kind, func.sum(InvoiceAdjustment.amount_ore))
                 .where(InvoiceAdjustment.invoice_id.in_(chunk))
                 .group_by(InvoiceAdjustment.invoice_id, InvoiceAdjustment.kind)
@@ -83,7 +85,7 @@ def refresh(invoice_ids: Iterable[int]) -> int:
         # Only rows whose sums or status change are written, by one statement per chunk (a bulk import pays
         # thousands of invoices, each to figures of its own): far faster than one UPDATE per row.
         changed = []
-        for invoice_id, amount, *kept in db.session.execute(
+        for invoice_id, amount, *kept in connection.execute(
             select(Invoice.id, Invoice.amount_ore, Invoice.paid_ore, Invoice.credited_ore, Invoice.written_off_ore,
                    Invoice.status).where(Invoice.id.in_(chunk))
         ).all():
@@ -107,6 +109,8 @@ def _write_kept(rows: list[tuple]) -> None:
     """Write (invoice id, *the kept columns' values) to each invoice by one statement (bulk.update_rows), and expire
     what of them this session has loaded."""
     bulk.update_rows(Invoice.__table__, _KEPT, rows)
+    if not db.session.identity_map:
+        return
     for invoice_id, *_figures in rows:
         loaded = db.session.identity_map.get(identity_key(Invoice, invoice_id))
         if loaded is not None:
