@@ -120,6 +120,15 @@ def test_a_mail_the_server_does_not_take_logs_queued_with_the_error_class(app_ct
     assert line["domains"] == ["example.no"] and "per@" not in json_log.text
 
 
+def test_a_request_id_never_holds_what_the_log_masks(monkeypatch):
+    """A random id with a run of exactly 11 digits would be masked in the log: such a draw is drawn again."""
+    import uuid
+
+    draws = iter([uuid.UUID("853f2c34af9745b12345678901c11e93"), uuid.UUID("853f2c34af9745b1234567890ac11e93")])
+    monkeypatch.setattr(logs.uuid, "uuid4", lambda: next(draws))
+    assert logs.new_request_id() == "853f2c34af9745b1234567890ac11e93"
+
+
 def test_the_formatter_masks_every_eleven_digit_run_and_merges_fields():
     formatter = logs.JsonFormatter()
     try:
