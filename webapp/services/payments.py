@@ -181,9 +181,10 @@ def _record(line: int, text: str):
                                   length=RECORD_LENGTH, count=len(text)))
     code = text[6:8]
     ocr_item = code in _OCR_ITEM_PATTERNS and text.startswith("NY09")  # most records of an OCR file
-    record_class = None if ocr_item else _RECORD_CLASSES.get(int(code)) if code.isdigit() else None
-    if record_class is None and not ocr_item:
-        raise _line_error(line, _("'%(code)s' is not a record type of Nets' files.", code=code))
+    if not ocr_item:
+        record_class = _RECORD_CLASSES.get(int(code)) if code.isdigit() else None
+        if record_class is None:
+            raise _line_error(line, _("'%(code)s' is not a record type of Nets' files.", code=code))
     try:
         return _ocr_item(code, text) if ocr_item else record_class.from_string(text)
     except (ValueError, TypeError, KeyError):
@@ -243,24 +244,22 @@ class _Assignment:
         line, start = self.group_line, self.start
         try:
             if start.service_code == netsgiro.ServiceCode.OCR_GIRO:
-                transaction = _bank_transaction(start.assignment_number, line, group)
+                transaction, kept_in = _bank_transaction(start.assignment_number, line, group), None
             elif start.assignment_type == netsgiro.AssignmentType.AVTALEGIRO_AGREEMENTS:
-                agreement = netsgiro.Agreement.from_records(list(group))  # netsgiro pops records
-            else:
-                claim = netsgiro.PaymentRequest.from_records(list(group))
+                transaction, kept_in = (line, netsgiro.Agreement.from_records(list(group))), self.result.agreements
+            else:  # netsgiro pops the records it reads
+                transaction, kept_in = (line, netsgiro.PaymentRequest.from_records(list(group))), self.result.claims
         except PaymentFileError:
             raise
         except Exception:  # the records of a transaction missing or in the wrong order (netsgiro asserts them)
             raise _line_error(line, _("transaction %(number)s: its records are incomplete or out of order.",
                                       number=group[0].transaction_number)) from None
         # Outside the try: what the import does with a transaction (its database work) is no fault of the file.
-        if start.service_code == netsgiro.ServiceCode.OCR_GIRO:
+        if kept_in is None:
             self.result.transaction_count += 1
             self.on_transaction(transaction)
-        elif start.assignment_type == netsgiro.AssignmentType.AVTALEGIRO_AGREEMENTS:
-            self.result.agreements.append((line, agreement))
         else:
-            self.result.claims.append((line, claim))
+            kept_in.append(transaction)
 
 
 def _bank_transaction(assignment_number: str, line: int, group: list) -> BankTransaction:
@@ -482,6 +481,7 @@ class _PaymentWriter:
         self.batch: PaymentImport | None = None
         self.pending: list[BankTransaction] = []
         self.employer_months: dict[str, set[int]] = {}
+        self.columns, self.defaults = bulk.with_defaults(PAYMENT, _PAYMENT_COLUMNS)
 
     def add(self, transaction: BankTransaction) -> None:
         self.pending.append(transaction)
@@ -515,18 +515,17 @@ class _PaymentWriter:
             self.batch = self.new_batch(PaymentFileKind.ocr)
         targets = payment_matching.resolve_kids(t.kid for t in fresh)
         nothing = payment_matching.Target()
+        matched = [(t, targets.get(t.kid, nothing)) for t in fresh]
         # COPY on PostgreSQL, the driver's executemany on SQLite (bulk.write_tuples), not the ORM's bulk insert nor
         # RETURNING: several times faster for 100,000 rows.
-        columns, defaults = bulk.with_defaults(PAYMENT, _PAYMENT_COLUMNS)
-        bulk.write_tuples(PAYMENT, columns, (
+        bulk.write_tuples(PAYMENT, self.columns, (
             (self.batch.id, t.reference, t.kid, t.transaction_type, t.amount_ore, t.paid_on, t.payer_account,
              target.employer_id, target.period, target.member_id,
-             self.now if target.employer_id is not None or target.member_id is not None else None, *defaults)
-            for t in fresh for target in (targets.get(t.kid, nothing),)))
+             self.now if target.employer_id is not None or target.member_id is not None else None, *self.defaults)
+            for t, target in matched))
         id_of = _payment_ids([t.reference for t in fresh])
         to_allocate = []
-        for t in fresh:
-            target = targets.get(t.kid, nothing)
+        for t, target in matched:
             result.total_ore += t.amount_ore
             if target.employer_id is not None:
                 result.employer_matched += 1
