@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from tests.concurrency import postgres_only
 from webapp.extensions import db
 from webapp.models import DirectDuesRate, IncomeBand, PaymentImport
-from webapp.models.choices import MemberCategory
+from webapp.models.choices import MemberCategory, PaymentFileKind
 from webapp.services import bulk
 
 
@@ -102,3 +102,23 @@ def test_each_statement_is_planned_for_its_values_until_the_transaction_ends(app
     assert mode() == "force_custom_plan"
     db.session.commit()
     assert mode() == "auto"
+
+
+def test_select_in_gives_the_rows_sqlalchemy_gives_over_many_chunks_and_a_pending_row(app_ctx):
+    """select_in runs the statement on the driver's cursor, LOOKUP_CHUNK values a query (the last chunk shorter),
+    with the statement's own bound values, and sees what the session holds but has not flushed."""
+    bulk.insert_rows(PaymentImport.__table__, [
+        {"filename": f"fil{k}.txt", "sha256": f"{k:064d}", "imported_at": dt.datetime(2026, 12, 2), "kind": kind}
+        for k in range(2_000) for kind in [PaymentFileKind.ocr if k % 3 else PaymentFileKind.avtalegiro_agreements]
+    ])
+    db.session.add(PaymentImport(filename="pending.txt", sha256="p" * 64, imported_at=dt.datetime(2026, 12, 2),
+                                 kind=PaymentFileKind.ocr))
+    names = [f"fil{k}.txt" for k in range(0, 2_000, 2)] + ["pending.txt", "none.txt"] + [
+        f"fil{k}.txt" for k in range(1, 2_000, 2)]
+    statement = select(PaymentImport.filename, PaymentImport.kind).where(PaymentImport.kind == PaymentFileKind.ocr)
+
+    for _attempt in range(2):  # the second time from the compiled statements kept
+        rows = sorted(bulk.select_in(statement, PaymentImport.filename, names))
+        expected = sorted((name, kind.name) for name, kind in db.session.execute(statement))
+        assert rows == expected and len(rows) == 1 + 1_333
+    assert list(bulk.select_in(statement, PaymentImport.filename, [])) == []

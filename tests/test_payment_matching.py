@@ -12,7 +12,7 @@ from tests.payment_helpers import allocated_to, make_invoice, ocr
 from webapp.extensions import db
 from webapp.models import AuditEntry, DeductionBasis, Invoice, Payment, PaymentAllocation
 from webapp.models.choices import InvoiceStatus
-from webapp.services import bulk, deduction_basis, invoice_ledger, payments
+from webapp.services import bulk, deduction_basis, invoice_ledger, invoices, payments
 from webapp.services.kid import kid_for, member_kid_for
 from webapp.services.payment_matching import (
     PaymentMatchError,
@@ -196,6 +196,41 @@ def test_the_ledger_refresh_updates_a_loaded_invoice_and_writes_only_what_change
     assert written == [[paid.id]]
     db.session.expire_all()
     assert db.session.get(Invoice, paid.id).status == InvoiceStatus.partly_paid  # in the database, not only loaded
+
+
+def test_an_import_keeps_the_figures_a_refresh_computes(office, world, monkeypatch):
+    """A bank file's import keeps the paid sums and status from the figures it locked and the allocations it made
+    (invoice_ledger.store_paid), not by reading the rows again: a refresh of every invoice after it finds nothing to
+    write. The file pays one invoice twice, one in part, one beyond its amount, takes back from a paid one, and pays
+    invoices with a credit note and a write-off."""
+    twice, part, over = (member_invoice(world, month=Month(2026, m), amount=30_000) for m in (1, 4, 7))
+    reversed_ = member_invoice(world, key="inside", month=Month(2026, 1), amount=20_000)
+    credited = member_invoice(world, key="inside", month=Month(2026, 4), amount=50_000)
+    written = member_invoice(world, key="inside", month=Month(2026, 7), amount=50_000)
+    payments.import_file("first.txt", ocr([(reversed_.kid, 20_000)], file_number=1))
+    invoices.credit_note(credited.id, 20_000, "Feil sats", office)
+    invoices.write_off(written.id, 40_000, "Uerholdelig", office)
+    written_ids = []
+    update_rows = bulk.update_rows
+
+    def recorded(table, columns, rows):
+        written_ids.extend(row[0] for row in rows)
+        update_rows(table, columns, rows)
+
+    monkeypatch.setattr(bulk, "update_rows", recorded)
+    payments.import_file("second.txt", ocr([(twice.kid, 10_000), (part.kid, 5_000), (over.kid, 45_000),
+                                            (twice.kid, 20_000), (reversed_.kid, -15_000), (credited.kid, 30_000),
+                                            (written.kid, 10_000)], file_number=2))
+    assert sorted(written_ids) == sorted(i.id for i in (twice, part, over, reversed_, credited, written))
+    figures = {i.id: (invoice(i.id).paid_ore, invoice(i.id).status)
+               for i in (twice, part, over, reversed_, credited, written)}
+    assert figures == {twice.id: (30_000, InvoiceStatus.paid), part.id: (5_000, InvoiceStatus.partly_paid),
+                       over.id: (30_000, InvoiceStatus.paid), reversed_.id: (5_000, InvoiceStatus.partly_paid),
+                       credited.id: (30_000, InvoiceStatus.paid), written.id: (10_000, InvoiceStatus.written_off)}
+
+    written_ids.clear()
+    every_invoice = db.session.scalars(select(Invoice.id)).all()
+    assert invoice_ledger.refresh(every_invoice) == len(every_invoice) and written_ids == []
 
 
 def test_match_to_a_missing_invoice_or_payment_is_refused(office, world):

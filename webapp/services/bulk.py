@@ -1,4 +1,5 @@
-"""Many rows into one table in the session's transaction, the quickest way each database offers.
+"""Many rows into one table in the session's transaction, the quickest way each database offers; and the rows
+matching many values (`select_in`), read the same way.
 
 The rows go straight through the database driver: PostgreSQL takes them through COPY (for the 100,000 rows of a
 billing run, several times quicker than the INSERT per row that executemany sends), SQLite through the driver's
@@ -11,9 +12,10 @@ as an insert through SQLAlchemy stores them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-from sqlalchemy import Date, DateTime, Table, text
+from sqlalchemy import Date, DateTime, Select, Table, bindparam, text
+from sqlalchemy.engine import Compiled
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
@@ -102,6 +104,59 @@ def _default(column):
     if not default.is_scalar:
         raise ValueError(f"{column.table.name}.{column.name}: a default computed per row must be given")
     return default.arg
+
+
+# The values a lookup query names at a time (SQLite's default limit of bound parameters was 999).
+LOOKUP_CHUNK = 900
+
+
+def select_in(statement: Select, column, values: Sequence) -> Iterator[tuple]:
+    """The rows of `statement` whose `column` is one of `values`, LOOKUP_CHUNK values a query, in the session's
+    transaction (what it holds is flushed first).
+
+    The statement is compiled once per chunk size and run on the driver's own cursor, and its rows come as the
+    driver gives them (plain tuples; no type's result processing, so an enum comes back as its stored name): for
+    100,000 values about three times quicker than SQLAlchemy's execution, which renders the IN list and wraps
+    every row each time."""
+    db.session.flush()
+    connection = db.session.connection()
+    dialect = connection.dialect
+    base = statement.compile(dialect=dialect)
+    base_key = (dialect.name, base.string, repr(sorted(base.params.items())), column.table.name, column.name)
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        for start in range(0, len(values), LOOKUP_CHUNK):
+            chunk = values[start : start + LOOKUP_CHUNK]
+            compiled, processors = _lookup_statement(base_key, statement, column, len(chunk), dialect)
+            params = compiled.construct_params({f"in_{k}": value for k, value in enumerate(chunk)})
+            for name, processor in processors:
+                if params[name] is not None:
+                    params[name] = processor(params[name])
+            if compiled.positional:
+                params = [params[name] for name in compiled.positiontup]
+            cursor.execute(compiled.string, params)
+            yield from cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+# Lookup statements compiled with an IN list of so many parameters, by the statement's SQL and bound values, the
+# column and the count, each with its parameters' bind processors (an enum's to its stored name, a date's to
+# SQLite's text): compiling 900 parameters takes longer than running the query.
+_LOOKUP_STATEMENTS: dict[tuple, tuple[Compiled, list]] = {}
+
+
+def _lookup_statement(base_key: tuple, statement: Select, column, size: int, dialect) -> tuple[Compiled, list]:
+    key = (*base_key, size)
+    found = _LOOKUP_STATEMENTS.get(key)
+    if found is None:
+        if len(_LOOKUP_STATEMENTS) > 256:  # the last chunks' odd sizes: kept few
+            _LOOKUP_STATEMENTS.clear()
+        compiled = statement.where(column.in_([bindparam(f"in_{k}") for k in range(size)])).compile(dialect=dialect)
+        processors = [(name, processor) for bind, name in compiled.bind_names.items()
+                      if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+        found = _LOOKUP_STATEMENTS[key] = (compiled, processors)
+    return found
 
 
 def plan_each_statement() -> None:

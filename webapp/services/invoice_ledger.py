@@ -2,7 +2,8 @@
 
 An invoice's outstanding amount is its amount less what is credited, written off and paid to it (the sum of
 its payment allocations). Those sums are kept on the invoice row by `refresh` from the raw rows, in the
-transaction that changed them, so that lists and filters read them without summing.
+transaction that changed them, so that lists and filters read them without summing; an allocation of payments,
+which knows the invoices' figures it locked and what it added, keeps them by `store_paid` without reading again.
 
 A member's credit is what of the member's payments no invoice took: the sum of their payments (not returned)
 less the sum of those payments' allocations.
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm.util import identity_key
 
 from webapp.extensions import db
 from webapp.models import Invoice, InvoiceAdjustment, Payment, PaymentAllocation
@@ -96,25 +97,67 @@ def refresh(invoice_ids: Iterable[int]) -> int:
             if figures != tuple(kept):
                 changed.append((invoice_id, *figures))
             updated += 1
-        if changed:
-            _write_kept(changed)
+        _write_kept(changed)
     return updated
 
 
-# The kept columns, written by `refresh` through the table (not the ORM), so any loaded invoice is expired after.
+class KeptFigures(NamedTuple):
+    """An invoice's amount and its kept sums and status, as stored (a named tuple: made for up to a million
+    invoices at a time, several times quicker than a frozen dataclass)."""
+
+    amount_ore: int
+    paid_ore: int
+    credited_ore: int
+    written_off_ore: int
+    status: InvoiceStatus
+
+    @property
+    def outstanding_ore(self) -> int:
+        return self.amount_ore - self.credited_ore - self.written_off_ore - self.paid_ore
+
+
+def locked_figures(invoice_ids: Iterable[int]) -> dict[int, KeptFigures]:
+    """The kept figures of these invoices, their rows locked for this transaction (in id order, a query per 900)."""
+    return {
+        invoice_id: KeptFigures(amount, paid, credited, written_off, InvoiceStatus[status])
+        for invoice_id, amount, paid, credited, written_off, status in bulk.select_in(
+            select(Invoice.id, Invoice.amount_ore, Invoice.paid_ore, Invoice.credited_ore, Invoice.written_off_ore,
+                   Invoice.status).order_by(Invoice.id).with_for_update(),
+            Invoice.id, sorted({int(i) for i in invoice_ids if i is not None}))
+    }
+
+
+def store_paid(locked: dict[int, KeptFigures], paid_ore: dict[int, int]) -> int:
+    """Keep new paid sums, and the status they give, of invoices whose figures were read by `locked_figures` in this
+    transaction, when only allocations changed since: what `refresh` computes from the rows, known without reading
+    them again (a bank file pays up to a million invoices). Writes the changed ones; returns how many."""
+    changed = []
+    for invoice_id, paid in paid_ore.items():
+        kept = locked[invoice_id]
+        status = stored_status(kept.amount_ore, paid, kept.credited_ore, kept.written_off_ore)
+        if (paid, status) != (kept.paid_ore, kept.status):
+            changed.append((invoice_id, paid, kept.credited_ore, kept.written_off_ore, status))
+    _write_kept(changed)
+    return len(changed)
+
+
+# The kept columns, written by `refresh` and `store_paid` through the table (not the ORM), so any loaded invoice is
+# expired after.
 _KEPT = ("paid_ore", "credited_ore", "written_off_ore", "status")
 
 
 def _write_kept(rows: list[tuple]) -> None:
     """Write (invoice id, *the kept columns' values) to each invoice by one statement (bulk.update_rows), and expire
     what of them this session has loaded."""
-    bulk.update_rows(Invoice.__table__, _KEPT, rows)
-    if not db.session.identity_map:
+    if not rows:
         return
-    for invoice_id, *_figures in rows:
-        loaded = db.session.identity_map.get(identity_key(Invoice, invoice_id))
-        if loaded is not None:
-            db.session.expire(loaded, _KEPT)
+    bulk.update_rows(Invoice.__table__, _KEPT, rows)
+    loaded = [(key[1][0], invoice) for key, invoice in db.session.identity_map.items() if key[0] is Invoice]
+    if loaded:  # seldom: a bank file's import has none loaded, and pays up to a million
+        written = {row[0] for row in rows}
+        for invoice_id, invoice in loaded:
+            if invoice_id in written:
+                db.session.expire(invoice, _KEPT)
 
 
 def member_payments_clause():

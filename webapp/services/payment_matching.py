@@ -11,7 +11,7 @@ The rules (one place for the import, the office's manual actions and the billing
 - A payment is exactly one of employer-matched, member-matched, returned or unmatched.
 
 Every manual action locks the payment row and re-checks its state inside the transaction (one winner), is
-audited, refreshes the invoices and reconciles the employer-months it touched, and commits; a refusal raises
+audited, keeps the sums of the invoices and reconciles the employer-months it touched, and commits; a refusal raises
 `PaymentMatchError` and leaves nothing written.
 """
 
@@ -72,19 +72,18 @@ def resolve_kids(values: Iterable[str]) -> dict[str, Target]:
     employer_kids: dict[str, kids.ParsedKid] = {}
     member_kids: list[str] = []
     for value in set(values):
-        parsed = kids.parse(value)
-        if parsed is None:
-            continue
-        if parsed.is_employer:
-            employer_kids[value] = parsed
-        else:
+        if value.startswith(kids.MEMBER_PREFIX):
+            # Looked up as it is, not parsed first: an invoice's KID is a valid one, so a KID that is not never
+            # matches (parsing 100,000 KIDs took longer than looking them up).
             member_kids.append(value)
+            continue
+        parsed = kids.parse(value)
+        if parsed is not None and parsed.is_employer:
+            employer_kids[value] = parsed
     targets = _employer_targets(employer_kids)
-    for chunk in chunks(sorted(member_kids)):
-        for kid, invoice_id, member_id in db.session.execute(
-            select(Invoice.kid, Invoice.id, Invoice.member_id).where(Invoice.kid.in_(chunk))
-        ):
-            targets[kid] = Target(member_id=member_id, invoice_id=invoice_id)
+    for kid, invoice_id, member_id in bulk.select_in(select(Invoice.kid, Invoice.id, Invoice.member_id), Invoice.kid,
+                                                     sorted(member_kids)):
+        targets[kid] = Target(member_id=member_id, invoice_id=invoice_id)
     return targets
 
 
@@ -116,18 +115,12 @@ def _employer_targets(employer_kids: dict[str, kids.ParsedKid]) -> dict[str, Tar
 
 class InvoiceBalances:
     """The outstanding and paid amounts of some invoices, locked for this transaction, kept up to date as
-    payments are allocated to them one after the other."""
+    payments are allocated to them one after the other; `store` keeps the invoices' new sums and status."""
 
     def __init__(self, invoice_ids: Iterable[int]):
-        self.outstanding: dict[int, int] = {}
-        self.paid: dict[int, int] = {}
-        for chunk in chunks(sorted(set(invoice_ids))):
-            for invoice_id, outstanding, paid in db.session.execute(
-                select(Invoice.id, invoice_ledger.outstanding_expression(), Invoice.paid_ore)
-                .where(Invoice.id.in_(chunk)).order_by(Invoice.id).with_for_update()
-            ):
-                self.outstanding[invoice_id] = int(outstanding)
-                self.paid[invoice_id] = int(paid)
+        self.locked = invoice_ledger.locked_figures(invoice_ids)
+        self.outstanding = {invoice_id: kept.outstanding_ore for invoice_id, kept in self.locked.items()}
+        self.paid = {invoice_id: kept.paid_ore for invoice_id, kept in self.locked.items()}
 
     def take(self, invoice_id: int, amount_ore: int) -> int:
         """What of a payment of `amount_ore` goes to the invoice: up to its outstanding amount, or for a
@@ -140,11 +133,16 @@ class InvoiceBalances:
         self.paid[invoice_id] += share
         return share
 
+    def store(self) -> None:
+        """Keep the paid sums and status the allocations taken give the invoices (invoice_ledger.store_paid)."""
+        invoice_ledger.store_paid(self.locked, self.paid)
+
 
 def allocate(entries: list[tuple[int, int, int]], now: dt.datetime | None = None) -> tuple[set[int], int]:
     """Allocate payments to the invoice each names, in the order given: (payment_id, amount_ore, invoice_id).
 
-    Writes the allocation rows in bulk; returns the invoices that got one (refresh them) and the øre allocated."""
+    Writes the allocation rows in bulk and keeps the invoices' sums and status; returns the invoices that got an
+    allocation and the øre allocated."""
     if not entries:
         return set(), 0
     now = now or dt.datetime.now()
@@ -160,12 +158,13 @@ def allocate(entries: list[tuple[int, int, int]], now: dt.datetime | None = None
                 touched.add(invoice_id)
                 allocated += share
         bulk.insert_rows(PaymentAllocation.__table__, rows)
+    balances.store()
     return touched, allocated
 
 
 def settle(employer_months: dict[str, set[int]], invoice_ids: Iterable[int]) -> None:
-    """Bring the kept figures up to date after payments changed: the invoices' sums and statuses, and the
-    reconciliation of the employer-months."""
+    """Bring the kept figures up to date after payments changed: the invoices' sums and statuses (those `allocate`
+    did not keep: allocations removed), and the reconciliation of the employer-months."""
     db.session.flush()
     invoice_ledger.refresh(invoice_ids)
     for period, employer_ids in sorted(employer_months.items()):
@@ -235,7 +234,7 @@ def apply_member_credit(member_ids: Iterable[int], now: dt.datetime | None = Non
     for member_id, invoice_ids in open_invoices.items():
         rows.extend(_credit_rows(credit.get(member_id, []), invoice_ids, balances, now))
     bulk.insert_rows(PaymentAllocation.__table__, rows)
-    invoice_ledger.refresh({row["invoice_id"] for row in rows})
+    balances.store()
     return sum(row["amount_ore"] for row in rows)
 
 
@@ -286,8 +285,8 @@ def rematch_unmatched(now: dt.datetime | None = None) -> int:
             employer_months[target.period].add(target.employer_id)
     if updates:
         db.session.execute(update(Payment), updates)
-    touched, _allocated = allocate(to_allocate, now)
-    settle(employer_months, touched)
+    allocate(to_allocate, now)
+    settle(employer_months, ())
     if updates:
         audit.record("payment_rematch", "payment", None, count=len(updates))
     db.session.commit()
@@ -377,10 +376,9 @@ def _match_to_invoice(payment_id, invoice_id, user_id) -> None:
     now = dt.datetime.now()
     _claim_unmatched(payment_id, member_id=member_id, matched_manually=True, matched_at=now,
                      matched_by_id=user_id)
-    touched, allocated = allocate([(payment_id, amount, invoice_id)], now)
+    _touched, allocated = allocate([(payment_id, amount, invoice_id)], now)
     audit.record("payment_match_invoice", "payment", payment_id, member_id=member_id, invoice_id=invoice_id,
                  amount_ore=amount, allocated_ore=int(allocated), kid=kid)
-    settle({}, touched | {invoice_id})
     db.session.commit()
 
 

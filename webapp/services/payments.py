@@ -159,16 +159,20 @@ def _nets_date(text: str) -> dt.date | None:
     return dt.date(year + (1900 if year >= 69 else 2000), int(text[2:4]), int(text[0:2]))
 
 
+# The date field of each amount item, read as a date.
+_OCR_ITEM_DATES = {"30": "nets_date", "31": "bank_date"}
+
+
 def _ocr_item(code: str, text: str) -> _OcrItem:
     match = _OCR_ITEM_PATTERNS[code].match(text)
     if match is None:
         raise ValueError(text)
     fields = match.groupdict()
-    for name in ("nets_date", "bank_date"):
-        if name in fields:
-            fields[name] = _nets_date(fields[name])
-    if code == "30" and fields["nets_date"] is None:
-        raise ValueError(text)
+    date_field = _OCR_ITEM_DATES.get(code)
+    if date_field is not None:
+        fields[date_field] = _nets_date(fields[date_field])
+        if code == "30" and fields[date_field] is None:
+            raise ValueError(text)
     transaction_type = int(fields["transaction_type"])
     if transaction_type not in _TRANSACTION_TYPES:
         raise ValueError(text)
@@ -218,7 +222,8 @@ class _Assignment:
         self.group_line, self.group = 0, []
 
     def add(self, line: int, record) -> None:
-        if not isinstance(record, _BODY_RECORDS) or record.service_code != self.start.service_code:
+        body = type(record) is _OcrItem or isinstance(record, _BODY_RECORDS)  # netsgiro's records are ABCs: slow
+        if not body or record.service_code != self.start.service_code:
             raise _line_error(line, _("the record does not belong in the assignment that begins on line %(start)s.",
                                       start=self.line))
         self.records += 1
@@ -346,7 +351,7 @@ def _read(data: bytes | str, on_transaction) -> NetsFile:
     them in the result). A malformed file raises PaymentFileError naming the line."""
     reader = _Reader(on_transaction)
     for number, line in enumerate(_lines(data), start=1):
-        if line.strip():
+        if line and not line.isspace():
             reader.feed(number, _record(number, line))
     return reader.finish()
 
@@ -534,18 +539,13 @@ class _PaymentWriter:
                 result.member_matched += 1
                 to_allocate.append((id_of[t.reference], t.amount_ore, target.invoice_id))
         result.new += len(fresh)
-        touched, allocated = payment_matching.allocate(to_allocate, self.now)
+        _touched, allocated = payment_matching.allocate(to_allocate, self.now)
         result.allocated_ore += allocated
-        payment_matching.settle({}, touched)
 
 
 def _payment_ids(references: list[str]) -> dict[str, int]:
     """The stored payments among these bank references: reference -> payment id."""
-    ids = {}
-    for chunk in payment_matching.chunks(references):
-        ids.update(db.session.execute(select(Payment.bank_reference, Payment.id)
-                                      .where(Payment.bank_reference.in_(chunk))).all())
-    return ids
+    return dict(bulk.select_in(select(Payment.bank_reference, Payment.id), Payment.bank_reference, references))
 
 
 # ------------------------------------------------------------------ writing OCR files (demo data and tests)
