@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 
 import pytest
 from sqlalchemy import select, text
@@ -122,3 +123,13 @@ def test_select_in_gives_the_rows_sqlalchemy_gives_over_many_chunks_and_a_pendin
         expected = sorted((name, kind.name) for name, kind in db.session.execute(statement))
         assert rows == expected and len(rows) == 1 + 1_333
     assert list(bulk.select_in(statement, PaymentImport.filename, [])) == []
+
+
+def test_a_bulk_job_raises_the_collectors_threshold_until_the_last_job_ends():
+    before = gc.get_threshold()
+    with bulk.fewer_collections():
+        assert gc.get_threshold() == (bulk.BULK_JOB_GC_THRESHOLD, *before[1:])
+        with pytest.raises(RuntimeError), bulk.fewer_collections():  # a second job at once, which fails
+            raise RuntimeError("the job failed")
+        assert gc.get_threshold()[0] == bulk.BULK_JOB_GC_THRESHOLD  # the first job still runs
+    assert gc.get_threshold() == before

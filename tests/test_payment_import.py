@@ -410,6 +410,20 @@ def test_a_file_with_other_line_ends_reads_the_same_and_names_the_same_lines(app
     refused(line_end.join(with_blank).encode("iso-8859-1"), r"^Linje 8: .*80 tegn.*70")
 
 
+def test_lines_of_bytes_split_in_blocks_are_the_lines_universal_newlines_read(monkeypatch):
+    """The bytes are split a block at a time: a block ends after a \\n, so a \\r\\n is never split, and a Latin-1
+    byte that str.splitlines() would take for a line end (\\x85, \\x1c) stays in its line."""
+    monkeypatch.setattr(payments, "_BLOCK", 7)
+    text = "NY000010\r\nab\x85c\x1cd\r\re\n\nf\rg\r\n\r\nlast"
+    expected = payments._LINE.findall(text)  # the str path, by the pattern of universal newlines
+    assert list(payments._lines(text.encode("iso-8859-1"))) == expected == [
+        "NY000010", "ab\x85c\x1cd", "", "e", "", "f", "g", "", "last"]
+    for size in range(1, 12):
+        monkeypatch.setattr(payments, "_BLOCK", size)
+        for end in ("\n", "\r\n", "\r", ""):
+            assert list(payments._lines((text + end).encode("iso-8859-1"))) == expected, (size, end)
+
+
 def test_a_truncated_file_is_refused(app_ctx):
     refused(joined(lines_of()[:-1]), r"^Linje 44: filen slutter før slutten på forsendelsen")
 

@@ -12,7 +12,10 @@ as an insert through SQLAlchemy stores them.
 from __future__ import annotations
 
 import functools
+import gc
+import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import Date, DateTime, Select, Table, bindparam, text
 from sqlalchemy.engine import Compiled
@@ -157,6 +160,37 @@ def _lookup_statement(base_key: tuple, statement: Select, column, size: int, dia
                       if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
         found = _LOOKUP_STATEMENTS[key] = (compiled, processors)
     return found
+
+
+# The cyclic garbage collector's first threshold during a bulk job (Python's default: 700).
+BULK_JOB_GC_THRESHOLD = 100_000
+_gc_lock = threading.Lock()
+_gc_jobs = 0
+_gc_thresholds: tuple[int, ...] = ()
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run a bulk job with the cyclic garbage collector's first threshold raised to BULK_JOB_GC_THRESHOLD, and put
+    back when the last such job in the process ends.
+
+    A job that reads a bank file of 100,000 payments makes millions of short-lived tuples, lists and rows and keeps
+    tens of thousands of them a while, and few reference cycles; by default the collector runs every 700
+    allocations, and now and then passes over every object of the app: a third of the import's time. Reference
+    counting still frees everything that is not a cycle at once."""
+    global _gc_jobs, _gc_thresholds
+    with _gc_lock:
+        if _gc_jobs == 0:
+            _gc_thresholds = gc.get_threshold()
+            gc.set_threshold(max(BULK_JOB_GC_THRESHOLD, _gc_thresholds[0]), *_gc_thresholds[1:])
+        _gc_jobs += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_jobs -= 1
+            if _gc_jobs == 0:
+                gc.set_threshold(*_gc_thresholds)
 
 
 def plan_each_statement() -> None:
