@@ -78,6 +78,35 @@ def test_a_full_list_of_active_agreements_ends_the_mandates_it_leaves_out(member
     assert stored[lise_kid].active and not stored[kari_kid].active
 
 
+def test_agreements_applied_a_few_kids_at_a_time_give_the_same_mandates_and_counts(members, monkeypatch):
+    """The file's KIDs are applied _APPLY_CHUNK at a time: a KID named twice (in what would be different chunks)
+    counts once by its last word, and a full list ends the mandates of every chunk it leaves out."""
+    monkeypatch.setattr(avtalegiro, "_APPLY_CHUNK", 2)
+    lise, kari, per = members["lf1_direct"], members["inside"], members["outside"]
+    lise_kid, kari_kid, per_kid = (member_kid_for(m.member_no, MONTH) for m in (lise, kari, per))
+    strangers = [member_kid_for(f"9999999{k}", MONTH) for k in range(4)]
+    payments.import_file("1.txt", agreements_file([(lise_kid, NEW, False), (kari_kid, NEW, False)]
+                                                  + [(kid, NEW, False) for kid in strangers], number=1))
+
+    result = payments.import_file("2.txt", agreements_file(
+        [(lise_kid, NEW, True), (per_kid, NEW, False), (strangers[0], NEW, False), (kari_kid, NEW, False),
+         (strangers[1], DELETED, False), (lise_kid, DELETED, False), (per_kid, NEW, True)], number=2))
+
+    counts = result.mandates
+    assert (counts.count, counts.new, counts.changed, counts.deleted, counts.unchanged, counts.without_member) == (
+        7, 1, 0, 2, 2, 2)
+    stored = mandates()
+    assert not stored[lise_kid].active and stored[per_kid].notify and stored[per_kid].member_id == per.id
+
+    ended = payments.import_file("alle.txt", agreements_file(
+        [(kid, ACTIVE, False) for kid in (per_kid, strangers[2])], number=3)).mandates
+    assert ended.ended_by_full_list == 3  # kari and two strangers; lise and strangers[1] had ended already
+    stored = mandates()
+    assert {kid for kid, mandate in stored.items() if mandate.active} == {per_kid, strangers[2]}
+    assert all(mandate.import_id == stored[per_kid].import_id for kid, mandate in stored.items()
+               if kid not in (lise_kid, strangers[1]))
+
+
 # ------------------------------------------------------------------ the claims file
 
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 from dataclasses import dataclass, field
 
 import netsgiro
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 
 from webapp.extensions import db
 from webapp.models import AvtaleGiroMandate, Invoice, Member
@@ -77,62 +78,93 @@ def members_of_kids(values: set[str]) -> dict[str, int]:
     return {value: by_number[int(number)] for value, number in numbers.items() if int(number) in by_number}
 
 
-def import_agreements(agreements: list[netsgiro.Agreement], import_id: int, now: dt.datetime) -> AgreementResult:
-    """Apply an agreements file's mandates (the last word on a KID in the file wins). The caller commits."""
-    result = AgreementResult(count=len(agreements))
-    latest: dict[str, netsgiro.Agreement] = {}
-    for agreement in agreements:
-        latest[(agreement.kid or "").strip()] = agreement
-    latest.pop("", None)
-    members = members_of_kids(set(latest))
-    existing: dict[str, tuple] = {}
-    for chunk in chunks(sorted(latest)):
-        for row in db.session.execute(
-            select(AvtaleGiroMandate.id, AvtaleGiroMandate.kid, AvtaleGiroMandate.notify, AvtaleGiroMandate.active,
-                   AvtaleGiroMandate.member_id)
-            .where(AvtaleGiroMandate.kid.in_(chunk))
-        ):
-            existing[row.kid] = row
-    inserts, updates = [], []
-    for kid, agreement in latest.items():
-        active = agreement.registration_type != REGISTRATION.DELETED_AGREEMENT
-        member_id = members.get(kid)
-        result.without_member += member_id is None
-        result.deleted += not active
-        values = {"notify": bool(agreement.notify), "active": active, "deleted_at": None if active else now,
-                  "import_id": import_id}
-        row = existing.get(kid)
-        if row is None:
-            result.new += active
-            inserts.append({"kid": kid, "member_id": member_id, "registered_at": now, "changed_at": None, **values})
-        else:
-            same = (row.notify, row.active) == (values["notify"], active)
-            result.unchanged += same
-            result.changed += active and not same
-            updates.append({"id": row.id, "member_id": member_id if member_id is not None else row.member_id,
-                            "changed_at": now, **values})
-    for chunk in chunks(inserts, 5000):
-        db.session.execute(insert(AvtaleGiroMandate), chunk)
-    if updates:
-        db.session.execute(update(AvtaleGiroMandate), updates)
-    if agreements and all(a.registration_type == REGISTRATION.ACTIVE_AGREEMENT for a in agreements):
-        result.ended_by_full_list = _end_mandates_not_listed(set(latest), import_id, now)
+@dataclass
+class AgreementsRead:
+    """An agreements file's mandates as they are read: the last word on each KID (its registration type and
+    notify), how many agreements there were, and whether all of them were active agreements (a full list). A
+    million agreements keep a million small tuples, not netsgiro's objects."""
+
+    latest: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    count: int = 0
+    full_list: bool = True
+
+    def add(self, agreement: netsgiro.Agreement) -> None:
+        self.count += 1
+        self.full_list = self.full_list and agreement.registration_type == REGISTRATION.ACTIVE_AGREEMENT
+        kid = (agreement.kid or "").strip()
+        if kid:
+            self.latest[kid] = (agreement.registration_type, bool(agreement.notify))
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+# The KIDs applied at a time: their members, their mandates, the rows written.
+_APPLY_CHUNK = 5000
+
+
+def import_agreements(agreements: AgreementsRead, import_id: int, now: dt.datetime) -> AgreementResult:
+    """Apply an agreements file's mandates (the last word on a KID in the file wins), _APPLY_CHUNK KIDs at a time.
+    The caller commits."""
+    result = AgreementResult(count=agreements.count)
+    pending = iter(agreements.latest.items())
+    while chunk := list(itertools.islice(pending, _APPLY_CHUNK)):
+        _apply(chunk, import_id, now, result)
+    if agreements and agreements.full_list:
+        result.ended_by_full_list = _end_mandates_not_listed(import_id, now)
     audit.record("avtalegiro_agreements", "payment_import", import_id, count=result.count, new=result.new,
                  changed=result.changed, deleted=result.deleted, without_member=result.without_member,
                  ended_by_full_list=result.ended_by_full_list)
     return result
 
 
-def _end_mandates_not_listed(listed: set[str], import_id: int, now: dt.datetime) -> int:
-    """A full list of the active agreements: the active mandates it does not name have ended at the bank."""
-    active = db.session.execute(
-        select(AvtaleGiroMandate.id, AvtaleGiroMandate.kid).where(AvtaleGiroMandate.active.is_(True))
-    ).all()
-    ended = [{"id": mandate_id, "active": False, "deleted_at": now, "changed_at": now, "import_id": import_id}
-             for mandate_id, kid in active if kid not in listed]
-    if ended:
-        db.session.execute(update(AvtaleGiroMandate), ended)
-    return len(ended)
+def _apply(chunk: list[tuple[str, tuple[int, bool]]], import_id: int, now: dt.datetime,
+           result: AgreementResult) -> None:
+    """Insert or update the mandates of these KIDs (each named once) and count what changed."""
+    members = members_of_kids({kid for kid, _agreement in chunk})
+    existing: dict[str, tuple] = {}
+    for kids_chunk in chunks(sorted(kid for kid, _agreement in chunk)):
+        for row in db.session.execute(
+            select(AvtaleGiroMandate.id, AvtaleGiroMandate.kid, AvtaleGiroMandate.notify, AvtaleGiroMandate.active,
+                   AvtaleGiroMandate.member_id)
+            .where(AvtaleGiroMandate.kid.in_(kids_chunk))
+        ):
+            existing[row.kid] = row
+    inserts, updates = [], []
+    for kid, (registration_type, notify) in chunk:
+        active = registration_type != REGISTRATION.DELETED_AGREEMENT
+        member_id = members.get(kid)
+        result.without_member += member_id is None
+        result.deleted += not active
+        values = {"notify": notify, "active": active, "deleted_at": None if active else now, "import_id": import_id}
+        row = existing.get(kid)
+        if row is None:
+            result.new += active
+            inserts.append({"kid": kid, "member_id": member_id, "registered_at": now, "changed_at": None, **values})
+        else:
+            same = (row.notify, row.active) == (notify, active)
+            result.unchanged += same
+            result.changed += active and not same
+            updates.append({"id": row.id, "member_id": member_id if member_id is not None else row.member_id,
+                            "changed_at": now, **values})
+    if inserts:
+        db.session.execute(insert(AvtaleGiroMandate), inserts)
+    if updates:
+        db.session.execute(update(AvtaleGiroMandate), updates)
+
+
+def _end_mandates_not_listed(import_id: int, now: dt.datetime) -> int:
+    """A full list of the active agreements: the active mandates it does not name have ended at the bank. Every
+    mandate the list names was written with this import's id (`_apply`), so those without it are the ones left
+    out: one UPDATE."""
+    ended = db.session.execute(
+        update(AvtaleGiroMandate)
+        .where(AvtaleGiroMandate.active.is_(True),
+               or_(AvtaleGiroMandate.import_id.is_(None), AvtaleGiroMandate.import_id != import_id))
+        .values(active=False, deleted_at=now, changed_at=now, import_id=import_id)
+        .execution_options(synchronize_session=False)
+    )
+    return ended.rowcount
 
 
 # ------------------------------------------------------------------ the monthly claims file

@@ -90,7 +90,7 @@ class NetsFile:
     them instead (`_read`), and only counts them here."""
 
     transactions: list[BankTransaction] = field(default_factory=list)
-    agreements: list[tuple[int, netsgiro.Agreement]] = field(default_factory=list)
+    agreements: avtalegiro.AgreementsRead = field(default_factory=avtalegiro.AgreementsRead)
     claims: list[tuple[int, netsgiro.PaymentRequest]] = field(default_factory=list)
     transaction_count: int = 0
 
@@ -248,22 +248,22 @@ class _Assignment:
         line, start = self.group_line, self.start
         try:
             if start.service_code == netsgiro.ServiceCode.OCR_GIRO:
-                transaction, kept_in = _bank_transaction(start.assignment_number, line, group), None
+                transaction, keep = _bank_transaction(start.assignment_number, line, group), None
             elif start.assignment_type == netsgiro.AssignmentType.AVTALEGIRO_AGREEMENTS:
-                transaction, kept_in = (line, netsgiro.Agreement.from_records(list(group))), self.result.agreements
+                transaction, keep = netsgiro.Agreement.from_records(list(group)), self.result.agreements.add
             else:  # netsgiro pops the records it reads
-                transaction, kept_in = (line, netsgiro.PaymentRequest.from_records(list(group))), self.result.claims
+                transaction, keep = (line, netsgiro.PaymentRequest.from_records(list(group))), self.result.claims.append
         except PaymentFileError:
             raise
         except Exception:  # the records of a transaction missing or in the wrong order (netsgiro asserts them)
             raise _line_error(line, _("transaction %(number)s: its records are incomplete or out of order.",
                                       number=group[0].transaction_number)) from None
         # Outside the try: what the import does with a transaction (its database work) is no fault of the file.
-        if kept_in is None:
+        if keep is None:
             self.result.transaction_count += 1
             self.on_transaction(transaction)
         else:
-            kept_in.append(transaction)
+            keep(transaction)
 
 
 def _bank_transaction(assignment_number: str, line: int, group: list) -> BankTransaction:
@@ -462,8 +462,7 @@ def _import_once(filename: str, data: bytes, imported_by: str | None) -> ImportR
             return result
         batch = writer.batch or new_batch(result.kind)
         if nets.agreements:
-            result.mandates = avtalegiro.import_agreements([agreement for _line, agreement in nets.agreements],
-                                                           batch.id, now)
+            result.mandates = avtalegiro.import_agreements(nets.agreements, batch.id, now)
             batch.mandate_count = result.mandates.count
         batch.transaction_count = result.new
         batch.matched_count = result.matched
