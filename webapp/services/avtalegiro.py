@@ -87,13 +87,16 @@ class AgreementsRead:
     latest: dict[str, tuple[int, bool]] = field(default_factory=dict)
     count: int = 0
     full_list: bool = True
+    # The few (registration type, notify) words, each one tuple shared by every KID that says it.
+    _words: dict[tuple[int, bool], tuple[int, bool]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, agreement: netsgiro.Agreement) -> None:
         self.count += 1
         self.full_list = self.full_list and agreement.registration_type == REGISTRATION.ACTIVE_AGREEMENT
         kid = (agreement.kid or "").strip()
         if kid:
-            self.latest[kid] = (agreement.registration_type, bool(agreement.notify))
+            word = (int(agreement.registration_type), bool(agreement.notify))
+            self.latest[kid] = self._words.setdefault(word, word)
 
     def __bool__(self) -> bool:
         return self.count > 0
