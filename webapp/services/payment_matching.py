@@ -73,8 +73,8 @@ def resolve_kids(values: Iterable[str]) -> dict[str, Target]:
     member_kids: list[str] = []
     for value in set(values):
         if value.startswith(kids.MEMBER_PREFIX):
-            # Looked up as it is, not parsed first: an invoice's KID is a valid one, so a KID that is not never
-            # matches (parsing 100,000 KIDs took longer than looking them up).
+            # Looked up as it is, not parsed first: every invoice's KID is valid, so an invalid one finds no
+            # invoice (parsing 100,000 KIDs took longer than looking them up).
             member_kids.append(value)
             continue
         parsed = kids.parse(value)
