@@ -174,10 +174,11 @@ def fewer_collections() -> Iterator[None]:
     """Run a bulk job with the cyclic garbage collector's first threshold raised to BULK_JOB_GC_THRESHOLD, and put
     back when the last such job in the process ends.
 
-    A job that reads a bank file of 100,000 payments makes millions of short-lived tuples, lists and rows and keeps
-    tens of thousands of them a while, and few reference cycles; by default the collector runs every 700
-    allocations, and now and then passes over every object of the app: a third of the import's time. Reference
-    counting still frees everything that is not a cycle at once."""
+    A job that reads a bank file of 100,000 payments, or refreshes the sums of as many invoices, makes millions of
+    short-lived tuples, lists and rows and keeps tens of thousands of them a while, and few reference cycles; by
+    default the collector runs every 700 allocations, and now and then passes over every object of the app: a third
+    of the import's time, two fifths of the refresh's. Reference counting still frees everything that is not a
+    cycle at once."""
     global _gc_jobs, _gc_thresholds
     with _gc_lock:
         if _gc_jobs == 0:

@@ -26,7 +26,8 @@ from webapp.models.choices import InvoiceAdjustmentKind, InvoiceStatus
 from webapp.services import bulk
 
 UNSETTLED = (InvoiceStatus.open, InvoiceStatus.partly_paid)
-_CHUNK = 900
+# The invoices a refresh holds at a time.
+_REFRESH_CHUNK = 20_000
 
 
 def outstanding_expression():
@@ -62,42 +63,39 @@ def overdue_clause(today: dt.date):
 def refresh(invoice_ids: Iterable[int]) -> int:
     """Recompute the kept sums and the status of these invoices from their allocations and adjustments.
 
-    Set-based: per 900 invoices, a few grouped queries and one write of the changed ones.
-    Returns how many invoices were refreshed.
+    Set-based: per 20,000 invoices, two grouped queries and a read of the invoices (900 values a query,
+    bulk.select_in) and one write of the changed ones. Returns how many invoices were refreshed.
     """
-    ids = sorted({int(i) for i in invoice_ids if i is not None})
+    with bulk.fewer_collections():
+        return _refresh(sorted({int(i) for i in invoice_ids if i is not None}))
+
+
+def _refresh(ids: list[int]) -> int:
     updated = 0
-    db.session.flush()  # what the session holds (an adjustment just added) is read below, past the ORM
-    connection = db.session.connection()
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        paid = dict(connection.execute(
+    for start in range(0, len(ids), _REFRESH_CHUNK):
+        chunk = ids[start : start + _REFRESH_CHUNK]
+        paid = dict(bulk.select_in(
             select(PaymentAllocation.invoice_id, func.sum(PaymentAllocation.amount_ore))
-            .where(PaymentAllocation.invoice_id.in_(chunk)).group_by(PaymentAllocation.invoice_id)
-        ).all())
-        adjusted: dict[tuple[int, InvoiceAdjustmentKind], int] = {
+            .group_by(PaymentAllocation.invoice_id), PaymentAllocation.invoice_id, chunk))
+        adjusted: dict[tuple[int, str], int] = {
             (invoice_id, kind): total
-            for invoice_id, kind, total in connection.execute(
+            for invoice_id, kind, total in bulk.select_in(
                 select(InvoiceAdjustment.invoice_id, InvoiceAdjustment.kind, func.sum(InvoiceAdjustment.amount_ore))
-                .where(InvoiceAdjustment.invoice_id.in_(chunk))
-                .group_by(InvoiceAdjustment.invoice_id, InvoiceAdjustment.kind)
-            ).all()
+                .group_by(InvoiceAdjustment.invoice_id, InvoiceAdjustment.kind), InvoiceAdjustment.invoice_id, chunk)
         }
         # Only rows whose sums or status change are written, by one statement per chunk (a bulk import pays
         # thousands of invoices, each to figures of its own): far faster than one UPDATE per row.
         changed = []
-        for invoice_id, amount, *kept in connection.execute(
-            select(Invoice.id, Invoice.amount_ore, Invoice.paid_ore, Invoice.credited_ore, Invoice.written_off_ore,
-                   Invoice.status).where(Invoice.id.in_(chunk))
-        ).all():
+        kept_figures = _figures(chunk, lock=False)
+        for invoice_id, kept in kept_figures.items():
             paid_ore = int(paid.get(invoice_id) or 0)
-            credited = int(adjusted.get((invoice_id, InvoiceAdjustmentKind.credit_note)) or 0)
-            written_off = int(adjusted.get((invoice_id, InvoiceAdjustmentKind.write_off)) or 0)
-            figures = (paid_ore, credited, written_off, stored_status(int(amount), paid_ore, credited, written_off))
-            if figures != tuple(kept):
+            credited = int(adjusted.get((invoice_id, InvoiceAdjustmentKind.credit_note.name)) or 0)
+            written_off = int(adjusted.get((invoice_id, InvoiceAdjustmentKind.write_off.name)) or 0)
+            figures = (paid_ore, credited, written_off, stored_status(kept.amount_ore, paid_ore, credited, written_off))
+            if figures != kept[1:]:
                 changed.append((invoice_id, *figures))
-            updated += 1
         _write_kept(changed)
+        updated += len(kept_figures)
     return updated
 
 
@@ -118,12 +116,16 @@ class KeptFigures(NamedTuple):
 
 def locked_figures(invoice_ids: Iterable[int]) -> dict[int, KeptFigures]:
     """The kept figures of these invoices, their rows locked for this transaction (in id order, a query per 900)."""
+    return _figures(sorted({int(i) for i in invoice_ids if i is not None}), lock=True)
+
+
+def _figures(ids: list[int], lock: bool) -> dict[int, KeptFigures]:
+    query = select(Invoice.id, Invoice.amount_ore, Invoice.paid_ore, Invoice.credited_ore, Invoice.written_off_ore,
+                   Invoice.status).order_by(Invoice.id)
     return {
         invoice_id: KeptFigures(amount, paid, credited, written_off, InvoiceStatus[status])
         for invoice_id, amount, paid, credited, written_off, status in bulk.select_in(
-            select(Invoice.id, Invoice.amount_ore, Invoice.paid_ore, Invoice.credited_ore, Invoice.written_off_ore,
-                   Invoice.status).order_by(Invoice.id).with_for_update(),
-            Invoice.id, sorted({int(i) for i in invoice_ids if i is not None}))
+            query.with_for_update() if lock else query, Invoice.id, ids)
     }
 
 
