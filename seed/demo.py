@@ -38,6 +38,7 @@ def seed_demo_data(members: int, employers: int, seed: int = 1, months: int = 12
     from seed.phases.outreach import seed_outreach
     from seed.phases.regions import seed_regions
     from seed.refunds import seed_refunds
+    from webapp.services import bulk
 
     stages: list[tuple[str, Callable[[], object]]] = [
         ("register", lambda: generate(members=members, employers=employers, seed=seed, reset=reset,
@@ -51,10 +52,13 @@ def seed_demo_data(members: int, employers: int, seed: int = 1, months: int = 12
         ("outreach", lambda: seed_outreach(today=today)),
     ]
     result = DemoDataResult()
-    for name, run in stages:
-        started, cpu_started = time.perf_counter(), time.process_time()
-        summary = run().summary()
-        result.stages.append((name, time.perf_counter() - started, time.process_time() - cpu_started, summary))
-        if echo:
-            echo(summary)
+    # A bulk job: with Python's collector thresholds its passes were a fifth of the seed's time (100,000 members,
+    # 12 months: 137 -> 105 s).
+    with bulk.fewer_collections():
+        for name, run in stages:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            summary = run().summary()
+            result.stages.append((name, time.perf_counter() - started, time.process_time() - cpu_started, summary))
+            if echo:
+                echo(summary)
     return result
