@@ -33,7 +33,7 @@ from webapp.services.bounds import required_reason
 from webapp.services.periods import Month, PeriodError
 from webapp.services.reconciliation import reconcile
 
-CHUNK = 900
+CHUNK = bulk.LOOKUP_CHUNK
 # Above this many employers in one month, reconcile the whole month (one query) instead of an IN list.
 RECONCILE_ALL_ABOVE = 500
 
@@ -138,16 +138,15 @@ class InvoiceBalances:
         invoice_ledger.store_paid(self.locked, self.paid)
 
 
-def allocate(entries: list[tuple[int, int, int]], now: dt.datetime | None = None) -> tuple[set[int], int]:
+def allocate(entries: list[tuple[int, int, int]], now: dt.datetime | None = None) -> int:
     """Allocate payments to the invoice each names, in the order given: (payment_id, amount_ore, invoice_id).
 
-    Writes the allocation rows in bulk and keeps the invoices' sums and status; returns the invoices that got an
-    allocation and the øre allocated."""
+    Writes the allocation rows in bulk and keeps the invoices' sums and status; returns the øre allocated."""
     if not entries:
-        return set(), 0
+        return 0
     now = now or dt.datetime.now()
     balances = InvoiceBalances(invoice_id for _payment, _amount, invoice_id in entries)
-    touched, allocated = set(), 0
+    allocated = 0
     for chunk in chunks(entries, 5000):  # the rows a chunk at a time: a bank file may pay a million invoices
         rows = []
         for payment_id, amount_ore, invoice_id in chunk:
@@ -155,11 +154,10 @@ def allocate(entries: list[tuple[int, int, int]], now: dt.datetime | None = None
             if share:
                 rows.append({"payment_id": payment_id, "invoice_id": invoice_id, "amount_ore": share,
                              "created_at": now})
-                touched.add(invoice_id)
                 allocated += share
         bulk.insert_rows(PaymentAllocation.__table__, rows)
     balances.store()
-    return touched, allocated
+    return allocated
 
 
 def settle(employer_months: dict[str, set[int]], invoice_ids: Iterable[int]) -> None:
@@ -376,7 +374,7 @@ def _match_to_invoice(payment_id, invoice_id, user_id) -> None:
     now = dt.datetime.now()
     _claim_unmatched(payment_id, member_id=member_id, matched_manually=True, matched_at=now,
                      matched_by_id=user_id)
-    _touched, allocated = allocate([(payment_id, amount, invoice_id)], now)
+    allocated = allocate([(payment_id, amount, invoice_id)], now)
     audit.record("payment_match_invoice", "payment", payment_id, member_id=member_id, invoice_id=invoice_id,
                  amount_ore=amount, allocated_ore=int(allocated), kid=kid)
     db.session.commit()

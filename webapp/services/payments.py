@@ -545,7 +545,7 @@ class _PaymentWriter:
                 result.member_matched += 1
                 to_allocate.append((id_of[t.reference], t.amount_ore, target.invoice_id))
         result.new += len(fresh)
-        _touched, allocated = payment_matching.allocate(to_allocate, self.now)
+        allocated = payment_matching.allocate(to_allocate, self.now)
         result.allocated_ore += allocated
 
 
