@@ -472,3 +472,34 @@ def test_the_command_imports_an_agreements_file_and_refuses_a_bad_one(clean_app,
     assert refusal.exit_code == 2 and "payments import: Linje 18: oppdraget som begynner på linje 2" in refusal.output
     with clean_app.app_context():
         assert count(PaymentImport) == 1
+
+
+def test_ocr_files_written_here_are_the_records_netsgiro_writes_for_the_same_transactions():
+    """payments.build_ocr_file formats the transactions' records itself (OcrGiroPayment): the same lines as
+    netsgiro's Transaction with the same fields, for payments, reversals and each transaction type, and a file
+    netsgiro parses back to the same amounts, KIDs and dates."""
+    entries = [("000123456789", 12_345, dt.date(2026, 3, 20), None),
+               ("12345678903", -4_200, dt.date(2026, 3, 1), None),
+               ("1234567890123456789012345", 1, dt.date(2026, 12, 31), netsgiro.TransactionType.FROM_AVTALEGIRO),
+               ("55", 99_999_999_999, dt.date(2027, 1, 9), netsgiro.TransactionType.FROM_GIRO_DEBITED_ACCOUNT),
+               ("7", 100, dt.date(2026, 2, 28), REVERSING_WITH_TEXT)]
+    for number, (kid, amount, day, kind) in enumerate(entries, start=1):
+        for file_number in (1, 123_456):
+            ours = payments._ocr_transaction(number, (kid, amount, day, kind), file_number, "12345678903")
+            theirs = netsgiro.Transaction(
+                service_code=netsgiro.ServiceCode.OCR_GIRO,
+                type=kind or (REVERSING_WITH_KID if amount < 0 else netsgiro.TransactionType.PURCHASE_WITH_TEXT),
+                number=number, date=day, amount=Decimal(abs(amount)) / 100, kid=kid, reference=f"{number:09d}",
+                text=None, centre_id="13", day_code=day.day, partial_settlement_number=1,
+                partial_settlement_serial_number=f"{file_number % 100000:05d}", sign="-" if amount < 0 else "0",
+                form_number=f"{number:010d}", bank_date=day, debit_account="12345678903", filler=None)
+            assert [record.to_ocr() for record in ours.to_records()] == [
+                record.to_ocr() for record in theirs.to_records()]
+            assert (ours.amount, ours.date) == (theirs.amount, theirs.date)
+
+    data = payments.build_ocr_file([entry[:3] for entry in entries], "90010741504", file_number=42)
+    parsed = netsgiro.parse(data.decode("iso-8859-1"))
+    transactions = parsed.assignments[0].transactions
+    assert [(t.kid, t.amount_in_cents, t.date) for t in transactions] == [
+        (kid, abs(amount), day) for kid, amount, day, _kind in entries]
+    assert parsed.assignments[0].get_total_amount() == sum(Decimal(abs(e[1])) / 100 for e in entries)
