@@ -24,6 +24,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 
@@ -173,11 +176,39 @@ def covers_month(start: dt.date | None, end: dt.date | None, month: Month) -> bo
 
 
 def covers_month_clause(start_column, end_column, month: Month):
-    """SQL: the periodized span of two date columns covers the month."""
+    """SQL: the periodized span of two date columns covers the month.
+
+    The start's comparison holds for most rows (counting is over a register's spans, most of which began before
+    the month), so it is kept from the start column's index (`Unindexed`)."""
     from sqlalchemy import or_
 
     first = month.first_day
-    return (start_column <= first) & or_(end_column.is_(None), end_column >= first)
+    return (Unindexed(start_column) <= first) & or_(end_column.is_(None), end_column >= first)
+
+
+class Unindexed(FunctionElement):
+    """A column compared in a condition that holds for most rows: on SQLite `+column` (its documented way of
+    keeping a term from an index), so its planner, which has no histograms and guesses that a range keeps a
+    quarter of a table, does not walk an index on the column and read nearly every row through it; the column
+    itself elsewhere. The direct payers of a quarter at a million members (the invoice run's candidates): 14.5 s
+    through the members' index on the join date, 5.3 s without."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, column):
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(Unindexed)
+def _unindexed(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(Unindexed, "sqlite")
+def _unindexed_on_sqlite(element, compiler, **kw):
+    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 def current_on(start: dt.date | None, end: dt.date | None, day: dt.date) -> bool:
