@@ -72,8 +72,9 @@ __all__ = [
 
 BILLING_UNITS = ("quarter", "month")
 _CHUNK = 900
-# How far back an invoice can start and still cover a month of the period (a year's invoice at most).
-_LOOKBACK_MONTHS = 11
+# How far back an invoice can start and still cover a month of the period: an invoice covers the months of one
+# billing period at most (BILLING_UNITS: a quarter).
+_LOOKBACK_MONTHS = 2
 # A run's candidate member-months (_Run._store_candidates), in a temporary table of the run's connection.
 _RUN_CANDIDATE = Table(
     "invoice_run_candidate", MetaData(),
