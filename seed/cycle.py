@@ -14,9 +14,8 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, insert, literal, select, update
+from sqlalchemy import BigInteger, and_, case, cast, func, insert, literal, null, select, update
 
-from seed.context import TupleWriter
 from webapp.extensions import db
 from webapp.models import (
     DeductionBasis,
@@ -35,7 +34,6 @@ from webapp.services.reconciliation import reconcile
 
 RELIABLE, LATE, UNDERPAYS, NEVER_PAYS = "reliable", "late", "underpays", "never_pays"
 BEHAVIOURS = [(RELIABLE, 0.82), (LATE, 0.08), (UNDERPAYS, 0.05), (NEVER_PAYS, 0.05)]
-DEVIATION_SHARE = 0.03
 DEVIATIONS = [DeviationReason.leave_of_absence, DeviationReason.unpaid_leave, DeviationReason.left_employer]
 
 
@@ -67,9 +65,13 @@ def latest_month(today: dt.date) -> Month:
     return Month.of(today).next if today.day >= 15 else Month.of(today)
 
 
+# A member's made-up monthly pay: from PAY_FROM_KR, plus the member id times PAY_STEP modulo PAY_SPREAD_KR.
+PAY_FROM_KR, PAY_SPREAD_KR, PAY_STEP = 30_000, 45_000, 7919
+
+
 def monthly_pay_ore(member_id: int) -> int:
     """A made-up, stable pensionable monthly pay for a member (30,000–75,000 kr)."""
-    return (30_000 + (member_id * 7919) % 45_000) * 100
+    return (PAY_FROM_KR + (member_id * PAY_STEP) % PAY_SPREAD_KR) * 100
 
 
 def position_pay_ore(member_id: int, position_pct: Decimal | None) -> Decimal:
@@ -152,82 +154,64 @@ def _record_notices(month: Month) -> None:
 def _deliver_lists(bases, month: Month, behaviour, rng, recent: bool, result: CycleResult) -> list[tuple]:
     """Delivered lists for the month, amounts by the dues rule in force; returns (basis, list total) for each.
 
-    Which employers deliver is drawn first (in basis order), their lists are written, and then the month's basis
-    lines are streamed (by basis and member) into the lists' lines through the driver (seed.context.TupleWriter):
-    at a million members that is about 900,000 lines a month, never all in memory."""
+    Which employers deliver is drawn first (in basis order) and their lists are written; then their lines, one
+    per basis line on deduction, by one INSERT ... SELECT in basis and member order (at a million members about
+    900,000 lines a month): each the dues rule's amount (dues.percentage_dues_sql), or now and then a deviation
+    without an amount, picked by a hash of the member and the basis; then the lists' totals from their lines."""
     delivering = [basis for basis in bases if basis.member_count and _delivers(behaviour[basis.employer_id], recent,
                                                                                rng)]
     if not delivering:
         return []
+    newest_before = db.session.scalar(select(func.coalesce(func.max(DeductionList.id), 0)))
     list_ids = _insert_lists(delivering, month)
-    list_of = {basis.id: list_id for basis, list_id in zip(delivering, list_ids)}
-    totals = dict.fromkeys(list_ids, 0)
-    amount = _amounts(dues.rate_in_force(month))
-    deviations, choice, rnd = DEVIATIONS, rng.choice, rng.random
-    lines = 0
-    with TupleWriter(DeductionListLine.__table__, LIST_LINE_COLUMNS) as writer:
-        for basis_id, member_id, ordinary, fixed, pct, national_id, first, last in _streamed_basis_lines(month):
-            list_id = list_of.get(basis_id)
-            if list_id is None:
-                continue
-            if rnd() < DEVIATION_SHARE:
-                writer.add((list_id, member_id, national_id, f"{first} {last}", None, choice(deviations)))
-            else:
-                ore = amount(member_id, pct, ordinary, fixed)
-                totals[list_id] += ore
-                writer.add((list_id, member_id, national_id, f"{first} {last}", ore, None))
-            lines += 1
-    db.session.execute(
-        update(DeductionList.__table__).where(DeductionList.__table__.c.id == bindparam("list_id"))
-        .values(total_ore=bindparam("total")),
-        [{"list_id": list_id, "total": total} for list_id, total in totals.items()],
-    )
+    db.session.execute(insert(DeductionListLine.__table__).from_select(
+        LIST_LINE_COLUMNS, _list_lines(month, dues.rate_in_force(month), newest_before)))
+    lists = DeductionList.__table__
+    line = DeductionListLine.__table__
+    db.session.execute(update(lists).where(lists.c.id > newest_before).values(total_ore=(
+        select(func.coalesce(func.sum(line.c.amount_ore), 0)).where(line.c.list_id == lists.c.id).scalar_subquery())))
+    totals = dict(db.session.execute(select(lists.c.id, lists.c.total_ore).where(lists.c.id > newest_before)).all())
     result.lists += len(list_ids)
-    result.lines += lines
-    return [(basis, totals[list_of[basis.id]]) for basis in delivering]
+    result.lines += db.session.scalar(select(func.count(line.c.id)).where(line.c.list_id > newest_before))
+    return [(basis, totals[list_id]) for basis, list_id in zip(delivering, list_ids)]
 
 
 LIST_LINE_COLUMNS = ("list_id", "member_id", "national_id", "name", "amount_ore", "deviation")
+# Of the lines of delivered lists, the share in thousandths with a deviation instead of an amount.
+DEVIATION_PER_MILLE = 30
 
 
-def _amounts(rate):
-    """amount(member_id, position_pct, ordinary_dues, fixed_amount_ore): what the employer deducts for a line, by
-    `dues.line_dues_ore`; the percentage dues are computed once per distinct pay and position size."""
-    percentage: dict[tuple[int, object], int] = {}
-
-    def amount(member_id: int, pct, ordinary: bool, fixed: int) -> int:
-        if not ordinary:
-            return fixed
-        key = (monthly_pay_ore(member_id), pct)
-        found = percentage.get(key)
-        if found is None:
-            found = percentage[key] = dues.line_dues_ore(rate, position_pay_ore(member_id, pct), _Ordinary)
-        return found + fixed
-
-    return amount
-
-
-class _Ordinary:
-    """A line with the percentage dues and no fixed amount (dues.DuesLine), for the percentage part alone."""
-
-    ordinary_dues = True
-    fixed_amount_ore = 0
-
-
-def _streamed_basis_lines(month: Month):
-    """The month's basis lines on deduction with the member's national id and name, by basis and member, read in
-    batches."""
-    statement = (
-        select(DeductionBasisLine.basis_id, DeductionBasisLine.member_id, DeductionBasisLine.ordinary_dues,
-               DeductionBasisLine.fixed_amount_ore, DeductionBasisLine.position_pct, Member.national_id,
-               Member.first_name, Member.last_name)
-        .join(Member, Member.id == DeductionBasisLine.member_id)
-        .join(DeductionBasis, DeductionBasis.id == DeductionBasisLine.basis_id)
-        .where(DeductionBasis.period == str(month), DeductionBasisLine.on_deduction.is_(True))
-        .order_by(DeductionBasisLine.basis_id, DeductionBasisLine.member_id)
+def _list_lines(month: Month, rate, newest_before: int):
+    """SQL: the lines of the month's lists written after list id `newest_before`, one per line on deduction of
+    the employer's basis, in basis and member order."""
+    basis, line, member = DeductionBasis.__table__, DeductionBasisLine.__table__, Member.__table__
+    lists = DeductionList.__table__
+    deviation_type = DeductionListLine.__table__.c.deviation.type
+    draw = (line.c.member_id * 7919 + basis.c.id * 104_729) % 1000
+    deviation = case(*[(draw % len(DEVIATIONS) == index, literal(reason, deviation_type))
+                       for index, reason in enumerate(DEVIATIONS)])
+    percentage = dues.percentage_dues_sql(rate, _position_pay_sql(line.c.member_id, line.c.position_pct), scale=4)
+    amount = case((line.c.ordinary_dues.is_(True), percentage), else_=literal(0, BigInteger)) + line.c.fixed_amount_ore
+    has_deviation = draw < DEVIATION_PER_MILLE
+    return (
+        select(lists.c.id, line.c.member_id, member.c.national_id,
+               member.c.first_name + " " + member.c.last_name,
+               case((has_deviation, null()), else_=amount), case((has_deviation, deviation), else_=null()))
+        .select_from(line)
+        .join(basis, basis.c.id == line.c.basis_id)
+        .join(lists, and_(lists.c.employer_id == basis.c.employer_id, lists.c.period == str(month),
+                          lists.c.id > newest_before))
+        .join(member, member.c.id == line.c.member_id)
+        .where(basis.c.period == str(month), line.c.on_deduction.is_(True))
+        .order_by(basis.c.id, line.c.member_id)
     )
-    for partition in db.session.execute(statement, execution_options={"yield_per": 20_000}).partitions():
-        yield from partition
+
+
+def _position_pay_sql(member_id, position_pct):
+    """SQL twin of `position_pay_ore` in ten-thousandths of an øre: the monthly pay times the position's size
+    in hundredths of a per cent (a full position when the size is unknown)."""
+    hundredths = cast(func.round(func.coalesce(position_pct, 100) * 100), BigInteger)
+    return (PAY_FROM_KR + (member_id * PAY_STEP) % PAY_SPREAD_KR) * 100 * hundredths
 
 
 def _delivers(kind: str, recent: bool, rng: random.Random) -> bool:

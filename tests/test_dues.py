@@ -6,9 +6,9 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import BigInteger, literal, select
 
 from seed.cycle import play_cycle
 from tests.factories import add_initial_rate
@@ -141,3 +141,17 @@ def test_the_seed_cycle_deducts_by_the_rate_in_force_with_its_maximum(app_ctx, w
     assert before and capped_months
     assert all(percentage > 10_000 for percentage in before)  # 1.1 % of at least 30 000 kr
     assert set(capped_months) == {1_000}
+
+
+# The fixture only reads: nothing to reset between examples.
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pays=st.lists(st.integers(min_value=0, max_value=10**11), min_size=1, max_size=20),
+       percent=st.decimals(min_value=Decimal("0.001"), max_value=Decimal("999.999"), places=3),
+       bounds=st.sampled_from([(None, None), (10_000, None), (None, 50_000), (10_000, 50_000)]))
+def test_the_sql_twin_of_the_percentage_gives_the_rule_s_amount_to_the_ore(app_ctx, pays, percent, bounds):
+    """dues.percentage_dues_sql, evaluated by the database, for pays in ten-thousandths of an øre (a part-time
+    pay with fractions of an øre), percentages with up to three decimals and every kind of bound."""
+    r = rate(str(percent), *bounds)
+    for pay in pays:
+        in_sql = db.session.scalar(select(dues.percentage_dues_sql(r, literal(pay, BigInteger), scale=4)))
+        assert in_sql == dues.percentage_dues_ore(r, Decimal(pay) / 10_000), (pay, percent, bounds)

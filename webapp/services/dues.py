@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, case, literal, select
 
 from webapp.extensions import db
 from webapp.models import DuesRate
@@ -71,6 +71,23 @@ def percentage_dues_ore(rate: DuesRate, pay_ore: int | Decimal) -> int:
     """The rate's percentage of a month's pay in øre, rounded half up to whole øre, within the rate's min and max."""
     unclamped = (_decimal(pay_ore) * _decimal(rate.percent) / 100).quantize(WHOLE_ORE, rounding=ROUND_HALF_UP)
     return clamp(int(unclamped), rate.monthly_min_ore, rate.monthly_max_ore)
+
+
+def percentage_dues_sql(rate: DuesRate, pay_scaled, scale: int):
+    """SQL twin of `percentage_dues_ore` for a pay of `pay_scaled` / 10**`scale` øre, `pay_scaled` an integer
+    expression: the arithmetic stays in integers on both engines (a product of at most 10^17 for a pay up to
+    10^7 øre at scale 4 and a percentage of six digits), and half up is (2n + d) div 2d for n >= 0."""
+    percent = _decimal(rate.percent)
+    decimals = max(0, -percent.as_tuple().exponent)
+    percent_digits = int(percent.scaleb(decimals))
+    denominator = 10**scale * 10**decimals * 100
+    unclamped = (pay_scaled * (2 * percent_digits) + denominator) // (2 * denominator)
+    bounds = []
+    if rate.monthly_min_ore is not None:
+        bounds.append((unclamped < rate.monthly_min_ore, literal(int(rate.monthly_min_ore), BigInteger)))
+    if rate.monthly_max_ore is not None:
+        bounds.append((unclamped > rate.monthly_max_ore, literal(int(rate.monthly_max_ore), BigInteger)))
+    return case(*bounds, else_=unclamped) if bounds else unclamped
 
 
 def clamp(amount_ore: int, minimum_ore: int | None, maximum_ore: int | None) -> int:
