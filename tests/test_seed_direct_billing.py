@@ -167,6 +167,13 @@ def test_the_rows_carry_the_days_of_the_played_year(session, seeded):
         months = {(stamp.year, stamp.month) for stamp in stamps}
         assert len(months) >= least_months, (table, column, sorted(months))
         assert max(stamps).date() <= TODAY, (table, column)
+    # Changed on days before today (the office's day last month, the agreements files' days): moved from the wall
+    # clock to those days.
+    for table, column in (("payment", "returned_at"), ("avtalegiro_mandate", "changed_at"),
+                          ("avtalegiro_mandate", "deleted_at")):
+        stamps = [_moment(value) for (value,) in _rows(session, f"SELECT {column} FROM {table} "
+                                                                  f"WHERE {column} IS NOT NULL")]
+        assert stamps and max(stamps).date() < TODAY, (table, column, stamps[:3])
 
 
 def test_mandates_new_changed_and_deleted(session):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import netsgiro
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import case, func, or_, select, text, update
 
 from webapp.extensions import db
 from webapp.models import (
@@ -158,10 +158,12 @@ def demo_clock(moment: dt.datetime) -> Iterator[None]:
             column = getattr(model, name)
             db.session.execute(update(model).where(model.id > newest[model], column >= started)
                                .values({name: moment}).execution_options(synchronize_session=False))
-        for name in on_change:
-            column = getattr(model, name)
-            db.session.execute(update(model).where(column >= started).values({name: moment})
-                               .execution_options(synchronize_session=False))
+        if on_change:  # one scan of the table for all its columns stamped on a change
+            columns = [getattr(model, name) for name in on_change]
+            db.session.execute(
+                update(model).where(or_(*[column >= started for column in columns]))
+                .values({column.key: case((column >= started, moment), else_=column) for column in columns})
+                .execution_options(synchronize_session=False))
     db.session.commit()
 
 
