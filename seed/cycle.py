@@ -104,11 +104,15 @@ def play_cycle(months: int, seed: int, today: dt.date | None = None, progress: b
         _record_notices(month)
         result.months += 1
         result.bases += len(bases)
+        paid: set[int] = set()
         if month != newest:
             recent = index >= len(periods) - 2
             delivered = _deliver_lists(bases, month, behaviour, rng, recent, result)
-            _pay(delivered, month, behaviour, rng, index, result)
-        reconcile(str(month))
+            paid = _pay(delivered, month, behaviour, rng, index, result)
+        # The import reconciled the employers it paid; the others' bases (no payment, or no list) are done here.
+        unpaid = [basis.employer_id for basis in bases if basis.employer_id not in paid]
+        if unpaid:
+            reconcile(str(month), unpaid if paid else None)
         db.session.commit()
         if bar:
             bar.update(1)
@@ -232,19 +236,22 @@ def _insert_lists(delivering: list, month: Month) -> list[int]:
     ).scalars().all()
 
 
-def _pay(delivered, month: Month, behaviour, rng, index: int, result: CycleResult) -> None:
+def _pay(delivered, month: Month, behaviour, rng, index: int, result: CycleResult) -> set[int]:
+    """The employers' payments of the month, as the bank's OCR file through the import; the employers paid."""
     from flask import current_app
 
     paid_on = month.last_day if month.last_day < dt.date.today() else dt.date.today()
-    to_pay = []
+    to_pay, paid = [], set()
     for basis, total in delivered:
         kind = behaviour[basis.employer_id]
         if kind == NEVER_PAYS or total <= 0:
             continue
         amount = total - rng.randint(100, 50_000) if kind == UNDERPAYS else total
         to_pay.append((basis.kid, max(amount, 100), paid_on))
+        paid.add(basis.employer_id)
     # Now and then a payment with a KID that is not ours.
     to_pay.append((f"{rng.randint(10**9, 10**10 - 1)}", rng.randint(10_000, 500_000), paid_on))
     data = payments.build_ocr_file(to_pay, current_app.config["UNION_ACCOUNT_NUMBER"], file_number=1000 + index)
     outcome = payments.import_file(f"OCR.{month}.demo.txt", data, imported_by="seed")
     result.payments += outcome.new
+    return paid

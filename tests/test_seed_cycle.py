@@ -106,3 +106,21 @@ def test_the_same_seed_plays_the_same_lists(app_ctx, world):
                DeductionListLine.amount_ore, DeductionListLine.deviation)
         .join(DeductionList, DeductionList.id == DeductionListLine.list_id).order_by(DeductionListLine.id))]
     assert again == first
+
+
+def test_every_basis_is_reconciled_as_a_full_reconciliation_leaves_it(app_ctx, world):
+    """The cycle reconciles the bases of the employers its import did not pay (the import reconciles the others):
+    a full reconciliation of every month afterwards changes nothing."""
+    from webapp.services.reconciliation import reconcile
+
+    add_initial_rate()
+    play_cycle(4, seed=2, today=TODAY)
+    columns = (DeductionBasis.id, DeductionBasis.list_count, DeductionBasis.delivered, DeductionBasis.reported_total_ore,
+               DeductionBasis.paid_total_ore, DeductionBasis.not_reported_count, DeductionBasis.deviation_count,
+               DeductionBasis.reconciliation_status, DeductionBasis.reconciliation_flags)
+    played = db.session.execute(select(*columns).order_by(DeductionBasis.id)).all()
+    assert {row.reconciliation_status for row in played} - {None}
+    for (period,) in db.session.execute(select(DeductionBasis.period).distinct()).all():
+        reconcile(period)
+    db.session.flush()
+    assert db.session.execute(select(*columns).order_by(DeductionBasis.id)).all() == played
