@@ -15,7 +15,7 @@ from webapp.extensions import db
 from webapp.models import AuditEntry, Employment
 from webapp.models.choices import EmployerAssociation, MemberCategory
 from webapp.models.outreach import CollectiveAgreement
-from webapp.services.agreements import categories_of, covered_count, covered_member_ids, set_categories
+from webapp.services.agreements import categories_of, covered_count, covered_member_ids, covers, set_categories
 
 VALID_FROM = dt.date(2024, 5, 1)
 VALID_TO = dt.date(2026, 4, 30)
@@ -63,6 +63,8 @@ def test_covered_are_the_members_employed_at_covered_employers(register):
     assert covered_count(agreement.id, DAY) == 4
     both = add_agreement([register.employers["E1"], register.employers["E2"]], name="Begge")
     assert covered_member_ids(both.id, DAY) == ids(register, "inside", "club", "short", "apprentice", "outside")
+    for member in register.members.values():
+        assert covers(agreement.id, member.id, DAY) == (member.id in covered_member_ids(agreement.id, DAY))
 
 
 @pytest.mark.parametrize(("day", "covered"), [

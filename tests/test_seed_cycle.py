@@ -115,9 +115,10 @@ def test_every_basis_is_reconciled_as_a_full_reconciliation_leaves_it(app_ctx, w
 
     add_initial_rate()
     play_cycle(4, seed=2, today=TODAY)
-    columns = (DeductionBasis.id, DeductionBasis.list_count, DeductionBasis.delivered, DeductionBasis.reported_total_ore,
-               DeductionBasis.paid_total_ore, DeductionBasis.not_reported_count, DeductionBasis.deviation_count,
-               DeductionBasis.reconciliation_status, DeductionBasis.reconciliation_flags)
+    columns = (DeductionBasis.id, DeductionBasis.list_count, DeductionBasis.delivered,
+               DeductionBasis.reported_total_ore, DeductionBasis.paid_total_ore, DeductionBasis.not_reported_count,
+               DeductionBasis.deviation_count, DeductionBasis.reconciliation_status,
+               DeductionBasis.reconciliation_flags)
     played = db.session.execute(select(*columns).order_by(DeductionBasis.id)).all()
     assert {row.reconciliation_status for row in played} - {None}
     for (period,) in db.session.execute(select(DeductionBasis.period).distinct()).all():

@@ -24,7 +24,7 @@ from webapp.models import DemoAccount, Employer, Employment, Member
 from webapp.models.choices import EmployerAssociation, MemberCategory
 from webapp.models.outreach import CollectiveAgreement
 from webapp.services import ballots
-from webapp.services.agreements import covered_member_ids, set_categories
+from webapp.services.agreements import covers, set_categories
 from webapp.services.membership import main_employment_order
 from webapp.services.periods import current_on_clause
 
@@ -120,7 +120,7 @@ def seed_outreach(today: dt.date | None = None) -> OutreachSeedResult:
     result.agreements = [agreement.name for agreement in made]
     cutoff = today - dt.timedelta(days=LOCKED_CUTOFF_DAYS_AGO)
     voter_agreement = next((agreement for agreement in made if member is not None
-                            and member.id in covered_member_ids(agreement.id, cutoff)), made[0])
+                            and covers(agreement.id, member.id, cutoff)), made[0])
     draft_agreement = next(agreement for agreement in made if agreement is not voter_agreement)
     db.session.commit()
     locked = ballots.create(ballots.BallotForm(

@@ -101,6 +101,12 @@ def covered_member_ids(agreement_id: int, day: dt.date) -> set[int]:
     return set(db.session.scalars(select(Member.id).where(covered_clause(agreement_id, day))))
 
 
+def covers(agreement_id: int, member_id: int, day: dt.date) -> bool:
+    """Whether agreement `agreement_id` covers the member on `day` (one lookup, not the covered set)."""
+    return db.session.scalar(select(Member.id).where(Member.id == member_id, covered_clause(agreement_id, day))) \
+        is not None
+
+
 def covered_count(agreement_id: int, day: dt.date) -> int:
     """How many members agreement `agreement_id` covers on `day` (one COUNT query)."""
     return db.session.scalar(select(func.count(Member.id)).where(covered_clause(agreement_id, day))) or 0
