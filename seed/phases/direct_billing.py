@@ -40,7 +40,7 @@ import time
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import bindparam, func, null, select, update
+from sqlalchemy import bindparam, func, null, select, union_all, update
 from werkzeug.security import generate_password_hash
 
 from seed.context import TupleWriter
@@ -197,10 +197,9 @@ class Year:
 
         What is kept per member is a few numbers (at a million members a quarter of a million pay directly): the
         members' own columns are read again in chunks where a step needs them, not held as rows."""
-        months_direct: dict[int, int] = {}
-        for month in self.months:
-            for member_id in db.session.scalars(payment_methods.direct_payers(month)):
-                months_direct[member_id] = months_direct.get(member_id, 0) + 1
+        per_month = union_all(*[payment_methods.direct_payers(month) for month in self.months]).subquery()
+        months_direct = dict(db.session.execute(
+            select(per_month.c.id, func.count()).group_by(per_month.c.id).order_by(per_month.c.id)).all())
         ids = sorted(months_direct)
         for member_id in ids:
             self.habits[member_id] = bank.choose_habit(self.rng)
