@@ -24,6 +24,7 @@ from webapp.models.choices import BasisChange, DeviationReason, ListStatus, Memb
 from webapp.services import deduction_basis, deduction_lists, notices, payments
 from webapp.services.kid import kid_for, parse_kid
 from webapp.services.periods import Month, covers_month
+from webapp.services.reconciliation import reconcile
 
 SAMPLE_OCR = os.path.join(os.path.dirname(__file__), "data", "nets", "ocr_giro_transactions.txt")
 
@@ -333,6 +334,35 @@ def test_reconciliation_flags_amount_difference_and_unreported(cycle, world):
     assert basis.paid_total_ore == 10000 * len(rows) - 1
     assert basis.reconciliation_status == ReconciliationStatus.amount_differs
     assert "members_not_reported" in basis.reconciliation_flags and basis.not_reported_count == 1
+
+
+def test_a_member_counts_as_reported_only_on_the_months_delivered_lists(cycle, world):
+    """Not reported: a basis line whose member is on no delivered list of that employer for that month; last
+    month's delivered list, or a draft of the month, does not report them."""
+    e1 = world.employers["E1"].id
+    for month in (Month(2026, 2), Month(2026, 3)):
+        deduction_basis.generate(month)
+
+    def fill(lst, lines) -> None:
+        deduction_lists.replace_lines(lst, [deduction_lists.LineInput(line.national_id, line.name, "100")
+                                            for line in lines])
+
+    february = deduction_lists.create_list(e1, "2026-02", None)
+    fill(february, february.lines)
+    deduction_lists.approve(february, None)
+    march = deduction_lists.create_list(e1, "2026-03", None)
+    left_out = march.lines[0]
+    fill(march, march.lines[1:])
+    deduction_lists.approve(march, None)
+    supplementary = deduction_lists.create_list(e1, "2026-03", None)
+    fill(supplementary, [left_out])  # a draft: not delivered
+
+    for period, not_reported in (("2026-03", 1), ("2026-02", 0)):
+        reconcile(period)
+        basis = db.session.scalars(select(DeductionBasis).where(DeductionBasis.employer_id == e1,
+                                                                DeductionBasis.period == period)).one()
+        assert basis.not_reported_count == not_reported, period
+        assert ("members_not_reported" in basis.reconciliation_flags) == bool(not_reported)
 
 
 def test_bad_ocr_file_is_refused_with_message(app_ctx):
