@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from tests.conftest import wipe_database
 from webapp.extensions import db
-from webapp.models import DemoAccount
+from webapp.models import DemoAccount, Employer
 from webapp.models import choices as choices_module
 from webapp.security.roles import ROLE_TABLE
 from webapp.translations import update
@@ -282,16 +282,20 @@ def demo(app):
 
 
 def log_in(app, client, username: str, role: str, scope: str) -> None:
-    from webapp.security.scope import acting_options
+    from webapp.security.scope import EMPLOYERS, acting_options
 
     response = client.post("/login/", data={"username": username, "password": app.config["DEMO_PASSWORD"]})
     assert response.status_code == 302, username
     with app.app_context():
         user = app.appbuilder.sm.find_user(username=username)
         options = [option for option in acting_options(user) if option.role == role]
+        # A deduction contact's demo scope is an employer's customer number; an officer's is in the unit's label.
+        employer = db.session.scalar(select(Employer.id).where(Employer.customer_no == scope)) if scope else None
         db.session.remove()
     assert options, f"{username} cannot act as {role}"
-    chosen = next((option for option in options if scope and scope in option.target_label), options[0])
+    chosen = next((option for option in options
+                   if scope and (scope in option.target_label
+                                 or (option.kind == EMPLOYERS and option.target_id == employer))), options[0])
     assert client.post("/acting/switch", data={"key": chosen.key}).status_code == 302
     # Officers confirm the duty of confidentiality before their first member list (a no-op for other roles).
     assert client.post("/confidentiality/", data={"confirm": "yes"}).status_code == 302
