@@ -1,6 +1,6 @@
 """The bank's side of the direct-billing demo: the members' paying habits, the transactions they make, the
 files the bank sends (AvtaleGiro agreements and OCR giro transactions, written with netsgiro), and the demo
-clock that moves the services' wall-clock stamps to the simulated day.
+clock that runs the services on the simulated days.
 """
 
 from __future__ import annotations
@@ -12,20 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import netsgiro
+import time_machine
 from flask import current_app
-from sqlalchemy import case, func, or_, select, text, update
+from sqlalchemy import text
 
 from webapp.extensions import db
-from webapp.models import (
-    AuditEntry,
-    AvtaleGiroMandate,
-    Invoice,
-    InvoiceAdjustment,
-    OutboxMail,
-    Payment,
-    PaymentAllocation,
-    PaymentImport,
-)
 from webapp.services import payments
 
 # How a member who pays by invoice pays. The shares are of the members paying directly.
@@ -125,46 +116,16 @@ def unmatched_kid(rng: random.Random) -> str:
 
 # ------------------------------------------------------------------ the demo clock and the demo's mail
 
-# Every column the direct-billing services stamp with the wall clock: (model, stamped when a row is inserted,
-# stamped when a row is changed later).
-STAMPED = (
-    (Invoice, ("created_at",), ("sent_at",)),
-    (InvoiceAdjustment, ("created_at",), ()),
-    (PaymentImport, ("imported_at",), ()),
-    (Payment, (), ("matched_at", "returned_at")),  # matched when imported, or later by hand
-    (PaymentAllocation, ("created_at",), ()),
-    (AvtaleGiroMandate, ("registered_at",), ("changed_at", "deleted_at")),
-    (AuditEntry, ("at",), ()),
-    (OutboxMail, ("created_at",), ("sent_at",)),
-)
-
-
 @contextmanager
 def demo_clock(moment: dt.datetime) -> Iterator[None]:
-    """Run the services as on `moment`: the stamps they write from the wall clock meanwhile are moved to it.
-
-    A moment in the future of the wall clock is moved just before the step started, so that the next step
-    never takes it for one of its own. The stamps of rows inserted meanwhile are found among the ids above the
-    newest before the step (by the primary key, not a scan of the table); those of rows changed meanwhile by their
-    stamp."""
-    started = dt.datetime.now()
-    moment = min(moment, started - dt.timedelta(seconds=1))
-    newest = {model: db.session.scalar(select(func.coalesce(func.max(model.id), 0)))
-              for model, on_insert, _on_change in STAMPED if on_insert}
-    yield
+    """Run the services as on `moment`: the process's clock (`datetime.now`, `date.today`, `time.time`) starts at
+    `moment` and ticks on meanwhile (time_machine), so every stamp the services write from the wall clock falls on
+    the simulated day, as if the office had worked then. A moment in the future of the wall clock (a step later
+    today) is moved to the present: nothing is stamped after the real now."""
+    moment = min(moment, dt.datetime.now())
+    with time_machine.travel(moment, tick=True):
+        yield
     db.session.expunge_all()  # every commit of the services expires what the session holds: keep it small
-    for model, on_insert, on_change in STAMPED:
-        for name in on_insert:
-            column = getattr(model, name)
-            db.session.execute(update(model).where(model.id > newest[model], column >= started)
-                               .values({name: moment}).execution_options(synchronize_session=False))
-        if on_change:  # one scan of the table for all its columns stamped on a change
-            columns = [getattr(model, name) for name in on_change]
-            db.session.execute(
-                update(model).where(or_(*[column >= started for column in columns]))
-                .values({column.key: case((column >= started, moment), else_=column) for column in columns})
-                .execution_options(synchronize_session=False))
-    db.session.commit()
 
 
 @contextmanager

@@ -26,8 +26,9 @@ quarter eleven months back to this month, on simulated days:
 
 Nothing leaves the machine: mail is suppressed while the demo plays (the outbox records the mails as sent,
 and drops their attachments, so those PDFs are not rendered: direct_bank.unrendered_attachments).
-The services stamp rows with the wall clock; the demo clock (direct_bank.demo_clock) moves those stamps to
-the simulated day, so that the screens read like a year that happened and mandates count from their file's day.
+The services stamp rows with the wall clock; the demo clock (direct_bank.demo_clock) sets that clock to the
+simulated day for each step, so that the screens read like a year that happened and mandates count from their
+file's day.
 A member paying by invoice gets a demo login, so Min side shows invoices too.
 """
 
