@@ -115,8 +115,10 @@ class Invoice(Model):
     __table_args__ = (
         UniqueConstraint("member_id", "first_month", name="uq_invoice_member_first_month"),
         Index("ix_invoice_status_due", "status", "due_date"),
-        # A period's invoices of one method (claims file, sending, recomputing, the months billed already).
-        Index("ix_invoice_first_month_method", "first_month", "method"),
+        # A period's invoices of one method (claims file, sending, recomputing), and the member-months they cover
+        # (an invoice run's months billed already): member and month count are in the index, so that run reads a
+        # range of the index and not a row of the table per invoice.
+        Index("ix_invoice_first_month_method", "first_month", "method", "member_id", "month_count"),
     )
 
     @property

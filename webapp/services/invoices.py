@@ -79,8 +79,7 @@ _LOOKBACK_MONTHS = 2
 _RUN_CANDIDATE = Table(
     "invoice_run_candidate", MetaData(),
     Column("member_id", Integer), Column("i", Integer), Column("month_no", Integer), Column("method", String(16)),
-    Column("period", String(16)), Column("dues_ore", BigInteger), Column("contents_ore", BigInteger),
-    Column("travel_ore", BigInteger), Column("no_insurance_rate", Boolean), Column("billed", Boolean),
+    Column("period", String(16)), Column("billed", Boolean),
     prefixes=["TEMPORARY"],
 )
 
@@ -317,7 +316,7 @@ class _Run:
     # ---- the member-months
 
     def _candidates(self):
-        """The member-months to bill (or billed already) with their method, billing period and dues."""
+        """The member-months paying directly (billed or not) with their method and billing period."""
         per_month = [
             select(Member.id.label("member_id"), literal(i, Integer).label("i"))
             .where(direct_payer_clause(month, self.has_bases[i]))
@@ -327,32 +326,46 @@ class _Run:
         mandates = (
             select(AvtaleGiroMandate.member_id, func.min(AvtaleGiroMandate.registered_at).label("registered_at"))
             .where(AvtaleGiroMandate.active.is_(True), AvtaleGiroMandate.member_id.is_not(None))
-            .group_by(AvtaleGiroMandate.member_id).subquery("first_mandate")
+            .group_by(AvtaleGiroMandate.member_id).cte("first_mandate").prefix_with("MATERIALIZED")
         )
-        mo, price = self.months_cte, self.prices_cte
+        mo = self.months_cte
         is_ag = and_(mandates.c.registered_at.is_not(None), mandates.c.registered_at < mo.c.cutoff)
+        return (
+            select(
+                member_months.c.member_id, member_months.c.i, mo.c.month_no,
+                case((is_ag, PaymentMethod.avtalegiro.name), else_=PaymentMethod.invoice.name).label("method"),
+                case((is_ag, mo.c.ag_period), else_=mo.c.invoice_period).label("period"),
+            )
+            .select_from(member_months)
+            .join(mo, mo.c.i == member_months.c.i)
+            .outerjoin(mandates, mandates.c.member_id == member_months.c.member_id)
+        )
+
+    def _priced(self, candidates: Table, to_bill: list):
+        """The candidates to bill with their dues by component: the member's category, band and insurances
+        priced by the run's rates. Only these rows are read with their member: a run that finds its months billed
+        already (most runs after the period's first) reads no member twice."""
+        mo, price = self.months_cte, self.prices_cte
         ordinary = Member.category == MemberCategory.ordinary
         default_band = self.table.default_band_id
         band = case((ordinary, func.coalesce(Member.income_band_id, default_band if default_band is not None else -1)),
                     else_=-1)
         return (
             select(
-                member_months.c.member_id, member_months.c.i, mo.c.month_no,
-                case((is_ag, PaymentMethod.avtalegiro.name), else_=PaymentMethod.invoice.name).label("method"),
-                case((is_ag, mo.c.ag_period), else_=mo.c.invoice_period).label("period"),
-                price.c.monthly_ore.label("dues_ore"),
+                candidates.c.member_id, candidates.c.i, candidates.c.month_no, candidates.c.method,
+                candidates.c.period, price.c.monthly_ore.label("dues_ore"),
                 case((and_(ordinary, Member.contents_insurance.is_(True)), mo.c.contents_ore), else_=0)
                 .label("contents_ore"),
                 case((and_(ordinary, Member.travel_insurance.is_(True)), mo.c.travel_ore), else_=0)
                 .label("travel_ore"),
                 (ordinary & (mo.c.contents_ore < 0)).label("no_insurance_rate"),
             )
-            .select_from(member_months)
-            .join(mo, mo.c.i == member_months.c.i)
-            .join(Member, Member.id == member_months.c.member_id)
-            .outerjoin(mandates, mandates.c.member_id == member_months.c.member_id)
-            .outerjoin(price, and_(price.c.i == member_months.c.i, price.c.category == Member.category,
+            .select_from(candidates)
+            .join(mo, mo.c.i == candidates.c.i)
+            .join(Member, Member.id == candidates.c.member_id)
+            .outerjoin(price, and_(price.c.i == candidates.c.i, price.c.category == Member.category,
                                    price.c.band == band))
+            .where(*to_bill)
         )
 
     def _store_candidates(self) -> Table:
@@ -408,14 +421,15 @@ class _Run:
         result.months_already_billed = int(db.session.scalar(
             select(func.count()).select_from(candidates).where(in_period, candidates.c.billed.is_(True))))
         to_bill = [in_period, candidates.c.billed.is_(False)]
+        priced = self._priced(candidates, to_bill).subquery("priced")
         if self.unpriced:
-            self._refuse_unpriced(candidates, to_bill)
+            self._refuse_unpriced(priced)
         ranked = select(
-            candidates,
-            (candidates.c.month_no - func.row_number().over(
-                partition_by=(candidates.c.member_id, candidates.c.method, candidates.c.period),
-                order_by=candidates.c.month_no)).label("run"),
-        ).where(*to_bill).cte("ranked")
+            priced,
+            (priced.c.month_no - func.row_number().over(
+                partition_by=(priced.c.member_id, priced.c.method, priced.c.period),
+                order_by=priced.c.month_no)).label("run"),
+        ).cte("ranked")
         runs = select(
             ranked.c.member_id, ranked.c.method, ranked.c.period, func.min(ranked.c.i).label("first_i"),
             func.count().label("month_count"), func.sum(ranked.c.dues_ore).label("dues_ore"),
@@ -424,7 +438,9 @@ class _Run:
         amount = runs.c.dues_ore + runs.c.contents_ore + runs.c.travel_ore
         number = func.trim(Member.member_no)
         valid_number = _digits_clause(number)
-        if not db.session.scalar(select(func.count()).select_from(Member).where(~valid_number)) == 0:
+        a_number_without_kid = (select(candidates.c.member_id).join(Member, Member.id == candidates.c.member_id)
+                                .where(*to_bill, ~valid_number).limit(1))
+        if db.session.scalar(a_number_without_kid) is not None:
             result.without_kid = self._without_kid(runs, amount, valid_number)
         mo = self.months_cte
         padded = func.substr(literal("00000000", String) + number, func.length(number) + 1)
@@ -463,14 +479,14 @@ class _Run:
         result.amount_ore += int(amount_ore)
         return made
 
-    def _refuse_unpriced(self, candidates: Table, to_bill: list) -> None:
+    def _refuse_unpriced(self, priced) -> None:
         """A member-month to bill without a rate in force refuses the run, with the rate table's own message."""
         missing = db.session.execute(
-            select(candidates.c.i, Member.category, Member.income_band_id, Member.contents_insurance,
+            select(priced.c.i, Member.category, Member.income_band_id, Member.contents_insurance,
                    Member.travel_insurance)
-            .join(Member, Member.id == candidates.c.member_id)
-            .where(*to_bill, or_(candidates.c.dues_ore.is_(None), candidates.c.no_insurance_rate))
-            .order_by(candidates.c.member_id, candidates.c.i).limit(1)
+            .join(Member, Member.id == priced.c.member_id)
+            .where(or_(priced.c.dues_ore.is_(None), priced.c.no_insurance_rate))
+            .order_by(priced.c.member_id, priced.c.i).limit(1)
         ).first()
         if missing is not None:
             i, *kind = missing
