@@ -21,7 +21,7 @@ from seed.phases import direct_bank
 from seed.phases.direct_billing import play_direct_billing
 from tests.helpers import fresh_app
 from webapp.extensions import db
-from webapp.services import arrears, direct_reconciliation, invoice_ledger
+from webapp.services import arrears, direct_reconciliation, invoice_ledger, invoices
 from webapp.services.invoices import covered_months
 from webapp.services.periods import Month
 
@@ -252,6 +252,18 @@ def test_the_summary_counts_what_is_there(seeded, session):
     assert result.invoices == _one(session, "SELECT COUNT(*) FROM invoice WHERE method = 'invoice'")
     assert result.in_arrears == len(arrears.arrears_rows(TODAY))
     assert f"{result.invoices} invoices" in result.summary()
+
+
+def test_the_invoice_runs_the_demo_leaves_out_would_make_nothing(seeded):
+    """The demo plays each quarter's invoice run only (seed/phases/direct_billing.py): the office's catch-up run on
+    the 1st of every month and the month's AvtaleGiro run before its claims file, played on the seeded year, find
+    every member-month billed already."""
+    with seeded.app_context():
+        for month in map(Month.parse, seeded.direct_result.months):
+            assert invoices.generate(month.quarter, today=month.first_day).created == 0, month
+            made = invoices.generate_avtalegiro_month(month, today=month.first_day.replace(day=5))
+            assert made.created == 0 and made.months_already_billed > 0, month
+        db.session.remove()
 
 
 # ------------------------------------------------------------------ deterministic
