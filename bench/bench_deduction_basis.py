@@ -98,18 +98,37 @@ WHERE NOT EXISTS (SELECT 1 FROM cur c WHERE c.employer_id = p.employer_id AND c.
 )
 
 
+def lines_sql(month) -> list:
+    """Every line of `month`'s bases by LINES_SQL, fetched (the baseline; in an app context)."""
+    from sqlalchemy import Date, bindparam, text
+
+    from webapp.extensions import db
+    from webapp.services.deduction_basis import rate_for, rate_for_or_none
+
+    rate = rate_for(month)
+    previous_rate = rate_for_or_none(month.previous) or rate
+    statement = text(LINES_SQL).bindparams(bindparam("first", type_=Date), bindparam("previous_first", type_=Date))
+    return db.session.execute(statement, {
+        "first": month.first_day, "previous_first": month.previous.first_day,
+        "previous_period": str(month.previous),
+        "contents": rate.contents_insurance_ore, "travel": rate.travel_insurance_ore,
+        "flat": rate.apprentice_flat_ore, "prev_contents": previous_rate.contents_insurance_ore,
+        "prev_travel": previous_rate.travel_insurance_ore, "prev_flat": previous_rate.apprentice_flat_ore,
+    }).all()
+
+
 def main() -> int:
     parser = bench_arguments(runs=3)
     add_only_argument(parser)
     args = parser.parse_args()
 
     app = bench_app(args.db, args.members, args.employers)
-    from sqlalchemy import Date, bindparam, delete, select, text
+    from sqlalchemy import delete, select
 
     from seed.cycle import ensure_rate
     from webapp.extensions import db
     from webapp.models import DeductionBasis, DeductionBasisLine
-    from webapp.services.deduction_basis import generate, rate_for, rate_for_or_none
+    from webapp.services.deduction_basis import generate
     from webapp.services.periods import Month
 
     month = Month.of(dt.date.today()).next
@@ -127,18 +146,6 @@ def main() -> int:
         if db.session.scalar(select(DeductionBasis.id).where(DeductionBasis.period == str(month)).limit(1)) is None:
             generate(month)
 
-    def lines_sql():
-        rate = rate_for(month)
-        previous_rate = rate_for_or_none(month.previous) or rate
-        statement = text(LINES_SQL).bindparams(bindparam("first", type_=Date), bindparam("previous_first", type_=Date))
-        return db.session.execute(statement, {
-            "first": month.first_day, "previous_first": month.previous.first_day,
-            "previous_period": str(month.previous),
-            "contents": rate.contents_insurance_ore, "travel": rate.travel_insurance_ore,
-            "flat": rate.apprentice_flat_ore, "prev_contents": previous_rate.contents_insurance_ore,
-            "prev_travel": previous_rate.travel_insurance_ore, "prev_flat": previous_rate.apprentice_flat_ore,
-        }).all()
-
     with app.app_context():
         had_month = db.session.scalar(
             select(DeductionBasis.id).where(DeductionBasis.period == str(month)).limit(1)) is not None
@@ -148,8 +155,9 @@ def main() -> int:
         ensure_rate()
         db.session.commit()
     operations = [
-        Operation("deduction basis for a month", lambda: generate(month), lines_sql, before_each=clear_month),
-        Operation("deduction basis --refresh", lambda: generate(month, refresh=True), lines_sql,
+        Operation("deduction basis for a month", lambda: generate(month), lambda: lines_sql(month),
+                  before_each=clear_month),
+        Operation("deduction basis --refresh", lambda: generate(month, refresh=True), lambda: lines_sql(month),
                   before_each=month_made),
     ]
     try:

@@ -279,3 +279,22 @@ def test_generate_and_refresh_write_the_old_rows(register):
     assert snapshot(MONTH) == old_rows
     assert got == expected and got.summary() == expected.summary()
     assert expected.refused_notified == 1 and expected.refreshed >= 1
+
+
+def test_the_benchmark_sql_gives_the_lines_generate_writes(register):
+    """bench_deduction_basis.py times its hand-written statement as the month's basis; so does bench_seed_floor.py
+    for every month of the demo. It must compute the lines the service writes."""
+    from bench.bench_deduction_basis import lines_sql
+
+    deduction_basis.generate(MONTH, now=dt.datetime(2026, 5, 15, 6))
+    _bases, written = snapshot(MONTH)
+
+    def comparable(line) -> tuple:
+        *ids, on_deduction, ordinary, contents, travel, apprentice, fixed, position, change, detail = line
+        change = getattr(change, "value", change)
+        return (*ids, *(bool(flag) for flag in (on_deduction, ordinary, contents, travel, apprentice)), int(fixed),
+                None if position is None else Decimal(str(position)).quantize(Decimal("0.01")), change, detail)
+
+    computed = sorted(comparable(line) for line in lines_sql(MONTH))
+    assert computed == sorted(comparable(line) for line in written)
+    assert {line[-2] for line in computed} >= {"start", "stop", "change", None}

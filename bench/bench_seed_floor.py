@@ -1,0 +1,130 @@
+"""What no demo of the same data can go below: two floors measured on a database that bench_seed.py filled.
+
+    python bench/bench_seed_floor.py --db sqlite:////tmp/bench_seed_.../bench.db [--only bases|rows]
+
+- "the bases' SQL": for every month the demo made bases for, oldest first, the hand-written statement that
+  bench_deduction_basis.py times as one month's basis (LINES_SQL: the employments ranked, the components, START,
+  CHANGE and STOP against last month), its rows fetched but not written. Each month's lines depend on the month
+  before, and a demo with 12 months of history holds 12 months of lines: whichever code makes them (the service,
+  this statement, a generator of its own), the rule's work is this statement's at least.
+- "writing the rows" (SQLite only): every row of the database copied into empty tables of the same schema (a new
+  file beside it, with the same indexes and the member search table's triggers), one INSERT ... SELECT per table
+  in the order of its ids: storing those rows, computed by nothing, in the cheapest order.
+
+Prints each floor beside the goal of issue 18 for the demo (5 minutes a million members), scaled to the members
+in the database. The database is only read; the copy is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.bench_seed import TARGET_SECONDS_PER_MILLION
+
+# Tables a fresh schema fills itself (the migrations' bookkeeping) or that the member table's triggers fill.
+NOT_COPIED = ("alembic_version", "sqlite_")
+SEARCH_TABLE_PREFIX = "member_name_search"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", required=True, help="a database bench_seed.py (or `flask seed`) filled")
+    parser.add_argument("--only", choices=("bases", "rows"))
+    args = parser.parse_args(argv)
+
+    from sqlalchemy import func, select
+
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.models import Member
+
+    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=args.db)
+    with app.app_context():
+        members = db.session.scalar(select(func.count(Member.id)))
+        engine = db.engine.dialect.name
+    goal = TARGET_SECONDS_PER_MILLION * members / 1_000_000
+    print(f"{members:,} members ({engine}); the demo's goal: {goal:.0f} s")
+    if args.only in (None, "bases"):
+        with app.app_context():
+            seconds, lines, months = bases_sql_seconds()
+        print(f"the bases' SQL, {months} months, {lines:,} lines: {seconds:.1f} s ({seconds / goal:.0%} of the goal)")
+    if args.only in (None, "rows"):
+        if engine != "sqlite":
+            print("writing the rows: measured on SQLite only")
+        else:
+            seconds, rows, slowest = copy_seconds(args.db.removeprefix("sqlite:///"))
+            print(f"writing the rows, {rows:,} rows: {seconds:.1f} s ({seconds / goal:.0%} of the goal); the slowest "
+                  "tables: " + ", ".join(f"{name} {count:,} rows {table_seconds:.1f} s"
+                                         for table_seconds, count, name in slowest))
+    return 0
+
+
+def bases_sql_seconds() -> tuple[float, int, int]:
+    """The seconds LINES_SQL takes for every month with bases, oldest first; the lines it gave; the months."""
+    from sqlalchemy import select
+
+    from bench.bench_deduction_basis import lines_sql
+    from webapp.extensions import db
+    from webapp.models import DeductionBasis
+    from webapp.services.periods import Month
+
+    periods = db.session.scalars(select(DeductionBasis.period).distinct().order_by(DeductionBasis.period)).all()
+    total, lines = 0.0, 0
+    for period in periods:
+        started = time.perf_counter()
+        lines += len(lines_sql(Month.parse(period)))
+        seconds = time.perf_counter() - started
+        print(f"  {period}: {seconds:.1f} s", flush=True)
+        total += seconds
+    return total, lines, len(periods)
+
+
+def copy_seconds(path: str) -> tuple[float, int, list[tuple[float, int, str]]]:
+    """Every row of the SQLite file at `path` copied into a new file with the app's schema: the seconds, the rows
+    and the five slowest tables (seconds, rows, name)."""
+    from webapp import create_app
+    from webapp.services.database import upgrade_schema
+
+    directory = tempfile.mkdtemp(prefix="bench_seed_floor_", dir=os.path.dirname(os.path.abspath(path)))
+    target = os.path.join(directory, "copy.db")
+    try:
+        with create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI="sqlite:///" + target).app_context():
+            upgrade_schema(fresh=True)
+        connection = sqlite3.connect(target, isolation_level=None)
+        connection.execute("PRAGMA synchronous = OFF")  # as the demo's direct billing writes, and its register's
+        connection.execute("PRAGMA cache_size = -262144")  # cache (seed.generator)
+        connection.execute("ATTACH DATABASE ? AS source", (path,))
+        tables = [name for (name,) in connection.execute(
+            "SELECT name FROM source.sqlite_master WHERE type = 'table' ORDER BY name")
+            if not name.startswith(NOT_COPIED) and not name.startswith(SEARCH_TABLE_PREFIX)]
+        timed, rows = [], 0
+        started = time.perf_counter()
+        for table in tables:
+            columns = ", ".join(f'"{row[1]}"' for row in connection.execute(f'PRAGMA source.table_info("{table}")'))
+            table_started = time.perf_counter()
+            connection.execute("BEGIN")
+            connection.execute(f'DELETE FROM main."{table}"')  # rows the migrations put there (roles, say)
+            count = connection.execute(
+                f'INSERT INTO main."{table}" ({columns}) SELECT {columns} FROM source."{table}" ORDER BY rowid'
+            ).rowcount
+            connection.execute("COMMIT")
+            timed.append((time.perf_counter() - table_started, count, table))
+            rows += count
+        seconds = time.perf_counter() - started
+        connection.close()
+        return seconds, rows, sorted(timed, reverse=True)[:5]
+    finally:
+        for name in os.listdir(directory):
+            os.remove(os.path.join(directory, name))
+        os.rmdir(directory)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
