@@ -54,19 +54,27 @@ def main(argv: list[str] | None = None) -> int:
         engine = db.engine.dialect.name
     goal = TARGET_SECONDS_PER_MILLION * members / 1_000_000
     print(f"{members:,} members ({engine}); the demo's goal: {goal:.0f} s")
+    floors = {}
     if args.only in (None, "bases"):
         with app.app_context():
-            seconds, lines, months = bases_sql_seconds()
-        print(f"the bases' SQL, {months} months, {lines:,} lines: {seconds:.1f} s ({seconds / goal:.0%} of the goal)")
+            floors["bases"], lines, months = bases_sql_seconds()
+        print(f"the bases' SQL, {months} months, {lines:,} lines: {floors['bases']:.1f} s "
+              f"({floors['bases'] / goal:.0%} of the goal)")
     if args.only in (None, "rows"):
         if engine != "sqlite":
             print("writing the rows: measured on SQLite only")
         else:
+            writes = []
             for indexes_after, how in ((False, "into the indexes"), (True, "then the indexes made")):
                 seconds, rows, slowest = copy_seconds(args.db.removeprefix("sqlite:///"), indexes_after)
+                writes.append(seconds)
                 print(f"writing the rows ({how}), {rows:,} rows: {seconds:.1f} s ({seconds / goal:.0%} of the goal); "
                       "the slowest: " + ", ".join(f"{name} {count:,} {table_seconds:.1f} s"
                                                   for table_seconds, count, name in slowest), flush=True)
+            floors["rows"] = min(writes)
+    if len(floors) == 2:
+        floor = floors["bases"] + floors["rows"]
+        print(f"the floor (the bases' SQL and the quicker writing): {floor:.1f} s ({floor / goal:.0%} of the goal)")
     return 0
 
 
