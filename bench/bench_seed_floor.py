@@ -30,10 +30,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.bench_seed import TARGET_SECONDS_PER_MILLION
 
-# Not copied: SQLite's own tables, the migrations' bookkeeping, and the member search table (with its shadow tables),
-# which the member table's triggers fill as its rows are copied.
+# Not copied: SQLite's own tables and the migrations' bookkeeping; nor the member search table (NAME_SEARCH_TABLE
+# and its shadow tables), which the member table's triggers fill as its rows are copied, or its rebuild.
 NOT_COPIED = ("alembic_version", "sqlite_")
-SEARCH_TABLE_PREFIX = "member_name_search"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,6 +102,8 @@ def copy_seconds(path: str, indexes_after: bool) -> tuple[float, int, list[tuple
     and the five slowest steps (seconds, rows, table). With `indexes_after` the indexes and triggers are dropped
     first and made again after the rows (the member search table rebuilt), as a bulk load would; that step is
     the last, named "indexes"."""
+    from seed.generator import BULK_LOAD_CACHE_SIZE
+    from seed.phases.search_index import SQLITE_REBUILD
     from webapp import create_app
     from webapp.services.database import upgrade_schema
     from webapp.views.member_search import NAME_SEARCH_TABLE
@@ -113,12 +114,12 @@ def copy_seconds(path: str, indexes_after: bool) -> tuple[float, int, list[tuple
         with create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI="sqlite:///" + target).app_context():
             upgrade_schema(fresh=True)
         connection = sqlite3.connect(target, isolation_level=None)
-        connection.execute("PRAGMA synchronous = OFF")  # as the demo's direct billing writes, and its register's
-        connection.execute("PRAGMA cache_size = -262144")  # cache (seed.generator)
+        connection.execute("PRAGMA synchronous = OFF")  # as the demo's direct billing writes
+        connection.execute(f"PRAGMA cache_size = {BULK_LOAD_CACHE_SIZE}")  # as the demo's register writes
         connection.execute("ATTACH DATABASE ? AS source", (path,))
         tables = [name for (name,) in connection.execute(
             "SELECT name FROM source.sqlite_master WHERE type = 'table' ORDER BY name")
-            if not name.startswith(NOT_COPIED) and not name.startswith(SEARCH_TABLE_PREFIX)]
+            if not name.startswith((*NOT_COPIED, NAME_SEARCH_TABLE))]
         # Indexes first, then the triggers (made again in that order); a unique constraint's own index stays.
         dropped = connection.execute("SELECT type, name, sql FROM main.sqlite_master WHERE type IN ('index', "
                                      "'trigger') AND sql IS NOT NULL ORDER BY type").fetchall() if indexes_after else []
@@ -141,7 +142,7 @@ def copy_seconds(path: str, indexes_after: bool) -> tuple[float, int, list[tuple
             indexes_started = time.perf_counter()
             for _kind, _name, sql in dropped:
                 connection.execute(sql)
-            connection.execute(f"INSERT INTO {NAME_SEARCH_TABLE}({NAME_SEARCH_TABLE}) VALUES ('rebuild')")
+            connection.execute(SQLITE_REBUILD)
             timed.append((time.perf_counter() - indexes_started, len(dropped), "indexes"))
         seconds = time.perf_counter() - started
         connection.close()

@@ -134,6 +134,10 @@ def _run_phases(ctx: SeedContext, phases: list[str], progress: bool) -> None:
         bar.close()
 
 
+# SQLite's page cache while the seed writes: 256 MB (a negative cache_size is in KiB).
+BULK_LOAD_CACHE_SIZE = -262144
+
+
 @contextmanager
 def _bulk_load_settings():
     """SQLite: a page cache of 256 MB while the seed writes (the indexes of a million members do not fit in the
@@ -143,7 +147,7 @@ def _bulk_load_settings():
         return
     raw = db.session.connection().connection.dbapi_connection  # the pragma holds for this connection only
     old = raw.execute("PRAGMA cache_size").fetchone()[0]
-    raw.execute("PRAGMA cache_size = -262144")
+    raw.execute(f"PRAGMA cache_size = {BULK_LOAD_CACHE_SIZE}")
     try:
         yield
     finally:

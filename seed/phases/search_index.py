@@ -17,6 +17,8 @@ from webapp.extensions import db
 from webapp.views.member_search import NAME_SEARCH_TABLE
 
 SQLITE_INSERT_TRIGGER = f"{NAME_SEARCH_TABLE}_insert"
+# Refills the FTS5 table from member (its external content).
+SQLITE_REBUILD = f"INSERT INTO {NAME_SEARCH_TABLE}({NAME_SEARCH_TABLE}) VALUES ('rebuild')"
 
 
 def pause(ctx: SeedContext) -> None:
@@ -33,7 +35,7 @@ def pause(ctx: SeedContext) -> None:
 
 def rebuild(ctx: SeedContext) -> None:
     if db.engine.dialect.name == "sqlite" and ctx.paused_search_index:
-        db.session.execute(text(f"INSERT INTO {NAME_SEARCH_TABLE}({NAME_SEARCH_TABLE}) VALUES ('rebuild')"))
+        db.session.execute(text(SQLITE_REBUILD))
     for definition in ctx.paused_search_index.values():
         db.session.execute(text(definition))
     ctx.paused_search_index = {}
